@@ -1,0 +1,138 @@
+/** @module Configuration: one zod schema over the environment, validated once, frozen. */
+import { z } from 'zod'
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/
+const DURATION_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+/** Parses `15m`, `7d`, `500ms` or a bare number of seconds into milliseconds. */
+function durationMs(label: string) {
+  return z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      if (/^\d+$/.test(value)) return Number(value) * 1_000
+      const match = DURATION.exec(value)
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: `${label} must look like 900, 15m, 7d or 500ms` })
+        return z.NEVER
+      }
+      return Number(match[1]) * DURATION_MS[match[2] as keyof typeof DURATION_MS]
+    })
+}
+
+const csv = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)
+  )
+
+const ENV_SCHEMA = z.object({
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe('development | production | test. Production requires JWT_SECRET.'),
+  PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .default(3000)
+    .describe('TCP port to listen on (0 picks a free one).'),
+  HOST: z.string().default('0.0.0.0').describe('Interface to bind.'),
+  DATABASE_URL: z
+    .string()
+    .default('file:./data/chat.db')
+    .refine((url) => /^(file:|:memory:$|libsql:\/\/|https?:\/\/)/.test(url), {
+      message: 'DATABASE_URL must start with file:, libsql://, http(s):// or be :memory:',
+    })
+    .describe(
+      'file:<path> (embedded SQLite, WAL), :memory:, or libsql:// / http(s):// for a remote libSQL server.'
+    ),
+  DATABASE_AUTH_TOKEN: z.string().optional().describe('Auth token for a remote libSQL server.'),
+  DATABASE_SYNC_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('Remote libSQL URL to sync an embedded replica (DATABASE_URL=file:...) from.'),
+  JWT_SECRET: z
+    .string()
+    .min(32, 'JWT_SECRET must be at least 32 characters')
+    .optional()
+    .describe(
+      'HS256 secret for access tokens. Unset in development: generated once into the data directory.'
+    ),
+  JWT_JWKS_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('JWKS URL of an external identity provider whose tokens are also accepted.'),
+  JWT_PUBLIC_KEY: z
+    .string()
+    .optional()
+    .describe('PEM (SPKI) public key of an external identity provider whose tokens are accepted.'),
+  JWT_ISSUER: z.string().default('mycommunity').describe('iss claim of issued access tokens.'),
+  ACCESS_TOKEN_TTL: durationMs('ACCESS_TOKEN_TTL')
+    .default(15 * 60_000)
+    .describe('Access token lifetime (e.g. 15m).'),
+  REFRESH_TOKEN_TTL: durationMs('REFRESH_TOKEN_TTL')
+    .default(30 * 86_400_000)
+    .describe('Refresh token lifetime (e.g. 30d).'),
+  REDIS_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('redis:// URL. Set it to run several nodes that share rooms and presence.'),
+  CORS_ORIGINS: csv
+    .default([])
+    .describe('Comma-separated allowed origins for HTTP, polling and WebSocket. Empty: any origin.'),
+  LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error', 'silent'])
+    .default('info')
+    .describe('debug | info | warn | error | silent.'),
+  DATA_DIR: z
+    .string()
+    .default('./data')
+    .describe('Directory for the embedded database and the generated development JWT secret.'),
+  SEED_CITIES: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true')
+    .describe('Seed the default list of cities at start-up (idempotent).'),
+})
+
+export type Env = z.input<typeof ENV_SCHEMA>
+export type Config = Readonly<z.output<typeof ENV_SCHEMA>>
+
+/** Every variable with its description, for the README configuration table. */
+export const CONFIG_DOC = Object.entries(ENV_SCHEMA.shape).map(([name, schema]) => ({
+  name,
+  description: schema.description ?? '',
+}))
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/**
+ * Validates the environment once. Every problem names its variable and rule.
+ * @example const config = loadConfig(process.env)
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
+  const parsed = ENV_SCHEMA.safeParse(cleaned)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const config = parsed.data
+  // Our own tokens are always signed with JWT_SECRET; a generated one is for development only.
+  if (config.NODE_ENV === 'production' && !config.JWT_SECRET) {
+    throw new ConfigError(
+      'Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production'
+    )
+  }
+  return Object.freeze(config)
+}
