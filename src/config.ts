@@ -96,6 +96,13 @@ const ENV_SCHEMA = z.object({
     .string()
     .default('./data')
     .describe('Directory for the embedded database and the generated development JWT secret.'),
+  ARGON2_MEMORY_KIB: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1_048_576)
+    .default(65_536)
+    .describe('argon2id memory cost in KiB for password hashes. Lower it only to speed up tests.'),
   SEED_CITIES: z
     .enum(['true', 'false'])
     .default('true')

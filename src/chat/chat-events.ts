@@ -1,0 +1,27 @@
+/**
+ * @module Chat events: the hook REST writes call after they succeed, so socket rooms see them.
+ * The realtime handlers implement it; the default does nothing.
+ */
+import type { MessageWithAuthor } from '../store/messages.ts'
+import type { ReadReceipt } from './views.ts'
+
+export interface ChatEvents {
+  /** A message was stored: emit `new-city-message` / `new-private-message` to its room. */
+  messageCreated(message: MessageWithAuthor): void
+  /** Emit `city-message-edited` / `private-message-edited`. */
+  messageEdited(message: MessageWithAuthor): void
+  /** Emit `city-message-deleted` / `private-message-deleted` with `{ messageId, cityId | chatId }`. */
+  messageDeleted(message: MessageWithAuthor): void
+  /** Emit `messages-read` `{ chatId, userId, readAt }` to the chat room. */
+  messagesRead(receipt: ReadReceipt): void
+  /** Membership changed: sockets of removed users should leave the chat room. */
+  chatMembersRemoved?(chatId: string, userIds: string[]): void
+}
+
+/** Used until the realtime layer plugs in. */
+export const NOOP_CHAT_EVENTS: ChatEvents = {
+  messageCreated() {},
+  messageEdited() {},
+  messageDeleted() {},
+  messagesRead() {},
+}

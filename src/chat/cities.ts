@@ -1,0 +1,19 @@
+/** @module Cities: the public city rooms. Any active user may read and join any existing city. */
+import { fail, ok, type Result } from '../errors.ts'
+import * as store from '../store/cities.ts'
+import type { Db } from '../store/db.ts'
+import type { CityRow } from '../store/schema.ts'
+
+export function createCities({ db }: { db: Db }) {
+  async function listCities(): Promise<Result<CityRow[]>> {
+    return ok(await store.listCities(db))
+  }
+
+  /** @example const city = await chat.getCity('mumbai') // ok → { id, name: 'Mumbai', ... } */
+  async function getCity(cityId: string): Promise<Result<CityRow>> {
+    const city = await store.findCityById(db, cityId)
+    return city ? ok(city) : fail('not_found', `no city '${cityId}'`)
+  }
+
+  return { listCities, getCity }
+}

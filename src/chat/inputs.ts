@@ -1,0 +1,226 @@
+/**
+ * @module Inputs: the zod schema of every REST body/query/param and every socket payload of the
+ * guide, plus the limits. Exported for the socket handlers and the OpenAPI generator.
+ */
+import { z } from 'zod'
+import { type AppError, fail, ok, type Result } from '../errors.ts'
+
+export const LIMITS = {
+  contentMaxChars: 4000,
+  fullNameMaxChars: 100,
+  chatNameMaxChars: 100,
+  passwordMinChars: 8,
+  /** argon2 work is bounded by the input too; nobody types more than this. */
+  passwordMaxChars: 128,
+  historyDefault: 50,
+  historyMax: 100,
+  searchDefault: 20,
+  searchMax: 50,
+  chatMembersMax: 100,
+  clientIdMaxChars: 64,
+  urlMaxChars: 2048,
+} as const
+
+// C0 controls and DEL except \t (0x09) and \n (0x0A); \r goes too, so line ends are \n only.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F]/g
+
+/** Removes control characters except newline and tab. Content is otherwise stored as sent. */
+export const stripControlChars = (value: string): string => value.replace(CONTROL_CHARS, '')
+
+export const idSchema = z.string().regex(/^[0-9a-f]{24}$/, 'must be a 24-character hex id')
+export const citySlugSchema = z
+  .string()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a city slug like mumbai')
+  .max(64)
+
+const httpUrl = z
+  .string()
+  .max(LIMITS.urlMaxChars)
+  .refine((value) => {
+    if (!URL.canParse(value)) return false
+    const { protocol } = new URL(value)
+    return protocol === 'http:' || protocol === 'https:'
+  }, 'must be an http(s) URL')
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(3)
+  .max(30)
+  .regex(/^[a-z0-9_.]+$/, 'may contain only letters, digits, _ and .')
+export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email())
+const fullNameSchema = z
+  .string()
+  .transform(stripControlChars)
+  .pipe(z.string().trim().min(1).max(LIMITS.fullNameMaxChars))
+const passwordSchema = z.string().min(LIMITS.passwordMinChars).max(LIMITS.passwordMaxChars)
+
+// ---- REST bodies -------------------------------------------------------------------------
+
+export const registerBody = z.object({
+  username: usernameSchema,
+  email: emailSchema,
+  full_name: fullNameSchema,
+  password: passwordSchema,
+})
+export const loginBody = z.object({
+  login: z.string().trim().toLowerCase().min(1).max(254),
+  password: z.string().min(1).max(LIMITS.passwordMaxChars),
+})
+export const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) })
+export const logoutBody = refreshBody
+export const updateMeBody = z
+  .object({
+    full_name: fullNameSchema.optional(),
+    profile_photo_url: httpUrl.nullable().optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'nothing to update')
+
+export const userSearchQuery = z.object({
+  search: z.string().trim().max(100).default(''),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(LIMITS.searchDefault)
+    .transform((n) => Math.min(n, LIMITS.searchMax)),
+})
+
+/** `limit` above the cap is clamped rather than refused. */
+export const historyQuery = z.object({
+  before: idSchema.optional(),
+  after: idSchema.optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(LIMITS.historyDefault)
+    .transform((n) => Math.min(n, LIMITS.historyMax)),
+})
+
+const messageFields = {
+  content: z.string().max(LIMITS.contentMaxChars).default('').transform(stripControlChars),
+  message_type: z.enum(['text', 'image', 'file']).default('text'),
+  media_url: httpUrl.nullish().transform((v) => v ?? null),
+  reply_to: idSchema.nullish().transform((v) => v ?? null),
+  clientId: z
+    .string()
+    .min(1)
+    .max(LIMITS.clientIdMaxChars)
+    .nullish()
+    .transform((v) => v ?? null),
+}
+
+type MessageFields = { content: string; message_type: string; media_url: string | null }
+
+/** A text message needs text; an image or file needs its URL. */
+function messageIsComplete(message: MessageFields, ctx: z.RefinementCtx): void {
+  if (message.message_type === 'text' && message.content.trim() === '') {
+    ctx.addIssue({ code: 'custom', path: ['content'], message: 'a text message needs content' })
+  }
+  if (message.message_type !== 'text' && !message.media_url) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['media_url'],
+      message: `a ${message.message_type} message needs media_url`,
+    })
+  }
+}
+
+export const messageBody = z.object(messageFields).superRefine(messageIsComplete)
+export const editMessageBody = z.object({
+  content: z
+    .string()
+    .max(LIMITS.contentMaxChars)
+    .transform(stripControlChars)
+    .refine((s) => s.trim() !== '', 'content must not be empty'),
+})
+export const createChatBody = z.object({
+  name: z
+    .string()
+    .transform(stripControlChars)
+    .pipe(z.string().trim().min(1).max(LIMITS.chatNameMaxChars))
+    .nullish(),
+  memberIds: z.array(idSchema).max(LIMITS.chatMembersMax),
+})
+export const addMembersBody = z.object({
+  userIds: z.array(idSchema).min(1).max(LIMITS.chatMembersMax),
+})
+
+// ---- REST params -------------------------------------------------------------------------
+
+export const userIdParam = z.object({ userId: idSchema })
+/** `/api/users/:userId` also answers to a username (look up by id or username). */
+export const userRefParam = z.object({ userId: z.union([idSchema, usernameSchema]) })
+export const cityIdParam = z.object({ cityId: citySlugSchema })
+export const chatIdParam = z.object({ chatId: idSchema })
+export const chatMemberParam = z.object({ chatId: idSchema, userId: idSchema })
+export const messageIdParam = z.object({ messageId: idSchema })
+
+// ---- Socket payloads (the guide's events) ------------------------------------------------
+
+export const cityRoomPayload = z.object({ cityId: citySlugSchema })
+export const chatRoomPayload = z.object({ chatId: idSchema })
+export const joinCityPayload = cityRoomPayload
+export const leaveCityPayload = cityRoomPayload
+export const cityTypingPayload = cityRoomPayload
+export const getCityOnlineUsersPayload = cityRoomPayload
+export const joinPrivatePayload = chatRoomPayload
+export const leavePrivatePayload = chatRoomPayload
+export const privateTypingPayload = chatRoomPayload
+export const markMessagesReadPayload = chatRoomPayload
+export const getChatOnlineUsersPayload = chatRoomPayload
+export const sendCityMessagePayload = z
+  .object({ cityId: citySlugSchema, ...messageFields })
+  .superRefine(messageIsComplete)
+export const sendPrivateMessagePayload = z
+  .object({ chatId: idSchema, ...messageFields })
+  .superRefine(messageIsComplete)
+export const editCityMessagePayload = z.object({
+  messageId: idSchema,
+  cityId: citySlugSchema,
+  content: editMessageBody.shape.content,
+})
+export const editPrivateMessagePayload = z.object({
+  messageId: idSchema,
+  chatId: idSchema,
+  content: editMessageBody.shape.content,
+})
+export const deleteCityMessagePayload = z.object({ messageId: idSchema, cityId: citySlugSchema })
+export const deletePrivateMessagePayload = z.object({ messageId: idSchema, chatId: idSchema })
+export const checkUserOnlinePayload = z.object({ userId: idSchema })
+/** `heartbeat` may come with no payload at all, or `{ timestamp }`. */
+export const heartbeatPayload = z
+  .object({ timestamp: z.number().finite().optional() })
+  .nullish()
+  .transform((v) => v ?? {})
+
+/**
+ * Validates input with a schema into a Result. An over-long `content` is `payload_too_large`
+ * (the client should shorten it); anything else is `invalid_input` with zod's issues as details.
+ * @example const body = parseInput(messageBody, await req.json())
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): Result<z.output<S>> {
+  const parsed = schema.safeParse(input)
+  if (parsed.success) return ok(parsed.data)
+  const issues = parsed.error.issues.map((issue) => ({
+    path: issue.path.join('.'),
+    message: issue.message,
+  }))
+  const tooLong = parsed.error.issues.some(
+    (issue) => issue.code === 'too_big' && issue.path[issue.path.length - 1] === 'content'
+  )
+  if (tooLong) {
+    return fail(
+      'payload_too_large',
+      `content is longer than ${LIMITS.contentMaxChars} characters`,
+      { issues }
+    )
+  }
+  const first = issues[0]
+  const message = first ? `${first.path || 'input'}: ${first.message}` : 'invalid input'
+  return fail('invalid_input', message, { issues } satisfies AppError['details'])
+}

@@ -1,0 +1,167 @@
+/**
+ * @module Messages: send (idempotent by clientId), edit (author only), delete (author, or a
+ * private chat's owner/admin), and history pages. REST and socket handlers both call these.
+ */
+import { fail, ok, type Result } from '../errors.ts'
+import type { Db } from '../store/db.ts'
+import { newId } from '../store/ids.ts'
+import * as store from '../store/messages.ts'
+import type { MessageWithAuthor, PageOptions, Room } from '../store/messages.ts'
+import type { MessageType, UserRow } from '../store/schema.ts'
+import type { createCities } from './cities.ts'
+import type { createChats } from './chats.ts'
+
+export type { Room }
+
+export interface SendMessageInput {
+  actor: UserRow
+  target: Room
+  /** Already validated by chat/inputs.ts (control characters stripped, length checked). */
+  content: string
+  message_type: MessageType
+  media_url: string | null
+  reply_to: string | null
+  clientId: string | null
+}
+
+export interface MessageTargetInput {
+  actor: UserRow
+  messageId: string
+  /** When the caller names the room (socket payloads do), the message must be in it. */
+  room?: Room | undefined
+}
+
+interface Deps {
+  db: Db
+  cities: ReturnType<typeof createCities>
+  chats: ReturnType<typeof createChats>
+}
+
+const sameRoom = (message: MessageWithAuthor, room: Room) =>
+  'cityId' in room ? message.cityId === room.cityId : message.chatId === room.chatId
+
+const roomOf = (message: MessageWithAuthor): Room =>
+  message.cityId !== null ? { cityId: message.cityId } : { chatId: message.chatId ?? '' }
+
+export function createMessages({ db, cities, chats }: Deps) {
+  /** City: it must exist. Chat: the actor must be a member. */
+  async function requireRoomAccess(actor: UserRow, room: Room): Promise<Result<null>> {
+    const access =
+      'cityId' in room
+        ? await cities.getCity(room.cityId)
+        : await chats.requireChatMember(actor, room.chatId)
+    return access.ok ? ok(null) : access
+  }
+
+  /**
+   * Stores a message in a city or a private chat. Sending the same `clientId` again returns the
+   * first message with `duplicate: true` instead of storing a second one.
+   * @example
+   * const sent = await chat.sendMessage({ actor, target: { cityId: 'mumbai' }, content: 'hi',
+   *   message_type: 'text', media_url: null, reply_to: null, clientId: 'c1' })
+   * if (sent.ok && !sent.value.duplicate) io.to('city:mumbai').emit('new-city-message', messageView(sent.value.message))
+   */
+  async function sendMessage(
+    input: SendMessageInput
+  ): Promise<Result<{ message: MessageWithAuthor; duplicate: boolean }>> {
+    const { actor, target } = input
+    const access = await requireRoomAccess(actor, target)
+    if (!access.ok) return access
+    if (input.clientId !== null) {
+      const existing = await store.findMessageByClientId(db, actor.id, input.clientId)
+      if (existing) return duplicateOf(existing, target)
+    }
+    if (input.reply_to !== null) {
+      const parent = await store.findMessageById(db, input.reply_to)
+      if (!parent || !sameRoom(parent, target)) {
+        return fail('invalid_input', 'reply_to must be a message in the same room')
+      }
+    }
+    const now = Date.now()
+    const row = await store.insertMessage(db, {
+      id: newId(now),
+      ...('cityId' in target ? { cityId: target.cityId } : { chatId: target.chatId }),
+      authorId: actor.id,
+      content: input.content,
+      messageType: input.message_type,
+      mediaUrl: input.media_url,
+      replyTo: input.reply_to,
+      clientId: input.clientId,
+      createdAt: now,
+    })
+    if (!row && input.clientId !== null) {
+      // A concurrent send with the same clientId won the unique index.
+      const existing = await store.findMessageByClientId(db, actor.id, input.clientId)
+      if (existing) return duplicateOf(existing, target)
+    }
+    const message = row && (await store.findMessageById(db, row.id))
+    if (!message) throw new Error('message insert returned no row')
+    return ok({ message, duplicate: false })
+  }
+
+  function duplicateOf(existing: MessageWithAuthor, target: Room) {
+    if (!sameRoom(existing, target))
+      return fail('conflict', 'clientId was already used for another room')
+    return ok({ message: existing, duplicate: true })
+  }
+
+  async function findForChange({
+    actor,
+    messageId,
+    room,
+  }: MessageTargetInput): Promise<Result<MessageWithAuthor>> {
+    const message = await store.findMessageById(db, messageId)
+    if (!message || (room && !sameRoom(message, room))) return fail('not_found', 'no such message')
+    const access = await requireRoomAccess(actor, roomOf(message))
+    if (!access.ok) return access
+    return ok(message)
+  }
+
+  /** Only the author edits, and not after deleting. */
+  async function editMessage(
+    input: MessageTargetInput & { content: string }
+  ): Promise<Result<MessageWithAuthor>> {
+    const found = await findForChange(input)
+    if (!found.ok) return found
+    if (found.value.authorId !== input.actor.id)
+      return fail('not_author', 'only the author may edit this message')
+    if (found.value.isDeleted) return fail('not_found', 'this message was deleted')
+    const now = Date.now()
+    await store.updateMessageContent(db, found.value.id, input.content, now)
+    return ok({ ...found.value, content: input.content, isEdited: true, editedAt: now })
+  }
+
+  /** The author deletes; in a private chat its owner or an admin may too. Deleting twice is fine. */
+  async function deleteMessage(input: MessageTargetInput): Promise<Result<MessageWithAuthor>> {
+    const found = await findForChange(input)
+    if (!found.ok) return found
+    const message = found.value
+    if (message.authorId !== input.actor.id) {
+      const membership =
+        message.chatId !== null
+          ? await chats.requireChatMember(input.actor, message.chatId)
+          : undefined
+      const role = membership?.ok ? membership.value.member.role : undefined
+      if (role !== 'owner' && role !== 'admin') {
+        return fail('not_author', 'only the author or a chat owner/admin may delete this message')
+      }
+    }
+    if (message.isDeleted) return ok(message)
+    const now = Date.now()
+    await store.markMessageDeleted(db, message.id, now)
+    return ok({ ...message, content: '', mediaUrl: null, isDeleted: true, deletedAt: now })
+  }
+
+  /** One page of history, oldest first (see store/messages.ts listRoomMessages). */
+  async function listMessages(
+    actor: UserRow,
+    room: Room,
+    page: PageOptions
+  ): Promise<Result<{ messages: MessageWithAuthor[]; hasMore: boolean }>> {
+    const access = await requireRoomAccess(actor, room)
+    if (!access.ok) return access
+    return ok(await store.listRoomMessages(db, room, page))
+  }
+
+  return { sendMessage, editMessage, deleteMessage, listMessages }
+}

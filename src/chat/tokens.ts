@@ -1,0 +1,97 @@
+/**
+ * @module Access tokens: short-lived HS256 JWTs signed with jose, and verification of our own
+ * tokens or an external identity provider's (JWKS URL or PEM public key).
+ */
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  importSPKI,
+  jwtVerify,
+  SignJWT,
+} from 'jose'
+import { fail, ok, type Result } from '../errors.ts'
+
+export interface TokenOptions {
+  /** HS256 secret (≥ 32 chars). */
+  secret: string
+  issuer: string
+  accessTtlMs: number
+  jwksUrl?: string | undefined
+  publicKey?: string | undefined
+}
+
+export type VerifiedToken =
+  | { kind: 'local'; userId: string }
+  | { kind: 'external'; subject: string; claims: JWTPayload }
+
+export interface Tokens {
+  signAccessToken(userId: string): Promise<string>
+  verifyToken(token: string): Promise<Result<VerifiedToken>>
+}
+
+const INVALID = 'invalid or expired access token'
+
+/** @example const tokens = createTokens({ secret, issuer: 'mycommunity', accessTtlMs: 900_000 }) */
+export function createTokens({
+  secret,
+  issuer,
+  accessTtlMs,
+  jwksUrl,
+  publicKey,
+}: TokenOptions): Tokens {
+  const key = new TextEncoder().encode(secret)
+  const jwks: JWTVerifyGetKey | undefined = jwksUrl
+    ? createRemoteJWKSet(new URL(jwksUrl))
+    : undefined
+  const spkiByAlg = new Map<string, Promise<CryptoKey>>()
+
+  async function verifyExternal(token: string, alg: string): Promise<JWTPayload> {
+    if (jwks) return (await jwtVerify(token, jwks)).payload
+    if (publicKey) {
+      let pending = spkiByAlg.get(alg)
+      if (!pending) {
+        pending = importSPKI(publicKey, alg)
+        spkiByAlg.set(alg, pending)
+      }
+      return (await jwtVerify(token, await pending, { algorithms: [alg] })).payload
+    }
+    throw new Error('no external key configured')
+  }
+
+  return {
+    async signAccessToken(userId) {
+      const now = Date.now()
+      return new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(userId)
+        .setIssuer(issuer)
+        .setIssuedAt(Math.floor(now / 1000))
+        .setExpirationTime(Math.floor((now + accessTtlMs) / 1000))
+        .sign(key)
+    },
+
+    async verifyToken(token) {
+      try {
+        const { alg } = decodeProtectedHeader(token)
+        if (alg === 'HS256') {
+          const { payload } = await jwtVerify(token, key, { issuer, algorithms: ['HS256'] })
+          if (!payload.sub) return fail('unauthorized', INVALID)
+          return ok({ kind: 'local', userId: payload.sub })
+        }
+        if (!alg || alg === 'none') return fail('unauthorized', INVALID)
+        const payload = await verifyExternal(token, alg)
+        if (!payload.sub) return fail('unauthorized', INVALID)
+        return ok({
+          kind: 'external',
+          subject: `${payload.iss ?? ''}|${payload.sub}`,
+          claims: payload,
+        })
+      } catch {
+        // Expired, bad signature, malformed, unknown key: the client's answer is the same.
+        return fail('unauthorized', INVALID)
+      }
+    },
+  }
+}

@@ -1,0 +1,157 @@
+/** @module Views: the one place that builds the contract's snake_case JSON from domain records. */
+import type { MessageWithAuthor } from '../store/messages.ts'
+import type { ChatMemberRow, ChatRow, CityRow, UserRow } from '../store/schema.ts'
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms))
+
+export interface UserView {
+  _id: string
+  username: string
+  full_name: string
+  email: string
+  profile_photo_url: string | null
+  is_active: boolean
+  created_at: string
+}
+
+export interface PublicUserView {
+  _id: string
+  username: string
+  full_name: string
+  profile_photo_url: string | null
+}
+
+/** The account owner's own view (includes email). */
+export function userView(user: UserRow): UserView {
+  return {
+    _id: user.id,
+    username: user.username,
+    full_name: user.fullName,
+    email: user.email,
+    profile_photo_url: user.profilePhotoUrl,
+    is_active: user.isActive,
+    created_at: iso(user.createdAt),
+  }
+}
+
+/** What other people see: inside events, message senders, member lists, search results. */
+export function publicUserView(user: {
+  id: string
+  username: string
+  fullName: string
+  profilePhotoUrl: string | null
+}): PublicUserView {
+  return {
+    _id: user.id,
+    username: user.username,
+    full_name: user.fullName,
+    profile_photo_url: user.profilePhotoUrl,
+  }
+}
+
+export interface MessageView {
+  _id: string
+  sender_id: PublicUserView
+  content: string
+  message_type: 'text' | 'image' | 'file'
+  media_url: string | null
+  reply_to: string | null
+  is_edited: boolean
+  is_deleted: boolean
+  created_at: string
+  edited_at: string | null
+  cityId?: string
+  chatId?: string
+  clientId?: string
+}
+
+/** A message as every event and history page carries it; a deleted one shows no content. */
+export function messageView(message: MessageWithAuthor): MessageView {
+  const view: MessageView = {
+    _id: message.id,
+    sender_id: publicUserView(message.author),
+    content: message.isDeleted ? '' : message.content,
+    message_type: message.messageType,
+    media_url: message.isDeleted ? null : message.mediaUrl,
+    reply_to: message.replyTo,
+    is_edited: message.isEdited,
+    is_deleted: message.isDeleted,
+    created_at: iso(message.createdAt),
+    edited_at: isoOrNull(message.editedAt),
+  }
+  if (message.cityId !== null) view.cityId = message.cityId
+  if (message.chatId !== null) view.chatId = message.chatId
+  if (message.clientId !== null) view.clientId = message.clientId
+  return view
+}
+
+export interface CityView {
+  _id: string
+  name: string
+  country: string
+}
+
+export function cityView(city: CityRow): CityView {
+  return { _id: city.id, name: city.name, country: city.country }
+}
+
+export type ChatMemberDetails = ChatMemberRow & { user: UserRow }
+
+export interface ChatDetails {
+  chat: ChatRow
+  members: ChatMemberDetails[]
+  lastMessage?: MessageWithAuthor | null
+  unreadCount?: number
+}
+
+export function chatView({ chat, members, lastMessage, unreadCount }: ChatDetails) {
+  return {
+    _id: chat.id,
+    name: chat.name,
+    created_by: chat.createdBy,
+    created_at: iso(chat.createdAt),
+    members: members.map((member) => ({
+      user: publicUserView(member.user),
+      role: member.role,
+      joined_at: iso(member.joinedAt),
+      last_read_message_id: member.lastReadMessageId,
+      last_read_at: isoOrNull(member.lastReadAt),
+    })),
+    ...(lastMessage !== undefined ? { last_message: lastMessage && messageView(lastMessage) } : {}),
+    ...(unreadCount !== undefined ? { unreadCount } : {}),
+  }
+}
+
+export interface ReadReceipt {
+  chatId: string
+  userId: string
+  /** ms since the epoch */
+  readAt: number
+  lastReadMessageId: string | null
+}
+
+/** The `messages-read` payload: `{ chatId, userId, readAt }` (readAt ISO 8601). */
+export function readView(receipt: ReadReceipt) {
+  return {
+    chatId: receipt.chatId,
+    userId: receipt.userId,
+    readAt: iso(receipt.readAt),
+    lastReadMessageId: receipt.lastReadMessageId,
+  }
+}
+
+export interface DeletedMessage {
+  messageId: string
+  cityId?: string
+  chatId?: string
+}
+
+/** The `*-message-deleted` payload. */
+export function deletedView(message: MessageWithAuthor): DeletedMessage {
+  return {
+    messageId: message.id,
+    ...(message.cityId !== null ? { cityId: message.cityId } : {}),
+    ...(message.chatId !== null ? { chatId: message.chatId } : {}),
+  }
+}

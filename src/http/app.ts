@@ -1,0 +1,72 @@
+/** @module HTTP app: Hono with request id, request log, CORS, body limit, error edge, and the /api routes. */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { requestId } from 'hono/request-id'
+import type { ChatEvents } from '../chat/chat-events.ts'
+import type { Chat } from '../chat/service.ts'
+import type { Logger } from '../log.ts'
+import type { AppEnv } from './env.ts'
+import { createErrorHandler, notFound, sendError } from './middleware/errors.ts'
+import { requestLog } from './middleware/request-log.ts'
+import { authRoutes } from './routes/auth.ts'
+import { chatRoutes } from './routes/chats.ts'
+import { cityRoutes } from './routes/cities.ts'
+import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
+import { messageRoutes } from './routes/messages.ts'
+import { userRoutes } from './routes/users.ts'
+
+export interface AppOptions {
+  chat: Chat
+  events: ChatEvents
+  log: Logger
+  readiness: ReadinessCheck[]
+  /** Allowed origins; empty allows any. */
+  corsOrigins?: readonly string[]
+  /** Largest accepted request body; a message is at most 4000 chars, so 64 KiB is generous. */
+  maxBodyBytes?: number
+}
+
+export function createApp({
+  chat,
+  events,
+  log,
+  readiness,
+  corsOrigins = [],
+  maxBodyBytes = 64 * 1024,
+}: AppOptions) {
+  const app = new Hono<AppEnv>()
+  app.use('*', requestId())
+  app.use('*', requestLog(log))
+  app.use(
+    '*',
+    cors({
+      origin: corsOrigins.length === 0 ? '*' : [...corsOrigins],
+      allowHeaders: ['Authorization', 'Content-Type'],
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      maxAge: 600,
+    })
+  )
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) =>
+        sendError(c, {
+          code: 'payload_too_large',
+          message: `request body is larger than ${maxBodyBytes} bytes`,
+        }),
+    })
+  )
+
+  app.route('/', healthRoutes(readiness, log))
+  app.route('/api/auth', authRoutes(chat))
+  app.route('/api/users', userRoutes(chat))
+  app.route('/api/cities', cityRoutes(chat, events))
+  app.route('/api/chats', chatRoutes(chat, events))
+  app.route('/api/messages', messageRoutes(chat, events))
+
+  app.notFound(notFound)
+  app.onError(createErrorHandler(log))
+  return app
+}

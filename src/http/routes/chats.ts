@@ -1,0 +1,90 @@
+/** @module /api/chats: private chats — create, list mine, read, members, leave, history, read receipts. */
+import { Hono } from 'hono'
+import type { ChatEvents } from '../../chat/chat-events.ts'
+import { addMembersBody, chatIdParam, chatMemberParam, createChatBody } from '../../chat/inputs.ts'
+import type { Chat } from '../../chat/service.ts'
+import { chatView, readView } from '../../chat/views.ts'
+import type { AppEnv } from '../env.ts'
+import { requireUser } from '../middleware/auth.ts'
+import { sendError } from '../middleware/errors.ts'
+import { readBody, readParams } from '../validate.ts'
+import { listRoomMessages, postRoomMessage } from './history.ts'
+
+export function chatRoutes(chat: Chat, events: ChatEvents) {
+  const app = new Hono<AppEnv>()
+  app.use('*', requireUser(chat))
+
+  app.post('/', async (c) => {
+    const body = await readBody(c, createChatBody)
+    if (!body.ok) return sendError(c, body.error)
+    const created = await chat.createChat(c.get('user'), body.value)
+    if (!created.ok) return sendError(c, created.error)
+    return c.json({ chat: chatView(created.value) }, 201)
+  })
+
+  app.get('/', async (c) => {
+    const chats = await chat.listMyChats(c.get('user'))
+    if (!chats.ok) return sendError(c, chats.error)
+    return c.json({ chats: chats.value.map(chatView) })
+  })
+
+  app.get('/:chatId', async (c) => {
+    const params = readParams(c, chatIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    const found = await chat.getChat(c.get('user'), params.value.chatId)
+    if (!found.ok) return sendError(c, found.error)
+    return c.json({ chat: chatView(found.value) })
+  })
+
+  app.post('/:chatId/members', async (c) => {
+    const params = readParams(c, chatIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    const body = await readBody(c, addMembersBody)
+    if (!body.ok) return sendError(c, body.error)
+    const updated = await chat.addMembers(c.get('user'), params.value.chatId, body.value.userIds)
+    if (!updated.ok) return sendError(c, updated.error)
+    return c.json({ chat: chatView(updated.value) })
+  })
+
+  app.delete('/:chatId/members/:userId', async (c) => {
+    const params = readParams(c, chatMemberParam)
+    if (!params.ok) return sendError(c, params.error)
+    const { chatId, userId } = params.value
+    const updated = await chat.removeMember(c.get('user'), chatId, userId)
+    if (!updated.ok) return sendError(c, updated.error)
+    events.chatMembersRemoved?.(chatId, [userId])
+    return c.json({ chat: chatView(updated.value) })
+  })
+
+  app.post('/:chatId/leave', async (c) => {
+    const params = readParams(c, chatIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    const left = await chat.leaveChat(c.get('user'), params.value.chatId)
+    if (!left.ok) return sendError(c, left.error)
+    events.chatMembersRemoved?.(params.value.chatId, [c.get('user').id])
+    return c.body(null, 204)
+  })
+
+  app.get('/:chatId/messages', (c) => {
+    const params = readParams(c, chatIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    return listRoomMessages(c, chat, { chatId: params.value.chatId })
+  })
+
+  app.post('/:chatId/messages', (c) => {
+    const params = readParams(c, chatIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    return postRoomMessage(c, chat, events, { chatId: params.value.chatId })
+  })
+
+  app.post('/:chatId/read', async (c) => {
+    const params = readParams(c, chatIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    const receipt = await chat.markRead(c.get('user'), params.value.chatId)
+    if (!receipt.ok) return sendError(c, receipt.error)
+    events.messagesRead(receipt.value)
+    return c.json(readView(receipt.value))
+  })
+
+  return app
+}

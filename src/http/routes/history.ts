@@ -1,0 +1,39 @@
+/** @module Room message routes shared by cities and chats: history pages and REST sends. */
+import type { Context } from 'hono'
+import type { ChatEvents } from '../../chat/chat-events.ts'
+import { historyQuery, messageBody } from '../../chat/inputs.ts'
+import type { Room } from '../../chat/messages.ts'
+import type { Chat } from '../../chat/service.ts'
+import { messageView } from '../../chat/views.ts'
+import type { AppEnv } from '../env.ts'
+import { sendError } from '../middleware/errors.ts'
+import { readBody, readQuery } from '../validate.ts'
+
+/** GET …/messages?before=&after=&limit= → `{ messages (oldest first), hasMore }` */
+export async function listRoomMessages(c: Context<AppEnv>, chat: Chat, room: Room) {
+  const query = readQuery(c, historyQuery)
+  if (!query.ok) return sendError(c, query.error)
+  const page = await chat.listMessages(c.get('user'), room, query.value)
+  if (!page.ok) return sendError(c, page.error)
+  return c.json({ messages: page.value.messages.map(messageView), hasMore: page.value.hasMore })
+}
+
+/**
+ * POST …/messages → 201 `{ message }`, broadcast to the room like the socket event. A repeated
+ * clientId answers 200 with the first message and `duplicate: true`, and is not broadcast again.
+ */
+export async function postRoomMessage(
+  c: Context<AppEnv>,
+  chat: Chat,
+  events: ChatEvents,
+  room: Room
+) {
+  const body = await readBody(c, messageBody)
+  if (!body.ok) return sendError(c, body.error)
+  const sent = await chat.sendMessage({ actor: c.get('user'), target: room, ...body.value })
+  if (!sent.ok) return sendError(c, sent.error)
+  const { message, duplicate } = sent.value
+  if (duplicate) return c.json({ message: messageView(message), duplicate: true }, 200)
+  events.messageCreated(message)
+  return c.json({ message: messageView(message) }, 201)
+}

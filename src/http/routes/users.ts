@@ -1,0 +1,47 @@
+/** @module /api/users: search, look up by id or username, update or deactivate your own profile. */
+import { Hono } from 'hono'
+import { updateMeBody, userRefParam, userSearchQuery } from '../../chat/inputs.ts'
+import type { Chat } from '../../chat/service.ts'
+import { publicUserView, userView } from '../../chat/views.ts'
+import type { AppEnv } from '../env.ts'
+import { requireUser } from '../middleware/auth.ts'
+import { sendError } from '../middleware/errors.ts'
+import { readBody, readParams, readQuery } from '../validate.ts'
+
+export function userRoutes(chat: Chat) {
+  const app = new Hono<AppEnv>()
+  app.use('*', requireUser(chat))
+
+  app.get('/', async (c) => {
+    const query = readQuery(c, userSearchQuery)
+    if (!query.ok) return sendError(c, query.error)
+    const users = await chat.searchUsers(query.value.search, query.value.limit)
+    if (!users.ok) return sendError(c, users.error)
+    return c.json({ users: users.value.map(publicUserView) })
+  })
+
+  app.get('/me', (c) => c.json({ user: userView(c.get('user')) }))
+
+  app.patch('/me', async (c) => {
+    const body = await readBody(c, updateMeBody)
+    if (!body.ok) return sendError(c, body.error)
+    const user = await chat.updateProfile(c.get('user'), body.value)
+    if (!user.ok) return sendError(c, user.error)
+    return c.json({ user: userView(user.value) })
+  })
+
+  app.delete('/me', async (c) => {
+    await chat.deactivateAccount(c.get('user'))
+    return c.body(null, 204)
+  })
+
+  app.get('/:userId', async (c) => {
+    const params = readParams(c, userRefParam)
+    if (!params.ok) return sendError(c, params.error)
+    const user = await chat.getUser(params.value.userId)
+    if (!user.ok) return sendError(c, user.error)
+    return c.json({ user: publicUserView(user.value) })
+  })
+
+  return app
+}

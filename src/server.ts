@@ -1,0 +1,108 @@
+/**
+ * @module Server: builds the whole application from a Config — database (migrated, seeded),
+ * domain, HTTP app — and exposes `fetch`/`websocket` for Bun.serve. main.ts and tests call it.
+ */
+import type { Server } from 'bun'
+import { type ChatEvents, NOOP_CHAT_EVENTS } from './chat/chat-events.ts'
+import { createChat } from './chat/service.ts'
+import { createTokens } from './chat/tokens.ts'
+import type { Config } from './config.ts'
+import { createApp } from './http/app.ts'
+import { createLogger, type Logger } from './log.ts'
+import { openDatabase } from './store/db.ts'
+import { migrate } from './store/migrate.ts'
+import { loadOrCreateSecret } from './store/secret.ts'
+import { seedCities } from './store/seed.ts'
+
+export interface ServerDeps {
+  log?: Logger
+  /** Where REST writes are broadcast; the realtime layer supplies it (see setChatEvents). */
+  events?: ChatEvents
+}
+
+/** Forwards to whichever ChatEvents is current; a failing hook is logged, never fails the request. */
+function forwardEvents(current: () => ChatEvents, log: Logger): ChatEvents {
+  const guard =
+    <A extends unknown[]>(name: string, call: (events: ChatEvents, ...args: A) => void) =>
+    (...args: A) => {
+      try {
+        call(current(), ...args)
+      } catch (error) {
+        log.error('chat event hook threw', { hook: name, error })
+      }
+    }
+  return {
+    messageCreated: guard('messageCreated', (e, message) => e.messageCreated(message)),
+    messageEdited: guard('messageEdited', (e, message) => e.messageEdited(message)),
+    messageDeleted: guard('messageDeleted', (e, message) => e.messageDeleted(message)),
+    messagesRead: guard('messagesRead', (e, receipt) => e.messagesRead(receipt)),
+    chatMembersRemoved: guard('chatMembersRemoved', (e, chatId: string, userIds: string[]) =>
+      e.chatMembersRemoved?.(chatId, userIds)
+    ),
+  }
+}
+
+/**
+ * @example
+ * const app = await createServer(loadConfig(process.env))
+ * Bun.serve({ port: 3000, fetch: app.fetch, websocket: app.websocket })
+ */
+export async function createServer(config: Config, deps: ServerDeps = {}) {
+  const log = deps.log ?? createLogger({ level: config.LOG_LEVEL })
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    authToken: config.DATABASE_AUTH_TOKEN,
+    syncUrl: config.DATABASE_SYNC_URL,
+  })
+  const applied = await migrate(database)
+  if (applied.length > 0) log.info('migrations applied', { applied })
+  if (config.SEED_CITIES) await seedCities(database.db)
+
+  const tokens = createTokens({
+    secret: config.JWT_SECRET ?? loadOrCreateSecret(config.DATA_DIR),
+    issuer: config.JWT_ISSUER,
+    accessTtlMs: config.ACCESS_TOKEN_TTL,
+    jwksUrl: config.JWT_JWKS_URL,
+    publicKey: config.JWT_PUBLIC_KEY,
+  })
+  const chat = createChat({
+    db: database.db,
+    tokens,
+    log: log.child('chat'),
+    refreshTtlMs: config.REFRESH_TOKEN_TTL,
+    argon2MemoryKib: config.ARGON2_MEMORY_KIB,
+  })
+
+  let events = deps.events ?? NOOP_CHAT_EVENTS
+  const app = createApp({
+    chat,
+    events: forwardEvents(() => events, log.child('events')),
+    log: log.child('http'),
+    readiness: [{ name: 'database', check: () => database.ping() }],
+    corsOrigins: config.CORS_ORIGINS,
+  })
+
+  return {
+    fetch(req: Request, server: Server<unknown>): Response | Promise<Response> {
+      // REALTIME: the Engine.IO/Socket.IO layer owns /socket.io/ and goes first, e.g.
+      //   if (io.handles(req)) return io.handleRequest(req, server)
+      return app.fetch(req, { server })
+    },
+    /** Bun.serve's websocket handlers; set once the realtime layer is plugged in. */
+    websocket: undefined,
+    app,
+    chat,
+    db: database.db,
+    database,
+    log,
+    /** Lets the realtime layer receive REST writes once it exists. */
+    setChatEvents(next: ChatEvents) {
+      events = next
+    },
+    async stop() {
+      database.close()
+    },
+  }
+}
+
+export type AppServer = Awaited<ReturnType<typeof createServer>>

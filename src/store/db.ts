@@ -1,0 +1,120 @@
+/** @module Database: opens bun:sqlite for local files and libSQL for remote or replica URLs, behind one type. */
+import { Database as BunDatabase } from 'bun:sqlite'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { createClient } from '@libsql/client'
+import { drizzle as drizzleBun } from 'drizzle-orm/bun-sqlite'
+import { drizzle as drizzleLibsql } from 'drizzle-orm/libsql'
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
+import * as schema from './schema.ts'
+
+/** Both drivers' Drizzle databases. Store functions `await` every query so either fits. */
+export type Db = BaseSQLiteDatabase<'sync' | 'async', unknown, typeof schema>
+
+export type DriverName = 'bun-sqlite' | 'libsql'
+
+export interface DatabaseOptions {
+  /** file:<path>, :memory:, libsql://…, http(s)://… */
+  url: string
+  authToken?: string
+  /** Remote primary for an embedded replica; `url` must then be a file: URL. */
+  syncUrl?: string
+  /** Force a driver for a file: URL (the driver benchmark compares both). */
+  driver?: DriverName
+}
+
+export interface Database {
+  db: Db
+  driver: DriverName
+  /** Runs statements atomically (migrations). */
+  executeAll(statements: string[]): Promise<void>
+  /** Rows as arrays (migrations bookkeeping). */
+  queryRows(statement: string): Promise<unknown[][]>
+  /** Throws when the database cannot answer (readiness probe). */
+  ping(): Promise<void>
+  close(): void
+}
+
+/** Measured in bench/sqlite-driver.ts: bun:sqlite wins for local files, so it is the file: default. */
+function pickDriver({ url, syncUrl, driver }: DatabaseOptions): DriverName {
+  if (syncUrl) return 'libsql'
+  if (url === ':memory:' || url.startsWith('file:')) return driver ?? 'bun-sqlite'
+  return 'libsql'
+}
+
+function filePath(url: string): string {
+  return url === ':memory:' ? ':memory:' : url.slice('file:'.length)
+}
+
+function ensureParentDir(path: string): void {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+}
+
+function openBun(path: string): Database {
+  ensureParentDir(path)
+  const sqlite = new BunDatabase(path, { create: true, strict: true })
+  // WAL lets readers run beside the writer; NORMAL is durable across app crashes in WAL mode.
+  sqlite.exec('PRAGMA journal_mode = WAL')
+  sqlite.exec('PRAGMA busy_timeout = 5000')
+  sqlite.exec('PRAGMA synchronous = NORMAL')
+  sqlite.exec('PRAGMA foreign_keys = ON')
+  const db = drizzleBun(sqlite, { schema }) as unknown as Db
+  return {
+    db,
+    driver: 'bun-sqlite',
+    async executeAll(statements) {
+      sqlite.transaction(() => {
+        for (const statement of statements) sqlite.run(statement)
+      })()
+    },
+    async queryRows(statement) {
+      return sqlite.query(statement).values() as unknown[][]
+    },
+    async ping() {
+      sqlite.query('SELECT 1').get()
+    },
+    close: () => sqlite.close(),
+  }
+}
+
+async function openLibsql({ url, authToken, syncUrl }: DatabaseOptions): Promise<Database> {
+  const local = url === ':memory:' || url.startsWith('file:')
+  if (local && url !== ':memory:') ensureParentDir(filePath(url))
+  const client = createClient({
+    url,
+    ...(authToken ? { authToken } : {}),
+    ...(syncUrl ? { syncUrl } : {}),
+  })
+  if (syncUrl) await client.sync()
+  if (local) {
+    await client.execute('PRAGMA journal_mode = WAL')
+    await client.execute('PRAGMA busy_timeout = 5000')
+    await client.execute('PRAGMA synchronous = NORMAL')
+  }
+  await client.execute('PRAGMA foreign_keys = ON')
+  const db = drizzleLibsql(client, { schema }) as unknown as Db
+  return {
+    db,
+    driver: 'libsql',
+    async executeAll(statements) {
+      await client.batch(statements, 'write')
+    },
+    async queryRows(statement) {
+      const result = await client.execute(statement)
+      return result.rows.map((row) => Array.from(row))
+    },
+    async ping() {
+      await client.execute('SELECT 1')
+    },
+    close: () => client.close(),
+  }
+}
+
+/**
+ * Opens the database for a URL: bun:sqlite for `file:`/`:memory:`, libSQL for remote URLs and
+ * embedded replicas. The rest of the code sees only `Database.db`.
+ * @example const database = await openDatabase({ url: 'file:./data/chat.db' })
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return pickDriver(options) === 'bun-sqlite' ? openBun(filePath(options.url)) : openLibsql(options)
+}

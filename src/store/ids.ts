@@ -1,0 +1,38 @@
+/** @module Ids: 24-hex, time-sortable (ms timestamp + per-ms counter), so they double as cursors. */
+
+let lastMs = 0
+let counter = 0n
+const COUNTER_MAX = (1n << 48n) - 1n
+
+/** 48 random bits; the low half of the id starts here each millisecond and counts up. */
+function randomStart(): bigint {
+  const bytes = crypto.getRandomValues(new Uint8Array(6))
+  let value = 0n
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte)
+  // Keep headroom so counting up within one millisecond never wraps.
+  return value >> 1n
+}
+
+/**
+ * A new id: 12 hex of milliseconds then 12 hex of a counter that starts at a random point each
+ * millisecond and increments, so ids from one process are strictly increasing and ids from
+ * different processes still sort by creation time.
+ * @example newId() // '018f3a2b4c5d7e9a0b1c2d3e'
+ */
+export function newId(now = Date.now()): string {
+  if (now <= lastMs) {
+    counter = counter < COUNTER_MAX ? counter + 1n : counter
+    now = lastMs
+  } else {
+    lastMs = now
+    counter = randomStart()
+  }
+  return now.toString(16).padStart(12, '0') + counter.toString(16).padStart(12, '0')
+}
+
+export const ID_PATTERN = /^[0-9a-f]{24}$/
+
+/** The creation time encoded in an id. */
+export function idTime(id: string): number {
+  return Number.parseInt(id.slice(0, 12), 16)
+}

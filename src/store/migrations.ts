@@ -1,0 +1,20 @@
+/** @module Embedded migrations: drizzle-kit's SQL files imported as text, so a compiled binary carries them. */
+import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
+import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
+
+/**
+ * Every file drizzle-kit generated, by tag. After `npm run db:generate`, add the new file here;
+ * test/store/migrate.test.ts fails until every journal entry has its SQL.
+ */
+export const MIGRATION_SQL: Record<string, string> = {
+  '0000_init': m0000,
+}
+
+export interface JournalEntry {
+  idx: number
+  when: number
+  tag: string
+  breakpoints: boolean
+}
+
+export const JOURNAL_ENTRIES: JournalEntry[] = journal.entries

@@ -1,0 +1,140 @@
+/** @module Database schema: one Drizzle sqlite-core schema shared by the bun:sqlite and libSQL drivers. */
+import { sql } from 'drizzle-orm'
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core'
+
+// Times are integer milliseconds since the epoch; the wire form (ISO 8601) is built in chat/views.ts.
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull(),
+    email: text('email').notNull(),
+    fullName: text('full_name').notNull(),
+    /** Null for users provisioned from an external identity provider. */
+    passwordHash: text('password_hash'),
+    profilePhotoUrl: text('profile_photo_url'),
+    isActive: integer('is_active', { mode: 'boolean' }).notNull().default(true),
+    /** `iss|sub` of an external identity provider's token, when the user came from one. */
+    externalSubject: text('external_subject'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    // Usernames and emails are stored lower-cased (chat/inputs.ts), so plain unique indexes suffice.
+    uniqueIndex('users_username_unique').on(t.username),
+    uniqueIndex('users_email_unique').on(t.email),
+    uniqueIndex('users_external_subject_unique').on(t.externalSubject),
+  ]
+)
+
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Every token issued by rotating one login shares its family; reuse revokes the family. */
+    familyId: text('family_id').notNull(),
+    /** sha256 of the opaque token; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+    rotatedAt: integer('rotated_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('refresh_tokens_hash_unique').on(t.tokenHash),
+    index('refresh_tokens_family_idx').on(t.familyId),
+  ]
+)
+
+export const cities = sqliteTable('cities', {
+  /** Slug, e.g. 'mumbai'. */
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  country: text('country').notNull(),
+  createdAt: integer('created_at').notNull(),
+})
+
+export const chats = sqliteTable('chats', {
+  id: text('id').primaryKey(),
+  name: text('name'),
+  createdBy: text('created_by')
+    .notNull()
+    .references(() => users.id),
+  createdAt: integer('created_at').notNull(),
+})
+
+export const CHAT_ROLES = ['owner', 'admin', 'member'] as const
+export type ChatRole = (typeof CHAT_ROLES)[number]
+
+export const chatMembers = sqliteTable(
+  'chat_members',
+  {
+    chatId: text('chat_id')
+      .notNull()
+      .references(() => chats.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: CHAT_ROLES }).notNull().default('member'),
+    joinedAt: integer('joined_at').notNull(),
+    /** Read position: the newest message id this member has read (ids sort by time). */
+    lastReadMessageId: text('last_read_message_id'),
+    lastReadAt: integer('last_read_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.chatId, t.userId] }),
+    index('chat_members_user_idx').on(t.userId),
+  ]
+)
+
+export const MESSAGE_TYPES = ['text', 'image', 'file'] as const
+export type MessageType = (typeof MESSAGE_TYPES)[number]
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    cityId: text('city_id').references(() => cities.id),
+    chatId: text('chat_id').references(() => chats.id, { onDelete: 'cascade' }),
+    authorId: text('author_id')
+      .notNull()
+      .references(() => users.id),
+    content: text('content').notNull(),
+    messageType: text('message_type', { enum: MESSAGE_TYPES }).notNull().default('text'),
+    mediaUrl: text('media_url'),
+    replyTo: text('reply_to'),
+    /** Client-supplied id for idempotent sends, unique per author. */
+    clientId: text('client_id'),
+    isEdited: integer('is_edited', { mode: 'boolean' }).notNull().default(false),
+    isDeleted: integer('is_deleted', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+    editedAt: integer('edited_at'),
+    deletedAt: integer('deleted_at'),
+  },
+  (t) => [
+    // History pages walk (room, id) in either direction.
+    index('messages_city_idx').on(t.cityId, t.id),
+    index('messages_chat_idx').on(t.chatId, t.id),
+    uniqueIndex('messages_author_client_unique').on(t.authorId, t.clientId),
+    check('messages_one_room', sql`(${t.cityId} IS NULL) <> (${t.chatId} IS NULL)`),
+  ]
+)
+
+export type UserRow = typeof users.$inferSelect
+export type RefreshTokenRow = typeof refreshTokens.$inferSelect
+export type CityRow = typeof cities.$inferSelect
+export type ChatRow = typeof chats.$inferSelect
+export type ChatMemberRow = typeof chatMembers.$inferSelect
+export type MessageRow = typeof messages.$inferSelect
