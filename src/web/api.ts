@@ -1,0 +1,136 @@
+/** @module REST client: every call returns a Result-like value; a 401 refreshes the token once. */
+import { clearSession, readTokens, refreshTokens, saveTokens, saveUser } from './session.ts'
+import type { Chat, City, Message, PublicUser, User, WireError } from './types.ts'
+import { toChat } from './types.ts'
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; status: number; error: WireError }
+
+type Handler = () => void
+let onSessionLost: Handler = () => {}
+let onTokens: (accessToken: string) => void = () => {}
+
+/** The app learns here when the session ends and when the access token changes (for the socket). */
+export function setSessionHooks(hooks: { lost: Handler; tokens: (token: string) => void }): void {
+  onSessionLost = hooks.lost
+  onTokens = hooks.tokens
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+  const send = (token: string | undefined) =>
+    fetch(path, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  try {
+    const token = readTokens()?.accessToken
+    let res = await send(token)
+    if (res.status === 401 && token) {
+      const fresh = await refreshTokens(token)
+      if (!fresh) {
+        onSessionLost()
+        return { ok: false, status: 401, error: { code: 'unauthorized', message: 'Please log in' } }
+      }
+      onTokens(fresh.accessToken)
+      res = await send(fresh.accessToken)
+    }
+    if (res.status === 204) return { ok: true, value: undefined as T }
+    const data = (await res.json().catch(() => null)) as unknown
+    if (res.ok) return { ok: true, value: data as T }
+    const error = (data as { error?: WireError } | null)?.error
+    return {
+      ok: false,
+      status: res.status,
+      error: error ?? { code: 'internal', message: `Request failed (${res.status})` },
+    }
+  } catch {
+    return {
+      ok: false,
+      status: 0,
+      error: { code: 'network', message: 'The server is unreachable' },
+    }
+  }
+}
+
+const map = <T, U>(result: ApiResult<T>, fn: (value: T) => U): ApiResult<U> =>
+  result.ok ? { ok: true, value: fn(result.value) } : result
+
+interface AuthAnswer {
+  user: User
+  accessToken: string
+  refreshToken: string
+}
+
+function keepSession(result: ApiResult<AuthAnswer>): ApiResult<User> {
+  if (!result.ok) return result
+  const { user, accessToken, refreshToken } = result.value
+  saveTokens({ accessToken, refreshToken })
+  saveUser(user)
+  return { ok: true, value: user }
+}
+
+export const register = async (input: {
+  username: string
+  email: string
+  full_name: string
+  password: string
+}) => keepSession(await request<AuthAnswer>('POST', '/api/auth/register', input))
+
+export const login = async (input: { login: string; password: string }) =>
+  keepSession(await request<AuthAnswer>('POST', '/api/auth/login', input))
+
+export async function logout(): Promise<void> {
+  const tokens = readTokens()
+  if (tokens) await request('POST', '/api/auth/logout', { refreshToken: tokens.refreshToken })
+  clearSession()
+}
+
+export const me = async () =>
+  map(await request<{ user: User }>('GET', '/api/auth/me'), (v) => v.user)
+
+export const listCities = async () =>
+  map(await request<{ cities: City[] }>('GET', '/api/cities'), (v) => v.cities)
+
+export const listChats = async () =>
+  map(await request<{ chats: unknown[] }>('GET', '/api/chats'), (v) =>
+    v.chats.map(toChat).filter((c): c is Chat => c !== null)
+  )
+
+export const getChat = async (chatId: string) =>
+  map(await request<{ chat: unknown }>('GET', `/api/chats/${encodeURIComponent(chatId)}`), (v) =>
+    toChat(v.chat)
+  )
+
+export const createChat = async (input: { name?: string; memberIds: string[] }) =>
+  map(await request<{ chat: unknown }>('POST', '/api/chats', input), (v) => toChat(v.chat))
+
+export const searchUsers = async (search: string) =>
+  map(
+    await request<{ users: PublicUser[] }>(
+      'GET',
+      `/api/users?search=${encodeURIComponent(search)}&limit=10`
+    ),
+    (v) => v.users
+  )
+
+export interface Page {
+  messages: Message[]
+  hasMore: boolean
+}
+
+/** One page of history, oldest first; `before`/`after` are message ids (time-sortable cursors). */
+export function history(
+  kind: 'city' | 'chat',
+  id: string,
+  cursor: { before?: string; after?: string } = {},
+  limit = 30
+): Promise<ApiResult<Page>> {
+  const base = kind === 'city' ? '/api/cities' : '/api/chats'
+  const query = new URLSearchParams({ limit: String(limit) })
+  if (cursor.before) query.set('before', cursor.before)
+  if (cursor.after) query.set('after', cursor.after)
+  return request<Page>('GET', `${base}/${encodeURIComponent(id)}/messages?${query}`)
+}

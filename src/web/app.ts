@@ -1,0 +1,267 @@
+/** @module Web client entry: session bootstrap, socket event routing, room switching, composer. */
+import type { Socket } from 'socket.io-client'
+import { listChats, listCities, logout, me, setSessionHooks } from './api.ts'
+import { showAuth } from './auth-view.ts'
+import { openRoom, type RoomController } from './chat-room.ts'
+import { byId, el } from './dom.ts'
+import { type ConnectionStatus, connectRealtime, updateSocketToken } from './realtime.ts'
+import { clearSession, readTokens, readUser } from './session.ts'
+import { createSidebar } from './sidebar.ts'
+import type { Chat, Message, PublicUser, Room, RoomKind, User } from './types.ts'
+
+/** The guide's heartbeat period. */
+const HEARTBEAT_MS = 30_000
+/** Chats created by others appear without a socket event; poll the list this often. */
+const CHAT_LIST_POLL_MS = 15_000
+
+function toast(message: string): void {
+  const box = byId('toasts')
+  const line = el('p', { class: 'toast', 'data-testid': 'toast' }, message)
+  box.append(line)
+  setTimeout(() => line.remove(), 5000)
+}
+
+async function boot(): Promise<void> {
+  let user: User | null = null
+  if (readTokens()) {
+    const current = await me()
+    if (current.ok) user = current.value
+    // Offline at load: keep the cached identity; the socket shows the reconnecting state.
+    else if (current.status === 0) user = readUser()
+  }
+  if (!user) {
+    clearSession()
+    user = await showAuth()
+  }
+  startApp(user)
+}
+
+function startApp(user: User): void {
+  const self: PublicUser = {
+    _id: user._id,
+    username: user.username,
+    full_name: user.full_name,
+    profile_photo_url: user.profile_photo_url ?? null,
+  }
+  byId('app-view').hidden = false
+  byId('me-name').textContent = user.full_name || user.username
+  const banner = byId('banner')
+  const input = byId<HTMLTextAreaElement>('composer-input')
+  const sendButton = byId<HTMLButtonElement>('composer').querySelector(
+    'button'
+  ) as HTMLButtonElement
+  let room: RoomController | null = null
+  let socket: Socket
+  const joinedChats = new Set<string>()
+
+  const sessionLost = () => {
+    clearSession()
+    location.reload()
+  }
+
+  const sidebar = createSidebar({
+    me: self,
+    toast,
+    onOpen: (next) => navigate(next),
+    onChatCreated: (chat) => {
+      void reloadChats().then(() => navigate(sidebar.chatRoom(chat)))
+    },
+  })
+
+  socket = connectRealtime({
+    onStatus: showStatus,
+    onSessionLost: sessionLost,
+    onConnect: ({ again }) => {
+      socket.emit('get-online-count')
+      if (again) void reloadChats()
+      else joinAllChats()
+      if (room) {
+        room.join()
+        if (again) void room.resync()
+      }
+    },
+  })
+  setSessionHooks({ lost: sessionLost, tokens: (token) => updateSocketToken(socket, token) })
+
+  function showStatus(status: ConnectionStatus): void {
+    banner.dataset.state = status.state
+    if (status.state === 'connected' || status.state === 'connecting') {
+      banner.hidden = true
+      banner.textContent = ''
+      return
+    }
+    if (status.state === 'reconnecting') {
+      room?.suspend()
+      joinedChats.clear()
+      banner.textContent =
+        status.attempt > 0
+          ? `Connection lost. Reconnecting… (attempt ${status.attempt})`
+          : 'Connection lost. Reconnecting…'
+    } else banner.textContent = `Cannot connect: ${status.message}`
+    banner.hidden = false
+  }
+
+  /** Every private chat is joined so its messages raise unread counts while it is not open. */
+  function joinAllChats(): void {
+    if (!socket.connected) return
+    for (const chat of sidebar.chats()) {
+      if (joinedChats.has(chat._id) || room?.room.id === chat._id) continue
+      joinedChats.add(chat._id)
+      socket.emit('join-private-chat', { chatId: chat._id })
+    }
+  }
+
+  async function reloadChats(): Promise<void> {
+    const chats = await listChats()
+    if (!chats.ok) return
+    sidebar.setChats(chats.value)
+    if (room) sidebar.setActive(room.room)
+    joinAllChats()
+  }
+
+  function navigate(next: Room): void {
+    const hash = `#/${next.kind}/${encodeURIComponent(next.id)}`
+    if (location.hash === hash) open(next)
+    else location.hash = hash // hashchange opens it; reload and back keep the room
+  }
+
+  function roomFromHash(): Room | null {
+    const match = /^#\/(city|chat)\/(.+)$/.exec(location.hash)
+    if (!match?.[1] || !match[2]) return null
+    const id = decodeURIComponent(match[2])
+    if (match[1] === 'city') return sidebar.cityRoom(id)
+    const chat = sidebar.chat(id)
+    return chat ? sidebar.chatRoom(chat) : null
+  }
+
+  function open(next: Room): void {
+    if (room && room.room.kind === next.kind && room.room.id === next.id) return
+    room?.close()
+    const chat: Chat | undefined = next.kind === 'chat' ? sidebar.chat(next.id) : undefined
+    byId('room-title').textContent = next.kind === 'city' ? `${next.title} chat` : next.title
+    room = openRoom({
+      socket,
+      me: self,
+      room: next,
+      members: chat?.members ?? [],
+      toast,
+      elements: {
+        log: byId('messages'),
+        typing: byId('typing'),
+        onlineCount: byId('room-online-count'),
+        onlineList: byId('online-users'),
+        older: byId<HTMLButtonElement>('load-older'),
+      },
+    })
+    if (next.kind === 'chat') joinedChats.add(next.id)
+    sidebar.setActive(next)
+    input.disabled = false
+    sendButton.disabled = false
+    document.body.classList.remove('menu-open')
+    byId('menu-toggle').setAttribute('aria-expanded', 'false')
+  }
+
+  /** The open room if the event is about it (events without a room id go to the open room of that kind). */
+  const about = (kind: RoomKind, id: unknown): RoomController | null =>
+    room && room.room.kind === kind && (id === undefined || id === room.room.id) ? room : null
+
+  type Ev = Record<string, unknown> & { userId: string; readAt: string; messageId: string }
+  socket.on('online-users', (count: number) => {
+    byId('online-count').textContent = `${count} online`
+  })
+  socket.on('heartbeat-ack', (data: { timestamp?: number }) => {
+    if (typeof data?.timestamp === 'number') {
+      byId('online-count').title = `Users online · latency ${Date.now() - data.timestamp} ms`
+    }
+  })
+  socket.on('error', (error: { message?: string }) =>
+    toast(error?.message ?? 'Something went wrong')
+  )
+
+  socket.on('joined-city-chat', (d: Ev) => about('city', d.cityId)?.confirmJoined())
+  socket.on('joined-private-chat', (d: Ev) => about('chat', d.chatId)?.confirmJoined())
+  for (const name of ['user-joined-city-chat', 'user-left-city-chat']) {
+    socket.on(name, (d: Ev) => about('city', d.cityId)?.refreshOnline())
+  }
+  for (const name of ['user-joined-private-chat', 'user-left-private-chat']) {
+    socket.on(name, (d: Ev) => about('chat', d.chatId)?.refreshOnline())
+  }
+  socket.on('user-offline', () => room?.refreshOnline())
+
+  socket.on('new-city-message', (m: Message) => about('city', m.cityId)?.onMessage(m))
+  socket.on('new-private-message', (m: Message) => {
+    const target = about('chat', m.chatId)
+    if (target) target.onMessage(m)
+    else if (m.chatId && m.sender_id?._id !== self._id) sidebar.bumpUnread(m.chatId)
+  })
+  socket.on('city-message-edited', (m: Message) => about('city', m.cityId)?.onEdited(m))
+  socket.on('private-message-edited', (m: Message) => about('chat', m.chatId)?.onEdited(m))
+  socket.on('city-message-deleted', (d: Ev) => about('city', d.cityId)?.onDeleted(d.messageId))
+  socket.on('private-message-deleted', (d: Ev) => about('chat', d.chatId)?.onDeleted(d.messageId))
+
+  socket.on('user-typing-city', (d: Ev) => about('city', d.cityId)?.onTyping(d))
+  socket.on('user-stopped-typing-city', (d: Ev) => about('city', d.cityId)?.onStopTyping(d.userId))
+  socket.on('user-typing-private', (d: Ev) => about('chat', d.chatId)?.onTyping(d))
+  socket.on('user-stopped-typing-private', (d: Ev) =>
+    about('chat', d.chatId)?.onStopTyping(d.userId)
+  )
+  socket.on('city-online-users', (d: Ev) => about('city', d.cityId)?.onOnline(d))
+  socket.on('chat-online-users', (d: Ev) => about('chat', d.chatId)?.onOnline(d))
+  socket.on('messages-read', (d: Ev) => about('chat', d.chatId)?.onRead(d))
+
+  byId<HTMLFormElement>('composer').addEventListener('submit', (event) => {
+    event.preventDefault()
+    const content = input.value.trim()
+    if (!content || !room) return
+    room.send(content)
+    input.value = ''
+    input.focus()
+  })
+  input.addEventListener('input', () => room?.inputActivity())
+  input.addEventListener('keydown', (event) => {
+    // Enter sends, Shift+Enter starts a new line (the usual chat convention).
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault()
+      byId<HTMLFormElement>('composer').requestSubmit()
+    }
+  })
+
+  byId('menu-toggle').addEventListener('click', () => {
+    const openNow = document.body.classList.toggle('menu-open')
+    byId('menu-toggle').setAttribute('aria-expanded', String(openNow))
+  })
+  byId('logout').addEventListener('click', async () => {
+    socket.disconnect()
+    await logout()
+    location.hash = ''
+    location.reload()
+  })
+  byId('refresh-chats').addEventListener('click', () => void reloadChats())
+  addEventListener('hashchange', () => {
+    const next = roomFromHash()
+    if (next) open(next)
+  })
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') {
+      room?.markReadSoon()
+      void reloadChats()
+    }
+  })
+  setInterval(() => {
+    if (socket.connected) socket.emit('heartbeat', { timestamp: Date.now() })
+  }, HEARTBEAT_MS)
+  setInterval(() => void reloadChats(), CHAT_LIST_POLL_MS)
+
+  void Promise.all([listCities(), listChats()]).then(([cities, chats]) => {
+    if (cities.ok) sidebar.setCities(cities.value)
+    else toast(cities.error.message)
+    if (chats.ok) sidebar.setChats(chats.value)
+    joinAllChats()
+    const first = cities.ok ? cities.value[0] : undefined
+    const initial =
+      roomFromHash() ?? (first ? { kind: 'city' as const, id: first._id, title: first.name } : null)
+    if (initial) open(initial)
+  })
+}
+
+void boot()

@@ -1,0 +1,340 @@
+/** @module One open room (city or private chat): history, live events, sending with acks, typing, receipts. */
+import type { Socket } from 'socket.io-client'
+import { history } from './api.ts'
+import { el, newClientId } from './dom.ts'
+import { createMessageList, idBefore } from './message-list.ts'
+import type { Ack, Member, Message, PublicUser, Room } from './types.ts'
+
+/** The guide's event names per room kind; `key` is the payload field naming the room. */
+const EVENTS = {
+  city: {
+    key: 'cityId',
+    join: 'join-city-chat',
+    leave: 'leave-city-chat',
+    send: 'send-city-message',
+    edit: 'edit-city-message',
+    remove: 'delete-city-message',
+    typing: 'city-typing',
+    stopTyping: 'city-stop-typing',
+    online: 'get-city-online-users',
+  },
+  chat: {
+    key: 'chatId',
+    join: 'join-private-chat',
+    leave: 'leave-private-chat',
+    send: 'send-private-message',
+    edit: 'edit-private-message',
+    remove: 'delete-private-message',
+    typing: 'private-typing',
+    stopTyping: 'private-stop-typing',
+    online: 'get-chat-online-users',
+  },
+} as const
+
+/** The guide's example stops typing after 3 s without input. */
+const TYPING_IDLE_MS = 3000
+/** A peer's typing state we never saw stopped disappears after this (contract: it expires). */
+const TYPING_EXPIRE_MS = 6000
+/** Bounded gap fill after a reconnect: at most this many pages of `?after=`. */
+const MAX_RESYNC_PAGES = 20
+
+export interface RoomElements {
+  log: HTMLElement
+  typing: HTMLElement
+  onlineCount: HTMLElement
+  onlineList: HTMLElement
+  older: HTMLButtonElement
+}
+
+export interface RoomOptions {
+  socket: Socket
+  me: PublicUser
+  room: Room
+  elements: RoomElements
+  /** Private chats: members with their stored read positions. */
+  members: Member[]
+  toast: (message: string) => void
+}
+
+export type RoomController = ReturnType<typeof openRoom>
+
+interface OnlineUser {
+  userId?: string
+  _id?: string
+  username?: string
+  full_name?: string
+}
+
+export function openRoom(options: RoomOptions) {
+  const { socket, me, room, elements } = options
+  const names = EVENTS[room.kind]
+  const target = { [names.key]: room.id }
+  /** Other members' read positions: time and, when the server sends it, the last read id. */
+  const readAt = new Map<string, number>()
+  const readId = new Map<string, string>()
+  for (const member of options.members) {
+    if (member.userId === me._id) continue
+    if (member.readAt) readAt.set(member.userId, Date.parse(member.readAt))
+    if (member.lastReadMessageId) readId.set(member.userId, member.lastReadMessageId)
+  }
+  const list = createMessageList({
+    container: elements.log,
+    me,
+    isRead: (message) => {
+      const sent = Date.parse(message.created_at)
+      for (const at of readAt.values()) if (at >= sent) return true
+      for (const id of readId.values()) if (!idBefore(id, message._id)) return true
+      return false
+    },
+    onEdit: (message, content) =>
+      socket.emit(
+        names.edit,
+        { ...target, messageId: message._id, content },
+        (ack: Ack<{ message: Message }>) => {
+          if (ack?.ok && ack.message) list.upsert(ack.message)
+          else if (ack && !ack.ok) options.toast(ack.error.message)
+        }
+      ),
+    onDelete: (message) =>
+      socket.emit(names.remove, { ...target, messageId: message._id }, (ack: Ack<object>) => {
+        if (ack?.ok) list.markDeleted(message._id)
+        else if (ack) options.toast(ack.error.message)
+      }),
+  })
+
+  let joined = false
+  let closed = false
+  let hasOlder = false
+  let loadingOlder = false
+  /** Sends made before the join is confirmed (or while offline) wait here, in order. */
+  const outbox: string[] = []
+  /** clientId → content of sends the server has not acknowledged or echoed yet. */
+  const unacked = new Map<string, string>()
+  const typers = new Map<string, { name: string; timer: ReturnType<typeof setTimeout> }>()
+  let typingSent = false
+  let typingTimer: ReturnType<typeof setTimeout> | undefined
+  let readTimer: ReturnType<typeof setTimeout> | undefined
+  let onlineTimer: ReturnType<typeof setTimeout> | undefined
+
+  elements.log.replaceChildren()
+  elements.typing.textContent = ''
+  elements.onlineCount.textContent = ''
+  elements.onlineList.replaceChildren()
+  elements.older.hidden = true
+
+  function join(): void {
+    socket.emit(names.join, target, (ack: Ack<object>) => {
+      if (ack?.ok) confirmJoined()
+      else if (ack) options.toast(ack.error.message)
+    })
+  }
+
+  /** `joined-*` event or the join ack, whichever comes first. */
+  function confirmJoined(): void {
+    if (joined || closed) return
+    joined = true
+    refreshOnline()
+    markReadSoon()
+    for (const clientId of outbox.splice(0)) emitSend(clientId)
+  }
+
+  function emitSend(clientId: string): void {
+    const content = unacked.get(clientId)
+    if (content === undefined) return
+    if (!joined || !socket.connected) {
+      outbox.push(clientId)
+      return
+    }
+    const payload = { ...target, content, message_type: 'text', clientId }
+    socket.emit(names.send, payload, (ack: Ack<{ message: Message }>) => {
+      if (!ack) return
+      if (ack.ok) {
+        unacked.delete(clientId)
+        if (ack.message) receive({ ...ack.message, clientId })
+      } else {
+        unacked.delete(clientId)
+        list.failPending(clientId, ack.error.message, () => {
+          unacked.set(clientId, content)
+          emitSend(clientId)
+        })
+      }
+    })
+  }
+
+  function receive(message: Message): void {
+    if (message.clientId) unacked.delete(message.clientId)
+    const fresh = !list.has(message._id)
+    list.upsert(message)
+    if (fresh && message.sender_id._id !== me._id) {
+      stopTyper(message.sender_id._id)
+      markReadSoon()
+    }
+  }
+
+  async function loadHistory(): Promise<void> {
+    const page = await history(room.kind, room.id)
+    if (closed) return
+    if (!page.ok) return options.toast(page.error.message)
+    list.prepend(page.value.messages)
+    hasOlder = page.value.hasMore
+    elements.older.hidden = !hasOlder
+    list.scrollToEnd()
+  }
+
+  async function loadOlder(): Promise<void> {
+    const first = list.firstId()
+    if (!hasOlder || loadingOlder || !first) return
+    loadingOlder = true
+    const page = await history(room.kind, room.id, { before: first })
+    loadingOlder = false
+    if (closed) return
+    if (!page.ok) return options.toast(page.error.message)
+    list.prepend(page.value.messages)
+    hasOlder = page.value.hasMore
+    elements.older.hidden = !hasOlder
+  }
+
+  /**
+   * After a reconnect: fetch what we missed with `?after=<last id>` (deduped by `_id` against
+   * anything connection-state recovery replayed), then resend sends that were never confirmed.
+   */
+  async function resync(): Promise<void> {
+    let after = list.lastId()
+    if (!after) return loadHistory()
+    for (let page = 0; page < MAX_RESYNC_PAGES && after; page++) {
+      const result = await history(room.kind, room.id, { after })
+      if (closed || !result.ok) return
+      for (const message of result.value.messages) receive(message)
+      if (!result.value.hasMore) break
+      after = result.value.messages.at(-1)?._id ?? null
+    }
+    for (const clientId of unacked.keys()) if (!outbox.includes(clientId)) outbox.push(clientId)
+    if (joined) for (const clientId of outbox.splice(0)) emitSend(clientId)
+  }
+
+  function refreshOnline(): void {
+    clearTimeout(onlineTimer)
+    onlineTimer = setTimeout(() => socket.emit(names.online, target), 150)
+  }
+
+  function showOnline(data: Record<string, unknown>): void {
+    const users: OnlineUser[] = Array.isArray(data.users) ? data.users : []
+    const count = typeof data.count === 'number' ? data.count : users.length
+    elements.onlineCount.textContent = `${count} online`
+    elements.onlineList.replaceChildren(
+      ...users.map((user) =>
+        el(
+          'li',
+          { 'data-testid': 'online-user', 'data-user-id': user.userId ?? user._id ?? '' },
+          user.full_name || user.username || 'Someone'
+        )
+      )
+    )
+  }
+
+  function renderTyping(): void {
+    const who = [...typers.values()].map((t) => t.name)
+    elements.typing.textContent =
+      who.length === 0
+        ? ''
+        : who.length === 1
+          ? `${who[0]} is typing…`
+          : `${who.slice(0, -1).join(', ')} and ${who.at(-1)} are typing…`
+  }
+
+  function startTyper(data: { userId: string; username?: string; full_name?: string }): void {
+    if (data.userId === me._id) return
+    clearTimeout(typers.get(data.userId)?.timer)
+    const timer = setTimeout(() => stopTyper(data.userId), TYPING_EXPIRE_MS)
+    typers.set(data.userId, { name: data.full_name || data.username || 'Someone', timer })
+    renderTyping()
+  }
+
+  function stopTyper(userId: string): void {
+    const entry = typers.get(userId)
+    if (!entry) return
+    clearTimeout(entry.timer)
+    typers.delete(userId)
+    renderTyping()
+  }
+
+  function stopTyping(): void {
+    clearTimeout(typingTimer)
+    if (typingSent) socket.emit(names.stopTyping, target)
+    typingSent = false
+  }
+
+  /** Private chats only: tell the server we have seen everything, while the chat is on screen. */
+  function markReadSoon(): void {
+    if (room.kind !== 'chat') return
+    clearTimeout(readTimer)
+    readTimer = setTimeout(() => {
+      if (!closed && joined && socket.connected && document.visibilityState === 'visible') {
+        socket.emit('mark-messages-read', target)
+      }
+    }, 250)
+  }
+
+  const onScroll = () => {
+    if (elements.log.scrollTop < 40) void loadOlder()
+  }
+  const onOlder = () => void loadOlder()
+  elements.log.addEventListener('scroll', onScroll, { passive: true })
+  elements.older.addEventListener('click', onOlder)
+
+  void loadHistory()
+  if (socket.connected) join()
+
+  return {
+    room,
+    join,
+    confirmJoined,
+    resync,
+    /** The socket dropped: joins must be redone and sends wait. */
+    suspend(): void {
+      joined = false
+      for (const [id] of typers) stopTyper(id)
+    },
+    send(content: string): void {
+      const clientId = newClientId()
+      stopTyping()
+      list.addPending(clientId, content)
+      unacked.set(clientId, content)
+      emitSend(clientId)
+    },
+    inputActivity(): void {
+      if (!joined) return
+      if (!typingSent) socket.emit(names.typing, target)
+      typingSent = true
+      clearTimeout(typingTimer)
+      typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS)
+    },
+    onMessage: receive,
+    onEdited: (message: Message) => list.upsert(message),
+    onDeleted: (messageId: string) => list.markDeleted(messageId),
+    onTyping: startTyper,
+    onStopTyping: stopTyper,
+    onOnline: showOnline,
+    refreshOnline,
+    onRead(data: { userId: string; readAt: string; lastReadMessageId?: unknown }): void {
+      if (data.userId === me._id) return
+      const at = Date.parse(data.readAt)
+      if (!Number.isNaN(at)) readAt.set(data.userId, Math.max(at, readAt.get(data.userId) ?? 0))
+      const id = data.lastReadMessageId
+      if (typeof id === 'string') readId.set(data.userId, id)
+      list.refreshReceipts()
+    },
+    markReadSoon,
+    close(): void {
+      closed = true
+      stopTyping()
+      for (const [id] of typers) stopTyper(id)
+      clearTimeout(readTimer)
+      clearTimeout(onlineTimer)
+      if (room.kind === 'city' && socket.connected) socket.emit(names.leave, target)
+      elements.log.removeEventListener('scroll', onScroll)
+      elements.older.removeEventListener('click', onOlder)
+      list.destroy()
+    },
+  }
+}

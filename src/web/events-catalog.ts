@@ -1,0 +1,564 @@
+/**
+ * @module Socket events reference: one table of every event in the guide (plus `error` and acks),
+ * rendered as docs/events.md, as an AsyncAPI 3.0 document, and on the /docs page.
+ */
+
+/** Field types: primitives, `A | B`, `X[]`, or a shared schema name from SCHEMAS. */
+type Fields = Record<string, string>
+
+export interface EventDoc {
+  name: string
+  /** From the client's point of view: `emit` = client → server, `receive` = server → client. */
+  direction: 'emit' | 'receive'
+  group: 'Connection' | 'City chat' | 'Private chat' | 'Presence'
+  /** Object payload fields (a trailing `?` on the name = optional), or a schema/primitive name. */
+  payload: Fields | string | null
+  /** emit: what the server answers and to whom. receive: who gets it. */
+  result: string
+}
+
+/** Shared shapes; names here may be used as field types. */
+export const SCHEMAS: Record<string, Fields> = {
+  PublicUser: {
+    _id: 'string',
+    username: 'string',
+    full_name: 'string',
+    profile_photo_url: 'string | null',
+  },
+  Message: {
+    _id: 'string (24 hex, time-sortable)',
+    sender_id: 'PublicUser',
+    content: "string ('' when deleted)",
+    message_type: "'text' | 'image' | 'file'",
+    media_url: 'string | null',
+    reply_to: 'string | null',
+    is_edited: 'boolean',
+    is_deleted: 'boolean',
+    created_at: 'string (ISO 8601 UTC)',
+    edited_at: 'string | null',
+    'cityId?': 'string (city messages)',
+    'chatId?': 'string (private messages)',
+    'clientId?': 'string (echoed when the sender supplied one)',
+  },
+  OnlineUser: {
+    userId: 'string',
+    username: 'string',
+    full_name: 'string',
+    profile_photo_url: 'string | null',
+  },
+  Ack: {
+    ok: 'boolean',
+    '...': 'on success, the fields named in the event (e.g. message)',
+    'error?': '{ code: string, message: string } (when ok is false)',
+  },
+}
+
+const CITY = { cityId: "string (slug, e.g. 'mumbai')" }
+const CHAT = { chatId: 'string (24 hex)' }
+const SEND = {
+  content: 'string (≤ 4000 chars; required for text)',
+  'message_type?': "'text' | 'image' | 'file' (default 'text')",
+  'media_url?': 'string | null (http(s); required for image/file)',
+  'reply_to?': 'string | null (message id)',
+  'clientId?': 'string (≤ 64 chars; echoed back to reconcile optimistic UI)',
+}
+const TYPING_EVENT = { userId: 'string', username: 'string', full_name: 'string' }
+const JOIN_NOTICE = {
+  userId: 'string',
+  username: 'string',
+  full_name: 'string',
+  profile_photo_url: 'string | null',
+}
+
+export const EVENTS: EventDoc[] = [
+  {
+    name: 'connect_error',
+    direction: 'receive',
+    group: 'Connection',
+    payload: { message: "'Authentication error'" },
+    result:
+      'The handshake was refused (missing, invalid or expired token, inactive user). Refresh the token, set socket.auth.token and call socket.connect().',
+  },
+  {
+    name: 'error',
+    direction: 'receive',
+    group: 'Connection',
+    payload: {
+      message: 'string',
+      code: 'string (errors.ts code, e.g. not_member)',
+      event: 'string (the event that was refused)',
+    },
+    result:
+      'Only the offending socket, for every refused or invalid action. An ack, if passed, is answered too.',
+  },
+  {
+    name: 'join-city-chat',
+    direction: 'emit',
+    group: 'City chat',
+    payload: CITY,
+    result:
+      'joined-city-chat to the socket, user-joined-city-chat to the others in the room. Ack { ok: true, ... }.',
+  },
+  {
+    name: 'joined-city-chat',
+    direction: 'receive',
+    group: 'City chat',
+    payload: { ...CITY, cityName: 'string', message: 'string' },
+    result: 'The socket that joined.',
+  },
+  {
+    name: 'user-joined-city-chat',
+    direction: 'receive',
+    group: 'City chat',
+    payload: { ...JOIN_NOTICE, ...CITY },
+    result: 'The others in the city room.',
+  },
+  {
+    name: 'leave-city-chat',
+    direction: 'emit',
+    group: 'City chat',
+    payload: CITY,
+    result: 'left-city-chat to the socket, user-left-city-chat to the others in the room.',
+  },
+  {
+    name: 'left-city-chat',
+    direction: 'receive',
+    group: 'City chat',
+    payload: CITY,
+    result: 'The socket that left.',
+  },
+  {
+    name: 'user-left-city-chat',
+    direction: 'receive',
+    group: 'City chat',
+    payload: { userId: 'string', username: 'string', full_name: 'string', ...CITY },
+    result: 'The others in the city room.',
+  },
+  {
+    name: 'send-city-message',
+    direction: 'emit',
+    group: 'City chat',
+    payload: { ...CITY, ...SEND },
+    result:
+      'Requires having joined the room with this socket. new-city-message to the whole room (sender included). Ack { ok: true, message }.',
+  },
+  {
+    name: 'new-city-message',
+    direction: 'receive',
+    group: 'City chat',
+    payload: 'Message',
+    result: 'Everyone in the city room, sender included.',
+  },
+  {
+    name: 'edit-city-message',
+    direction: 'emit',
+    group: 'City chat',
+    payload: { messageId: 'string', ...CITY, content: 'string (≤ 4000 chars, not empty)' },
+    result: 'Author only. city-message-edited to the room. Ack { ok: true, message }.',
+  },
+  {
+    name: 'city-message-edited',
+    direction: 'receive',
+    group: 'City chat',
+    payload: 'Message',
+    result: 'Everyone in the city room.',
+  },
+  {
+    name: 'delete-city-message',
+    direction: 'emit',
+    group: 'City chat',
+    payload: { messageId: 'string', ...CITY },
+    result:
+      'Author only. city-message-deleted to the room; the row stays with is_deleted: true, content: "". Ack { ok: true }.',
+  },
+  {
+    name: 'city-message-deleted',
+    direction: 'receive',
+    group: 'City chat',
+    payload: { messageId: 'string', ...CITY },
+    result: 'Everyone in the city room.',
+  },
+  {
+    name: 'city-typing',
+    direction: 'emit',
+    group: 'City chat',
+    payload: CITY,
+    result: 'user-typing-city to the others in the room. Expires by itself after a few seconds.',
+  },
+  {
+    name: 'city-stop-typing',
+    direction: 'emit',
+    group: 'City chat',
+    payload: CITY,
+    result: 'user-stopped-typing-city to the others in the room.',
+  },
+  {
+    name: 'user-typing-city',
+    direction: 'receive',
+    group: 'City chat',
+    payload: { ...TYPING_EVENT, ...CITY },
+    result: 'The others in the city room (not the typist).',
+  },
+  {
+    name: 'user-stopped-typing-city',
+    direction: 'receive',
+    group: 'City chat',
+    payload: { ...TYPING_EVENT, ...CITY },
+    result: 'The others in the city room: on city-stop-typing, expiry, leave or disconnect.',
+  },
+  {
+    name: 'join-private-chat',
+    direction: 'emit',
+    group: 'Private chat',
+    payload: CHAT,
+    result:
+      'Members only. joined-private-chat to the socket, user-joined-private-chat to the others in the room.',
+  },
+  {
+    name: 'joined-private-chat',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: { ...CHAT, '...': 'chat details' },
+    result: 'The socket that joined.',
+  },
+  {
+    name: 'user-joined-private-chat',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: { ...JOIN_NOTICE, ...CHAT },
+    result: 'The others in the chat room.',
+  },
+  {
+    name: 'leave-private-chat',
+    direction: 'emit',
+    group: 'Private chat',
+    payload: CHAT,
+    result:
+      'left-private-chat to the socket, user-left-private-chat to the others. (Leaves the room, not the membership: that is POST /api/chats/:chatId/leave.)',
+  },
+  {
+    name: 'left-private-chat',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: CHAT,
+    result: 'The socket that left.',
+  },
+  {
+    name: 'user-left-private-chat',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: { userId: 'string', username: 'string', full_name: 'string', ...CHAT },
+    result: 'The others in the chat room.',
+  },
+  {
+    name: 'send-private-message',
+    direction: 'emit',
+    group: 'Private chat',
+    payload: { ...CHAT, ...SEND },
+    result:
+      'Members who joined the room with this socket. new-private-message to the room. Ack { ok: true, message }.',
+  },
+  {
+    name: 'new-private-message',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: 'Message',
+    result: 'Everyone in the chat room, sender included.',
+  },
+  {
+    name: 'edit-private-message',
+    direction: 'emit',
+    group: 'Private chat',
+    payload: { messageId: 'string', ...CHAT, content: 'string (≤ 4000 chars, not empty)' },
+    result: 'Author only. private-message-edited to the room. Ack { ok: true, message }.',
+  },
+  {
+    name: 'private-message-edited',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: 'Message',
+    result: 'Everyone in the chat room.',
+  },
+  {
+    name: 'delete-private-message',
+    direction: 'emit',
+    group: 'Private chat',
+    payload: { messageId: 'string', ...CHAT },
+    result:
+      'The author or a chat owner/admin. private-message-deleted to the room. Ack { ok: true }.',
+  },
+  {
+    name: 'private-message-deleted',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: { messageId: 'string', ...CHAT },
+    result: 'Everyone in the chat room.',
+  },
+  {
+    name: 'private-typing',
+    direction: 'emit',
+    group: 'Private chat',
+    payload: CHAT,
+    result: 'user-typing-private to the others in the room.',
+  },
+  {
+    name: 'private-stop-typing',
+    direction: 'emit',
+    group: 'Private chat',
+    payload: CHAT,
+    result: 'user-stopped-typing-private to the others in the room.',
+  },
+  {
+    name: 'user-typing-private',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: { ...TYPING_EVENT, ...CHAT },
+    result: 'The others in the chat room (not the typist).',
+  },
+  {
+    name: 'user-stopped-typing-private',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: { ...TYPING_EVENT, ...CHAT },
+    result: 'The others in the chat room: on private-stop-typing, expiry, leave or disconnect.',
+  },
+  {
+    name: 'mark-messages-read',
+    direction: 'emit',
+    group: 'Private chat',
+    payload: CHAT,
+    result:
+      'Members only. Stores the read position; messages-read to the room. Same as POST /api/chats/:chatId/read.',
+  },
+  {
+    name: 'messages-read',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: {
+      ...CHAT,
+      userId: 'string',
+      readAt: 'string (ISO 8601)',
+      'lastReadMessageId?': 'string | null',
+    },
+    result: 'Everyone in the chat room: show ✓✓ on messages created at or before readAt.',
+  },
+  {
+    name: 'get-online-count',
+    direction: 'emit',
+    group: 'Presence',
+    payload: null,
+    result: 'online-users to the socket.',
+  },
+  {
+    name: 'online-users',
+    direction: 'receive',
+    group: 'Presence',
+    payload: 'number (distinct users online; several tabs count once)',
+    result: 'The asking socket, and broadcast to everyone on every change.',
+  },
+  {
+    name: 'get-city-online-users',
+    direction: 'emit',
+    group: 'Presence',
+    payload: CITY,
+    result: 'city-online-users to the socket.',
+  },
+  {
+    name: 'city-online-users',
+    direction: 'receive',
+    group: 'Presence',
+    payload: { ...CITY, count: 'number', users: 'OnlineUser[]' },
+    result: 'The asking socket: distinct users in the city room.',
+  },
+  {
+    name: 'get-chat-online-users',
+    direction: 'emit',
+    group: 'Presence',
+    payload: CHAT,
+    result: 'Members only. chat-online-users to the socket.',
+  },
+  {
+    name: 'chat-online-users',
+    direction: 'receive',
+    group: 'Presence',
+    payload: { ...CHAT, count: 'number', users: 'OnlineUser[]' },
+    result: "The asking socket: the chat's members who are online.",
+  },
+  {
+    name: 'check-user-online',
+    direction: 'emit',
+    group: 'Presence',
+    payload: { userId: 'string' },
+    result: 'user-online-status to the socket.',
+  },
+  {
+    name: 'user-online-status',
+    direction: 'receive',
+    group: 'Presence',
+    payload: { userId: 'string', isOnline: 'boolean', lastSeen: 'string | null (ISO 8601)' },
+    result: 'The asking socket.',
+  },
+  {
+    name: 'user-offline',
+    direction: 'receive',
+    group: 'Presence',
+    payload: { userId: 'string', username: 'string', lastSeen: 'string (ISO 8601)' },
+    result: "Everyone, when a user's last connection closes.",
+  },
+  {
+    name: 'heartbeat',
+    direction: 'emit',
+    group: 'Presence',
+    payload: { 'timestamp?': 'number (ms since epoch)' },
+    result: 'heartbeat-ack to the socket.',
+  },
+  {
+    name: 'heartbeat-ack',
+    direction: 'receive',
+    group: 'Presence',
+    payload: { timestamp: 'number (echoes the client’s, else server time)', serverTime: 'number' },
+    result: 'The asking socket. Latency = Date.now() - timestamp.',
+  },
+]
+
+const GROUPS = ['Connection', 'City chat', 'Private chat', 'Presence'] as const
+
+function payloadText(payload: EventDoc['payload']): string {
+  if (payload === null) return '(none)'
+  if (typeof payload === 'string') return payload
+  return `{ ${Object.entries(payload)
+    .map(([key, type]) => `${key}: ${type}`)
+    .join(', ')} }`
+}
+
+const cell = (text: string) => text.replaceAll('|', '\\|')
+
+/** docs/events.md, generated: `bun src/web/events-catalog.ts > docs/events.md`. */
+export function eventsMarkdown(): string {
+  const lines = [
+    '# Socket events reference',
+    '',
+    '<!-- Generated from src/web/events-catalog.ts: `bun src/web/events-catalog.ts > docs/events.md`. Do not edit by hand. -->',
+    '',
+    'Connect with the official `socket.io-client` 4.x: `io(url, { auth: { token: accessToken } })` (same access',
+    'token as the REST API). Event names and payloads are those of the WebSocket chat guide; this page adds what',
+    'contract.md settles. **emit** = client → server, **receive** = server → client.',
+    '',
+    '## Acknowledgements and errors',
+    '',
+    'Every emitted event accepts an optional acknowledgement callback as its last argument. It is answered',
+    '`{ ok: true, ... }` (for sends and edits: `{ ok: true, message }`) or `{ ok: false, error: { code, message } }`.',
+    'A refused or invalid action also emits `error` `{ message, code, event }` to the offending socket.',
+    'Codes: `invalid_input`, `unauthorized`, `forbidden`, `not_member`, `not_author`, `not_found`, `conflict`,',
+    '`payload_too_large`, `rate_limited` (temporary: retry later), `internal` (temporary).',
+    '',
+    '## Reconnecting',
+    '',
+    'After a reconnect, join the rooms again and fetch `GET /api/cities/:cityId/messages?after=<last id>` (or the',
+    'chat equivalent) to fill any gap; deduplicate by `_id` (the server may also replay missed packets through',
+    'socket.io connection-state recovery).',
+    '',
+    '## Shared shapes',
+    '',
+  ]
+  for (const [name, fields] of Object.entries(SCHEMAS)) {
+    lines.push(`- **${name}**: \`${payloadText(fields)}\``)
+  }
+  for (const group of GROUPS) {
+    lines.push(
+      '',
+      `## ${group}`,
+      '',
+      '| event | direction | payload | result / who receives |',
+      '| --- | --- | --- | --- |'
+    )
+    for (const event of EVENTS.filter((e) => e.group === group)) {
+      lines.push(
+        `| \`${event.name}\` | ${event.direction} | ${cell(`\`${payloadText(event.payload)}\``)} | ${cell(event.result)} |`
+      )
+    }
+  }
+  return `${lines.join('\n')}\n`
+}
+
+type JsonSchema = Record<string, unknown>
+
+function typeSchema(type: string): JsonSchema {
+  const base = type.split(' (')[0]?.trim() ?? type
+  const description = type.includes(' (') ? type.slice(type.indexOf(' (') + 2, -1) : undefined
+  const withDescription = (schema: JsonSchema) =>
+    description ? { ...schema, description } : schema
+  if (base.endsWith('[]'))
+    return withDescription({ type: 'array', items: typeSchema(base.slice(0, -2)) })
+  if (base in SCHEMAS) return withDescription({ $ref: `#/components/schemas/${base}` })
+  const parts = base.split('|').map((p) => p.trim())
+  const literals = parts.filter((p) => p.startsWith("'"))
+  if (literals.length === parts.length)
+    return withDescription({ type: 'string', enum: literals.map((l) => l.slice(1, -1)) })
+  const types = parts.map((p) =>
+    ['string', 'number', 'boolean', 'null'].includes(p) ? p : 'object'
+  )
+  return withDescription({ type: types.length === 1 ? types[0] : types })
+}
+
+function fieldsSchema(fields: Fields): JsonSchema {
+  const properties: Record<string, JsonSchema> = {}
+  const required: string[] = []
+  for (const [rawKey, type] of Object.entries(fields)) {
+    if (rawKey === '...') continue
+    const key = rawKey.replace(/\?$/, '')
+    properties[key] = typeSchema(type)
+    if (!rawKey.endsWith('?')) required.push(key)
+  }
+  return { type: 'object', properties, required, additionalProperties: true }
+}
+
+/** An AsyncAPI 3.0 document of the same events, for tooling that reads it. */
+export function asyncApiDocument(serverUrl = 'http://localhost:3000'): JsonSchema {
+  const messages: Record<string, JsonSchema> = {}
+  const operations: Record<string, JsonSchema> = {}
+  for (const event of EVENTS) {
+    const payload =
+      event.payload === null
+        ? { type: 'null' }
+        : typeof event.payload === 'string'
+          ? typeSchema(event.payload)
+          : fieldsSchema(event.payload)
+    messages[event.name] = { name: event.name, title: event.name, summary: event.result, payload }
+    operations[`${event.direction}:${event.name}`] = {
+      action: event.direction === 'emit' ? 'receive' : 'send',
+      channel: { $ref: '#/channels/root' },
+      messages: [{ $ref: `#/channels/root/messages/${event.name}` }],
+      tags: [{ name: event.group }],
+    }
+  }
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'myCommunity chat: Socket.IO events',
+      version: '1.0.0',
+      description:
+        'Socket.IO v5 over Engine.IO v4 on namespace "/". Authenticate with auth: { token }. Every emitted event accepts an ack answered { ok: true, ... } or { ok: false, error: { code, message } }.',
+    },
+    servers: {
+      local: { host: new URL(serverUrl).host, protocol: 'socket.io', pathname: '/socket.io/' },
+    },
+    channels: {
+      root: {
+        address: '/',
+        messages: Object.fromEntries(
+          Object.keys(messages).map((name) => [name, { $ref: `#/components/messages/${name}` }])
+        ),
+      },
+    },
+    operations,
+    components: {
+      schemas: Object.fromEntries(
+        Object.entries(SCHEMAS).map(([name, fields]) => [name, fieldsSchema(fields)])
+      ),
+      messages,
+    },
+  }
+}
+
+if (import.meta.main) process.stdout.write(eventsMarkdown())

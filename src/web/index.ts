@@ -1,0 +1,11 @@
+/**
+ * @module What the server needs to serve the web client and the docs: Bun HTML bundles and the
+ * socket events reference as AsyncAPI.
+ * @example
+ * import { webDocs, webIndex } from './web/index.ts'
+ * Bun.serve({ routes: { '/': webIndex, '/docs': webDocs }, fetch, websocket })
+ */
+
+export { default as webDocs } from './docs.html'
+export { asyncApiDocument } from './events-catalog.ts'
+export { default as webIndex } from './index.html'

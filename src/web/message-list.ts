@@ -1,0 +1,269 @@
+/** @module Message log: renders one room's messages in id order, reconciles optimistic sends, receipts. */
+import { el, initials, safeUrl, timeOf } from './dom.ts'
+import type { Message, PublicUser } from './types.ts'
+
+export type Receipt = 'pending' | 'sent' | 'read' | 'failed'
+
+export interface MessageListOptions {
+  container: HTMLElement
+  me: PublicUser
+  /** Private chats show ✓✓ once another member's read position passes the message. */
+  isRead: (message: Message) => boolean
+  onEdit: (message: Message, content: string) => void
+  onDelete: (message: Message) => void
+}
+
+export interface MessageList {
+  upsert(message: Message): void
+  markDeleted(messageId: string): void
+  addPending(clientId: string, content: string): void
+  failPending(clientId: string, reason: string, retry: () => void): void
+  prepend(messages: Message[]): void
+  has(messageId: string): boolean
+  firstId(): string | null
+  lastId(): string | null
+  refreshReceipts(): void
+  scrollToEnd(): void
+  /** Removes the click listener; the next room gets a fresh list. */
+  destroy(): void
+}
+
+/** Messages whose ids compare in time order (contract.md: ids are time-sortable strings). */
+export const idBefore = (a: string, b: string) =>
+  a.length === b.length ? a < b : a.length < b.length
+
+export function createMessageList(options: MessageListOptions): MessageList {
+  const { container, me } = options
+  const byId = new Map<string, Message>()
+  /** Confirmed ids, ascending; pending messages always sit after them at the bottom. */
+  const order: string[] = []
+
+  const node = (id: string) => container.querySelector<HTMLElement>(`[data-id="${CSS.escape(id)}"]`)
+  const pendingNode = (clientId: string) =>
+    container.querySelector<HTMLElement>(`[data-client-id="${CSS.escape(clientId)}"]`)
+  const nearBottom = () =>
+    container.scrollHeight - container.scrollTop - container.clientHeight < 80
+
+  function receiptOf(message: Message): Receipt {
+    return options.isRead(message) ? 'read' : 'sent'
+  }
+
+  function render(message: Message, receipt: Receipt | null): HTMLElement {
+    const mine = message.sender_id._id === me._id
+    const author = message.sender_id.full_name || message.sender_id.username
+    const body = message.is_deleted
+      ? el('p', { class: 'content deleted', 'data-testid': 'message-content' }, 'Message deleted')
+      : el('p', { class: 'content', 'data-testid': 'message-content' }, message.content)
+    const media = safeUrl(message.is_deleted ? null : message.media_url)
+    const actions =
+      mine && !message.is_deleted && receipt !== 'pending' && receipt !== 'failed'
+        ? el(
+            'span',
+            { class: 'actions' },
+            el('button', { type: 'button', 'data-action': 'edit', 'data-testid': 'edit' }, 'Edit'),
+            el(
+              'button',
+              { type: 'button', 'data-action': 'delete', 'data-testid': 'delete' },
+              'Delete'
+            )
+          )
+        : null
+    return el(
+      'div',
+      {
+        class: `msg${mine ? ' mine' : ''}`,
+        'data-testid': 'message',
+        'data-id': receipt === 'pending' || receipt === 'failed' ? null : message._id,
+        'data-client-id': message.clientId ?? null,
+        'data-status': mine ? receipt : null,
+        'data-deleted': message.is_deleted ? 'true' : null,
+      },
+      el('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(author)),
+      el(
+        'div',
+        { class: 'bubble' },
+        el(
+          'div',
+          { class: 'meta' },
+          el('span', { class: 'author', 'data-testid': 'message-author' }, author),
+          ' ',
+          el('time', { datetime: message.created_at }, timeOf(message.created_at)),
+          message.is_edited && !message.is_deleted
+            ? el('span', { class: 'edited', 'data-testid': 'edited' }, ' (edited)')
+            : null
+        ),
+        body,
+        media
+          ? el('a', { href: media, target: '_blank', rel: 'noopener noreferrer' }, media)
+          : null,
+        el('div', { class: 'foot' }, actions, mine && receipt ? receiptBadge(receipt) : null)
+      )
+    )
+  }
+
+  function place(message: Message, fresh: HTMLElement): void {
+    const index = order.findIndex((id) => idBefore(message._id, id))
+    const next = index === -1 ? null : node(order[index] ?? '')
+    if (next) container.insertBefore(fresh, next)
+    else {
+      const firstPending = container.querySelector(
+        '[data-status="pending"], [data-status="failed"]'
+      )
+      container.insertBefore(fresh, firstPending)
+    }
+    order.splice(index === -1 ? order.length : index, 0, message._id)
+  }
+
+  function upsert(message: Message): void {
+    const stick = nearBottom() || message.sender_id._id === me._id
+    const existing = node(message._id)
+    const pending = message.clientId ? pendingNode(message.clientId) : null
+    const mine = message.sender_id._id === me._id
+    const fresh = render(message, mine ? receiptOf(message) : null)
+    byId.set(message._id, message)
+    if (existing) {
+      existing.replaceWith(fresh)
+      pending?.remove() // the ack and the broadcast both confirm: keep one copy
+    } else {
+      pending?.remove()
+      place(message, fresh)
+    }
+    if (stick) scrollToEnd()
+  }
+
+  function scrollToEnd(): void {
+    container.scrollTop = container.scrollHeight
+  }
+
+  function onClick(event: Event): void {
+    const button = (event.target as HTMLElement).closest<HTMLElement>('[data-action]')
+    const id = button?.closest<HTMLElement>('[data-id]')?.dataset.id
+    const message = id ? byId.get(id) : undefined
+    if (!button || !message) return
+    if (button.dataset.action === 'delete') {
+      if (confirm('Delete this message for everyone?')) options.onDelete(message)
+    } else if (button.dataset.action === 'edit') startEdit(message)
+  }
+
+  /** Inline editor: Enter saves, Escape cancels; the broadcast re-renders the message. */
+  function startEdit(message: Message): void {
+    const target = node(message._id)
+    const content = target?.querySelector('.content')
+    if (!target || !content) return
+    const input = el('input', {
+      type: 'text',
+      value: message.content,
+      'aria-label': 'Edit message',
+      'data-testid': 'edit-input',
+      maxlength: 4000,
+    })
+    const form = el(
+      'form',
+      { class: 'edit-form' },
+      input,
+      el('button', { type: 'submit', 'data-testid': 'edit-save' }, 'Save'),
+      el('button', { type: 'button', 'data-testid': 'edit-cancel' }, 'Cancel')
+    )
+    const restore = () => form.replaceWith(content)
+    form.addEventListener('submit', (event) => {
+      event.preventDefault()
+      const next = input.value.trim()
+      restore()
+      if (next && next !== message.content) options.onEdit(message, next)
+    })
+    form.querySelector('[data-testid="edit-cancel"]')?.addEventListener('click', restore)
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') restore()
+    })
+    content.replaceWith(form)
+    input.focus()
+  }
+
+  container.addEventListener('click', onClick)
+
+  return {
+    upsert,
+    destroy: () => container.removeEventListener('click', onClick),
+    markDeleted(messageId) {
+      const message = byId.get(messageId)
+      if (message) upsert({ ...message, is_deleted: true, content: '', media_url: null })
+    },
+    addPending(clientId, content) {
+      const now = new Date().toISOString()
+      const draft: Message = {
+        _id: `pending-${clientId}`,
+        clientId,
+        sender_id: me,
+        content,
+        message_type: 'text',
+        media_url: null,
+        reply_to: null,
+        is_edited: false,
+        is_deleted: false,
+        created_at: now,
+        edited_at: null,
+      }
+      container.append(render(draft, 'pending'))
+      scrollToEnd()
+    },
+    failPending(clientId, reason, retry) {
+      const target = pendingNode(clientId)
+      if (!target || target.dataset.id) return
+      target.dataset.status = 'failed'
+      const foot = target.querySelector('.foot')
+      foot?.replaceChildren(
+        receiptBadge('failed'),
+        el('span', { class: 'error', 'data-testid': 'send-error' }, ` ${reason} `),
+        el('button', { type: 'button', 'data-testid': 'retry' }, 'Retry')
+      )
+      foot?.querySelector('button')?.addEventListener('click', () => {
+        target.dataset.status = 'pending'
+        foot.replaceChildren(receiptBadge('pending'))
+        retry()
+      })
+    },
+    prepend(messages) {
+      // Keep the reader's viewport still while older history is inserted above it.
+      const fromBottom = container.scrollHeight - container.scrollTop
+      for (const message of messages) if (!byId.has(message._id)) upsertQuiet(message)
+      container.scrollTop = container.scrollHeight - fromBottom
+    },
+    has: (messageId) => byId.has(messageId),
+    firstId: () => order[0] ?? null,
+    lastId: () => order[order.length - 1] ?? null,
+    refreshReceipts() {
+      for (const id of order) {
+        const message = byId.get(id)
+        const target = node(id)
+        if (!message || !target || message.sender_id._id !== me._id) continue
+        const receipt = receiptOf(message)
+        if (target.dataset.status === receipt) continue
+        target.dataset.status = receipt
+        target.querySelector('.receipt')?.replaceWith(receiptBadge(receipt))
+      }
+    },
+    scrollToEnd,
+  }
+
+  function upsertQuiet(message: Message): void {
+    const mine = message.sender_id._id === me._id
+    byId.set(message._id, message)
+    place(message, render(message, mine ? receiptOf(message) : null))
+  }
+}
+
+const RECEIPTS: Record<Receipt, [string, string]> = {
+  pending: ['…', 'Sending'],
+  sent: ['✓', 'Sent'],
+  read: ['✓✓', 'Read'],
+  failed: ['!', 'Not sent'],
+}
+
+function receiptBadge(receipt: Receipt): HTMLElement {
+  const [mark, label] = RECEIPTS[receipt]
+  return el(
+    'span',
+    { class: `receipt ${receipt}`, 'data-testid': 'receipt', title: label, 'aria-label': label },
+    mark
+  )
+}

@@ -1,0 +1,83 @@
+/** @module Socket connection: auth with the access token, refresh on "Authentication error", reconnect status. */
+import { io, type Socket } from 'socket.io-client'
+import { readTokens, refreshTokens } from './session.ts'
+
+export type ConnectionStatus =
+  | { state: 'connecting' }
+  | { state: 'connected' }
+  | { state: 'reconnecting'; attempt: number; reason: string }
+  | { state: 'refused'; message: string }
+
+export interface RealtimeOptions {
+  onStatus: (status: ConnectionStatus) => void
+  /** Every successful connect; `again` is false the first time. `recovered` is socket.io's flag. */
+  onConnect: (info: { again: boolean; recovered: boolean }) => void
+  /** The refresh token is gone or rejected: back to the login screen. */
+  onSessionLost: () => void
+}
+
+/** Consecutive refused handshakes we answer with a token refresh before giving up. */
+const MAX_AUTH_RETRIES = 3
+
+/**
+ * Connects to the same origin as the page. The client starts with long-polling and upgrades
+ * to WebSocket (socket.io-client defaults), exactly as a guide-following client would.
+ */
+export function connectRealtime(options: RealtimeOptions): Socket {
+  const socket = io({
+    auth: { token: readTokens()?.accessToken ?? '' },
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 3000,
+  })
+  let connectedOnce = false
+  let authRetries = 0
+
+  socket.on('connect', () => {
+    authRetries = 0
+    options.onStatus({ state: 'connected' })
+    options.onConnect({ again: connectedOnce, recovered: socket.recovered })
+    connectedOnce = true
+  })
+
+  socket.on('disconnect', (reason) => {
+    // 'io client disconnect' is our own logout; every other reason reconnects by itself,
+    // except 'io server disconnect', which socket.io leaves to the client.
+    if (reason === 'io client disconnect') return
+    options.onStatus({ state: 'reconnecting', attempt: 0, reason })
+    if (reason === 'io server disconnect') socket.connect()
+  })
+
+  socket.io.on('reconnect_attempt', (attempt) => {
+    options.onStatus({ state: 'reconnecting', attempt, reason: 'transport' })
+  })
+
+  socket.on('connect_error', async (error) => {
+    // socket.active: a transport failure the manager retries by itself. Otherwise the server
+    // refused the CONNECT (middleware), and socket.io will not retry without us.
+    if (socket.active) {
+      options.onStatus({ state: 'reconnecting', attempt: 0, reason: error.message })
+      return
+    }
+    if (!/auth|token|jwt|expired/i.test(error.message) || authRetries >= MAX_AUTH_RETRIES) {
+      options.onStatus({ state: 'refused', message: error.message })
+      if (authRetries >= MAX_AUTH_RETRIES) options.onSessionLost()
+      return
+    }
+    authRetries++
+    const stale = (socket.auth as { token?: string }).token ?? null
+    const fresh = await refreshTokens(stale)
+    if (!fresh) {
+      options.onSessionLost()
+      return
+    }
+    socket.auth = { token: fresh.accessToken }
+    socket.connect()
+  })
+
+  return socket
+}
+
+/** A REST call refreshed the token: use it for the next handshake too. */
+export function updateSocketToken(socket: Socket, token: string): void {
+  socket.auth = { token }
+}
