@@ -1,0 +1,55 @@
+/**
+ * @module The room fan-out interface: one per namespace; Bun topics today, Redis next.
+ *
+ * Mirrors socket.io-adapter's contract (addAll/del/delAll/broadcast/sockets/socketRooms), but
+ * `broadcast` takes a packet that is already encoded, so every implementation sends the same
+ * bytes to every receiver (encode once, publish many).
+ */
+import type { EncodedPacket } from '../io/parser.ts'
+
+/** A connected socket as the adapter sees it. */
+export interface RoomMember {
+  readonly id: string
+  /** True while the socket is on WebSocket and so receives what is published on its topics. */
+  readonly subscribed: boolean
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  /** Delivers the packet to this socket only (polling, or a targeted multi-room send). */
+  write(packet: EncodedPacket): void
+  /** Publishes from this socket's WebSocket: every topic subscriber except this socket. */
+  publish(topic: string, packet: EncodedPacket): void
+}
+
+/** What the namespace offers its adapter. */
+export interface AdapterHost {
+  readonly name: string
+  member(id: string): RoomMember | undefined
+  /** `server.publish` of each frame in order; false when no Bun server is attached yet. */
+  publish(topic: string, packet: EncodedPacket): boolean
+}
+
+export interface BroadcastOptions {
+  /** Target rooms; empty means every socket of the namespace. */
+  rooms: ReadonlySet<string>
+  /** Rooms (socket ids included) whose sockets must not receive the packet. */
+  except: ReadonlySet<string>
+  /** The emitting socket for `socket.to(...)`; its id is also in `except`. */
+  sender?: RoomMember
+}
+
+export interface Adapter {
+  addAll(member: RoomMember, rooms: Iterable<string>): void
+  del(member: RoomMember, room: string): void
+  delAll(member: RoomMember): void
+  /** The member moved from polling to WebSocket: subscribe it to its rooms' topics. */
+  onSubscribed(member: RoomMember): void
+  broadcast(packet: EncodedPacket, opts: BroadcastOptions): void
+  /** Ids of the local sockets in any of `rooms` (all when empty) and in none of `except`. */
+  sockets(rooms: ReadonlySet<string>, except?: ReadonlySet<string>): Set<string>
+  socketRooms(id: string): ReadonlySet<string> | undefined
+  /** Every room with its local members (socket.io `adapter.rooms`). */
+  readonly rooms: ReadonlyMap<string, ReadonlySet<string>>
+  close(): void | Promise<void>
+}
+
+export type AdapterFactory = (host: AdapterHost) => Adapter

@@ -1,0 +1,120 @@
+/**
+ * @module Room fan-out on Bun pub/sub topics, with a side path for long-polling sockets.
+ *
+ * Topic names: `${nsp}` reaches every socket of a namespace, `${nsp}#${room}` one room, so
+ * namespaces never collide. A broadcast to at most one room whose only exception is the sender
+ * is one `publish` per frame (from the sender's ws when `socket.to()` so Bun skips it) plus a
+ * direct write to that room's polling members, which Bun knows nothing about. Any other shape
+ * (several rooms, except-rooms) resolves the receivers in memory so each gets the packet once.
+ */
+import type { Adapter, AdapterHost, BroadcastOptions, RoomMember } from './adapter.ts'
+
+function addTo(map: Map<string, Set<string>>, key: string, id: string): void {
+  const set = map.get(key)
+  if (set) set.add(id)
+  else map.set(key, new Set([id]))
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, id: string): void {
+  const set = map.get(key)
+  if (!set) return
+  set.delete(id)
+  if (set.size === 0) map.delete(key)
+}
+
+export function createBunTopicsAdapter(host: AdapterHost): Adapter {
+  const rooms = new Map<string, Set<string>>()
+  const sids = new Map<string, Set<string>>()
+  /** Members of each room still on long-polling (not topic subscribers). */
+  const polling = new Map<string, Set<string>>()
+  const pollingAll = new Set<string>()
+  const allTopic = host.name
+  const topic = (room: string) => `${host.name}#${room}`
+
+  const sockets = (targets: ReadonlySet<string>, except?: ReadonlySet<string>): Set<string> => {
+    const out = new Set<string>()
+    const excluded = new Set<string>()
+    if (except) {
+      for (const room of except) for (const id of rooms.get(room) ?? []) excluded.add(id)
+    }
+    const sources = targets.size === 0 ? [sids.keys()] : [...targets].map((r) => rooms.get(r) ?? [])
+    for (const source of sources) for (const id of source) if (!excluded.has(id)) out.add(id)
+    return out
+  }
+
+  const del = (member: RoomMember, room: string): void => {
+    const mine = sids.get(member.id)
+    if (!mine?.delete(room)) return
+    removeFrom(rooms, room, member.id)
+    removeFrom(polling, room, member.id)
+    if (member.subscribed) member.unsubscribe(topic(room))
+  }
+
+  return {
+    rooms,
+    sockets,
+    socketRooms: (id) => sids.get(id),
+    addAll(member, newRooms) {
+      let mine = sids.get(member.id)
+      if (!mine) {
+        mine = new Set()
+        sids.set(member.id, mine)
+        if (member.subscribed) member.subscribe(allTopic)
+        else pollingAll.add(member.id)
+      }
+      for (const room of newRooms) {
+        if (mine.has(room)) continue
+        mine.add(room)
+        addTo(rooms, room, member.id)
+        if (member.subscribed) member.subscribe(topic(room))
+        else addTo(polling, room, member.id)
+      }
+    },
+    del,
+    delAll(member) {
+      const mine = sids.get(member.id)
+      if (!mine) return
+      for (const room of [...mine]) del(member, room)
+      sids.delete(member.id)
+      pollingAll.delete(member.id)
+      if (member.subscribed) member.unsubscribe(allTopic)
+    },
+    onSubscribed(member) {
+      const mine = sids.get(member.id)
+      if (!mine || !pollingAll.delete(member.id)) return
+      member.subscribe(allTopic)
+      for (const room of mine) {
+        removeFrom(polling, room, member.id)
+        member.subscribe(topic(room))
+      }
+    },
+    broadcast(packet, { rooms: targets, except, sender }: BroadcastOptions) {
+      const onlySender =
+        except.size === 0 || (except.size === 1 && sender !== undefined && except.has(sender.id))
+      if (targets.size <= 1 && onlySender) {
+        const room = targets.values().next().value
+        const name = room === undefined ? allTopic : topic(room)
+        let published = true
+        if (sender?.subscribed) sender.publish(name, packet)
+        else published = host.publish(name, packet)
+        if (published) {
+          const pollers = room === undefined ? pollingAll : polling.get(room)
+          if (pollers) {
+            for (const id of pollers) if (id !== sender?.id) host.member(id)?.write(packet)
+          }
+          return
+        }
+      }
+      // Several rooms, except-rooms, or no server to publish on: resolve receivers here.
+      for (const id of sockets(targets, except)) {
+        if (id !== sender?.id) host.member(id)?.write(packet)
+      }
+    },
+    close() {
+      rooms.clear()
+      sids.clear()
+      polling.clear()
+      pollingAll.clear()
+    },
+  }
+}

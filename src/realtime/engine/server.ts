@@ -1,0 +1,226 @@
+/**
+ * @module Engine.IO server: request routing, handshake, CORS, sessions by sid, WebSocket upgrade.
+ *
+ * Spec: https://github.com/socketio/engine.io-protocol (v4) — "Handshake", "Upgrade".
+ * Error answers follow engine.io `Server.errors`: `{ code, message }` JSON with status 400
+ * (403 for FORBIDDEN), codes 0–5.
+ */
+import type { Logger } from '../../log.ts'
+import { PollingTransport } from './polling.ts'
+import { EngineSocket, type RequestInfo } from './socket.ts'
+import {
+  createWebSocketHandler,
+  type EngineWebSocket,
+  WebSocketTransport,
+  type WsData,
+} from './websocket.ts'
+
+/** engine.io `Server.errors` and `Server.errorMessages`. */
+export const ENGINE_ERRORS = {
+  UNKNOWN_TRANSPORT: 0,
+  UNKNOWN_SID: 1,
+  BAD_HANDSHAKE_METHOD: 2,
+  BAD_REQUEST: 3,
+  FORBIDDEN: 4,
+  UNSUPPORTED_PROTOCOL_VERSION: 5,
+} as const
+
+const ERROR_MESSAGES = [
+  'Transport unknown',
+  'Session ID unknown',
+  'Bad handshake method',
+  'Bad request',
+  'Forbidden',
+  'Unsupported protocol version',
+] as const
+
+type EngineErrorCode = (typeof ENGINE_ERRORS)[keyof typeof ENGINE_ERRORS]
+
+export interface CorsOptions {
+  /** Allowed origins; empty means any origin. */
+  origins: string[]
+  credentials?: boolean
+}
+
+/** The part of Bun's `Server` this layer uses (upgrade and publish). */
+export interface BunServerLike {
+  upgrade(req: Request, options: { data: WsData; headers?: HeadersInit }): boolean
+  publish(topic: string, data: string | Uint8Array): number
+  requestIP?(req: Request): { address: string } | null
+}
+
+export interface EngineOptions {
+  path: string
+  pingInterval: number
+  pingTimeout: number
+  maxPayload: number
+  upgradeTimeout: number
+  cors: CorsOptions | undefined
+  logger: Logger
+  onConnection: (socket: EngineSocket) => void
+}
+
+export interface Engine {
+  readonly clients: ReadonlyMap<string, EngineSocket>
+  readonly clientsCount: number
+  handles(req: Request): boolean
+  handleRequest(req: Request, server: BunServerLike): Promise<Response | undefined>
+  websocket: Bun.WebSocketHandler<WsData>
+  close(): void
+}
+
+/** 15 random bytes → 20 url-safe characters, like engine.io's base64id. */
+export function generateId(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(15))).toString('base64url')
+}
+
+export function createEngine(opts: EngineOptions): Engine {
+  const { path, logger, cors } = opts
+  const clients = new Map<string, EngineSocket>()
+  const sessionOptions = { ...opts }
+  const remove = (socket: EngineSocket) => {
+    if (clients.get(socket.id) === socket) clients.delete(socket.id)
+  }
+
+  const openSession = (
+    transport: PollingTransport | WebSocketTransport,
+    request: RequestInfo
+  ): EngineSocket => {
+    const socket = new EngineSocket(generateId(), transport, request, sessionOptions, remove)
+    clients.set(socket.id, socket)
+    socket.open(transport.name === 'polling' ? ['websocket'] : [])
+    opts.onConnection(socket)
+    return socket
+  }
+
+  const corsHeaders = (req: Request): Record<string, string> => {
+    const headers: Record<string, string> = { 'Cache-Control': 'no-store' }
+    const origin = req.headers.get('origin')
+    if (!cors) return headers
+    if (cors.origins.length === 0) {
+      headers['Access-Control-Allow-Origin'] = cors.credentials && origin ? origin : '*'
+    } else if (origin && cors.origins.includes(origin)) {
+      headers['Access-Control-Allow-Origin'] = origin
+    }
+    if (headers['Access-Control-Allow-Origin'] !== '*') headers.Vary = 'Origin'
+    if (cors.credentials) headers['Access-Control-Allow-Credentials'] = 'true'
+    return headers
+  }
+
+  const originRefused = (req: Request): boolean => {
+    const origin = req.headers.get('origin')
+    return !!cors && cors.origins.length > 0 && !!origin && !cors.origins.includes(origin)
+  }
+
+  const fail = (code: EngineErrorCode, headers: Record<string, string>): Response =>
+    Response.json(
+      { code, message: ERROR_MESSAGES[code] },
+      { status: code === ENGINE_ERRORS.FORBIDDEN ? 403 : 400, headers }
+    )
+
+  const handles = (req: Request): boolean => {
+    const start = req.url.indexOf('/', req.url.indexOf('//') + 2)
+    return start !== -1 && req.url.startsWith(path, start)
+  }
+
+  const handleRequest = async (
+    req: Request,
+    server: BunServerLike
+  ): Promise<Response | undefined> => {
+    const headers = corsHeaders(req)
+    if (req.method === 'OPTIONS') {
+      const requested = req.headers.get('access-control-request-headers')
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...headers,
+          'Access-Control-Allow-Methods': 'GET,HEAD,PUT,PATCH,POST,DELETE',
+          ...(requested ? { 'Access-Control-Allow-Headers': requested } : {}),
+        },
+      })
+    }
+    const query = new URL(req.url).searchParams
+    const transportName = query.get('transport')
+    if (transportName !== 'polling' && transportName !== 'websocket') {
+      return fail(ENGINE_ERRORS.UNKNOWN_TRANSPORT, headers)
+    }
+    if (originRefused(req)) return fail(ENGINE_ERRORS.FORBIDDEN, headers)
+    const isUpgrade = req.headers.get('upgrade')?.toLowerCase() === 'websocket'
+    const sid = query.get('sid')
+    if (sid !== null) {
+      const socket = clients.get(sid)
+      if (!socket) return fail(ENGINE_ERRORS.UNKNOWN_SID, headers)
+      if (query.get('EIO') !== '4') return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
+      if (transportName === 'websocket') {
+        // Only an open polling session with no upgrade under way may upgrade.
+        if (!isUpgrade || socket.upgrading || socket.upgraded || socket.readyState !== 'open') {
+          return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
+        }
+        return upgrade(req, server, sid, headers)
+      }
+      if (!(socket.transport instanceof PollingTransport)) {
+        return fail(ENGINE_ERRORS.BAD_REQUEST, headers) // TRANSPORT_MISMATCH
+      }
+      if (req.method === 'GET') return socket.transport.poll(socket, req, headers)
+      if (req.method === 'POST') {
+        return socket.transport.receive(socket, req, headers, opts.maxPayload)
+      }
+      return new Response(null, { status: 400, headers })
+    }
+    if (req.method !== 'GET') return fail(ENGINE_ERRORS.BAD_HANDSHAKE_METHOD, headers)
+    if (query.get('EIO') !== '4') return fail(ENGINE_ERRORS.UNSUPPORTED_PROTOCOL_VERSION, headers)
+    if (transportName === 'websocket') {
+      if (!isUpgrade) return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
+      return upgrade(req, server, undefined, headers)
+    }
+    const transport = new PollingTransport()
+    const socket = openSession(transport, requestInfo(req, server))
+    return transport.poll(socket, req, headers)
+  }
+
+  const upgrade = (
+    req: Request,
+    server: BunServerLike,
+    sid: string | undefined,
+    headers: Record<string, string>
+  ): Response | undefined => {
+    const data: WsData = { sid, request: requestInfo(req, server), transport: undefined }
+    if (server.upgrade(req, { data })) return undefined
+    return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
+  }
+
+  const onOpen = (ws: EngineWebSocket) => {
+    const transport = new WebSocketTransport(ws, logger)
+    ws.data.transport = transport
+    const { sid } = ws.data
+    if (sid === undefined) {
+      transport.owner = openSession(transport, ws.data.request)
+      return
+    }
+    const socket = clients.get(sid)
+    // The session may have closed between the HTTP upgrade and the open callback.
+    if (!socket?.beginUpgrade(transport)) {
+      transport.close()
+      return
+    }
+    transport.owner = socket
+  }
+
+  return {
+    clients,
+    get clientsCount() {
+      return clients.size
+    },
+    handles,
+    handleRequest,
+    websocket: createWebSocketHandler({ onOpen }, opts.maxPayload, logger),
+    close() {
+      for (const socket of [...clients.values()]) socket.close()
+    },
+  }
+}
+
+function requestInfo(req: Request, server: BunServerLike): RequestInfo {
+  const address = server.requestIP?.(req)?.address ?? ''
+  return { headers: req.headers, url: req.url, address }
+}

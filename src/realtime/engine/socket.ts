@@ -1,0 +1,256 @@
+/**
+ * @module Engine.IO session: one client across its transports, heartbeat, upgrade, close.
+ *
+ * Spec: https://github.com/socketio/engine.io-protocol (v4) — "Heartbeat", "Upgrade" and
+ * "Handshake". The server sends `ping` every `pingInterval` and closes the session with
+ * "ping timeout" when no `pong` comes back within `pingTimeout`.
+ */
+import type { Logger } from '../../log.ts'
+import type { EnginePacket } from './parser.ts'
+
+/** Reasons a session closes, as the official server names them (engine.io `Socket#onClose`). */
+export type CloseReason =
+  | 'transport close'
+  | 'transport error'
+  | 'ping timeout'
+  | 'parse error'
+  | 'forced close'
+
+/** What a session needs from its current transport. */
+export interface Transport {
+  readonly name: 'polling' | 'websocket'
+  /** True when `send` delivers now (WebSocket always; polling while a GET is held). */
+  readonly writable: boolean
+  send(packets: EnginePacket[]): void
+  /** Ends the transport; `graceful` lets polling deliver a `close` packet first. */
+  close(graceful: boolean): void
+  /** Bun topic membership; no-ops on polling, whose sockets get broadcasts by direct write. */
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  /** Publishes `message` frames to a topic from this ws (Bun skips the publisher). */
+  publish(topic: string, frames: readonly (string | Uint8Array)[]): void
+}
+
+/** The request facts kept for the session lifetime (kept small: 10k idle sessions). */
+export interface RequestInfo {
+  headers: Headers
+  url: string
+  address: string
+}
+
+export interface EngineSocketOptions {
+  pingInterval: number
+  pingTimeout: number
+  maxPayload: number
+  upgradeTimeout: number
+  logger: Logger
+}
+
+enum Heartbeat {
+  WaitingToPing = 0,
+  WaitingForPong = 1,
+  PongRefreshed = 2,
+}
+
+export class EngineSocket {
+  readyState: 'open' | 'closing' | 'closed' = 'open'
+  transport: Transport
+  upgrading: Transport | undefined
+  upgraded = false
+  /** Set when the client has sent a probe on the upgrading transport (polling must yield). */
+  probed = false
+  /** Called for every `message` packet (text or binary). */
+  onmessage: ((data: string | Uint8Array) => void) | undefined
+  /** Called once when the session is gone, with the protocol's reason. */
+  onclose: ((reason: string) => void) | undefined
+  /** Called after the transport switched to WebSocket (rooms must subscribe the new ws). */
+  onupgrade: (() => void) | undefined
+  private writeBuffer: EnginePacket[] = []
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private heartbeat = Heartbeat.WaitingToPing
+  private upgradeTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(
+    readonly id: string,
+    transport: Transport,
+    readonly request: RequestInfo,
+    private readonly opts: EngineSocketOptions,
+    private readonly onremove: (socket: EngineSocket) => void
+  ) {
+    this.transport = transport
+  }
+
+  /** Sends the `open` packet (spec: "Handshake") and starts the heartbeat. */
+  open(upgrades: string[]): void {
+    const { pingInterval, pingTimeout, maxPayload } = this.opts
+    const data = JSON.stringify({ sid: this.id, upgrades, pingInterval, pingTimeout, maxPayload })
+    this.sendPacket({ type: 'open', data })
+    this.schedule(Heartbeat.WaitingToPing, pingInterval)
+  }
+
+  /** Queues Socket.IO frames as `message` packets and flushes when the transport can write. */
+  write(frames: readonly (string | Uint8Array)[]): void {
+    if (this.readyState !== 'open') return
+    for (const data of frames) this.writeBuffer.push({ type: 'message', data })
+    this.flush()
+  }
+
+  sendPacket(packet: EnginePacket): void {
+    if (this.readyState !== 'open') return
+    this.writeBuffer.push(packet)
+    this.flush()
+  }
+
+  /** Hands buffered packets to the transport when it can write (a held poll, or a ws). */
+  flush(): void {
+    if (this.readyState === 'closed' || !this.transport.writable || this.writeBuffer.length === 0) {
+      return
+    }
+    const packets = this.writeBuffer
+    this.writeBuffer = []
+    this.transport.send(packets)
+  }
+
+  /** True when the polling transport should answer a held GET with a `noop` (upgrade). */
+  get hasBufferedPackets(): boolean {
+    return this.writeBuffer.length > 0
+  }
+
+  /** Packets from the current transport. */
+  onPacket(packet: EnginePacket): void {
+    if (this.readyState !== 'open') return
+    // engine.io: a packet received while waiting for a pong extends the timeout once.
+    if (this.heartbeat === Heartbeat.WaitingForPong && packet.type !== 'pong') {
+      this.schedule(Heartbeat.PongRefreshed, this.opts.pingTimeout)
+    }
+    switch (packet.type) {
+      case 'pong':
+        this.schedule(Heartbeat.WaitingToPing, this.opts.pingInterval)
+        return
+      case 'message':
+        if (packet.data !== undefined) this.onmessage?.(packet.data)
+        return
+      case 'close':
+        this.onClose('transport close')
+        return
+      case 'ping':
+        // v4: the heartbeat is server-driven; a client ping is a protocol error.
+        this.onClose('transport error')
+        return
+      default:
+        // open/upgrade/noop have no meaning from the client on the current transport.
+        return
+    }
+  }
+
+  /** Starts the polling → websocket upgrade (spec: "Upgrade"). */
+  beginUpgrade(transport: Transport): boolean {
+    if (this.readyState !== 'open' || this.upgrading || this.upgraded) return false
+    this.upgrading = transport
+    this.upgradeTimer = setTimeout(() => this.abortUpgrade(), this.opts.upgradeTimeout)
+    return true
+  }
+
+  /** Packets from the transport being upgraded to: `2probe`, then `5`. */
+  onUpgradePacket(transport: Transport, packet: EnginePacket): void {
+    if (transport !== this.upgrading) return
+    if (packet.type === 'ping' && packet.data === 'probe') {
+      transport.send([{ type: 'pong', data: 'probe' }])
+      this.probed = true
+      // The client pauses polling after the probe: release its held GET now.
+      if (this.transport.writable) this.transport.send([{ type: 'noop' }])
+      return
+    }
+    if (packet.type === 'upgrade' && this.probed && this.readyState === 'open') {
+      this.clearUpgrade()
+      const previous = this.transport
+      this.transport = transport
+      this.upgraded = true
+      previous.close(false)
+      // Buffered packets go out before any publish reaches the new ws (ordering).
+      this.flush()
+      this.onupgrade?.()
+      return
+    }
+    this.abortUpgrade()
+  }
+
+  /** The upgrading transport closed or misbehaved: keep the session on polling. */
+  abortUpgrade(transport?: Transport): void {
+    const candidate = this.upgrading
+    if (!candidate || (transport && transport !== candidate)) return
+    this.clearUpgrade()
+    candidate.close(false)
+  }
+
+  private clearUpgrade(): void {
+    clearTimeout(this.upgradeTimer)
+    this.upgradeTimer = undefined
+    this.upgrading = undefined
+    this.probed = false
+  }
+
+  /**
+   * Server-initiated close. On polling the `close` packet travels in its own poll response,
+   * after any buffered packets (engine.io waits for "drain", then `shouldClose`): the client
+   * handles a message and a close in one payload in the wrong order for Socket.IO.
+   */
+  close(): void {
+    if (this.readyState !== 'open') return
+    this.readyState = 'closing'
+    this.abortUpgrade()
+    if (this.transport.name === 'websocket' || this.transport.writable) {
+      this.transport.close(true)
+      this.onClose('forced close')
+      return
+    }
+    // A client that never polls again is dropped after pingTimeout.
+    this.schedule(Heartbeat.WaitingToPing, this.opts.pingTimeout, () =>
+      this.onClose('forced close')
+    )
+  }
+
+  /** Called by polling when a GET arrives on a closing session. */
+  finishClosing(): void {
+    if (this.readyState !== 'closing') return
+    if (this.writeBuffer.length > 0) {
+      const packets = this.writeBuffer
+      this.writeBuffer = []
+      this.transport.send(packets)
+      return
+    }
+    this.transport.close(true)
+    this.onClose('forced close')
+  }
+
+  /** Final state change; idempotent. */
+  onClose(reason: CloseReason): void {
+    if (this.readyState === 'closed') return
+    this.readyState = 'closed'
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.writeBuffer = []
+    this.abortUpgrade()
+    this.transport.close(false)
+    this.onremove(this)
+    this.opts.logger.debug('session closed', { sid: this.id, reason })
+    this.onclose?.(reason)
+  }
+
+  /** One timer per session drives the whole heartbeat (small per-connection state). */
+  private schedule(state: Heartbeat, delay: number, fire?: () => void): void {
+    clearTimeout(this.timer)
+    this.heartbeat = state
+    this.timer = setTimeout(fire ?? (() => this.onTimer()), delay)
+  }
+
+  private onTimer(): void {
+    if (this.readyState !== 'open') return
+    if (this.heartbeat === Heartbeat.WaitingToPing) {
+      this.sendPacket({ type: 'ping' })
+      this.schedule(Heartbeat.WaitingForPong, this.opts.pingTimeout)
+      return
+    }
+    this.onClose('ping timeout')
+  }
+}

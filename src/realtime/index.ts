@@ -1,0 +1,33 @@
+/**
+ * @module Public API of the realtime layer (Engine.IO v4 + Socket.IO v5 on Bun.serve).
+ *
+ * @example
+ * import { createIO } from './realtime/index.ts'
+ * const io = createIO({ cors: { origins: [] } })
+ * io.use((socket, next) => (socket.handshake.auth.token ? next() : next(new Error('Authentication error'))))
+ * io.on('connection', (socket) => {
+ *   socket.on('join', (room: string, ack?: (r: unknown) => void) => { socket.join(room); ack?.({ ok: true }) })
+ * })
+ * const server = Bun.serve({
+ *   port: 3000,
+ *   fetch: (req, server) => (io.handles(req) ? io.handleRequest(req, server) : new Response('hi')),
+ *   websocket: io.websocket,
+ * })
+ * io.attach(server)
+ */
+export type {
+  Adapter,
+  AdapterFactory,
+  AdapterHost,
+  BroadcastOptions,
+  RoomMember,
+} from './adapters/adapter.ts'
+export { createBunTopicsAdapter } from './adapters/bun-topics.ts'
+export type { BunServerLike, CorsOptions, Engine } from './engine/server.ts'
+export type { EngineSocket } from './engine/socket.ts'
+export type { WsData } from './engine/websocket.ts'
+export type { BroadcastOperator } from './io/broadcast.ts'
+export type { Middleware, MiddlewareError, Namespace } from './io/namespace.ts'
+export type { EncodedPacket } from './io/parser.ts'
+export { createIO, type IOOptions, type IOServer } from './io/server.ts'
+export type { Handshake, IOSocket, SocketData } from './io/socket.ts'

@@ -1,0 +1,143 @@
+/**
+ * @module Namespace: its sockets, its connection middlewares, its adapter and its broadcasts.
+ *
+ * Follows socket.io `lib/namespace.ts`: a CONNECT runs the middlewares in order; `next(err)`
+ * answers CONNECT_ERROR `{ message, data? }`; otherwise the socket joins its own room, gets
+ * CONNECT `{ sid }`, and `connection` fires.
+ */
+import type { Logger } from '../../log.ts'
+import type { Adapter, AdapterFactory, AdapterHost } from '../adapters/adapter.ts'
+import { generateId } from '../engine/server.ts'
+import { BroadcastOperator } from './broadcast.ts'
+import type { Client } from './client.ts'
+import { Emitter } from './emitter.ts'
+import type { EncodedPacket } from './parser.ts'
+import { IOSocket } from './socket.ts'
+
+/** An error passed to `next()`; `data` is sent to the client as CONNECT_ERROR `data`. */
+export type MiddlewareError = Error & { data?: unknown }
+export type Middleware = (
+  socket: IOSocket,
+  next: (err?: MiddlewareError) => void
+) => void | Promise<void>
+
+/** What a namespace needs from the server that owns it. */
+export interface NamespaceContext {
+  logger: Logger
+  adapter: AdapterFactory
+  /** `server.publish` of each frame; false before `io.attach(server)`. */
+  publish(topic: string, packet: EncodedPacket): boolean
+}
+
+export class Namespace extends Emitter implements AdapterHost {
+  readonly sockets = new Map<string, IOSocket>()
+  readonly adapter: Adapter
+  private readonly middlewares: Middleware[] = []
+  private ackId = 0
+
+  constructor(
+    readonly name: string,
+    private readonly context: NamespaceContext
+  ) {
+    super(context.logger)
+    this.adapter = context.adapter(this)
+  }
+
+  /** Registers a connection middleware (`io.use`). */
+  use(fn: Middleware): this {
+    this.middlewares.push(fn)
+    return this
+  }
+
+  to(room: string | string[]): BroadcastOperator {
+    return new BroadcastOperator(this).to(room)
+  }
+  in(room: string | string[]): BroadcastOperator {
+    return this.to(room)
+  }
+  except(room: string | string[]): BroadcastOperator {
+    return new BroadcastOperator(this).except(room)
+  }
+  timeout(ms: number): BroadcastOperator {
+    return new BroadcastOperator(this).timeout(ms)
+  }
+  /** Sends to every socket of the namespace. */
+  emit(event: string, ...args: unknown[]): boolean {
+    return new BroadcastOperator(this).emit(event, ...args)
+  }
+  fetchSockets(): Promise<IOSocket[]> {
+    return new BroadcastOperator(this).fetchSockets()
+  }
+  socketsJoin(room: string | string[]): void {
+    new BroadcastOperator(this).socketsJoin(room)
+  }
+  socketsLeave(room: string | string[]): void {
+    new BroadcastOperator(this).socketsLeave(room)
+  }
+  disconnectSockets(close = false): void {
+    new BroadcastOperator(this).disconnectSockets(close)
+  }
+
+  /** @internal ack ids come from one counter per namespace, as in socket.io. */
+  nextAckId(): number {
+    return this.ackId++
+  }
+
+  // AdapterHost
+  member(id: string): IOSocket | undefined {
+    return this.sockets.get(id)
+  }
+  publish(topic: string, packet: EncodedPacket): boolean {
+    return this.context.publish(topic, packet)
+  }
+
+  /** @internal a CONNECT for this namespace: middlewares, then CONNECT or CONNECT_ERROR. */
+  async add(client: Client, auth: Record<string, unknown>): Promise<IOSocket | undefined> {
+    const socket = new IOSocket(this, client, auth, generateId())
+    const error = await this.runMiddlewares(socket)
+    // The client may have gone while an async middleware ran.
+    if (client.conn.readyState !== 'open') return undefined
+    if (error) {
+      socket.connectError(error.message, error.data)
+      return undefined
+    }
+    this.sockets.set(socket.id, socket)
+    client.attach(socket)
+    // CONNECT goes out before `connection` listeners can emit (socket.io ordering).
+    socket.onconnect()
+    this.emitLocal('connect', [socket])
+    this.emitLocal('connection', [socket])
+    return socket
+  }
+
+  /** @internal */
+  remove(socket: IOSocket): void {
+    if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id)
+  }
+
+  private async runMiddlewares(socket: IOSocket): Promise<MiddlewareError | undefined> {
+    for (const fn of this.middlewares) {
+      const error = await new Promise<MiddlewareError | undefined>((resolve) => {
+        const failed = (thrown: unknown) => {
+          // A bug in a middleware is logged; the client gets a generic refusal.
+          this.logger.error('connection middleware failed', { nsp: this.name, error: thrown })
+          resolve(new Error('Internal server error'))
+        }
+        try {
+          const result = fn(socket, (err) => resolve(err ? toMiddlewareError(err) : undefined))
+          if (result instanceof Promise) result.catch(failed)
+        } catch (thrown) {
+          failed(thrown)
+        }
+      })
+      if (error) return error
+    }
+    return undefined
+  }
+}
+
+function toMiddlewareError(err: unknown): MiddlewareError {
+  if (err instanceof Error) return err
+  const error: MiddlewareError = new Error(String(err))
+  return error
+}

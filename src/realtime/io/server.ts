@@ -1,0 +1,164 @@
+/**
+ * @module The Socket.IO server: options, namespaces, the Engine.IO server under them, and the
+ * hooks the app wires into `Bun.serve` (`handles`, `handleRequest`, `websocket`, `attach`).
+ */
+import { type Logger, SILENT_LOGGER } from '../../log.ts'
+import type { AdapterFactory } from '../adapters/adapter.ts'
+import { createBunTopicsAdapter } from '../adapters/bun-topics.ts'
+import {
+  type BunServerLike,
+  type CorsOptions,
+  createEngine,
+  type Engine,
+} from '../engine/server.ts'
+import { publishFrames, type WsData } from '../engine/websocket.ts'
+import type { BroadcastOperator } from './broadcast.ts'
+import { Client } from './client.ts'
+import type { Listener } from './emitter.ts'
+import { type Middleware, Namespace } from './namespace.ts'
+import type { IOSocket } from './socket.ts'
+
+export interface IOOptions {
+  /** URL path prefix of the endpoint (socket.io default). */
+  path?: string
+  pingInterval?: number
+  pingTimeout?: number
+  /** Largest accepted message or polling body, in bytes (engine.io `maxHttpBufferSize`). */
+  maxPayload?: number
+  /** A session that joins no namespace within this many ms is closed. */
+  connectTimeout?: number
+  /** How long a started polling → websocket upgrade may take. */
+  upgradeTimeout?: number
+  /** CORS for long-polling; absent means no CORS headers (same origin only). */
+  cors?: CorsOptions
+  logger?: Logger
+  /** Room fan-out; defaults to Bun topics. */
+  adapter?: AdapterFactory
+}
+
+export interface IOServer {
+  /** True when the request is for this endpoint (`path`). */
+  handles(req: Request): boolean
+  /** Answers an endpoint request; undefined when it was upgraded to a WebSocket. */
+  handleRequest(req: Request, server: BunServerLike): Promise<Response | undefined>
+  /** The Bun `websocket` handler to pass to `Bun.serve`. */
+  readonly websocket: Bun.WebSocketHandler<WsData>
+  /** Gives the layer the Bun server so broadcasts use `server.publish`. */
+  attach(server: BunServerLike): void
+  readonly engine: Engine
+  /** The main namespace `/`. */
+  readonly sockets: Namespace
+  of(name: string): Namespace
+  use(fn: Middleware): IOServer
+  on(event: 'connection' | 'connect', listener: (socket: IOSocket) => unknown): IOServer
+  off(event: 'connection' | 'connect', listener?: Listener): IOServer
+  to(room: string | string[]): BroadcastOperator
+  in(room: string | string[]): BroadcastOperator
+  except(room: string | string[]): BroadcastOperator
+  timeout(ms: number): BroadcastOperator
+  emit(event: string, ...args: unknown[]): boolean
+  fetchSockets(): Promise<IOSocket[]>
+  socketsJoin(room: string | string[]): void
+  socketsLeave(room: string | string[]): void
+  disconnectSockets(close?: boolean): void
+  /** Disconnects every socket ("server shutting down") and closes every session. */
+  close(): Promise<void>
+}
+
+export function createIO({
+  path = '/socket.io/',
+  pingInterval = 25_000,
+  pingTimeout = 20_000,
+  maxPayload = 1_000_000,
+  connectTimeout = 45_000,
+  upgradeTimeout = 10_000,
+  cors,
+  logger = SILENT_LOGGER,
+  adapter = createBunTopicsAdapter,
+}: IOOptions = {}): IOServer {
+  const log = logger.child('realtime')
+  const nsps = new Map<string, Namespace>()
+  let bunServer: BunServerLike | undefined
+
+  const context = {
+    logger: log.child('io'),
+    adapter,
+    publish(topic: string, packet: readonly (string | Uint8Array)[]): boolean {
+      if (!bunServer) return false
+      publishFrames(bunServer, topic, packet)
+      return true
+    },
+  }
+  const of = (name: string): Namespace => {
+    const normalized = name.startsWith('/') ? name : `/${name}`
+    let nsp = nsps.get(normalized)
+    if (!nsp) {
+      nsp = new Namespace(normalized, context)
+      nsps.set(normalized, nsp)
+    }
+    return nsp
+  }
+  const main = of('/')
+  const clientContext = { namespace: (name: string) => nsps.get(name), connectTimeout, logger: log }
+
+  const engine = createEngine({
+    path,
+    pingInterval,
+    pingTimeout,
+    maxPayload,
+    upgradeTimeout,
+    cors,
+    logger: log.child('engine'),
+    onConnection: (conn) => new Client(conn, clientContext),
+  })
+
+  const io: IOServer = {
+    handles: engine.handles,
+    async handleRequest(req, server) {
+      bunServer ??= server
+      try {
+        return await engine.handleRequest(req, server)
+      } catch (error) {
+        // Never let a request bug escape into Bun's default error page.
+        log.error('realtime request failed', { error })
+        return Response.json({ code: 3, message: 'Bad request' }, { status: 400 })
+      }
+    },
+    websocket: engine.websocket,
+    attach(server) {
+      bunServer = server
+    },
+    engine,
+    sockets: main,
+    of,
+    use(fn) {
+      main.use(fn)
+      return io
+    },
+    on(event, listener) {
+      main.on(event, listener)
+      return io
+    },
+    off(event, listener) {
+      main.off(event, listener)
+      return io
+    },
+    to: (room) => main.to(room),
+    in: (room) => main.in(room),
+    except: (room) => main.except(room),
+    timeout: (ms) => main.timeout(ms),
+    emit: (event, ...args) => main.emit(event, ...args),
+    fetchSockets: () => main.fetchSockets(),
+    socketsJoin: (room) => main.socketsJoin(room),
+    socketsLeave: (room) => main.socketsLeave(room),
+    disconnectSockets: (close) => main.disconnectSockets(close),
+    async close() {
+      for (const nsp of nsps.values()) {
+        for (const socket of [...nsp.sockets.values()]) socket.onclose('server shutting down')
+        await nsp.adapter.close()
+      }
+      engine.close()
+    },
+  }
+  return io
+}

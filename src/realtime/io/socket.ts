@@ -1,0 +1,289 @@
+/**
+ * @module Socket.IO socket: one client in one namespace — events, acks, rooms, disconnect.
+ *
+ * Spec: https://github.com/socketio/socket.io-protocol (v5) — "Exchange protocol". Behaviour
+ * (ack ids from the namespace counter, reserved names, disconnect reasons) follows socket.io
+ * `lib/socket.ts`.
+ */
+import type { RoomMember } from '../adapters/adapter.ts'
+import type { EngineSocket } from '../engine/socket.ts'
+import { BroadcastOperator } from './broadcast.ts'
+import type { Client } from './client.ts'
+import { Emitter, type Listener, safeCall } from './emitter.ts'
+import type { Namespace } from './namespace.ts'
+import { type EncodedPacket, encode, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
+
+export interface Handshake {
+  headers: Headers
+  time: string
+  address: string
+  xdomain: boolean
+  secure: boolean
+  issued: number
+  url: string
+  query: Record<string, string>
+  /** The CONNECT packet's payload (`io(url, { auth })`). */
+  auth: Record<string, unknown>
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: application data, typed by the application.
+export type SocketData = Record<string, any>
+
+type AckCallback = (...args: unknown[]) => void
+
+/** socket.io's error for an ack that did not come back in time. */
+export const ACK_TIMEOUT_MESSAGE = 'operation has timed out'
+
+export class IOSocket extends Emitter implements RoomMember {
+  readonly id: string
+  readonly handshake: Handshake
+  data: SocketData = {}
+  connected = false
+  private acks: Map<number, AckCallback> | undefined
+  private anyListeners: Listener[] | undefined
+  private flags: { timeout?: number } | undefined
+
+  constructor(
+    readonly nsp: Namespace,
+    readonly client: Client,
+    auth: Record<string, unknown>,
+    id: string
+  ) {
+    super(nsp.logger)
+    this.id = id
+    const request = client.conn.request
+    const url = new URL(request.url)
+    this.handshake = {
+      headers: request.headers,
+      time: new Date().toString(),
+      address: request.address,
+      xdomain: request.headers.has('origin'),
+      secure: url.protocol === 'https:' || url.protocol === 'wss:',
+      issued: Date.now(),
+      url: url.pathname + url.search,
+      query: Object.fromEntries(url.searchParams),
+      auth,
+    }
+  }
+
+  /** The Engine.IO session (`socket.conn.transport.name` is 'polling' or 'websocket'). */
+  get conn(): EngineSocket {
+    return this.client.conn
+  }
+
+  get disconnected(): boolean {
+    return !this.connected
+  }
+
+  get rooms(): Set<string> {
+    return new Set(this.nsp.adapter.socketRooms(this.id))
+  }
+
+  // RoomMember: how the adapter reaches this socket.
+  get subscribed(): boolean {
+    return this.conn.transport.name === 'websocket'
+  }
+  subscribe(topic: string): void {
+    this.conn.transport.subscribe(topic)
+  }
+  unsubscribe(topic: string): void {
+    this.conn.transport.unsubscribe(topic)
+  }
+  publish(topic: string, packet: EncodedPacket): void {
+    this.conn.transport.publish(topic, packet)
+  }
+  write(packet: EncodedPacket): void {
+    this.conn.write(packet)
+  }
+
+  /** Sends an event to this client; a trailing function receives the client's ack. */
+  emit(event: string, ...args: unknown[]): boolean {
+    if (RESERVED_EVENTS.has(event)) throw new Error(`"${event}" is a reserved event name`)
+    const flags = this.flags
+    this.flags = undefined
+    const packet: Packet = { type: PacketType.EVENT, nsp: this.nsp.name, data: [event, ...args] }
+    const last = args[args.length - 1]
+    if (typeof last === 'function') {
+      ;(packet.data as unknown[]).pop()
+      packet.id = this.nsp.nextAckId()
+      this.registerAck(packet.id, last as AckCallback, flags?.timeout)
+    }
+    this.packet(packet)
+    return true
+  }
+
+  /** Resolves with the client's ack; with `timeout(ms)` rejects when it does not come. */
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown> {
+    const withTimeout = this.flags?.timeout !== undefined
+    return new Promise((resolve, reject) => {
+      this.emit(event, ...args, (first: unknown, second: unknown) => {
+        if (!withTimeout) resolve(first)
+        else if (first) reject(first)
+        else resolve(second)
+      })
+    })
+  }
+
+  /** The next emit's ack gets `(err, ...args)` and fails after `ms`. */
+  timeout(ms: number): this {
+    this.flags = { timeout: ms }
+    return this
+  }
+
+  send(...args: unknown[]): this {
+    this.emit('message', ...args)
+    return this
+  }
+
+  /** @internal registers an ack expected for `id` (also used by broadcasts with acks). */
+  registerAck(id: number, ack: AckCallback, timeout?: number): void {
+    this.acks ??= new Map()
+    if (timeout === undefined) {
+      this.acks.set(id, ack)
+      return
+    }
+    const timer = setTimeout(() => {
+      this.acks?.delete(id)
+      ack(new Error(ACK_TIMEOUT_MESSAGE))
+    }, timeout)
+    this.acks.set(id, (...args) => {
+      clearTimeout(timer)
+      ack(null, ...args)
+    })
+  }
+
+  /** Every socket in `room` except this one. */
+  to(room: string | string[]): BroadcastOperator {
+    return this.broadcast.to(room)
+  }
+  in(room: string | string[]): BroadcastOperator {
+    return this.to(room)
+  }
+  except(room: string | string[]): BroadcastOperator {
+    return this.broadcast.except(room)
+  }
+  /** Every socket of the namespace except this one. */
+  get broadcast(): BroadcastOperator {
+    return new BroadcastOperator(this.nsp, new Set(), new Set([this.id]), this)
+  }
+
+  join(rooms: string | string[]): void {
+    if (!this.connected) return
+    this.nsp.adapter.addAll(this, Array.isArray(rooms) ? rooms : [rooms])
+  }
+
+  leave(room: string): void {
+    this.nsp.adapter.del(this, room)
+  }
+
+  /** Leaves the namespace (DISCONNECT packet), or with `close` ends the whole connection. */
+  disconnect(close = false): this {
+    if (!this.connected) return this
+    if (close) {
+      this.client.disconnectAll()
+      return this
+    }
+    this.packet({ type: PacketType.DISCONNECT, nsp: this.nsp.name })
+    this.onclose('server namespace disconnect')
+    return this
+  }
+
+  onAny(listener: Listener): this {
+    this.anyListeners ??= []
+    this.anyListeners.push(listener)
+    return this
+  }
+
+  offAny(listener?: Listener): this {
+    if (!listener) this.anyListeners = undefined
+    else this.anyListeners = this.anyListeners?.filter((l) => l !== listener)
+    return this
+  }
+
+  /** @internal encodes and writes one packet to this client. */
+  packet(packet: Packet): void {
+    this.client.write(encode(packet))
+  }
+
+  /** @internal CONNECT `{ sid }` then the socket is live (socket.io `_onconnect`). */
+  onconnect(): void {
+    this.connected = true
+    this.nsp.adapter.addAll(this, [this.id])
+    this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data: { sid: this.id } })
+  }
+
+  /** @internal flat dispatch of a decoded packet (socket.io `_onpacket`). */
+  onpacket(packet: Packet): void {
+    switch (packet.type) {
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT:
+        this.onevent(packet)
+        return
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK:
+        this.onack(packet)
+        return
+      case PacketType.DISCONNECT:
+        this.onclose('client namespace disconnect')
+        return
+      default:
+        return
+    }
+  }
+
+  private onevent(packet: Packet): void {
+    const args = Array.isArray(packet.data) ? [...packet.data] : []
+    if (packet.id !== undefined) args.push(this.ackFor(packet.id))
+    if (this.anyListeners) {
+      for (const listener of [...this.anyListeners]) safeCall(this.logger, 'any', listener, args)
+    }
+    const event = args.shift()
+    if (typeof event === 'string' || typeof event === 'number') {
+      this.emitLocal(String(event), args)
+    }
+  }
+
+  /** The function handed to listeners; answers once, like socket.io's `ack(id)`. */
+  private ackFor(id: number): (...args: unknown[]) => void {
+    let sent = false
+    return (...args: unknown[]) => {
+      if (sent || !this.connected) return
+      sent = true
+      this.packet({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args })
+    }
+  }
+
+  private onack(packet: Packet): void {
+    if (packet.id === undefined) return
+    const ack = this.acks?.get(packet.id)
+    if (!ack) return
+    this.acks?.delete(packet.id)
+    try {
+      ack(...(Array.isArray(packet.data) ? packet.data : []))
+    } catch (error) {
+      this.logger.error('ack callback threw', { error })
+    }
+  }
+
+  /** @internal the socket leaves its namespace for `reason` (socket.io `_onclose`). */
+  onclose(reason: string): void {
+    if (!this.connected) return
+    this.emitLocal('disconnecting', [reason])
+    this.nsp.adapter.delAll(this)
+    this.nsp.remove(this)
+    this.client.remove(this)
+    this.connected = false
+    this.emitLocal('disconnect', [reason])
+  }
+
+  /** @internal CONNECT_ERROR `{ message, data? }` from a refusing middleware. */
+  connectError(message: string, data: unknown): void {
+    const payload = data === undefined ? { message } : { message, data }
+    this.packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data: payload })
+  }
+
+  /** @internal a connection-level error, surfaced as the `error` event. */
+  onerror(error: Error): void {
+    this.emitLocal('error', [error])
+  }
+}
