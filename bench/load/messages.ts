@@ -1,0 +1,75 @@
+/** @module The IPC messages between the bench orchestrator (bench/run.ts) and its generator workers. */
+import type { Histogram } from './histogram.ts'
+
+type Sparse = Array<[number, number]>
+
+/** One connection a worker opens: its token and the city it joins (null: stay idle after CONNECT). */
+export interface ClientSpec {
+  token: string
+  cityId: string | null
+}
+
+/** A sending client, by its index inside the worker, with a global sender id stamped into content. */
+export interface SenderSpec {
+  client: number
+  sender: number
+  /** Open loop: messages per second (fractions allowed). */
+  ratePerSec: number
+}
+
+export interface PersistSenderSpec {
+  client: number
+  sender: number
+  /** Closed loop: how many messages may be in flight before the sender waits for its own echo. */
+  window: number
+}
+
+export type Command =
+  | { type: 'connect'; url: string; clients: ClientSpec[]; concurrency: number; timeoutMs: number }
+  | {
+      type: 'step'
+      step: number
+      durationMs: number
+      graceMs: number
+      padding: string
+      senders: SenderSpec[]
+    }
+  | {
+      type: 'persist'
+      step: number
+      durationMs: number
+      padding: string
+      senders: PersistSenderSpec[]
+    }
+  | { type: 'close' }
+
+export type Reply =
+  | {
+      type: 'connected'
+      ok: number
+      failed: number
+      /** Worker-local indexes (in connect order across connect commands) that did not connect. */
+      failedIndexes: number[]
+      firstError: string | null
+      /** Handshake time: WebSocket open → Socket.IO CONNECT answered (→ joined, when joining). */
+      handshake: Sparse
+    }
+  | {
+      type: 'step-done'
+      step: number
+      sentByCity: Record<string, number>
+      received: number
+      latency: Sparse
+      errors: Record<string, number>
+    }
+  | {
+      type: 'persist-done'
+      step: number
+      completed: number
+      latency: Sparse
+      errors: Record<string, number>
+    }
+  | { type: 'closed' }
+  | { type: 'failed'; message: string }
+
+export type { Histogram, Sparse }

@@ -1,0 +1,200 @@
+/**
+ * @module Turns per-run measurements into the table: medians over runs, each with the median of its
+ * per-run ratio to socket.io on Node, the issue's targets checked, and the README block rewritten.
+ */
+import { cpus, release, totalmem } from 'node:os'
+import type { TargetName } from './targets.ts'
+
+export type Metrics = Record<string, number | null>
+
+export interface MetricDef {
+  key: string
+  label: string
+  better: 'higher' | 'lower'
+  digits: number
+}
+
+export const METRICS: readonly MetricDef[] = [
+  { key: 'fanout_dps', label: 'Fan-out: sustained deliveries/s', better: 'higher', digits: 0 },
+  { key: 'fanout_p50', label: 'Fan-out: p50 ms at 100k deliveries/s', better: 'lower', digits: 1 },
+  { key: 'fanout_p95', label: 'Fan-out: p95 ms at 100k deliveries/s', better: 'lower', digits: 1 },
+  { key: 'fanout_p99', label: 'Fan-out: p99 ms at 100k deliveries/s', better: 'lower', digits: 1 },
+  {
+    key: 'fanout_cpu',
+    label: 'Fan-out: server CPU % at sustained rate',
+    better: 'lower',
+    digits: 0,
+  },
+  {
+    key: 'fanout_cpu_1k',
+    label: 'Fan-out: server CPU ms per 1k deliveries',
+    better: 'lower',
+    digits: 2,
+  },
+  { key: 'rooms_dps', label: 'Many rooms: sustained deliveries/s', better: 'higher', digits: 0 },
+  { key: 'rooms_p50', label: 'Many rooms: p50 ms at reference rate', better: 'lower', digits: 1 },
+  { key: 'rooms_p99', label: 'Many rooms: p99 ms at reference rate', better: 'lower', digits: 1 },
+  {
+    key: 'idle_kb',
+    label: 'Idle: RSS KB per authenticated connection',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'idle_rss_mb',
+    label: 'Idle: server RSS MB with all connected',
+    better: 'lower',
+    digits: 0,
+  },
+  {
+    key: 'storm_hps',
+    label: 'Connect storm: handshakes/s (JWT verified)',
+    better: 'higher',
+    digits: 0,
+  },
+  { key: 'storm_p99', label: 'Connect storm: handshake p99 ms', better: 'lower', digits: 1 },
+  { key: 'storm_cpu', label: 'Connect storm: server CPU %', better: 'lower', digits: 0 },
+  { key: 'persist_1', label: 'Persistence: durable msgs/s, 1 sender', better: 'higher', digits: 0 },
+  {
+    key: 'persist_10',
+    label: 'Persistence: durable msgs/s, 10 senders',
+    better: 'higher',
+    digits: 0,
+  },
+]
+
+export interface TargetColumn {
+  name: TargetName
+  title: string
+  /** One entry per run in which the target ran; null where it could not start. */
+  runs: Array<Metrics | null>
+  skipped: string | null
+  notes: Set<string>
+}
+
+const REFERENCE: TargetName = 'socketio-node'
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2
+    ? (sorted[mid] ?? null)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+}
+
+const present = (values: ReadonlyArray<number | null | undefined>): number[] =>
+  values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
+
+export function medianOf(column: TargetColumn, key: string): number | null {
+  return median(present(column.runs.map((run) => run?.[key])))
+}
+
+/** Median over runs of (this target ÷ socket.io on Node), both measured in the same run. */
+export function ratioOf(
+  column: TargetColumn,
+  reference: TargetColumn | undefined,
+  key: string
+): number | null {
+  if (!reference) return null
+  const ratios = column.runs.map((run, i) => {
+    const mine = run?.[key]
+    const theirs = reference.runs[i]?.[key]
+    return typeof mine === 'number' && typeof theirs === 'number' && theirs > 0
+      ? mine / theirs
+      : null
+  })
+  return median(present(ratios))
+}
+
+const formatNumber = (value: number, digits: number) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+export function renderTable(columns: readonly TargetColumn[]): string {
+  const reference = columns.find((c) => c.name === REFERENCE && !c.skipped)
+  const shown = columns.filter((c) => !c.skipped)
+  const header = `| metric | ${shown.map((c) => c.title).join(' | ')} |`
+  const rule = `| --- | ${shown.map(() => '---:').join(' | ')} |`
+  const rows = METRICS.map((metric) => {
+    const cells = shown.map((column) => {
+      const value = medianOf(column, metric.key)
+      if (value === null) return 'n/a'
+      const ratio = column === reference ? null : ratioOf(column, reference, metric.key)
+      return ratio === null
+        ? formatNumber(value, metric.digits)
+        : `${formatNumber(value, metric.digits)} (×${ratio.toFixed(2)})`
+    })
+    return `| ${metric.label} (${metric.better} is better) | ${cells.join(' | ')} |`
+  })
+  return [header, rule, ...rows].join('\n')
+}
+
+/** The issue's targets for our server, each checked against this run's medians and ratios. */
+export function renderTargets(columns: readonly TargetColumn[]): string {
+  const byName = new Map(columns.filter((c) => !c.skipped).map((c) => [c.name, c]))
+  const ours = byName.get('ours')
+  if (!ours) return '_Targets not checked: our server did not run._'
+  const ratio = (name: TargetName, key: string) => ratioBetween(ours, byName.get(name), key)
+  const checks: Array<[string, number | null, (v: number) => boolean, string]> = [
+    [
+      'fan-out deliveries/s ≥ 5× socket.io on Node',
+      ratio('socketio-node', 'fanout_dps'),
+      (v) => v >= 5,
+      '×',
+    ],
+    [
+      'fan-out deliveries/s ≥ 2× socket.io on Bun',
+      ratio('socketio-bun', 'fanout_dps'),
+      (v) => v >= 2,
+      '×',
+    ],
+    ['fan-out deliveries/s ≥ 0.7× raw Bun', ratio('raw-bun', 'fanout_dps'), (v) => v >= 0.7, '×'],
+    [
+      'fan-out p99 < 50 ms at 100k deliveries/s',
+      medianOf(ours, 'fanout_p99'),
+      (v) => v < 50,
+      ' ms',
+    ],
+    [
+      'idle RSS ≤ 8 KB per authenticated connection',
+      medianOf(ours, 'idle_kb'),
+      (v) => v <= 8,
+      ' KB',
+    ],
+    [
+      'handshakes/s ≥ 3× socket.io on Node',
+      ratio('socketio-node', 'storm_hps'),
+      (v) => v >= 3,
+      '×',
+    ],
+    ['≥ 50,000 persisted messages/s', medianOf(ours, 'persist_1'), (v) => v >= 50_000, ' msg/s'],
+  ]
+  const lines = checks.map(([label, value, pass, unit]) => {
+    if (value === null) return `| ${label} | n/a | not measured |`
+    const shownValue = unit === '×' ? `×${value.toFixed(2)}` : `${formatNumber(value, 1)}${unit}`
+    return `| ${label} | ${shownValue} | ${pass(value) ? 'met' : '**not met**'} |`
+  })
+  return ['| target | measured | |', '| --- | ---: | --- |', ...lines].join('\n')
+}
+
+function ratioBetween(a: TargetColumn, b: TargetColumn | undefined, key: string): number | null {
+  return ratioOf(a, b, key)
+}
+
+export function machineDescription(nodeVersion: string | null): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const ram = (totalmem() / 2 ** 30).toFixed(1)
+  return `${cpus().length} cores (nproc), ${cpu}, ${ram} GiB RAM, Linux ${release()}, Bun ${Bun.version}, Node ${nodeVersion ?? 'n/a'}`
+}
+
+const START = '<!-- bench:results:start -->'
+const END = '<!-- bench:results:end -->'
+
+/** Replaces the results block of bench/README.md (between the two markers) with `block`. */
+export async function writeReadme(path: string, block: string): Promise<void> {
+  const text = await Bun.file(path).text()
+  const from = text.indexOf(START)
+  const to = text.indexOf(END)
+  if (from < 0 || to < from) throw new Error(`${path} has no ${START} … ${END} block`)
+  await Bun.write(path, `${text.slice(0, from + START.length)}\n${block}\n${text.slice(to)}`)
+}

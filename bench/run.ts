@@ -1,0 +1,327 @@
+/**
+ * @module `npm run bench`: starts every target in turn, drives the scenarios with the worker pool,
+ * prints the table of medians and ratios, and writes it into bench/README.md. Nothing here is a test.
+ */
+import { parseArgs } from 'node:util'
+import { createWorkerPool } from './load/pool.ts'
+import {
+  connectStorm,
+  idleConnections,
+  persistence,
+  type RampOptions,
+  ramp,
+  type ScenarioContext,
+} from './load/scenarios.ts'
+import {
+  type Metrics,
+  machineDescription,
+  renderTable,
+  renderTargets,
+  type TargetColumn,
+  writeReadme,
+} from './report.ts'
+import {
+  type RunningTarget,
+  startTarget,
+  TARGETS,
+  type TargetName,
+  type TargetSpec,
+} from './targets.ts'
+
+const SCENARIOS = ['idle', 'storm', 'fanout', 'rooms', 'persist'] as const
+type Scenario = (typeof SCENARIOS)[number]
+
+interface Sizes {
+  runs: number
+  users: number
+  idleClients: number
+  stormClients: number
+  fanout: RampOptions
+  rooms: RampOptions
+  persistMs: number
+  persistWindow: number
+}
+
+const FULL: Sizes = {
+  runs: 3,
+  users: 200,
+  idleClients: 10_000,
+  stormClients: 5_000,
+  fanout: {
+    clients: 1_000,
+    rooms: 1,
+    senders: 10,
+    startDps: 25_000,
+    maxSteps: 6,
+    referenceDps: 100_000,
+    stepMs: 3_000,
+    graceMs: 1_000,
+  },
+  rooms: {
+    clients: 1_000,
+    rooms: 100,
+    senders: 100,
+    startDps: 10_000,
+    maxSteps: 6,
+    referenceDps: 20_000,
+    stepMs: 3_000,
+    graceMs: 1_000,
+  },
+  persistMs: 4_000,
+  persistWindow: 16,
+}
+
+const QUICK: Sizes = {
+  ...FULL,
+  runs: 1,
+  users: 100,
+  idleClients: 3_000,
+  stormClients: 2_000,
+  fanout: { ...FULL.fanout, maxSteps: 5, stepMs: 1_500, graceMs: 750 },
+  rooms: { ...FULL.rooms, maxSteps: 4, stepMs: 1_500, graceMs: 750 },
+  persistMs: 2_000,
+}
+
+const USAGE = `npm run bench -- [--quick] [--runs N] [--targets ours,socketio-node,socketio-bun,raw-bun]
+                      [--scenarios idle,storm,fanout,rooms,persist] [--workers N] [--idle N] [--storm N]
+                      [--clients N] [--no-readme]`
+
+function parseOptions() {
+  const { values } = parseArgs({
+    args: Bun.argv.slice(2),
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      targets: { type: 'string' },
+      scenarios: { type: 'string' },
+      workers: { type: 'string', default: '2' },
+      idle: { type: 'string' },
+      storm: { type: 'string' },
+      clients: { type: 'string' },
+      'no-readme': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) {
+    console.log(USAGE)
+    process.exit(0)
+  }
+  const base = values.quick ? QUICK : FULL
+  const int = (raw: string | undefined, fallback: number, name: string, max: number) => {
+    if (raw === undefined) return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new Error(`--${name} must be an integer 1..${max}`)
+    return n
+  }
+  const clients = int(values.clients, base.fanout.clients, 'clients', 20_000)
+  const sizes: Sizes = {
+    ...base,
+    runs: int(values.runs, base.runs, 'runs', 9),
+    idleClients: int(values.idle, base.idleClients, 'idle', 25_000),
+    stormClients: int(values.storm, base.stormClients, 'storm', 25_000),
+    // Clients scale the deliveries of each step, so the ladder is kept in deliveries/s.
+    fanout: { ...base.fanout, clients },
+    rooms: { ...base.rooms, clients },
+  }
+  const pick = <T extends string>(
+    raw: string | undefined,
+    all: readonly T[],
+    name: string
+  ): T[] => {
+    if (!raw) return [...all]
+    const chosen = raw.split(',').map((s) => s.trim())
+    const unknown = chosen.filter((s) => !all.includes(s as T))
+    if (unknown.length)
+      throw new Error(`unknown ${name}: ${unknown.join(', ')} (known: ${all.join(', ')})`)
+    return chosen as T[]
+  }
+  return {
+    quick: values.quick,
+    sizes,
+    workers: int(values.workers, 2, 'workers', 16),
+    targets: pick<TargetName>(
+      values.targets,
+      TARGETS.map((t) => t.name),
+      'targets'
+    ),
+    scenarios: pick<Scenario>(values.scenarios, SCENARIOS, 'scenarios'),
+    writeReadme: !values['no-readme'],
+  }
+}
+
+const log = (line: string) => console.log(line)
+
+/** Runs every chosen scenario against one started target and returns its flat metrics. */
+async function measure(
+  spec: TargetSpec,
+  target: RunningTarget,
+  sizes: Sizes,
+  scenarios: readonly Scenario[],
+  workers: number,
+  column: TargetColumn
+): Promise<Metrics> {
+  const secret = SECRET
+  const identities = await spec.provision(target, {
+    users: sizes.users,
+    rooms: Math.max(sizes.rooms.rooms, 10),
+    secret,
+  })
+  for (const note of identities.notes) column.notes.add(note)
+  const pool = createWorkerPool(workers)
+  const ctx: ScenarioContext = { pool, target, identities, log }
+  const metrics: Metrics = {}
+  try {
+    if (scenarios.includes('idle')) {
+      const idle = await idleConnections(ctx, sizes.idleClients)
+      log(
+        `  idle: ${idle.connected} connected, ${((idle.rssPerConnectionBytes ?? 0) / 1024).toFixed(1)} KB each`
+      )
+      if (idle.failed)
+        column.notes.add(`idle: ${idle.failed} of ${sizes.idleClients} connections failed`)
+      metrics.idle_kb =
+        idle.rssPerConnectionBytes === null ? null : idle.rssPerConnectionBytes / 1024
+      metrics.idle_rss_mb = idle.rssBytes === null ? null : idle.rssBytes / 2 ** 20
+    }
+    if (scenarios.includes('storm')) {
+      const storm = await connectStorm(ctx, sizes.stormClients)
+      log(`  storm: ${storm.connected} handshakes at ${Math.round(storm.handshakesPerSec)}/s`)
+      if (storm.failed)
+        column.notes.add(`storm: ${storm.failed} of ${sizes.stormClients} handshakes failed`)
+      metrics.storm_hps = storm.handshakesPerSec
+      metrics.storm_p99 = storm.p99Ms
+      metrics.storm_cpu = storm.cpuPercent
+    }
+    if (scenarios.includes('fanout')) {
+      const result = await ramp(ctx, sizes.fanout, 'fan-out')
+      metrics.fanout_dps = result.best?.deliveriesPerSec ?? null
+      metrics.fanout_cpu = result.best?.cpuPercent ?? null
+      metrics.fanout_cpu_1k = result.best?.cpuMsPer1k ?? null
+      metrics.fanout_p50 = result.atReference?.p50Ms ?? null
+      metrics.fanout_p95 = result.atReference?.p95Ms ?? null
+      metrics.fanout_p99 = result.atReference?.p99Ms ?? null
+      if (!result.best) column.notes.add('fan-out: even the first step failed')
+    }
+    if (scenarios.includes('rooms')) {
+      const result = await ramp(ctx, sizes.rooms, 'rooms')
+      metrics.rooms_dps = result.best?.deliveriesPerSec ?? null
+      metrics.rooms_p50 = result.atReference?.p50Ms ?? null
+      metrics.rooms_p99 = result.atReference?.p99Ms ?? null
+    }
+    if (scenarios.includes('persist')) {
+      if (!spec.persists) {
+        column.notes.add('persistence: n/a, this reference stores nothing')
+      } else {
+        for (const senders of [1, 10]) {
+          const result = await persistence(
+            ctx,
+            senders,
+            sizes.persistWindow,
+            sizes.persistMs,
+            1_000 + senders
+          )
+          log(
+            `  persist ×${senders}: ${Math.round(result.messagesPerSec)} msg/s, stored: ${result.verified ?? 'unknown'}`
+          )
+          metrics[`persist_${senders}`] = result.messagesPerSec
+          if (result.verified === false)
+            column.notes.add('persistence: messages not found in the REST history')
+          if (Object.keys(result.errors).length) {
+            column.notes.add(`persistence ×${senders}: errors ${JSON.stringify(result.errors)}`)
+          }
+        }
+      }
+    }
+  } finally {
+    pool.stop()
+  }
+  return metrics
+}
+
+const SECRET = `bench-secret-${crypto.randomUUID()}-${crypto.randomUUID()}`
+
+async function nodeVersion(): Promise<string | null> {
+  const node = Bun.which('node')
+  if (!node) return null
+  const out = Bun.spawnSync([node, '--version'])
+  return out.stdout.toString().trim() || null
+}
+
+async function main() {
+  const options = parseOptions()
+  const columns: TargetColumn[] = TARGETS.filter((t) => options.targets.includes(t.name)).map(
+    (t) => ({
+      name: t.name,
+      title: t.title,
+      runs: [],
+      skipped: t.unavailable(),
+      notes: new Set<string>(),
+    })
+  )
+  for (const column of columns) {
+    if (column.skipped) log(`skipping ${column.name}: ${column.skipped}`)
+  }
+  const startedAt = performance.now()
+  for (let run = 1; run <= options.sizes.runs; run++) {
+    for (const column of columns) {
+      if (column.skipped) continue
+      const spec = TARGETS.find((t) => t.name === column.name) as TargetSpec
+      log(`run ${run}/${options.sizes.runs}: ${column.title}`)
+      const started = await startTarget(spec, SECRET)
+      if (!started.ok) {
+        log(`  could not start: ${started.error}`)
+        column.notes.add(`run ${run}: could not start (${started.error.split('\n')[0]})`)
+        column.runs.push(null)
+        continue
+      }
+      try {
+        column.runs.push(
+          await measure(
+            spec,
+            started.target,
+            options.sizes,
+            options.scenarios,
+            options.workers,
+            column
+          )
+        )
+      } catch (error) {
+        log(`  failed: ${(error as Error).message}`)
+        column.notes.add(`run ${run}: ${(error as Error).message}`)
+        column.runs.push(null)
+      } finally {
+        await started.target.stop()
+      }
+    }
+  }
+  const minutes = ((performance.now() - startedAt) / 60_000).toFixed(1)
+  const block = [
+    `Latest run: ${new Date().toISOString()} — ${options.quick ? 'quick' : 'full'} mode, ${options.sizes.runs} run(s), ` +
+      `${options.workers} generator processes, ${minutes} min.`,
+    '',
+    `Machine: ${machineDescription(await nodeVersion())}.`,
+    '',
+    'Each cell is the median over runs; (×r) is the median of the per-run ratio to socket.io on Node.',
+    '',
+    renderTable(columns),
+    '',
+    '### Targets from the issue (our server)',
+    '',
+    renderTargets(columns),
+    '',
+    '### Notes',
+    '',
+    ...columns.map((c) =>
+      c.skipped
+        ? `- ${c.title}: skipped — ${c.skipped}.`
+        : `- ${c.title}: ${c.notes.size ? [...c.notes].join('; ') : 'no failures'}.`
+    ),
+  ].join('\n')
+  log(`\n${block}\n`)
+  if (options.writeReadme) {
+    await writeReadme(new URL('./README.md', import.meta.url).pathname, block)
+    log('bench/README.md updated')
+  }
+}
+
+await main()

@@ -1,0 +1,205 @@
+/**
+ * @module The servers under test: how to start each one on a free port and how to get identities
+ * (tokens) and rooms (city ids) for the generator.
+ */
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+import { SignJWT } from 'jose'
+import { provisionOurs } from './ours.ts'
+
+export type TargetName = 'ours' | 'socketio-node' | 'socketio-bun' | 'raw-bun'
+
+/** What the generator needs from a started target. */
+export interface Identities {
+  /** One access token per bench user; connections reuse them round-robin. */
+  tokens: string[]
+  /** City ids that exist on the target, at least as many as the scenarios' rooms when possible. */
+  cities: string[]
+  notes: string[]
+}
+
+export interface ProvisionOptions {
+  users: number
+  rooms: number
+  secret: string
+}
+
+export interface RunningTarget {
+  name: TargetName
+  pid: number
+  baseUrl: string
+  wsUrl: string
+  dir: string
+  /** Stops the server and waits for it to exit. */
+  stop(): Promise<void>
+}
+
+export interface TargetSpec {
+  name: TargetName
+  title: string
+  /** True when the target persists every message (the persistence scenario needs it). */
+  persists: boolean
+  /** Why the target cannot run here, or null. */
+  unavailable(): string | null
+  command(): string[]
+  env(port: number, dir: string, secret: string): Record<string, string>
+  provision(target: RunningTarget, options: ProvisionOptions): Promise<Identities>
+}
+
+const ROOT = new URL('..', import.meta.url).pathname
+const BUN = process.execPath
+
+/** Tokens the references accept: HS256 with the shared secret, public user in the claims. */
+export async function signReferenceTokens(users: number, secret: string): Promise<string[]> {
+  const key = new TextEncoder().encode(secret)
+  return Promise.all(
+    Array.from({ length: users }, (_, i) =>
+      new SignJWT({ username: `bench${i}`, full_name: `Bench User ${i}` })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(`user-${i}`)
+        .setIssuedAt()
+        .setExpirationTime('2h')
+        .sign(key)
+    )
+  )
+}
+
+const referenceIdentities = async (
+  _: RunningTarget,
+  options: ProvisionOptions
+): Promise<Identities> => ({
+  tokens: await signReferenceTokens(options.users, options.secret),
+  cities: Array.from({ length: options.rooms }, (_, i) => `city-${i}`),
+  notes: [],
+})
+
+const referenceEnv = (port: number, _dir: string, secret: string) => ({
+  PORT: String(port),
+  JWT_SECRET: secret,
+  NODE_ENV: 'production',
+})
+
+export const TARGETS: readonly TargetSpec[] = [
+  {
+    name: 'ours',
+    title: 'ours (Bun, SQLite)',
+    persists: true,
+    unavailable() {
+      const missing = ['src/main.ts', 'src/realtime/index.ts', 'src/events'].filter(
+        (path) => !existsSync(join(ROOT, path))
+      )
+      return missing.length ? `not built yet (missing ${missing.join(', ')})` : null
+    },
+    command: () => [BUN, join(ROOT, 'src/main.ts')],
+    env: (port, dir, secret) => ({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `file:${join(dir, 'bench.db')}`,
+      DATA_DIR: dir,
+      JWT_SECRET: secret,
+      // The full bench outlives the default 15-minute access token.
+      ACCESS_TOKEN_TTL: '2h',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+    }),
+    provision: provisionOurs,
+  },
+  {
+    name: 'socketio-node',
+    title: 'socket.io 4.8 on Node',
+    persists: false,
+    unavailable: () => (Bun.which('node') ? null : 'node is not on PATH'),
+    command: () => [Bun.which('node') ?? 'node', join(ROOT, 'bench/reference/socketio-node.mjs')],
+    env: referenceEnv,
+    provision: referenceIdentities,
+  },
+  {
+    name: 'socketio-bun',
+    title: 'socket.io 4.8 on Bun (bun-engine)',
+    persists: false,
+    unavailable: () => null,
+    command: () => [BUN, join(ROOT, 'bench/reference/socketio-bun.ts')],
+    env: referenceEnv,
+    provision: referenceIdentities,
+  },
+  {
+    name: 'raw-bun',
+    title: 'raw Bun pub/sub (ceiling)',
+    persists: false,
+    unavailable: () => null,
+    command: () => [BUN, join(ROOT, 'bench/reference/raw-bun.ts')],
+    env: referenceEnv,
+    provision: referenceIdentities,
+  },
+]
+
+/** Asks the kernel for a free port by listening on port 0 and closing again. */
+function freePort(): number {
+  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const port = probe.port
+  probe.stop(true)
+  return port
+}
+
+export type StartResult = { ok: true; target: RunningTarget } | { ok: false; error: string }
+
+/**
+ * Starts a target as its own process (so /proc numbers are the server's alone) and waits until
+ * GET /healthz answers, the process dies, or 30 s pass. `dir` is reused when restarting on one database.
+ */
+export async function startTarget(
+  spec: TargetSpec,
+  secret: string,
+  dir?: string
+): Promise<StartResult> {
+  const workDir = dir ?? mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
+  const port = freePort()
+  const logPath = join(workDir, 'server.log')
+  const child: Subprocess = Bun.spawn(spec.command(), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...spec.env(port, workDir, secret) },
+    stdout: Bun.file(logPath),
+    stderr: Bun.file(`${logPath}.err`),
+  })
+  const baseUrl = `http://127.0.0.1:${port}`
+  const target: RunningTarget = {
+    name: spec.name,
+    pid: child.pid,
+    baseUrl,
+    wsUrl: `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`,
+    dir: workDir,
+    async stop() {
+      child.kill('SIGTERM')
+      const exited = await Promise.race([
+        child.exited.then(() => true),
+        Bun.sleep(5_000).then(() => false),
+      ])
+      if (!exited) {
+        child.kill('SIGKILL')
+        await child.exited
+      }
+    },
+  }
+  const deadline = performance.now() + 30_000
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const log = await Bun.file(`${logPath}.err`)
+        .text()
+        .catch(() => '')
+      return {
+        ok: false,
+        error: `exited (${child.exitCode ?? child.signalCode}): ${log.trim().slice(-600)}`,
+      }
+    }
+    const ready = await fetch(`${baseUrl}/healthz`).then(
+      (response) => response.ok,
+      () => false
+    )
+    if (ready) return { ok: true, target }
+    await Bun.sleep(100)
+  }
+  await target.stop()
+  return { ok: false, error: 'no answer on /healthz within 30 s' }
+}
