@@ -93,10 +93,8 @@ function startApp(user: User): void {
     if (status.state === 'reconnecting') {
       room?.suspend()
       joinedChats.clear()
-      banner.textContent =
-        status.attempt > 0
-          ? `Connection lost. Reconnecting… (attempt ${status.attempt})`
-          : 'Connection lost. Reconnecting…'
+      const what = status.everConnected ? 'Connection lost. Reconnecting…' : 'Connecting…'
+      banner.textContent = status.attempt > 0 ? `${what} (attempt ${status.attempt})` : what
     } else banner.textContent = `Cannot connect: ${status.message}`
     banner.hidden = false
   }

@@ -118,7 +118,7 @@ export function openRoom(options: RoomOptions) {
 
   elements.log.replaceChildren()
   elements.typing.textContent = ''
-  elements.onlineCount.textContent = ''
+  elements.onlineCount.textContent = 'Online'
   elements.onlineList.replaceChildren()
   elements.older.hidden = true
 

@@ -161,7 +161,7 @@ function renderOperation(
       el('span', { class: `method ${method}` }, method),
       el('code', {}, path),
       el('span', {}, text(op.summary)),
-      secured ? el('span', { class: 'lock' }, '🔒 Bearer token') : null
+      secured ? el('span', { class: 'lock' }, 'requires a Bearer token') : null
     ),
     body
   )

@@ -5,7 +5,7 @@ import { readTokens, refreshTokens } from './session.ts'
 export type ConnectionStatus =
   | { state: 'connecting' }
   | { state: 'connected' }
-  | { state: 'reconnecting'; attempt: number; reason: string }
+  | { state: 'reconnecting'; attempt: number; reason: string; everConnected: boolean }
   | { state: 'refused'; message: string }
 
 export interface RealtimeOptions {
@@ -43,19 +43,29 @@ export function connectRealtime(options: RealtimeOptions): Socket {
     // 'io client disconnect' is our own logout; every other reason reconnects by itself,
     // except 'io server disconnect', which socket.io leaves to the client.
     if (reason === 'io client disconnect') return
-    options.onStatus({ state: 'reconnecting', attempt: 0, reason })
+    options.onStatus({ state: 'reconnecting', attempt: 0, reason, everConnected: connectedOnce })
     if (reason === 'io server disconnect') socket.connect()
   })
 
   socket.io.on('reconnect_attempt', (attempt) => {
-    options.onStatus({ state: 'reconnecting', attempt, reason: 'transport' })
+    options.onStatus({
+      state: 'reconnecting',
+      attempt,
+      reason: 'transport',
+      everConnected: connectedOnce,
+    })
   })
 
   socket.on('connect_error', async (error) => {
     // socket.active: a transport failure the manager retries by itself. Otherwise the server
     // refused the CONNECT (middleware), and socket.io will not retry without us.
     if (socket.active) {
-      options.onStatus({ state: 'reconnecting', attempt: 0, reason: error.message })
+      options.onStatus({
+        state: 'reconnecting',
+        attempt: 0,
+        reason: error.message,
+        everConnected: connectedOnce,
+      })
       return
     }
     if (!/auth|token|jwt|expired/i.test(error.message) || authRetries >= MAX_AUTH_RETRIES) {
