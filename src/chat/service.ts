@@ -38,3 +38,6 @@ export function createChat(options: ChatOptions) {
 }
 
 export type Chat = ReturnType<typeof createChat>
+
+/** The authenticated actor every domain function takes (a user row). */
+export type { UserRow as User } from '../store/schema.ts'

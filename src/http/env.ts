@@ -1,10 +1,10 @@
 /** @module Hono environment: the per-request variables every route can read. */
-import type { UserRow } from '../store/schema.ts'
+import type { User } from '../chat/service.ts'
 
 export interface AppEnv {
   Variables: {
     requestId: string
     /** Set by requireUser on authenticated routes. */
-    user: UserRow
+    user: User
   }
 }

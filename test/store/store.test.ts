@@ -1,0 +1,100 @@
+/** @module Store over both drivers: the same functions give the same answers on bun:sqlite and libSQL. */
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { listCities } from '../../src/store/cities.ts'
+import { type Database, type DriverName, openDatabase } from '../../src/store/db.ts'
+import { ID_PATTERN, idTime, newId } from '../../src/store/ids.ts'
+import { insertMessage, listRoomMessages } from '../../src/store/messages.ts'
+import { migrate } from '../../src/store/migrate.ts'
+import { DEFAULT_CITIES, seedCities } from '../../src/store/seed.ts'
+import { insertUser, searchUsers } from '../../src/store/users.ts'
+
+describe('ids', () => {
+  test('24 hex, strictly increasing within a process, and carry their time', () => {
+    const now = Date.now()
+    const ids = Array.from({ length: 2000 }, () => newId())
+    expect(ids.every((id) => ID_PATTERN.test(id))).toBe(true)
+    expect([...ids].sort()).toEqual(ids)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(Math.abs(idTime(ids[0] ?? '') - now)).toBeLessThan(1000)
+  })
+
+  test('a clock that steps back does not break ordering', () => {
+    const a = newId(Date.now() + 10_000)
+    const b = newId(Date.now())
+    expect(b > a).toBe(true)
+  })
+})
+
+let open: Array<{ database: Database; dir: string }> = []
+afterEach(() => {
+  for (const { database, dir } of open) {
+    database.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  open = []
+})
+
+async function fresh(driver: DriverName): Promise<Database> {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-store-'))
+  const database = await openDatabase({ url: `file:${join(dir, 'x.db')}`, driver })
+  open.push({ database, dir })
+  await migrate(database)
+  return database
+}
+
+describe.each(['bun-sqlite', 'libsql'] as DriverName[])('store over %s', (driver) => {
+  test('seeding is idempotent and has mumbai', async () => {
+    const { db } = await fresh(driver)
+    await seedCities(db)
+    await seedCities(db)
+    const cities = await listCities(db)
+    expect(cities).toHaveLength(DEFAULT_CITIES.length)
+    expect(cities.length).toBeGreaterThanOrEqual(20)
+    expect(cities.map((c) => c.id)).toContain('mumbai')
+  })
+
+  test('users, messages and pages round-trip; foreign keys are enforced', async () => {
+    const { db } = await fresh(driver)
+    await seedCities(db)
+    const now = Date.now()
+    const user = await insertUser(db, {
+      id: newId(),
+      username: 'zed',
+      email: 'zed@example.test',
+      fullName: 'Zed',
+      createdAt: now,
+      updatedAt: now,
+    })
+    expect(user.isActive).toBe(true)
+    expect((await searchUsers(db, 'ze', 10)).map((u) => u.id)).toEqual([user.id])
+    for (let i = 0; i < 3; i++) {
+      await insertMessage(db, {
+        id: newId(),
+        cityId: 'mumbai',
+        authorId: user.id,
+        content: `m${i}`,
+        createdAt: now,
+      })
+    }
+    const page = await listRoomMessages(db, { cityId: 'mumbai' }, { limit: 2 })
+    expect(page.messages.map((m) => m.content)).toEqual(['m1', 'm2'])
+    expect(page.messages[0]?.author.username).toBe('zed')
+    expect(page.hasMore).toBe(true)
+    await expect(
+      insertMessage(db, {
+        id: newId(),
+        cityId: 'nowhere',
+        authorId: user.id,
+        content: 'x',
+        createdAt: now,
+      })
+    ).rejects.toThrow()
+    // The one-room check: a message is in a city or a chat, never neither.
+    await expect(
+      insertMessage(db, { id: newId(), authorId: user.id, content: 'x', createdAt: now })
+    ).rejects.toThrow()
+  })
+})
