@@ -17,14 +17,21 @@ export interface TestServer {
   stop(): Promise<void>
 }
 
-/** Starts `createIO(options)` behind a plain `Bun.serve({ port: 0 })`. */
-export function startIO(options: IOOptions = {}): TestServer {
+/**
+ * Starts `createIO(options)` behind a plain `Bun.serve({ port: 0 })`. `onRequest` sees each
+ * request after the layer took it synchronously (e.g. a GET is held), for ordering in tests.
+ */
+export function startIO(options: IOOptions = {}, onRequest?: (req: Request) => void): TestServer {
   const io = createIO(options)
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
-    fetch: (req, srv) =>
-      io.handles(req) ? io.handleRequest(req, srv) : new Response('not found', { status: 404 }),
+    fetch: (req, srv) => {
+      if (!io.handles(req)) return new Response('not found', { status: 404 })
+      const answer = io.handleRequest(req, srv)
+      onRequest?.(req)
+      return answer
+    },
     websocket: io.websocket,
   })
   io.attach(server)

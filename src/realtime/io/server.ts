@@ -51,6 +51,7 @@ export interface IOServer {
   of(name: string): Namespace
   use(fn: Middleware): IOServer
   on(event: 'connection' | 'connect', listener: (socket: IOSocket) => unknown): IOServer
+  once(event: 'connection' | 'connect', listener: (socket: IOSocket) => unknown): IOServer
   off(event: 'connection' | 'connect', listener?: Listener): IOServer
   to(room: string | string[]): BroadcastOperator
   in(room: string | string[]): BroadcastOperator
@@ -137,6 +138,10 @@ export function createIO({
     },
     on(event, listener) {
       main.on(event, listener)
+      return io
+    },
+    once(event, listener) {
+      main.once(event, listener)
       return io
     },
     off(event, listener) {
