@@ -71,7 +71,8 @@ export async function connect(url: string, options: ClientOptions = {}): Promise
 }
 
 interface Listenable {
-  once(event: string, listener: (...args: never[]) => void): unknown
+  // biome-ignore lint/suspicious/noExplicitAny: accepts the client's and our emitters alike.
+  once(event: any, listener: (...args: any[]) => any): unknown
 }
 
 /** Resolves with the first argument of the next `event`. */

@@ -36,7 +36,7 @@ describe('engine.io parser', () => {
     expect(encodePacket({ type: 'message', data: bytes })).toBe(bytes)
     const decoded = decodePacket('bAQID')
     expect(decoded?.type).toBe('message')
-    expect([...(decoded?.data as Uint8Array)]).toEqual([1, 2, 3])
+    expect([...((decoded?.data ?? []) as Uint8Array)]).toEqual([1, 2, 3])
   })
 
   test.each([
@@ -139,7 +139,7 @@ describe('socket.io parser', () => {
     expect(result.ok).toBe(true)
     if (!result.ok) return
     expect(result.packet?.type).toBe(PacketType.EVENT)
-    const [name, first, second] = result.packet?.data as [string, Uint8Array, Uint8Array]
+    const [name, first, second] = (result.packet?.data ?? []) as [string, Uint8Array, Uint8Array]
     expect(name).toBe('up')
     expect([...first]).toEqual([20])
     expect([...second]).toEqual([10])

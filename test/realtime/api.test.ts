@@ -1,0 +1,232 @@
+/**
+ * @module Server API beyond the per-transport suite: namespaces and multiplexing, mixed
+ * transports in one room, rooms kept across the upgrade, broadcast acks, room utilities,
+ * and listener bugs that must not break the connection.
+ */
+import { afterEach, expect, test } from 'bun:test'
+import { Manager, type Socket } from 'socket.io-client'
+import type { IOSocket } from '../../src/realtime/index.ts'
+import {
+  type ClientOptions,
+  client,
+  connect,
+  once,
+  settled,
+  startIO,
+  type TestServer,
+} from '../helpers/realtime.ts'
+
+let srv: TestServer
+const clients: Socket[] = []
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.disconnect()
+  await srv?.stop()
+})
+
+/** Connects a client and returns both ends, after one round trip (upgrade seen by server). */
+async function pair(options: ClientOptions = {}, nsp = '/') {
+  const namespace = srv.io.of(nsp)
+  const server = once<IOSocket>(namespace, 'connection')
+  const c = await connect(`${srv.url}${nsp === '/' ? '' : nsp}`, options)
+  clients.push(c)
+  await settled(c)
+  const socket = await server
+  const synced = once(socket, 'sync')
+  c.emit('sync')
+  await synced
+  return { c, socket }
+}
+
+/** Everything sent to `peer` before this call has been received once this resolves. */
+async function drained(peer: { c: Socket; socket: IOSocket }): Promise<void> {
+  const marker = once(peer.c, 'marker')
+  peer.socket.emit('marker')
+  await marker
+}
+
+test('namespaces have their own middleware, sockets and rooms', async () => {
+  srv = startIO()
+  const admin = srv.io.of('/admin')
+  admin.use((socket, next) =>
+    socket.handshake.auth.role === 'admin' ? next() : next(new Error('admins only'))
+  )
+  const refused = client(`${srv.url}/admin`, { auth: { role: 'user' } })
+  clients.push(refused)
+  expect((await once<Error>(refused, 'connect_error')).message).toBe('admins only')
+
+  const main = await pair()
+  const boss = await pair({ auth: { role: 'admin' } }, '/admin')
+  main.socket.join('r')
+  boss.socket.join('r')
+  const seen: string[] = []
+  main.c.on('news', (x: string) => seen.push(`main:${x}`))
+  boss.c.on('news', (x: string) => seen.push(`admin:${x}`))
+  admin.to('r').emit('news', 'a')
+  srv.io.to('r').emit('news', 'm')
+  await Promise.all([drained(main), drained(boss)])
+  expect(seen.sort()).toEqual(['admin:a', 'main:m'])
+  expect((await admin.fetchSockets()).map((s) => s.id)).toEqual([boss.socket.id])
+})
+
+test('an unknown namespace is refused with "Invalid namespace"', async () => {
+  srv = startIO()
+  const c = client(`${srv.url}/nowhere`)
+  clients.push(c)
+  expect((await once<Error>(c, 'connect_error')).message).toBe('Invalid namespace')
+})
+
+test('one connection multiplexes two namespaces', async () => {
+  srv = startIO()
+  srv.io.of('/chat').on('connection', (socket) => {
+    socket.on('where', (ack: (n: string) => void) => ack(socket.nsp.name))
+  })
+  srv.io.on('connection', (socket) => {
+    socket.on('where', (ack: (n: string) => void) => ack(socket.nsp.name))
+  })
+  const manager = new Manager(srv.url, { reconnection: false, transports: ['websocket'] })
+  const root = manager.socket('/')
+  const chat = manager.socket('/chat')
+  clients.push(root, chat)
+  root.connect()
+  chat.connect()
+  expect(await root.timeout(2000).emitWithAck('where')).toBe('/')
+  expect(await chat.timeout(2000).emitWithAck('where')).toBe('/chat')
+  expect(srv.io.engine.clientsCount).toBe(1)
+  chat.disconnect()
+  expect(await root.timeout(2000).emitWithAck('where')).toBe('/')
+})
+
+test('websocket and polling members of one room get every broadcast exactly once', async () => {
+  srv = startIO()
+  const ws = await pair({ transports: ['websocket'] })
+  const poll = await pair({ transports: ['polling'] })
+  const other = await pair({ transports: ['polling'] })
+  for (const peer of [ws, poll, other]) peer.socket.join('room')
+  const seen: string[] = []
+  ws.c.on('m', (x: string) => seen.push(`ws:${x}`))
+  poll.c.on('m', (x: string) => seen.push(`poll:${x}`))
+  other.c.on('m', (x: string) => seen.push(`other:${x}`))
+  srv.io.to('room').emit('m', 'io')
+  ws.socket.to('room').emit('m', 'from-ws')
+  poll.socket.to('room').emit('m', 'from-poll')
+  srv.io.emit('m', 'all')
+  await Promise.all([drained(ws), drained(poll), drained(other)])
+  expect(seen.sort()).toEqual(
+    [
+      'ws:io',
+      'poll:io',
+      'other:io',
+      'poll:from-ws',
+      'other:from-ws',
+      'ws:from-poll',
+      'other:from-poll',
+      'ws:all',
+      'poll:all',
+      'other:all',
+    ].sort()
+  )
+})
+
+test('rooms joined while polling still deliver, once, after the upgrade', async () => {
+  srv = startIO()
+  let joinedOn = ''
+  srv.io.on('connection', (socket) => {
+    joinedOn = socket.conn.transport.name
+    socket.join('early')
+  })
+  const peer = await pair()
+  expect(joinedOn).toBe('polling')
+  expect(peer.socket.conn.transport.name).toBe('websocket')
+  let count = 0
+  peer.c.on('m', () => count++)
+  srv.io.to('early').emit('m')
+  srv.io.emit('m')
+  srv.io.to(peer.socket.id).emit('m')
+  await drained(peer)
+  expect(count).toBe(3)
+  peer.socket.leave('early')
+  srv.io.to('early').emit('m')
+  await drained(peer)
+  expect(count).toBe(3)
+})
+
+test('a broadcast with an ack collects one response per socket', async () => {
+  srv = startIO()
+  const a = await pair({ transports: ['websocket'] })
+  const b = await pair({ transports: ['polling'] })
+  a.c.on('vote', (ack: (v: string) => void) => ack('a'))
+  b.c.on('vote', (ack: (v: string) => void) => ack('b'))
+  const responses = await srv.io.timeout(2000).emitWithAck('vote')
+  expect(responses.sort()).toEqual(['a', 'b'])
+
+  b.c.off('vote')
+  b.c.on('vote', () => {}) // never answers
+  await expect(srv.io.timeout(50).emitWithAck('vote')).rejects.toThrow('operation has timed out')
+})
+
+test('socketsJoin, socketsLeave, disconnectSockets and fetchSockets', async () => {
+  srv = startIO()
+  const a = await pair()
+  const b = await pair()
+  a.socket.data.name = 'a'
+  srv.io.socketsJoin('all')
+  expect((await srv.io.in('all').fetchSockets()).length).toBe(2)
+  srv.io.in(a.socket.id).socketsLeave('all')
+  const left = await srv.io.in('all').fetchSockets()
+  expect(left.map((s) => s.id)).toEqual([b.socket.id])
+  const named = await srv.io.fetchSockets()
+  expect(named.find((s) => s.id === a.socket.id)?.data.name).toBe('a')
+  const gone = once(b.c, 'disconnect')
+  srv.io.in('all').disconnectSockets()
+  expect(await gone).toBe('io server disconnect')
+  expect((await srv.io.fetchSockets()).map((s) => s.id)).toEqual([a.socket.id])
+})
+
+test('reserved event names are refused on emit', async () => {
+  srv = startIO()
+  const { socket } = await pair()
+  expect(() => socket.emit('disconnect')).toThrow('"disconnect" is a reserved event name')
+  expect(() => srv.io.emit('connect')).toThrow('reserved')
+})
+
+test('a throwing or rejecting listener or middleware does not break the server', async () => {
+  srv = startIO()
+  let calls = 0
+  srv.io.use(async (socket, next) => {
+    calls++
+    if (socket.handshake.auth.explode) throw new Error('bug in middleware')
+    next()
+  })
+  const refused = client(srv.url, { auth: { explode: true } })
+  clients.push(refused)
+  expect((await once<Error>(refused, 'connect_error')).message).toBe('Internal server error')
+
+  const { c, socket } = await pair()
+  socket.on('boom', () => {
+    throw new Error('sync bug')
+  })
+  socket.on('async-boom', async () => {
+    throw new Error('async bug')
+  })
+  socket.on('ok', (ack: (v: string) => void) => ack('fine'))
+  c.emit('boom')
+  c.emit('async-boom')
+  expect(await c.timeout(2000).emitWithAck('ok')).toBe('fine')
+  expect(calls).toBe(2)
+})
+
+test('onAny sees every incoming event with its arguments', async () => {
+  srv = startIO()
+  const { c, socket } = await pair()
+  const seen: unknown[][] = []
+  socket.onAny((...args: unknown[]) => seen.push(args))
+  const last = once(socket, 'two')
+  c.emit('one', 1)
+  c.emit('two', { x: 2 })
+  await last
+  expect(seen).toEqual([
+    ['one', 1],
+    ['two', { x: 2 }],
+  ])
+})
