@@ -151,6 +151,25 @@ test('rooms joined while polling still deliver, once, after the upgrade', async 
   expect(count).toBe(3)
 })
 
+test('a middleware may join rooms and read headers before the socket connects', async () => {
+  srv = startIO()
+  srv.io.use((socket, next) => {
+    socket.join(`user:${socket.handshake.auth.user}`)
+    socket.data.agent = socket.handshake.headers['x-test']
+    next()
+  })
+  const peer = await pair({
+    auth: { user: 'u1' },
+    extraHeaders: { 'x-test': 'yes' },
+    transports: ['polling'],
+  })
+  expect(peer.socket.rooms).toEqual(new Set([peer.socket.id, 'user:u1']))
+  expect(peer.socket.data.agent).toBe('yes')
+  const got = once(peer.c, 'hi')
+  srv.io.to('user:u1').emit('hi', 1)
+  expect(await got).toBe(1)
+})
+
 test('a broadcast with an ack collects one response per socket', async () => {
   srv = startIO()
   const a = await pair({ transports: ['websocket'] })

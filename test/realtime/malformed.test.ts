@@ -149,6 +149,18 @@ describe('HTTP long-polling', () => {
     expect((await eioPoll(srv.url, sid)).status).toBe(400)
   })
 
+  test('a held poll the client aborts closes the session ("transport error")', async () => {
+    srv = startIO()
+    const { sid, socket } = await pollingSession()
+    const reason = once(socket, 'disconnect')
+    const abort = new AbortController()
+    const poll = eioPoll(srv.url, sid, { signal: abort.signal }).catch((e: Error) => e)
+    abort.abort()
+    await poll
+    expect(await reason).toBe('transport error')
+    expect(srv.io.engine.clientsCount).toBe(0)
+  })
+
   test('a session that joins no namespace is closed after connectTimeout', async () => {
     srv = startIO({ connectTimeout: 30 })
     const { sid } = await eioHandshake(srv.url)

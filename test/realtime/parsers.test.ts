@@ -110,7 +110,7 @@ describe('socket.io parser', () => {
     [{ type: PacketType.EVENT, nsp: '/', id: 7, data: ['e'] }, ['27["e"]']],
     [{ type: PacketType.ACK, nsp: '/admin', id: 3, data: [] }, ['3/admin,3[]']],
     [{ type: PacketType.DISCONNECT, nsp: '/' }, ['1']],
-  ] as const)('encodes %p', (packet, frames) => {
+  ] as const)('encodes %j', (packet, frames) => {
     expect(encode(packet)).toEqual([...frames])
   })
 

@@ -33,7 +33,8 @@ export interface Transport {
 
 /** The request facts kept for the session lifetime (kept small: 10k idle sessions). */
 export interface RequestInfo {
-  headers: Headers
+  /** Lower-cased names, like Node's `IncomingHttpHeaders` that socket.io exposes. */
+  headers: Record<string, string>
   url: string
   address: string
 }

@@ -96,9 +96,9 @@ export class Namespace extends Emitter implements AdapterHost {
     const socket = new IOSocket(this, client, auth, generateId())
     const error = await this.runMiddlewares(socket)
     // The client may have gone while an async middleware ran.
-    if (client.conn.readyState !== 'open') return undefined
-    if (error) {
-      socket.connectError(error.message, error.data)
+    if (client.conn.readyState !== 'open' || error) {
+      socket.discard()
+      if (error && client.conn.readyState === 'open') socket.connectError(error.message, error.data)
       return undefined
     }
     this.sockets.set(socket.id, socket)

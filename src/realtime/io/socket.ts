@@ -14,7 +14,8 @@ import type { Namespace } from './namespace.ts'
 import { type EncodedPacket, encode, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
 
 export interface Handshake {
-  headers: Headers
+  /** Request headers of the session's first request, lower-cased names. */
+  headers: Record<string, string>
   time: string
   address: string
   xdomain: boolean
@@ -39,6 +40,8 @@ export class IOSocket extends Emitter implements RoomMember {
   readonly handshake: Handshake
   data: SocketData = {}
   connected = false
+  /** Set once the socket left (or never entered) its namespace: no more joins. */
+  private left = false
   private acks: Map<number, AckCallback> | undefined
   private anyListeners: Listener[] | undefined
   private flags: { timeout?: number } | undefined
@@ -57,7 +60,7 @@ export class IOSocket extends Emitter implements RoomMember {
       headers: request.headers,
       time: new Date().toString(),
       address: request.address,
-      xdomain: request.headers.has('origin'),
+      xdomain: request.headers.origin !== undefined,
       secure: url.protocol === 'https:' || url.protocol === 'wss:',
       issued: Date.now(),
       url: url.pathname + url.search,
@@ -167,8 +170,9 @@ export class IOSocket extends Emitter implements RoomMember {
     return new BroadcastOperator(this.nsp, new Set(), new Set([this.id]), this)
   }
 
+  /** Joins rooms; allowed from a connection middleware too, as in socket.io. */
   join(rooms: string | string[]): void {
-    if (!this.connected) return
+    if (this.left) return
     this.nsp.adapter.addAll(this, Array.isArray(rooms) ? rooms : [rooms])
   }
 
@@ -268,12 +272,19 @@ export class IOSocket extends Emitter implements RoomMember {
   /** @internal the socket leaves its namespace for `reason` (socket.io `_onclose`). */
   onclose(reason: string): void {
     if (!this.connected) return
+    this.left = true
     this.emitLocal('disconnecting', [reason])
     this.nsp.adapter.delAll(this)
     this.nsp.remove(this)
     this.client.remove(this)
     this.connected = false
     this.emitLocal('disconnect', [reason])
+  }
+
+  /** @internal the socket never connected (refused, or its client went away). */
+  discard(): void {
+    this.left = true
+    this.nsp.adapter.delAll(this)
   }
 
   /** @internal CONNECT_ERROR `{ message, data? }` from a refusing middleware. */
