@@ -47,13 +47,16 @@ describe('HTTP long-polling', () => {
     ['no EIO', 'transport=polling', 'GET', 400, 5, 'Unsupported protocol version'],
     ['unknown sid', 'EIO=4&transport=polling&sid=nope', 'GET', 400, 1, 'Session ID unknown'],
     ['websocket without upgrade', 'EIO=4&transport=websocket', 'GET', 400, 3, 'Bad request'],
-  ])('%s → %d { code: %d }', async (_label, query, method, status, code, message) => {
-    srv = startIO()
-    const res = await eioRequest(srv.url, query, { method })
-    expect(res.status).toBe(status)
-    expect(JSON.parse(res.body)).toEqual({ code, message })
-    await stillServes()
-  })
+  ])(
+    '%s is refused with the protocol error',
+    async (_label, query, method, status, code, message) => {
+      srv = startIO()
+      const res = await eioRequest(srv.url, query, { method })
+      expect(res.status).toBe(status)
+      expect(JSON.parse(res.body)).toEqual({ code, message })
+      await stillServes()
+    }
+  )
 
   test('the open packet carries sid, upgrades, pingInterval, pingTimeout, maxPayload', async () => {
     srv = startIO({ pingInterval: 1000, pingTimeout: 2000, maxPayload: 5000 })
@@ -150,11 +153,16 @@ describe('HTTP long-polling', () => {
   })
 
   test('a held poll the client aborts closes the session ("transport error")', async () => {
-    srv = startIO()
+    let arrived = () => {}
+    srv = startIO({}, () => arrived())
     const { sid, socket } = await pollingSession()
     const reason = once(socket, 'disconnect')
+    const held = new Promise<void>((resolve) => {
+      arrived = resolve
+    })
     const abort = new AbortController()
     const poll = eioPoll(srv.url, sid, { signal: abort.signal }).catch((e: Error) => e)
+    await held
     abort.abort()
     await poll
     expect(await reason).toBe('transport error')
