@@ -4,7 +4,7 @@
  */
 import { type AppError, fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import type { Db } from '../store/db.ts'
+import { type Db, isUniqueViolation } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
 import {
   claimRefreshToken,
@@ -94,8 +94,7 @@ export function createAuth({ db, tokens, log, refreshTtlMs, argon2MemoryKib }: A
       return ok(await startSession(user))
     } catch (error) {
       // Lost a race with a concurrent registration of the same name.
-      if (String(error).includes('UNIQUE'))
-        return fail('conflict', 'username or email already taken')
+      if (isUniqueViolation(error)) return fail('conflict', 'username or email already taken')
       throw error
     }
   }
@@ -194,8 +193,14 @@ export function createAuth({ db, tokens, log, refreshTtlMs, argon2MemoryKib }: A
       user = await findUserById(db, verified.value.userId)
     } else {
       const { subject, claims } = verified.value
-      user =
-        (await findUserByExternalSubject(db, subject)) ?? (await provisionExternal(subject, claims))
+      user = await findUserByExternalSubject(db, subject)
+      if (!user) {
+        // Two first requests at once: the loser of the unique index finds the winner's row.
+        user = await provisionExternal(subject, claims).catch(async (error: unknown) => {
+          if (!isUniqueViolation(error)) throw error
+          return findUserByExternalSubject(db, subject)
+        })
+      }
     }
     if (!user) return fail('unauthorized', 'user no longer exists')
     if (!user.isActive) return fail('unauthorized', 'this account is deactivated')

@@ -118,3 +118,19 @@ async function openLibsql({ url, authToken, syncUrl }: DatabaseOptions): Promise
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return pickDriver(options) === 'bun-sqlite' ? openBun(filePath(options.url)) : openLibsql(options)
 }
+
+/**
+ * True when a write failed on a UNIQUE index, whichever driver threw it (Drizzle wraps libSQL's
+ * error in a "Failed query" error whose cause carries the SQLite code).
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  for (
+    let e: unknown = error, depth = 0;
+    e && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    if (/UNIQUE constraint failed/.test(String((e as { message?: unknown }).message ?? e)))
+      return true
+  }
+  return false
+}

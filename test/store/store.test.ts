@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { listCities } from '../../src/store/cities.ts'
-import { type Database, type DriverName, openDatabase } from '../../src/store/db.ts'
+import {
+  type Database,
+  type DriverName,
+  isUniqueViolation,
+  openDatabase,
+} from '../../src/store/db.ts'
 import { ID_PATTERN, idTime, newId } from '../../src/store/ids.ts'
 import { insertMessage, listRoomMessages } from '../../src/store/messages.ts'
 import { migrate } from '../../src/store/migrate.ts'
@@ -96,5 +101,23 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('store over %s', (driver
     await expect(
       insertMessage(db, { id: newId(), authorId: user.id, content: 'x', createdAt: now })
     ).rejects.toThrow()
+  })
+})
+
+describe.each(['bun-sqlite', 'libsql'] as DriverName[])('unique violations over %s', (driver) => {
+  test('are recognised whichever driver threw them', async () => {
+    const { db } = await fresh(driver)
+    const user = {
+      id: newId(),
+      username: 'u',
+      email: 'u@example.test',
+      fullName: 'U',
+      createdAt: 1,
+      updatedAt: 1,
+    }
+    await insertUser(db, user)
+    const error = await insertUser(db, { ...user, id: newId() }).catch((e: unknown) => e)
+    expect(isUniqueViolation(error)).toBe(true)
+    expect(isUniqueViolation(new Error('disk I/O error'))).toBe(false)
   })
 })
