@@ -2,9 +2,7 @@
 import { Database as BunDatabase } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { createClient } from '@libsql/client'
 import { drizzle as drizzleBun } from 'drizzle-orm/bun-sqlite'
-import { drizzle as drizzleLibsql } from 'drizzle-orm/libsql'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import * as schema from './schema.ts'
 
@@ -78,6 +76,10 @@ function openBun(path: string): Database {
 }
 
 async function openLibsql({ url, authToken, syncUrl }: DatabaseOptions): Promise<Database> {
+  // Loaded on demand: its native module is only needed for libSQL URLs, and a
+  // `bun build --compile` binary serving a local file must start without it.
+  const { createClient } = await import('@libsql/client')
+  const { drizzle: drizzleLibsql } = await import('drizzle-orm/libsql')
   const local = url === ':memory:' || url.startsWith('file:')
   if (local && url !== ':memory:') ensureParentDir(filePath(url))
   const client = createClient({
