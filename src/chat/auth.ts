@@ -2,6 +2,8 @@
  * @module Auth: register, login, refresh with rotating tokens (reuse revokes the family),
  * logout, and access-token verification for REST and socket handshakes.
  */
+
+import type { z } from 'zod'
 import { type AppError, fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { type Db, isUniqueViolation } from '../store/db.ts'
@@ -21,7 +23,6 @@ import {
   findUserByUsername,
   insertUser,
 } from '../store/users.ts'
-import type { z } from 'zod'
 import type { loginBody, registerBody } from './inputs.ts'
 import type { Tokens } from './tokens.ts'
 
@@ -105,7 +106,7 @@ export function createAuth({ db, tokens, log, refreshTtlMs, argon2MemoryKib }: A
       input.password,
       user?.passwordHash ?? (await dummyHash)
     )
-    if (!user || !user.passwordHash || !matches) return fail('unauthorized', BAD_LOGIN)
+    if (!user?.passwordHash || !matches) return fail('unauthorized', BAD_LOGIN)
     if (!user.isActive) return { ok: false, error: INACTIVE }
     return ok(await startSession(user))
   }

@@ -152,7 +152,6 @@ export const addMembersBody = z.object({
 
 // ---- REST params -------------------------------------------------------------------------
 
-export const userIdParam = z.object({ userId: idSchema })
 /** `/api/users/:userId` also answers to a username (look up by id or username). */
 export const userRefParam = z.object({ userId: z.union([idSchema, usernameSchema]) })
 export const cityIdParam = z.object({ cityId: citySlugSchema })

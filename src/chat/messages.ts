@@ -5,11 +5,11 @@
 import { fail, ok, type Result } from '../errors.ts'
 import type { Db } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
-import * as store from '../store/messages.ts'
 import type { MessageWithAuthor, PageOptions, Room } from '../store/messages.ts'
+import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
-import type { createCities } from './cities.ts'
 import type { createChats } from './chats.ts'
+import type { createCities } from './cities.ts'
 
 export type { Room }
 

@@ -5,9 +5,9 @@
 import {
   createRemoteJWKSet,
   decodeProtectedHeader,
+  importSPKI,
   type JWTPayload,
   type JWTVerifyGetKey,
-  importSPKI,
   jwtVerify,
   SignJWT,
 } from 'jose'

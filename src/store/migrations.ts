@@ -1,6 +1,7 @@
 /** @module Embedded migrations: drizzle-kit's SQL files imported as text, so a compiled binary carries them. */
-import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
+
 import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
+import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
  * Every file drizzle-kit generated, by tag. After `npm run db:generate`, add the new file here;

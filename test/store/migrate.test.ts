@@ -1,6 +1,7 @@
 /** @module Migrations: embedded SQL matches drizzle-kit's journal and drizzle's own migrator bookkeeping. */
-import { afterEach, describe, expect, test } from 'bun:test'
+
 import { Database as BunDatabase } from 'bun:sqlite'
+import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
