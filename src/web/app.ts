@@ -26,8 +26,9 @@ async function boot(): Promise<void> {
   if (readTokens()) {
     const current = await me()
     if (current.ok) user = current.value
-    // Offline at load: keep the cached identity; the socket shows the reconnecting state.
-    else if (current.status === 0) user = readUser()
+    // Offline or a server error at load: keep the cached identity (the banner shows the
+    // connection state). Only a rejected session (401) sends the user back to the login form.
+    else if (current.status !== 401) user = readUser()
   }
   if (!user) {
     clearSession()

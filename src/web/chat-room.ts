@@ -120,6 +120,7 @@ export function openRoom(options: RoomOptions) {
   elements.typing.textContent = ''
   elements.onlineCount.textContent = 'Online'
   elements.onlineList.replaceChildren()
+  elements.onlineList.closest('details')?.removeAttribute('open')
   elements.older.hidden = true
 
   function join(): void {

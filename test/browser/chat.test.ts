@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { api, registerUser } from '../helpers/api.ts'
 import {
   BROWSER_SKIP_REASON,
   type BrowserUser,
@@ -171,6 +172,34 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('web client in Chromium', () => {
       await message(a, 'Hi Alice, got it').waitFor()
       await message(b, 'Hi Alice, got it').and(b.locator('[data-status="read"]')).waitFor()
       await screenshot(a, 'private-chat')
+    },
+    STEP_MS
+  )
+
+  test(
+    'history scrolls back through REST pages',
+    async () => {
+      const carol = await registerUser(server.url)
+      for (let i = 1; i <= 40; i++) {
+        const res = await api(server.url, 'POST', '/api/cities/pune/messages', {
+          token: carol.accessToken,
+          body: { content: `History ${i}` },
+        })
+        expect(res.status).toBe(201)
+      }
+      await openRoom(a, 'city', 'Pune')
+      await message(a, 'History 40').waitFor()
+      const firstPage = await a.getByTestId('message').count()
+      expect(firstPage).toBeLessThan(40)
+      await a.getByTestId('load-older').click()
+      await message(a, 'History 1').waitFor()
+      expect(await a.getByTestId('message').count()).toBe(40)
+      expect(await a.getByTestId('load-older').isHidden()).toBe(true)
+      // Oldest first, in id order.
+      expect(await a.getByTestId('message-content').first().textContent()).toBe('History 1')
+      expect(await a.getByTestId('message-content').last().textContent()).toBe('History 40')
+      await openRoom(a, 'chat', bob.full_name)
+      await message(a, 'Hi Alice, got it').waitFor()
     },
     STEP_MS
   )

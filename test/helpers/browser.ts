@@ -15,6 +15,8 @@ export const BROWSER_SKIP_REASON = existsSync(CHROMIUM_PATH)
   : `${CHROMIUM_PATH} is absent (apt-get install -y chromium); browser tests skipped`
 
 const ROOT = resolve(import.meta.dir, '..', '..')
+/** The server entry the suite runs; BROWSER_TEST_ENTRY points it at another build of the server. */
+const ENTRY = process.env.BROWSER_TEST_ENTRY ?? 'src/main.ts'
 export const ARTIFACTS_DIR = join(ROOT, 'test', 'artifacts')
 
 /** Headless Chromium with the flags a container without a GPU, sandbox or network needs. */
@@ -92,7 +94,7 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
   let child: ReturnType<typeof Bun.spawn> | null = null
 
   async function start(): Promise<void> {
-    const proc = Bun.spawn([process.execPath, 'src/main.ts'], {
+    const proc = Bun.spawn([process.execPath, ENTRY], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
