@@ -161,6 +161,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('web client in Chromium', () => {
         .getByTestId('unread')
         .getByText('1')
         .waitFor()
+      await screenshot(b, 'rooms-phone-unread')
       await b.getByTestId('chat').filter({ hasText: alice.full_name }).click()
 
       await message(b, 'Private hello, Bob').waitFor()
