@@ -170,6 +170,24 @@ test('a middleware may join rooms and read headers before the socket connects', 
   expect(await got).toBe(1)
 })
 
+test('a socket id is a room: to(id), except(id), and a sender targeting another id', async () => {
+  srv = startIO()
+  const a = await pair({ transports: ['websocket'] })
+  const b = await pair({ transports: ['polling'] })
+  const seen: string[] = []
+  a.c.on('m', (x: string) => seen.push(`a:${x}`))
+  b.c.on('m', (x: string) => seen.push(`b:${x}`))
+  srv.io.to(b.socket.id).emit('m', 'to-b')
+  srv.io.except(a.socket.id).emit('m', 'not-a')
+  a.socket.to(b.socket.id).emit('m', 'a-to-b')
+  b.socket.to(a.socket.id).emit('m', 'b-to-a')
+  srv.io.to([a.socket.id, b.socket.id]).emit('m', 'both')
+  await Promise.all([drained(a), drained(b)])
+  expect(seen.sort()).toEqual(['a:b-to-a', 'a:both', 'b:a-to-b', 'b:both', 'b:not-a', 'b:to-b'])
+  expect(srv.io.sockets.adapter.rooms.has(a.socket.id)).toBe(false) // own rooms are implied
+  expect(a.socket.rooms).toEqual(new Set([a.socket.id]))
+})
+
 test('a broadcast with an ack collects one response per socket', async () => {
   srv = startIO()
   const a = await pair({ transports: ['websocket'] })

@@ -22,6 +22,7 @@ function removeFrom(map: Map<string, Set<string>>, key: string, id: string): voi
   if (set.size === 0) map.delete(key)
 }
 
+/** `rooms` lists joined rooms only: own-id rooms are implied by `socketRooms(id)`. */
 export function createBunTopicsAdapter(host: AdapterHost): Adapter {
   const rooms = new Map<string, Set<string>>()
   const sids = new Map<string, Set<string>>()
@@ -31,20 +32,22 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
   const allTopic = host.name
   const topic = (room: string) => `${host.name}#${room}`
 
+  /** Members of a room; a socket's own-id room is virtual (no Set, no topic per socket). */
+  const members = (room: string): Iterable<string> =>
+    rooms.get(room) ?? (sids.get(room)?.has(room) ? [room] : [])
+
   const sockets = (targets: ReadonlySet<string>, except?: ReadonlySet<string>): Set<string> => {
     const out = new Set<string>()
     const excluded = new Set<string>()
-    if (except) {
-      for (const room of except) for (const id of rooms.get(room) ?? []) excluded.add(id)
-    }
-    const sources = targets.size === 0 ? [sids.keys()] : [...targets].map((r) => rooms.get(r) ?? [])
+    if (except) for (const room of except) for (const id of members(room)) excluded.add(id)
+    const sources = targets.size === 0 ? [sids.keys()] : [...targets].map(members)
     for (const source of sources) for (const id of source) if (!excluded.has(id)) out.add(id)
     return out
   }
 
   const del = (member: RoomMember, room: string): void => {
     const mine = sids.get(member.id)
-    if (!mine?.delete(room)) return
+    if (!mine?.delete(room) || room === member.id) return
     removeFrom(rooms, room, member.id)
     removeFrom(polling, room, member.id)
     if (member.subscribed) member.unsubscribe(topic(room))
@@ -65,6 +68,7 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
       for (const room of newRooms) {
         if (mine.has(room)) continue
         mine.add(room)
+        if (room === member.id) continue
         addTo(rooms, room, member.id)
         if (member.subscribed) member.subscribe(topic(room))
         else addTo(polling, room, member.id)
@@ -84,6 +88,7 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
       if (!mine || !pollingAll.delete(member.id)) return
       member.subscribe(allTopic)
       for (const room of mine) {
+        if (room === member.id) continue
         removeFrom(polling, room, member.id)
         member.subscribe(topic(room))
       }
@@ -91,8 +96,8 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
     broadcast(packet, { rooms: targets, except, sender }: BroadcastOptions) {
       const onlySender =
         except.size === 0 || (except.size === 1 && sender !== undefined && except.has(sender.id))
-      if (targets.size <= 1 && onlySender) {
-        const room = targets.values().next().value
+      const room: string | undefined = targets.values().next().value
+      if (targets.size <= 1 && onlySender && (room === undefined || rooms.has(room))) {
         const name = room === undefined ? allTopic : topic(room)
         let published = true
         if (sender?.subscribed) sender.publish(name, packet)
@@ -105,7 +110,8 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
           return
         }
       }
-      // Several rooms, except-rooms, or no server to publish on: resolve receivers here.
+      // Several rooms, except-rooms, a socket's own room (one direct write), or no server to
+      // publish on: resolve the receivers here.
       for (const id of sockets(targets, except)) {
         if (id !== sender?.id) host.member(id)?.write(packet)
       }

@@ -222,5 +222,5 @@ export function createEngine(opts: EngineOptions): Engine {
 
 function requestInfo(req: Request, server: BunServerLike): RequestInfo {
   const address = server.requestIP?.(req)?.address ?? ''
-  return { headers: Object.fromEntries(req.headers), url: req.url, address }
+  return { headers: req.headers, url: req.url, address }
 }

@@ -7,7 +7,7 @@
  * closes the connection; without any namespace joined after `connectTimeout` it is closed.
  */
 import type { Logger } from '../../log.ts'
-import type { EngineSocket } from '../engine/socket.ts'
+import type { EngineSocket, EngineSocketHandler } from '../engine/socket.ts'
 import type { Namespace } from './namespace.ts'
 import { Decoder, type EncodedPacket, encode, type Packet, PacketType } from './parser.ts'
 import type { IOSocket } from './socket.ts'
@@ -18,8 +18,9 @@ export interface ClientContext {
   logger: Logger
 }
 
-export class Client {
-  private readonly sockets = new Map<string, IOSocket>()
+export class Client implements EngineSocketHandler {
+  /** One per joined namespace; an array because it is almost always one (memory). */
+  private sockets: IOSocket[] = []
   private readonly decoder = new Decoder()
   private connectTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -27,14 +28,18 @@ export class Client {
     readonly conn: EngineSocket,
     private readonly context: ClientContext
   ) {
-    conn.onmessage = (data) => this.ondata(data)
-    conn.onclose = (reason) => this.onclose(reason)
-    conn.onupgrade = () => {
-      for (const socket of this.sockets.values()) socket.nsp.adapter.onSubscribed(socket)
-    }
-    this.connectTimer = setTimeout(() => {
-      if (this.sockets.size === 0) this.close()
-    }, context.connectTimeout)
+    conn.handler = this
+    this.connectTimer = setTimeout(closeIfIdle, context.connectTimeout, this)
+  }
+
+  /** @internal EngineSocketHandler */
+  onupgrade(): void {
+    for (const socket of this.sockets) socket.nsp.adapter.onSubscribed(socket)
+  }
+
+  /** @internal connectTimeout elapsed. */
+  closeIfIdle(): void {
+    if (this.sockets.length === 0) this.close()
   }
 
   write(packet: EncodedPacket): void {
@@ -43,38 +48,39 @@ export class Client {
 
   /** @internal the namespace accepted `socket`. */
   attach(socket: IOSocket): void {
-    this.sockets.set(socket.nsp.name, socket)
+    this.sockets.push(socket)
     clearTimeout(this.connectTimer)
     this.connectTimer = undefined
   }
 
   /** @internal */
   remove(socket: IOSocket): void {
-    if (this.sockets.get(socket.nsp.name) === socket) this.sockets.delete(socket.nsp.name)
+    this.sockets = this.sockets.filter((s) => s !== socket)
   }
 
   /** `socket.disconnect(true)`: DISCONNECT every namespace, then close the session. */
   disconnectAll(): void {
-    for (const socket of [...this.sockets.values()]) socket.disconnect()
+    for (const socket of [...this.sockets]) socket.disconnect()
     this.close()
   }
 
   /** Closes the session from the server side (reason "forced server close"). */
   close(): void {
     if (this.conn.readyState !== 'open') return
-    this.conn.onclose = undefined
+    this.conn.handler = undefined
     this.conn.close()
     this.onclose('forced server close')
   }
 
-  private ondata(data: string | Uint8Array): void {
+  /** @internal EngineSocketHandler */
+  onmessage(data: string | Uint8Array): void {
     const result = this.decoder.add(data)
     if (!result.ok) {
       this.context.logger.debug('invalid socket.io packet', {
         sid: this.conn.id,
         error: result.error,
       })
-      for (const socket of this.sockets.values()) socket.onerror(new Error(result.error))
+      for (const socket of this.sockets) socket.onerror(new Error(result.error))
       // socket.io closes the engine connection on a protocol violation (reason "forced close").
       this.conn.close()
       return
@@ -83,7 +89,7 @@ export class Client {
   }
 
   private ondecoded(packet: Packet): void {
-    const socket = this.sockets.get(packet.nsp)
+    const socket = this.sockets.find((s) => s.nsp.name === packet.nsp)
     if (!socket && packet.type === PacketType.CONNECT) {
       this.connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {})
       return
@@ -105,11 +111,17 @@ export class Client {
     void nsp.add(this, auth).catch(() => this.close())
   }
 
-  private onclose(reason: string): void {
+  /** @internal EngineSocketHandler */
+  onclose(reason: string): void {
     clearTimeout(this.connectTimer)
     this.connectTimer = undefined
     this.decoder.reset()
-    for (const socket of [...this.sockets.values()]) socket.onclose(reason)
-    this.sockets.clear()
+    for (const socket of [...this.sockets]) socket.onclose(reason)
+    this.sockets = []
   }
+}
+
+/** Module-level so each client's connect timer allocates no closure. */
+function closeIfIdle(client: Client): void {
+  client.closeIfIdle()
 }

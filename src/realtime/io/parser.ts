@@ -206,7 +206,7 @@ function reconstruct(value: unknown, buffers: Uint8Array[]): unknown {
  */
 export class Decoder {
   private pending: Packet | undefined
-  private buffers: Uint8Array[] = []
+  private buffers: Uint8Array[] | undefined
 
   add(frame: string | Uint8Array): DecodeResult {
     if (typeof frame === 'string') {
@@ -222,9 +222,10 @@ export class Decoder {
     }
     const packet = this.pending
     if (!packet) return bad('got binary data when not reconstructing a packet')
-    this.buffers.push(frame)
-    if (this.buffers.length < (packet.attachments ?? 0)) return { ok: true, packet: undefined }
+    this.buffers ??= []
     const buffers = this.buffers
+    buffers.push(frame)
+    if (buffers.length < (packet.attachments ?? 0)) return { ok: true, packet: undefined }
     this.reset()
     try {
       packet.data = reconstruct(packet.data, buffers)
@@ -238,6 +239,6 @@ export class Decoder {
 
   reset(): void {
     this.pending = undefined
-    this.buffers = []
+    this.buffers = undefined
   }
 }
