@@ -48,15 +48,19 @@ export async function startCpuWindow(pid: number): Promise<CpuWindow> {
 }
 
 /**
- * Waits until the process is quiet (under `idlePercent` of a core over a 300 ms window) or `maxMs`
- * passes, so that work left over from a setup phase (join notices, disconnects) is not measured.
+ * Waits until every process is quiet (each under `idlePercent` of a core over a 300 ms window) or
+ * `maxMs` passes, so that work left over from a setup phase (join notices, disconnects) is not measured.
  */
-export async function waitUntilQuiet(pid: number, idlePercent = 10, maxMs = 15_000): Promise<void> {
+export async function waitUntilQuiet(
+  pids: readonly number[],
+  idlePercent = 10,
+  maxMs = 15_000
+): Promise<void> {
   const deadline = performance.now() + maxMs
   while (performance.now() < deadline) {
-    const window = await startCpuWindow(pid)
+    const windows = await Promise.all(pids.map((pid) => startCpuWindow(pid)))
     await Bun.sleep(300)
-    const used = await window.stop()
-    if (used === null || used.percent < idlePercent) return
+    const used = await Promise.all(windows.map((window) => window.stop()))
+    if (used.every((u) => u === null || u.percent < idlePercent)) return
   }
 }

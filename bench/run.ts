@@ -3,15 +3,11 @@
  * prints the table of medians and ratios, and writes it into bench/README.md. Nothing here is a test.
  */
 import { parseArgs } from 'node:util'
+import { connectStorm, idleConnections } from './load/connections.ts'
+import { persistence } from './load/persistence.ts'
 import { createWorkerPool } from './load/pool.ts'
-import {
-  connectStorm,
-  idleConnections,
-  persistence,
-  type RampOptions,
-  ramp,
-  type ScenarioContext,
-} from './load/scenarios.ts'
+import { type RampOptions, ramp } from './load/ramp.ts'
+import type { ScenarioContext } from './load/session.ts'
 import {
   type Metrics,
   machineDescription,
@@ -52,7 +48,7 @@ const FULL: Sizes = {
     rooms: 1,
     senders: 10,
     startDps: 25_000,
-    maxSteps: 6,
+    maxSteps: 7,
     referenceDps: 100_000,
     stepMs: 3_000,
     graceMs: 1_000,
@@ -75,10 +71,10 @@ const QUICK: Sizes = {
   ...FULL,
   runs: 1,
   users: 100,
-  idleClients: 3_000,
+  idleClients: 2_000,
   stormClients: 2_000,
   fanout: { ...FULL.fanout, maxSteps: 5, stepMs: 1_500, graceMs: 750 },
-  rooms: { ...FULL.rooms, maxSteps: 4, stepMs: 1_500, graceMs: 750 },
+  rooms: { ...FULL.rooms, maxSteps: 3, stepMs: 1_500, graceMs: 750 },
   persistMs: 2_000,
 }
 

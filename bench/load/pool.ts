@@ -11,6 +11,8 @@ interface Worker {
 
 export interface WorkerPool {
   readonly size: number
+  /** Process ids, so the orchestrator can report the generator's own CPU next to the server's. */
+  readonly pids: readonly number[]
   /** Sends one command to each worker (index → command, null to skip) and waits for every reply. */
   all(commandFor: (worker: number) => Command | null, timeoutMs: number): Promise<Reply[]>
   stop(): void
@@ -52,6 +54,7 @@ export function createWorkerPool(size: number): WorkerPool {
 
   return {
     size,
+    pids: workers.map((worker) => worker.process.pid),
     async all(commandFor, timeoutMs) {
       const replies = await Promise.all(
         workers.map((worker, index) => {

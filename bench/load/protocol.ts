@@ -82,20 +82,40 @@ export interface Stamp {
   sender: number
 }
 
-const STAMP_KEY = '"content":"t:'
+const NEW_MESSAGE_PREFIX = Buffer.from('42["new-city-message"')
+const STAMP_KEY = Buffer.from('"content":"t:')
+const BAR = 0x7c // '|'
 
-/** Reads the stamp back out of a raw `new-city-message` frame, or null if it carries none. */
-export function readStamp(frame: string): Stamp | null {
-  const start = frame.indexOf(STAMP_KEY)
+/** True when a text payload is a `new-city-message` event, checked on the bytes. */
+export function isNewMessage(payload: Buffer): boolean {
+  return (
+    payload.length > NEW_MESSAGE_PREFIX.length &&
+    payload.compare(
+      NEW_MESSAGE_PREFIX,
+      0,
+      NEW_MESSAGE_PREFIX.length,
+      0,
+      NEW_MESSAGE_PREFIX.length
+    ) === 0
+  )
+}
+
+/**
+ * Reads the stamp out of a raw `new-city-message` payload without decoding the frame: the receive
+ * path runs 100,000+ times a second per worker, so only the stamp's few bytes become a string.
+ */
+export function readStamp(payload: Buffer): Stamp | null {
+  const start = payload.indexOf(STAMP_KEY)
   if (start < 0) return null
   const from = start + STAMP_KEY.length
-  const bar1 = frame.indexOf('|', from)
-  const bar2 = bar1 < 0 ? -1 : frame.indexOf('|', bar1 + 1)
-  const bar3 = bar2 < 0 ? -1 : frame.indexOf('|', bar2 + 1)
+  const bar1 = payload.indexOf(BAR, from)
+  const bar2 = bar1 < 0 ? -1 : payload.indexOf(BAR, bar1 + 1)
+  const bar3 = bar2 < 0 ? -1 : payload.indexOf(BAR, bar2 + 1)
   if (bar3 < 0) return null
-  const sentAt = Number(frame.slice(from, bar1))
-  const step = Number(frame.slice(bar1 + 1, bar2))
-  const sender = Number(frame.slice(bar2 + 1, bar3))
+  const parts = payload.toString('latin1', from, bar3).split('|')
+  const sentAt = Number(parts[0])
+  const step = Number(parts[1])
+  const sender = Number(parts[2])
   if (!Number.isFinite(sentAt) || !Number.isInteger(step) || !Number.isInteger(sender)) return null
   return { sentAt, step, sender }
 }

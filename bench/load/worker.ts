@@ -6,9 +6,8 @@
 import { type BenchClient, joinCity, openClient } from './client.ts'
 import { createHistogram, type Histogram, record, toSparse } from './histogram.ts'
 import type { ClientSpec, Command, PersistSenderSpec, Reply, SenderSpec } from './messages.ts'
-import { epochMs, eventFrame, readStamp, stampContent } from './protocol.ts'
+import { epochMs, eventFrame, type Stamp, stampContent } from './protocol.ts'
 
-const NEW_MESSAGE = 'new-city-message'
 const TICK_MS = 5
 
 /** What the receive path is currently counting; replaced at every step. */
@@ -30,17 +29,17 @@ function newTally(step: number): Tally {
   return { step, received: 0, latency: createHistogram(), errors: {}, echoes: new Map() }
 }
 
+function onStamp(stamp: Stamp): void {
+  if (stamp.step !== tally.step) return
+  tally.received += 1
+  record(tally.latency, epochMs() - stamp.sentAt)
+  tally.echoes.get(stamp.sender)?.()
+}
+
 function onEvent(name: string, frame: string): void {
-  if (name === NEW_MESSAGE) {
-    const stamp = readStamp(frame)
-    if (!stamp || stamp.step !== tally.step) return
-    tally.received += 1
-    record(tally.latency, epochMs() - stamp.sentAt)
-    tally.echoes.get(stamp.sender)?.()
-  } else if (name === 'error') {
-    const code = /"code":"([^"]+)"/.exec(frame)?.[1] ?? 'unknown'
-    tally.errors[code] = (tally.errors[code] ?? 0) + 1
-  }
+  if (name !== 'error') return
+  const code = /"code":"([^"]+)"/.exec(frame)?.[1] ?? 'unknown'
+  tally.errors[code] = (tally.errors[code] ?? 0) + 1
 }
 
 async function connectAll(
@@ -66,7 +65,7 @@ async function connectAll(
       const spec = specs[index]
       if (!spec) break
       const startedAt = epochMs()
-      const opened = await openClient({ url, token: spec.token, timeoutMs, onEvent })
+      const opened = await openClient({ url, token: spec.token, timeoutMs, onStamp, onEvent })
       if (!opened.ok) {
         failed += 1
         failedIndexes.push(base + index)
