@@ -169,6 +169,23 @@ describe('HTTP long-polling', () => {
     expect(srv.io.engine.clientsCount).toBe(0)
   })
 
+  test('a server close waits for the next poll; a client close packet ends it at once', async () => {
+    srv = startIO()
+    const { sid, socket } = await pollingSession()
+    socket.disconnect(true) // no GET held: DISCONNECT is buffered, the session is closing
+    expect((await eioPoll(srv.url, sid)).body).toBe('41')
+    expect(srv.io.engine.clientsCount).toBe(1)
+    await eioPush(srv.url, sid, '1')
+    expect(srv.io.engine.clientsCount).toBe(0)
+  })
+
+  test('io.close() ends polling sessions without waiting for a poll', async () => {
+    srv = startIO()
+    await pollingSession()
+    await srv.io.close()
+    expect(srv.io.engine.clientsCount).toBe(0)
+  })
+
   test('a session that joins no namespace is closed after connectTimeout', async () => {
     srv = startIO({ connectTimeout: 30 })
     const { sid } = await eioHandshake(srv.url)

@@ -101,7 +101,7 @@ export class PollingTransport implements Transport {
     if (body === undefined) return new Response(null, { status: 413, headers })
     const { packets, ok } = decodePayload(body)
     for (const packet of packets) {
-      if (socket.readyState !== 'open') break
+      if (socket.readyState === 'closed') break
       socket.onPacket(packet)
     }
     if (!ok) socket.onClose('parse error')

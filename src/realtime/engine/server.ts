@@ -215,7 +215,7 @@ export function createEngine(opts: EngineOptions): Engine {
     handleRequest,
     websocket: createWebSocketHandler({ onOpen }, opts.maxPayload, logger),
     close() {
-      for (const socket of [...clients.values()]) socket.close()
+      for (const socket of [...clients.values()]) socket.close(true)
     },
   }
 }

@@ -127,6 +127,8 @@ export class EngineSocket {
 
   /** Packets from the current transport. */
   onPacket(packet: EnginePacket): void {
+    // A client `close` also ends a session the server is already closing.
+    if (packet.type === 'close' && this.readyState === 'closing') this.onClose('transport close')
     if (this.readyState !== 'open') return
     // engine.io: a packet received while waiting for a pong extends the timeout once.
     if (this.heartbeat === Heartbeat.WaitingForPong && packet.type !== 'pong') {
@@ -204,11 +206,13 @@ export class EngineSocket {
    * after any buffered packets (engine.io waits for "drain", then `shouldClose`): the client
    * handles a message and a close in one payload in the wrong order for Socket.IO.
    */
-  close(): void {
+  close(discard = false): void {
+    if (this.readyState === 'closing' && discard) this.onClose('forced close')
     if (this.readyState !== 'open') return
     this.readyState = 'closing'
     this.abortUpgrade()
-    if (this.transport.name === 'websocket' || this.transport.writable) {
+    // `discard` (server shutdown) does not wait for a poll, like engine.io's `close(true)`.
+    if (this.transport.name === 'websocket' || this.transport.writable || discard) {
       this.transport.close(true)
       this.onClose('forced close')
       return
