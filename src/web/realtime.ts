@@ -1,5 +1,10 @@
 /** @module Socket connection: auth with the access token, refresh on "Authentication error", reconnect status. */
-import { io, type Socket } from 'socket.io-client'
+import type { Socket } from 'socket.io-client'
+// The package's browser build, not its main entry: `bun build --compile` bundles HTML imports
+// with Bun/Node export conditions, which would pull engine.io-client's Node transports
+// (xmlhttprequest-ssl, node:https) into the page (oven-sh/bun#24077). dist/socket.io.js is
+// the official, self-contained browser client (socket.io-client 4.x, same API).
+import io from 'socket.io-client/dist/socket.io.js'
 import { readTokens, refreshTokens } from './session.ts'
 
 export type ConnectionStatus =
