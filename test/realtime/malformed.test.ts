@@ -47,6 +47,7 @@ describe('HTTP long-polling', () => {
     ['no EIO', 'transport=polling', 'GET', 400, 5, 'Unsupported protocol version'],
     ['unknown sid', 'EIO=4&transport=polling&sid=nope', 'GET', 400, 1, 'Session ID unknown'],
     ['websocket without upgrade', 'EIO=4&transport=websocket', 'GET', 400, 3, 'Bad request'],
+    ['OPTIONS without cors', 'EIO=4&transport=polling', 'OPTIONS', 400, 2, 'Bad handshake method'],
   ])(
     '%s is refused with the protocol error',
     async (_label, query, method, status, code, message) => {

@@ -113,10 +113,10 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   const fail = (code: EngineErrorCode, headers: Record<string, string>): Response =>
-    Response.json(
-      { code, message: ERROR_MESSAGES[code] },
-      { status: code === ENGINE_ERRORS.FORBIDDEN ? 403 : 400, headers }
-    )
+    new Response(JSON.stringify({ code, message: ERROR_MESSAGES[code] }), {
+      status: code === ENGINE_ERRORS.FORBIDDEN ? 403 : 400,
+      headers: { ...headers, 'Content-Type': 'application/json' },
+    })
 
   const handles = (req: Request): boolean => {
     const start = req.url.indexOf('/', req.url.indexOf('//') + 2)
@@ -128,7 +128,8 @@ export function createEngine(opts: EngineOptions): Engine {
     server: BunServerLike
   ): Promise<Response | undefined> => {
     const headers = corsHeaders(req)
-    if (req.method === 'OPTIONS') {
+    // Preflight only when CORS is configured; otherwise OPTIONS is a bad handshake (code 2).
+    if (req.method === 'OPTIONS' && cors) {
       const requested = req.headers.get('access-control-request-headers')
       return new Response(null, {
         status: 204,
