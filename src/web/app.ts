@@ -189,9 +189,8 @@ function startApp(user: User): void {
 
   socket.on('new-city-message', (m: Message) => about('city', m.cityId)?.onMessage(m))
   socket.on('new-private-message', (m: Message) => {
-    const target = about('chat', m.chatId)
-    if (target) target.onMessage(m)
-    else if (m.chatId && m.sender_id?._id !== self._id) sidebar.bumpUnread(m.chatId)
+    about('chat', m.chatId)?.onMessage(m)
+    sidebar.noteMessage(m)
   })
   socket.on('city-message-edited', (m: Message) => about('city', m.cityId)?.onEdited(m))
   socket.on('private-message-edited', (m: Message) => about('chat', m.chatId)?.onEdited(m))
@@ -228,6 +227,14 @@ function startApp(user: User): void {
   byId('menu-toggle').addEventListener('click', () => {
     const openNow = document.body.classList.toggle('menu-open')
     byId('menu-toggle').setAttribute('aria-expanded', String(openNow))
+  })
+  document.addEventListener('keydown', (event) => {
+    // Escape closes the phone room list and returns focus to its button.
+    if (event.key === 'Escape' && document.body.classList.contains('menu-open')) {
+      document.body.classList.remove('menu-open')
+      byId('menu-toggle').setAttribute('aria-expanded', 'false')
+      byId('menu-toggle').focus()
+    }
   })
   byId('logout').addEventListener('click', async () => {
     socket.disconnect()

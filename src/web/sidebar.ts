@@ -1,7 +1,8 @@
 /** @module Sidebar: the city list, my private chats with unread counts, and the new-chat form. */
 import { createChat, searchUsers } from './api.ts'
 import { byId, el } from './dom.ts'
-import type { Chat, City, PublicUser, Room } from './types.ts'
+import { idBefore } from './message-list.ts'
+import type { Chat, City, Message, PublicUser, Room } from './types.ts'
 import { chatTitle, roomKey } from './types.ts'
 
 export interface SidebarOptions {
@@ -18,7 +19,7 @@ export function createSidebar(options: SidebarOptions) {
   let chats: Chat[] = []
   let active: string | null = null
 
-  function item(room: Room, unread: number, testId: string): HTMLElement {
+  function item(room: Room, unread: number, testId: string, preview = ''): HTMLElement {
     const current = roomKey(room) === active
     const button = el(
       'button',
@@ -29,7 +30,12 @@ export function createSidebar(options: SidebarOptions) {
         'data-room': roomKey(room),
         'aria-current': current ? 'true' : null,
       },
-      el('span', { class: 'room-name' }, room.title),
+      el(
+        'span',
+        { class: 'room-text' },
+        el('span', { class: 'room-name' }, room.title),
+        preview ? el('span', { class: 'preview', 'data-testid': 'preview' }, preview) : null
+      ),
       unread > 0 && !current
         ? el(
             'span',
@@ -42,15 +48,32 @@ export function createSidebar(options: SidebarOptions) {
     return el('li', {}, button)
   }
 
+  /** Re-rendering only on change keeps keyboard focus in the list while the chat list polls. */
+  let rendered = ''
   function render(): void {
+    const signature = JSON.stringify([
+      active,
+      cities.map((c) => c._id),
+      chats.map((c) => [c._id, chatRoom(c).title, c.unreadCount, previewOf(c)]),
+    ])
+    if (signature === rendered) return
+    rendered = signature
     cityList.replaceChildren(
       ...cities.map((city) => item({ kind: 'city', id: city._id, title: city.name }, 0, 'city'))
     )
     chatList.replaceChildren(
       ...(chats.length
-        ? chats.map((chat) => item(chatRoom(chat), chat.unreadCount, 'chat'))
+        ? chats.map((chat) => item(chatRoom(chat), chat.unreadCount, 'chat', previewOf(chat)))
         : [el('li', { class: 'empty' }, 'No private chats yet')])
     )
+  }
+
+  function previewOf(chat: Chat): string {
+    const last = chat.lastMessage
+    if (!last) return ''
+    const text = last.is_deleted ? 'Message deleted' : last.content || last.media_url || ''
+    const who = last.sender_id?._id === options.me._id ? 'You' : last.sender_id?.full_name
+    return `${who ? `${who}: ` : ''}${text}`.slice(0, 80)
   }
 
   function chatRoom(chat: Chat): Room {
@@ -83,11 +106,14 @@ export function createSidebar(options: SidebarOptions) {
       }
       render()
     },
-    /** A message arrived for a chat that is not on screen. */
-    bumpUnread(chatId: string) {
-      const chat = chats.find((c) => c._id === chatId)
-      if (!chat || active === `chat:${chatId}`) return
-      chat.unreadCount++
+    /** A private message arrived (joined chats only): preview it, count it if not on screen. */
+    noteMessage(message: Message) {
+      const chat = chats.find((c) => c._id === message.chatId)
+      if (!chat) return
+      if (!chat.lastMessage || !idBefore(message._id, chat.lastMessage._id))
+        chat.lastMessage = message
+      const fresh = message.sender_id?._id !== options.me._id && active !== `chat:${chat._id}`
+      if (fresh) chat.unreadCount++
       render()
     },
   }
