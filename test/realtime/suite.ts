@@ -14,8 +14,8 @@ import {
   once,
   onceAll,
   settled,
-  TRANSPORTS,
   type TestServer,
+  TRANSPORTS,
 } from '../helpers/realtime.ts'
 
 export type StartServer = (options?: { pingInterval?: number; pingTimeout?: number }) => TestServer

@@ -66,6 +66,22 @@ export interface IOServer {
   close(): Promise<void>
 }
 
+/**
+ * Creates the Socket.IO server; wire `handles`/`handleRequest`/`websocket` into `Bun.serve`
+ * and call `attach(server)` once it runs.
+ *
+ * @example
+ * const io = createIO({ pingInterval: 25_000, cors: { origins: ['https://app.example'] } })
+ * io.use((socket, next) => (verify(socket.handshake.auth.token) ? next() : next(new Error('Authentication error'))))
+ * io.on('connection', (socket) => {
+ *   socket.on('join-city-chat', ({ cityId }, ack) => { socket.join(`city:${cityId}`); ack?.({ ok: true }) })
+ * })
+ * const server = Bun.serve({
+ *   fetch: (req, server) => (io.handles(req) ? io.handleRequest(req, server) : app.fetch(req)),
+ *   websocket: io.websocket,
+ * })
+ * io.attach(server)
+ */
 export function createIO({
   path = '/socket.io/',
   pingInterval = 25_000,

@@ -6,68 +6,13 @@
  * `lib/socket.ts`.
  */
 import type { RoomMember } from '../adapters/adapter.ts'
-import type { EngineSocket, RequestInfo } from '../engine/socket.ts'
+import type { EngineSocket } from '../engine/socket.ts'
 import { BroadcastOperator } from './broadcast.ts'
 import type { Client } from './client.ts'
 import { Emitter, type Listener, safeCall } from './emitter.ts'
+import { type Handshake, SocketHandshake } from './handshake.ts'
 import type { Namespace } from './namespace.ts'
 import { type EncodedPacket, encode, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
-
-export interface Handshake {
-  /** Request headers of the session's first request, lower-cased names. */
-  readonly headers: Record<string, string>
-  readonly time: string
-  readonly address: string
-  readonly xdomain: boolean
-  readonly secure: boolean
-  readonly issued: number
-  /** Path and query of the session's first request. */
-  readonly url: string
-  readonly query: Record<string, string>
-  /** The CONNECT packet's payload (`io(url, { auth })`). */
-  readonly auth: Record<string, unknown>
-}
-
-/**
- * The handshake, computed on first read: most sockets never look at their headers or query,
- * and 10k idle connections must stay under a few KB each.
- */
-class SocketHandshake implements Handshake {
-  readonly issued = Date.now()
-  private cachedHeaders: Record<string, string> | undefined
-  private cachedQuery: Record<string, string> | undefined
-
-  constructor(
-    private readonly request: RequestInfo,
-    readonly auth: Record<string, unknown>
-  ) {}
-
-  get headers(): Record<string, string> {
-    this.cachedHeaders ??= Object.fromEntries(this.request.headers)
-    return this.cachedHeaders
-  }
-  get query(): Record<string, string> {
-    this.cachedQuery ??= Object.fromEntries(new URL(this.request.url).searchParams)
-    return this.cachedQuery
-  }
-  get time(): string {
-    return new Date(this.issued).toString()
-  }
-  get address(): string {
-    return this.request.address
-  }
-  get xdomain(): boolean {
-    return this.request.headers.has('origin')
-  }
-  get secure(): boolean {
-    return this.request.url.startsWith('https:')
-  }
-  get url(): string {
-    const url = this.request.url
-    const start = url.indexOf('/', url.indexOf('//') + 2)
-    return start === -1 ? '/' : url.slice(start)
-  }
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: application data, typed by the application.
 export type SocketData = Record<string, any>
