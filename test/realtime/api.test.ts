@@ -14,6 +14,7 @@ import {
   settled,
   startIO,
   type TestServer,
+  wsOpen,
 } from '../helpers/realtime.ts'
 
 let srv: TestServer
@@ -186,6 +187,40 @@ test('a socket id is a room: to(id), except(id), and a sender targeting another 
   expect(seen.sort()).toEqual(['a:b-to-a', 'a:both', 'b:a-to-b', 'b:both', 'b:not-a', 'b:to-b'])
   expect(srv.io.sockets.adapter.rooms.has(a.socket.id)).toBe(false) // own rooms are implied
   expect(a.socket.rooms).toEqual(new Set([a.socket.id]))
+})
+
+test('leave, namespace disconnect and connection close unsubscribe the Bun topics', async () => {
+  srv = startIO()
+  srv.io.of('/chat')
+  const subscribers = (topic: string) => srv.server.subscriberCount(topic)
+  const ws = await wsOpen(srv.url)
+  await ws.next()
+  ws.send('40')
+  ws.send('40/chat,')
+  await ws.next()
+  await ws.next()
+  const [root] = await srv.io.fetchSockets()
+  const [chat] = await srv.io.of('/chat').fetchSockets()
+  if (!root || !chat) throw new Error('both namespaces should be connected')
+  root.join(['r', 's'])
+  chat.join('r')
+  expect([subscribers('/'), subscribers('/#r'), subscribers('/chat#r')]).toEqual([1, 1, 1])
+  root.leave('s')
+  expect(subscribers('/#s')).toBe(0)
+
+  const gone = once(root, 'disconnect')
+  ws.send('41') // the client leaves `/` only; the connection stays for `/chat`
+  expect(await gone).toBe('client namespace disconnect')
+  expect([subscribers('/'), subscribers('/#r'), subscribers('/chat#r')]).toEqual([0, 0, 1])
+  srv.io.to('r').emit('stale')
+  chat.emit('marker')
+  expect(await ws.next()).toBe('42/chat,["marker"]')
+
+  const closed = once(chat, 'disconnect')
+  ws.ws.close()
+  expect(await closed).toBe('transport close')
+  expect(subscribers('/chat#r')).toBe(0)
+  expect(srv.io.of('/chat').adapter.rooms.size).toBe(0)
 })
 
 test('a broadcast with an ack collects one response per socket', async () => {
