@@ -274,3 +274,60 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('web client in Chromium', () => {
     expect(pageErrors).toEqual([])
   })
 })
+
+describe.skipIf(BROWSER_SKIP_REASON !== null)('web client token refresh', () => {
+  let server: ServerProcess
+  let browser: Browser
+
+  beforeAll(async () => {
+    // Access tokens live 2 s, so the page must refresh them for REST and for the socket.
+    server = await spawnServer({ ACCESS_TOKEN_TTL: '2s' })
+    browser = await launchBrowser()
+  }, STEP_MS)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+
+  test(
+    'an expired access token is refreshed for REST and for the socket handshake',
+    async () => {
+      const context = await newUserContext(browser, server.url)
+      context.setDefaultTimeout(UI_WAIT_MS)
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (error) => errors.push(error.message))
+      await registerThroughUi(page, newUser('Dana'))
+      const before = await page.evaluate(() => localStorage.getItem('refreshToken'))
+      await page.getByTestId('room-title').getByText(/chat$/).waitFor()
+
+      // Token expiry is wall-clock time; there is no event to wait for.
+      await Bun.sleep(2_500)
+      // The socket reconnects after a restart with its expired token: the server refuses the
+      // CONNECT ("Authentication error"), the page refreshes and connects again.
+      await server.kill()
+      await page.getByTestId('connection-banner').getByText('Reconnecting').waitFor()
+      await server.restart()
+      await page.getByTestId('connection-banner').waitFor({ state: 'hidden', timeout: 20_000 })
+      await page.getByTestId('composer-input').fill('Sent after a socket token refresh')
+      await page.getByTestId('send').click()
+      await page
+        .locator('[data-testid="message"][data-status="sent"]')
+        .getByText('Sent after a socket token refresh')
+        .waitFor()
+
+      await Bun.sleep(2_500)
+      // Reload: GET /api/auth/me answers 401, the page refreshes the token and carries on.
+      await page.reload()
+      await page.getByTestId('app-view').waitFor()
+      await page.getByText('Sent after a socket token refresh').waitFor()
+      const after = await page.evaluate(() => localStorage.getItem('refreshToken'))
+      expect(after).not.toBe(before)
+      expect(await page.getByTestId('auth-view').isHidden()).toBe(true)
+      expect(errors).toEqual([])
+      await context.close()
+    },
+    STEP_MS
+  )
+})
