@@ -91,12 +91,14 @@ export function openRoom(options: RoomOptions) {
         names.edit,
         { ...target, messageId: message._id, content },
         (ack: Ack<{ message: Message }>) => {
+          if (closed) return
           if (ack?.ok && ack.message) list.upsert(ack.message)
           else if (ack && !ack.ok) options.toast(ack.error.message)
         }
       ),
     onDelete: (message) =>
       socket.emit(names.remove, { ...target, messageId: message._id }, (ack: Ack<object>) => {
+        if (closed) return
         if (ack?.ok) list.markDeleted(message._id)
         else if (ack) options.toast(ack.error.message)
       }),
@@ -148,7 +150,8 @@ export function openRoom(options: RoomOptions) {
     }
     const payload = { ...target, content, message_type: 'text', clientId }
     socket.emit(names.send, payload, (ack: Ack<{ message: Message }>) => {
-      if (!ack) return
+      // An ack can land after the user switched rooms: the log now belongs to another room.
+      if (!ack || closed) return
       if (ack.ok) {
         unacked.delete(clientId)
         if (ack.message) receive({ ...ack.message, clientId })
@@ -163,6 +166,7 @@ export function openRoom(options: RoomOptions) {
   }
 
   function receive(message: Message): void {
+    if (closed) return
     if (message.clientId) unacked.delete(message.clientId)
     const fresh = !list.has(message._id)
     list.upsert(message)
@@ -311,8 +315,8 @@ export function openRoom(options: RoomOptions) {
       typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS)
     },
     onMessage: receive,
-    onEdited: (message: Message) => list.upsert(message),
-    onDeleted: (messageId: string) => list.markDeleted(messageId),
+    onEdited: (message: Message) => closed || list.upsert(message),
+    onDeleted: (messageId: string) => closed || list.markDeleted(messageId),
     onTyping: startTyper,
     onStopTyping: stopTyper,
     onOnline: showOnline,
