@@ -20,14 +20,12 @@ function durationMs(label: string) {
     })
 }
 
-const csv = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((part) => part.trim())
-      .filter(Boolean)
-  )
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+)
 
 const ENV_SCHEMA = z.object({
   NODE_ENV: z
@@ -87,7 +85,9 @@ const ENV_SCHEMA = z.object({
     .describe('redis:// URL. Set it to run several nodes that share rooms and presence.'),
   CORS_ORIGINS: csv
     .default([])
-    .describe('Comma-separated allowed origins for HTTP, polling and WebSocket. Empty: any origin.'),
+    .describe(
+      'Comma-separated allowed origins for HTTP, polling and WebSocket. Empty: any origin.'
+    ),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error', 'silent'])
     .default('info')
@@ -103,6 +103,11 @@ const ENV_SCHEMA = z.object({
     .max(1_048_576)
     .default(65_536)
     .describe('argon2id memory cost in KiB for password hashes. Lower it only to speed up tests.'),
+  TYPING_TIMEOUT: durationMs('TYPING_TIMEOUT')
+    .default(5_000)
+    .describe(
+      'A typing indicator not refreshed or stopped for this long stops by itself (e.g. 5s).'
+    ),
   SEED_CITIES: z
     .enum(['true', 'false'])
     .default('true')
@@ -137,9 +142,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const config = parsed.data
   // Our own tokens are always signed with JWT_SECRET; a generated one is for development only.
   if (config.NODE_ENV === 'production' && !config.JWT_SECRET) {
-    throw new ConfigError(
-      'Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production'
-    )
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production')
   }
   return Object.freeze(config)
 }

@@ -20,8 +20,9 @@ async function main(): Promise<void> {
     port: config.PORT,
     hostname: config.HOST,
     fetch: app.fetch,
-    ...(app.websocket ? { websocket: app.websocket } : {}),
+    websocket: app.websocket,
   })
+  app.attach(server)
   log.info('listening', {
     url: server.url.href,
     database: app.database.driver,

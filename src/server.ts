@@ -7,10 +7,13 @@ import { type ChatEvents, NOOP_CHAT_EVENTS } from './chat/chat-events.ts'
 import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
+import { attachChatEvents } from './events/connection.ts'
 import { createApp } from './http/app.ts'
 import { createLogger, type Logger } from './log.ts'
+import { createIO } from './realtime/index.ts'
 import { openDatabase } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
+import { createMemoryPresence } from './store/presence-memory.ts'
 import { loadOrCreateSecret } from './store/secret.ts'
 import { seedCities } from './store/seed.ts'
 
@@ -82,14 +85,33 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     corsOrigins: config.CORS_ORIGINS,
   })
 
+  const io = createIO({
+    cors: { origins: [...config.CORS_ORIGINS], credentials: true },
+    logger: log.child('realtime'),
+  })
+  const presence = createMemoryPresence()
+  const realtime = attachChatEvents({
+    io,
+    chat,
+    presence,
+    log: log.child('events'),
+    typingTimeoutMs: config.TYPING_TIMEOUT,
+  })
+  if (!deps.events) events = realtime.broadcasts
+
   return {
-    fetch(req: Request, server: Server<unknown>): Response | Promise<Response> {
-      // REALTIME: the Engine.IO/Socket.IO layer owns /socket.io/ and goes first, e.g.
-      //   if (io.handles(req)) return io.handleRequest(req, server)
+    /** The Engine.IO/Socket.IO endpoint goes first; everything else is the Hono app. */
+    fetch(req: Request, server: Server<unknown>): Promise<Response | undefined> | Response {
+      // undefined: the request was upgraded to a WebSocket and Bun has answered it.
+      if (io.handles(req)) return io.handleRequest(req, server)
       return app.fetch(req, { server })
     },
-    /** Bun.serve's websocket handlers; set once the realtime layer is plugged in. */
-    websocket: undefined,
+    websocket: io.websocket,
+    /** Call with the Bun server once it listens, so room broadcasts use server.publish. */
+    attach(server: Server<unknown>) {
+      io.attach(server)
+    },
+    io,
     app,
     chat,
     db: database.db,
@@ -100,6 +122,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       events = next
     },
     async stop() {
+      realtime.close()
+      await io.close()
+      await presence.close()
       database.close()
     },
   }

@@ -40,8 +40,9 @@ export async function startServer(
     port: 0,
     hostname: config.HOST,
     fetch: app.fetch,
-    ...(app.websocket ? { websocket: app.websocket } : {}),
+    websocket: app.websocket,
   })
+  app.attach(bun)
   let stopped = false
   return {
     url: `http://127.0.0.1:${bun.port}`,

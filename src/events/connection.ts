@@ -1,0 +1,106 @@
+/**
+ * @module Connection: authenticates handshakes, registers the guide's handlers on every socket,
+ * and cleans up typing and room presence when a socket goes. The events layer's one entry point.
+ */
+import type { ChatEvents } from '../chat/chat-events.ts'
+import type { Chat } from '../chat/service.ts'
+import { createTypingTracker } from '../chat/typing.ts'
+import type { Logger } from '../log.ts'
+import type { IOServer, MiddlewareError } from '../realtime/index.ts'
+import type { PresenceStore } from '../store/presence.ts'
+import { createRoomBroadcasts } from './broadcasts.ts'
+import { registerCityChat } from './city-chat.ts'
+import { createOnlineCountBroadcaster, presenceUser, registerPresence } from './presence.ts'
+import { evictMembers, registerPrivateChat } from './private-chat.ts'
+import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
+import { CITY, PRIVATE } from './rooms.ts'
+
+export interface ChatEventsOptions {
+  io: IOServer
+  chat: Chat
+  presence: PresenceStore
+  log: Logger
+  /** A typing state not refreshed for this long stops by itself. */
+  typingTimeoutMs?: number
+}
+
+/** The guide's message for every refused handshake; the client sees it as `connect_error`. */
+const AUTH_ERROR = 'Authentication error'
+
+/**
+ * Wires the chat onto the realtime layer. Returns the ChatEvents REST writes should raise, and
+ * `close()` for shutdown.
+ * @example
+ * const events = attachChatEvents({ io, chat, presence, log })
+ * server.setChatEvents(events.broadcasts)
+ */
+export function attachChatEvents({
+  io,
+  chat,
+  presence,
+  log,
+  typingTimeoutMs = 5_000,
+}: ChatEventsOptions) {
+  const typing = createTypingTracker<TypingNotice>({
+    ttlMs: typingTimeoutMs,
+    sweepMs: Math.min(1_000, typingTimeoutMs / 2),
+    onExpire: ({ room, socketId, who }) =>
+      io.to(room).except(socketId).emit(who.kind.events.userStoppedTyping, who.payload),
+  })
+  const deps: EventDeps = {
+    io,
+    chat,
+    presence,
+    typing,
+    log,
+    broadcasts: createRoomBroadcasts(io, (chatId, userIds) => {
+      evictMembers(deps, chatId, userIds).catch((error) =>
+        log.error('evicting removed members failed', { chatId, error })
+      )
+    }),
+  }
+  const announceOnlineCount = createOnlineCountBroadcaster(io, presence)
+
+  io.use(async (socket, next) => {
+    try {
+      const user = await chat.verifyAccessToken(socket.handshake.auth.token)
+      if (!user.ok) return next(new Error(AUTH_ERROR))
+      socket.data.user = user.value
+      next()
+    } catch (error) {
+      log.error('handshake verification failed', { error })
+      const refusal: MiddlewareError = new Error(AUTH_ERROR)
+      next(refusal)
+    }
+  })
+
+  io.on('connection', async (socket) => {
+    const user = userOf(socket)
+    registerCityChat(socket, deps)
+    registerPrivateChat(socket, deps)
+    registerPresence(socket, deps, announceOnlineCount)
+    socket.on('disconnecting', async () => {
+      // Rooms are still known here; after 'disconnect' they are gone.
+      for (const topic of [...socket.rooms]) {
+        for (const kind of [CITY, PRIVATE]) {
+          const prefix = kind.topic('')
+          if (topic.startsWith(prefix))
+            await leaveRoom(socket, deps, kind, topic.slice(prefix.length))
+        }
+      }
+    })
+    try {
+      const change = await presence.addConnection(presenceUser(user), socket.id)
+      if (change.changed) announceOnlineCount()
+    } catch (error) {
+      log.error('presence update failed on connect', { userId: user.id, error })
+    }
+  })
+
+  return {
+    broadcasts: deps.broadcasts as ChatEvents,
+    close() {
+      typing.close()
+    },
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * @module Presence events (the guide's presence.js): online counts, who is online in a room,
+ * one user's status, `user-offline`, and the heartbeat. Users are counted once however many tabs.
+ */
+import { z } from 'zod'
+import {
+  checkUserOnlinePayload,
+  getChatOnlineUsersPayload,
+  getCityOnlineUsersPayload,
+  heartbeatPayload,
+} from '../chat/inputs.ts'
+import type { User } from '../chat/service.ts'
+import { ok } from '../errors.ts'
+import type { IOServer, IOSocket } from '../realtime/index.ts'
+import type { PresenceStore, PresenceUser } from '../store/presence.ts'
+import { on } from './respond.ts'
+import { type EventDeps, userOf } from './room-handlers.ts'
+import { CITY } from './rooms.ts'
+
+const noPayload = z.unknown()
+
+export const presenceUser = (user: User): PresenceUser => ({
+  userId: user.id,
+  username: user.username,
+  full_name: user.fullName,
+  profile_photo_url: user.profilePhotoUrl,
+})
+
+/**
+ * `online-users` goes to everyone on every change; changes that land together (a reconnect
+ * storm) are coalesced into one broadcast of the latest count a few milliseconds later.
+ */
+export function createOnlineCountBroadcaster(
+  io: IOServer,
+  presence: PresenceStore,
+  delayMs = 25
+): () => void {
+  let pending: ReturnType<typeof setTimeout> | undefined
+  return () => {
+    if (pending) return
+    pending = setTimeout(async () => {
+      pending = undefined
+      io.emit('online-users', await presence.onlineCount())
+    }, delayMs)
+  }
+}
+
+export function registerPresence(
+  socket: IOSocket,
+  deps: EventDeps,
+  announceOnlineCount: () => void
+): void {
+  const { chat, presence, log } = deps
+  const user = userOf(socket)
+
+  on(socket, log, 'get-online-count', noPayload, async () => {
+    const count = await presence.onlineCount()
+    socket.emit('online-users', count)
+    return ok({ count })
+  })
+
+  on(socket, log, 'get-city-online-users', getCityOnlineUsersPayload, async ({ cityId }) => {
+    const city = await chat.getCity(cityId)
+    if (!city.ok) return city
+    const users = await presence.roomUsers(CITY.topic(cityId))
+    const answer = { cityId, count: users.length, users }
+    socket.emit('city-online-users', answer)
+    return ok(answer)
+  })
+
+  on(socket, log, 'get-chat-online-users', getChatOnlineUsersPayload, async ({ chatId }) => {
+    const membership = await chat.requireChatMember(user, chatId)
+    if (!membership.ok) return membership
+    const online = await presence.onlineAmong(await chat.listChatMemberIds(chatId))
+    const users = (await chat.findUsersByIds([...online])).map(presenceUser)
+    const answer = { chatId, count: users.length, users }
+    socket.emit('chat-online-users', answer)
+    return ok(answer)
+  })
+
+  on(socket, log, 'check-user-online', checkUserOnlinePayload, async ({ userId }) => {
+    const target = await chat.getUser(userId)
+    if (!target.ok) return target
+    const status = await presence.status(target.value.id)
+    const answer = {
+      userId: target.value.id,
+      isOnline: status.isOnline,
+      lastSeen: status.lastSeen?.toISOString() ?? null,
+    }
+    socket.emit('user-online-status', answer)
+    return ok(answer)
+  })
+
+  on(socket, log, 'heartbeat', heartbeatPayload, ({ timestamp }) => {
+    const serverTime = Date.now()
+    const answer = { timestamp: timestamp ?? serverTime, serverTime }
+    socket.emit('heartbeat-ack', answer)
+    return ok(answer)
+  })
+
+  socket.on('disconnect', async () => {
+    try {
+      const at = new Date()
+      const change = await presence.removeConnection(user.id, socket.id, at)
+      if (!change.changed) return
+      deps.io.emit('user-offline', {
+        userId: user.id,
+        username: user.username,
+        lastSeen: at.toISOString(),
+      })
+      announceOnlineCount()
+    } catch (error) {
+      log.error('presence update failed on disconnect', { userId: user.id, error })
+    }
+  })
+}

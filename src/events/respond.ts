@@ -1,0 +1,54 @@
+/**
+ * @module Event edge: validates a socket payload, runs the domain call, and answers the way the
+ * contract says — an ack `{ ok: true, ... } | { ok: false, error }` and, on refusal, an `error`
+ * event `{ message, code, event }`. The socket-side twin of http/middleware/errors.ts.
+ */
+import type { z } from 'zod'
+import { parseInput } from '../chat/inputs.ts'
+import type { AppError, Result } from '../errors.ts'
+import type { Logger } from '../log.ts'
+import type { IOSocket } from '../realtime/index.ts'
+
+type Ack = (response: unknown) => void
+
+/** What a handler returns on success: merged into the ack as `{ ok: true, ...value }`. */
+export type Reply = Record<string, unknown>
+
+const INTERNAL: AppError = { code: 'internal', message: 'Something went wrong on our side' }
+
+/** Tells the socket (and its ack, if any) why an action was refused. */
+export function refuse(socket: IOSocket, event: string, error: AppError, ack?: Ack): void {
+  socket.emit('error', { message: error.message, code: error.code, event })
+  ack?.({
+    ok: false,
+    error: error.details === undefined ? { code: error.code, message: error.message } : error,
+  })
+}
+
+/**
+ * Registers `event` on the socket: the last argument is the ack when it is a function, the first
+ * is the payload. A thrown error is a bug: logged with its stack, answered as `internal`.
+ * @example
+ * on(socket, log, 'join-city-chat', joinCityPayload, async ({ cityId }) => joinCity(socket, cityId))
+ */
+export function on<S extends z.ZodType>(
+  socket: IOSocket,
+  log: Logger,
+  event: string,
+  schema: S,
+  handler: (input: z.output<S>) => Promise<Result<Reply>> | Result<Reply>
+): void {
+  socket.on(event, async (...args: unknown[]) => {
+    const last = args[args.length - 1]
+    const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined
+    try {
+      const input = parseInput(schema, args[0])
+      const result = input.ok ? await handler(input.value) : input
+      if (result.ok) ack?.({ ok: true, ...result.value })
+      else refuse(socket, event, result.error, ack)
+    } catch (error) {
+      log.error('socket handler threw', { event, socketId: socket.id, error })
+      refuse(socket, event, INTERNAL, ack)
+    }
+  })
+}

@@ -1,0 +1,168 @@
+/**
+ * @module Room handlers: join, leave, send, edit, delete and typing for one room kind. The guide's
+ * city-chat and private-chat handlers are this module with their own vocabulary and access rule.
+ */
+import type { ChatEvents } from '../chat/chat-events.ts'
+import type { Chat, User } from '../chat/service.ts'
+import type { TypingTracker } from '../chat/typing.ts'
+import { deletedView, messageView } from '../chat/views.ts'
+import { fail, ok, type Result } from '../errors.ts'
+import type { Logger } from '../log.ts'
+import type { IOServer, IOSocket } from '../realtime/index.ts'
+import type { PresenceStore } from '../store/presence.ts'
+import { on } from './respond.ts'
+import { actorIn, joinerIn, type RoomKind } from './rooms.ts'
+
+/** A typing state remembers what to announce when it stops. */
+export interface TypingNotice {
+  kind: RoomKind
+  payload: Record<string, unknown>
+}
+
+export interface EventDeps {
+  io: IOServer
+  chat: Chat
+  presence: PresenceStore
+  typing: TypingTracker<TypingNotice>
+  broadcasts: ChatEvents
+  log: Logger
+}
+
+/** May this user enter the room? Answers the room's display name. */
+export type RoomAccess = (actor: User, id: string) => Promise<Result<{ name: string }>>
+
+export const userOf = (socket: IOSocket): User => socket.data.user as User
+
+/** Leaves one room: stops typing, forgets presence, tells the others once per user. */
+export async function leaveRoom(
+  socket: IOSocket,
+  deps: EventDeps,
+  kind: RoomKind,
+  id: string
+): Promise<void> {
+  const topic = kind.topic(id)
+  if (!socket.rooms.has(topic)) return
+  const user = userOf(socket)
+  socket.leave(topic)
+  announceStoppedTyping(deps, topic, socket.id)
+  if (await deps.presence.leaveRoom(topic, user.id, socket.id)) {
+    deps.io.to(topic).emit(kind.events.userLeft, actorIn(kind, id, user))
+  }
+}
+
+function announceStoppedTyping(deps: EventDeps, topic: string, socketId: string): void {
+  const entry = deps.typing.stop(topic, socketId)
+  if (entry) {
+    deps.io
+      .to(topic)
+      .except(socketId)
+      .emit(entry.who.kind.events.userStoppedTyping, entry.who.payload)
+  }
+}
+
+/**
+ * Registers the room kind's events on a connected socket.
+ * @example registerRoomHandlers(socket, deps, CITY, (actor, id) => cityAccess(id))
+ */
+export function registerRoomHandlers(
+  socket: IOSocket,
+  deps: EventDeps,
+  kind: RoomKind,
+  access: RoomAccess
+): void {
+  const { io, chat, presence, typing, broadcasts, log } = deps
+  const user = userOf(socket)
+  const { events, schemas, key } = kind
+  const idOf = (input: Record<string, unknown>) => input[key] as string
+
+  /** Sending and typing need this socket to have joined the room (contract: "Events the guide leaves open"). */
+  const requireJoined = (id: string): Result<null> =>
+    socket.rooms.has(kind.topic(id))
+      ? ok(null)
+      : fail('not_member', `join the ${kind.label} '${id}' first`)
+
+  on(socket, log, events.join, schemas.room, async (input) => {
+    const id = idOf(input)
+    const allowed = await access(user, id)
+    if (!allowed.ok) return allowed
+    const topic = kind.topic(id)
+    socket.join(topic)
+    const name = allowed.value.name
+    socket.emit(events.joined, {
+      [key]: id,
+      [kind.nameKey]: name,
+      message: `Successfully joined ${name} chat`,
+    })
+    if (await presence.joinRoom(topic, user.id, socket.id)) {
+      socket.to(topic).emit(events.userJoined, joinerIn(kind, id, user))
+    }
+    return ok({ [key]: id, [kind.nameKey]: name })
+  })
+
+  on(socket, log, events.leave, schemas.room, async (input) => {
+    const id = idOf(input)
+    await leaveRoom(socket, deps, kind, id)
+    socket.emit(events.left, { [key]: id })
+    return ok({ [key]: id })
+  })
+
+  on(socket, log, events.send, schemas.send, async (input) => {
+    const id = idOf(input)
+    const joined = requireJoined(id)
+    if (!joined.ok) return joined
+    const sent = await chat.sendMessage({
+      actor: user,
+      target: kind.room(id),
+      content: input.content,
+      message_type: input.message_type,
+      media_url: input.media_url,
+      reply_to: input.reply_to,
+      clientId: input.clientId,
+    })
+    if (!sent.ok) return sent
+    const { message, duplicate } = sent.value
+    if (!duplicate) broadcasts.messageCreated(message)
+    announceStoppedTyping(deps, kind.topic(id), socket.id)
+    return ok({ message: messageView(message), duplicate })
+  })
+
+  on(socket, log, events.edit, schemas.edit, async (input) => {
+    const edited = await chat.editMessage({
+      actor: user,
+      messageId: input.messageId,
+      room: kind.room(idOf(input)),
+      content: input.content,
+    })
+    if (!edited.ok) return edited
+    broadcasts.messageEdited(edited.value)
+    return ok({ message: messageView(edited.value) })
+  })
+
+  on(socket, log, events.delete, schemas.delete, async (input) => {
+    const deleted = await chat.deleteMessage({
+      actor: user,
+      messageId: input.messageId,
+      room: kind.room(idOf(input)),
+    })
+    if (!deleted.ok) return deleted
+    broadcasts.messageDeleted(deleted.value)
+    return ok({ ...deletedView(deleted.value) })
+  })
+
+  on(socket, log, events.typing, schemas.room, (input) => {
+    const id = idOf(input)
+    const joined = requireJoined(id)
+    if (!joined.ok) return joined
+    const topic = kind.topic(id)
+    const payload = actorIn(kind, id, user)
+    if (typing.start({ room: topic, socketId: socket.id, who: { kind, payload } })) {
+      socket.to(topic).emit(events.userTyping, payload)
+    }
+    return ok({})
+  })
+
+  on(socket, log, events.stopTyping, schemas.room, (input) => {
+    announceStoppedTyping(deps, kind.topic(idOf(input)), socket.id)
+    return ok({})
+  })
+}
