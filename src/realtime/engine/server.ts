@@ -47,6 +47,8 @@ export interface BunServerLike {
   upgrade(req: Request, options: { data: WsData; headers?: HeadersInit }): boolean
   publish(topic: string, data: string | Uint8Array): number
   requestIP?(req: Request): { address: string } | null
+  /** Per-request idle timeout in seconds (Bun ≥ 1.1.26); 0 disables it. */
+  timeout?(req: Request, seconds: number): void
 }
 
 export interface EngineOptions {
@@ -162,7 +164,10 @@ export function createEngine(opts: EngineOptions): Engine {
       if (!(socket.transport instanceof PollingTransport)) {
         return fail(ENGINE_ERRORS.BAD_REQUEST, headers) // TRANSPORT_MISMATCH
       }
-      if (req.method === 'GET') return socket.transport.poll(socket, req, headers)
+      if (req.method === 'GET') {
+        holdLonger(req, server)
+        return socket.transport.poll(socket, req, headers)
+      }
       if (req.method === 'POST') {
         return socket.transport.receive(socket, req, headers, opts.maxPayload)
       }
@@ -178,6 +183,13 @@ export function createEngine(opts: EngineOptions): Engine {
     const socket = openSession(transport, requestInfo(req, server))
     return transport.poll(socket, req, headers)
   }
+
+  /**
+   * A held GET waits up to pingInterval for the next ping; Bun's default idleTimeout (10 s)
+   * would cut it first, so give it pingInterval + pingTimeout plus a margin (Bun caps at 255).
+   */
+  const pollSeconds = Math.min(255, Math.ceil((opts.pingInterval + opts.pingTimeout) / 1000) + 5)
+  const holdLonger = (req: Request, server: BunServerLike) => server.timeout?.(req, pollSeconds)
 
   const upgrade = (
     req: Request,
