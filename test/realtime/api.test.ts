@@ -183,8 +183,18 @@ test('a socket id is a room: to(id), except(id), and a sender targeting another 
   a.socket.to(b.socket.id).emit('m', 'a-to-b')
   b.socket.to(a.socket.id).emit('m', 'b-to-a')
   srv.io.to([a.socket.id, b.socket.id]).emit('m', 'both')
+  srv.io.except('no-such-room').emit('m', 'ghost') // an except-room with no member: publish path
   await Promise.all([drained(a), drained(b)])
-  expect(seen.sort()).toEqual(['a:b-to-a', 'a:both', 'b:a-to-b', 'b:both', 'b:not-a', 'b:to-b'])
+  expect(seen.sort()).toEqual([
+    'a:b-to-a',
+    'a:both',
+    'a:ghost',
+    'b:a-to-b',
+    'b:both',
+    'b:ghost',
+    'b:not-a',
+    'b:to-b',
+  ])
   expect(srv.io.sockets.adapter.rooms.has(a.socket.id)).toBe(false) // own rooms are implied
   expect(a.socket.rooms).toEqual(new Set([a.socket.id]))
 })

@@ -94,8 +94,16 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
       }
     },
     broadcast(packet, { rooms: targets, except, sender }: BroadcastOptions) {
-      const onlySender =
-        except.size === 0 || (except.size === 1 && sender !== undefined && except.has(sender.id))
+      // Except-rooms with no local member (e.g. the sender of a broadcast relayed from another
+      // node) change nothing here, so the publish path still applies.
+      let onlySender = true
+      for (const r of except) {
+        if (r === sender?.id) continue
+        for (const _ of members(r)) {
+          onlySender = false
+          break
+        }
+      }
       const room: string | undefined = targets.values().next().value
       if (targets.size <= 1 && onlySender && (room === undefined || rooms.has(room))) {
         const name = room === undefined ? allTopic : topic(room)
