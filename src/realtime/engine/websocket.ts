@@ -40,9 +40,15 @@ export class WebSocketTransport implements Transport {
     })
   }
 
-  /** Bun: -1 queued under backpressure (fine, delivered later), 0 dropped. */
+  /**
+   * Bun: -1 queued under backpressure (fine, delivered later), 0 dropped because the client
+   * is over `backpressureLimit`. A dropped frame would leave the client with a gap (or half a
+   * binary packet), so the session is closed and the client reconnects with fresh state.
+   */
   check(status: number): void {
-    if (status === 0) this.logger.warn('websocket frame dropped', { sid: this.owner?.id })
+    if (status !== 0 || !this.writable) return
+    this.logger.warn('websocket frame dropped (backpressure); closing', { sid: this.owner?.id })
+    this.owner?.onClose('transport error')
   }
 
   subscribe(topic: string): void {
