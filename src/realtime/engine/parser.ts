@@ -8,9 +8,9 @@
  */
 
 /** Packet type names, in the order of their wire digit ('0'..'6'). */
-export const PACKET_TYPES = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'] as const
+const PACKET_TYPES = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'] as const
 
-export type EnginePacketType = (typeof PACKET_TYPES)[number]
+type EnginePacketType = (typeof PACKET_TYPES)[number]
 
 export interface EnginePacket {
   type: EnginePacketType
@@ -18,7 +18,7 @@ export interface EnginePacket {
 }
 
 /** Joins packets in a polling payload (spec: "Packet payload"). */
-export const SEPARATOR = '\x1e'
+const SEPARATOR = '\x1e'
 
 const TYPE_DIGIT: Record<EnginePacketType, string> = {
   open: '0',
@@ -37,7 +37,7 @@ export function encodePacket(packet: EnginePacket): string | Uint8Array {
 }
 
 /** Encodes one packet for a polling payload: binary becomes `b` + base64. */
-export function encodePacketText(packet: EnginePacket): string {
+function encodePacketText(packet: EnginePacket): string {
   if (packet.data instanceof Uint8Array) return `b${toBase64(packet.data)}`
   return TYPE_DIGIT[packet.type] + (packet.data ?? '')
 }

@@ -16,7 +16,7 @@ import {
 } from './websocket.ts'
 
 /** engine.io `Server.errors` and `Server.errorMessages`. */
-export const ENGINE_ERRORS = {
+const ENGINE_ERRORS = {
   UNKNOWN_TRANSPORT: 0,
   UNKNOWN_SID: 1,
   BAD_HANDSHAKE_METHOD: 2,
