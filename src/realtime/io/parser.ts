@@ -16,7 +16,7 @@ export const PacketType = {
   BINARY_ACK: 6,
 } as const
 
-export type PacketTypeValue = (typeof PacketType)[keyof typeof PacketType]
+type PacketTypeValue = (typeof PacketType)[keyof typeof PacketType]
 
 export interface Packet {
   type: PacketTypeValue
