@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, test } from 'bun:test'
 import { Manager, type Socket } from 'socket.io-client'
-import type { IOSocket } from '../../src/realtime/index.ts'
+import { createBunTopicsAdapter, type IOSocket } from '../../src/realtime/index.ts'
 import {
   type ClientOptions,
   client,
@@ -231,6 +231,34 @@ test('leave, namespace disconnect and connection close unsubscribe the Bun topic
   expect(await closed).toBe('transport close')
   expect(subscribers('/chat#r')).toBe(0)
   expect(srv.io.of('/chat').adapter.rooms.size).toBe(0)
+})
+
+test('a custom adapter receives each broadcast once, already encoded', async () => {
+  const seen: { packet: readonly (string | Uint8Array)[]; rooms: string[]; except: string[] }[] = []
+  srv = startIO({
+    adapter: (host) => {
+      const inner = createBunTopicsAdapter(host)
+      return {
+        ...inner,
+        rooms: inner.rooms,
+        broadcast(packet, opts) {
+          seen.push({ packet, rooms: [...opts.rooms], except: [...opts.except] })
+          inner.broadcast(packet, opts)
+        },
+      }
+    },
+  })
+  const a = await pair()
+  const b = await pair()
+  a.socket.join('r')
+  b.socket.join('r')
+  const got = once(b.c, 'bin')
+  a.socket.to('r').emit('bin', new Uint8Array([7]))
+  expect([...new Uint8Array((await got) as ArrayBuffer)]).toEqual([7])
+  expect(seen).toHaveLength(1)
+  expect(seen[0]?.packet[0]).toBe('51-["bin",{"_placeholder":true,"num":0}]')
+  expect(seen[0]?.rooms).toEqual(['r'])
+  expect(seen[0]?.except).toEqual([a.socket.id])
 })
 
 test('a broadcast with an ack collects one response per socket', async () => {
