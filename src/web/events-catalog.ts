@@ -97,7 +97,7 @@ export const EVENTS: EventDoc[] = [
     group: 'City chat',
     payload: CITY,
     result:
-      'joined-city-chat to the socket, user-joined-city-chat to the others in the room. Ack { ok: true, ... }.',
+      'joined-city-chat to the socket, user-joined-city-chat to the others in the room (once per user). Ack { ok: true, cityId, cityName }.',
   },
   {
     name: 'joined-city-chat',
@@ -140,7 +140,7 @@ export const EVENTS: EventDoc[] = [
     group: 'City chat',
     payload: { ...CITY, ...SEND },
     result:
-      'Requires having joined the room with this socket. new-city-message to the whole room (sender included). Ack { ok: true, message }.',
+      'Requires having joined the room with this socket. new-city-message to the whole room (sender included). Ack { ok: true, message, duplicate } (a repeated clientId answers the first message with duplicate: true and no new broadcast).',
   },
   {
     name: 'new-city-message',
@@ -169,7 +169,7 @@ export const EVENTS: EventDoc[] = [
     group: 'City chat',
     payload: { messageId: 'string', ...CITY },
     result:
-      'Author only. city-message-deleted to the room; the row stays with is_deleted: true, content: "". Ack { ok: true }.',
+      'Author only. city-message-deleted to the room; the row stays with is_deleted: true, content: "". Ack { ok: true, messageId, cityId }.',
   },
   {
     name: 'city-message-deleted',
@@ -212,13 +212,13 @@ export const EVENTS: EventDoc[] = [
     group: 'Private chat',
     payload: CHAT,
     result:
-      'Members only. joined-private-chat to the socket, user-joined-private-chat to the others in the room.',
+      'Members only. joined-private-chat to the socket, user-joined-private-chat to the others in the room (once per user). Ack { ok: true, chatId, chatName }.',
   },
   {
     name: 'joined-private-chat',
     direction: 'receive',
     group: 'Private chat',
-    payload: { ...CHAT, '...': 'chat details' },
+    payload: { ...CHAT, chatName: 'string | null', message: 'string' },
     result: 'The socket that joined.',
   },
   {
@@ -256,7 +256,7 @@ export const EVENTS: EventDoc[] = [
     group: 'Private chat',
     payload: { ...CHAT, ...SEND },
     result:
-      'Members who joined the room with this socket. new-private-message to the room. Ack { ok: true, message }.',
+      'Members who joined the room with this socket. new-private-message to the room. Ack { ok: true, message, duplicate }.',
   },
   {
     name: 'new-private-message',
@@ -285,7 +285,7 @@ export const EVENTS: EventDoc[] = [
     group: 'Private chat',
     payload: { messageId: 'string', ...CHAT },
     result:
-      'The author or a chat owner/admin. private-message-deleted to the room. Ack { ok: true }.',
+      'The author or a chat owner/admin. private-message-deleted to the room. Ack { ok: true, messageId, chatId }.',
   },
   {
     name: 'private-message-deleted',
