@@ -10,8 +10,9 @@ import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
 import type { createChats } from './chats.ts'
 import type { createCities } from './cities.ts'
+import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
 
-export type { Room }
+export type { MessageWithAuthor, Room }
 
 export interface SendMessageInput {
   actor: UserRow
@@ -35,6 +36,8 @@ interface Deps {
   db: Db
   cities: ReturnType<typeof createCities>
   chats: ReturnType<typeof createChats>
+  /** Per-user send rate (REST and sockets share it); a retried clientId does not spend a token. */
+  sendLimiter?: RateLimiter
 }
 
 const sameRoom = (message: MessageWithAuthor, room: Room) =>
@@ -43,7 +46,7 @@ const sameRoom = (message: MessageWithAuthor, room: Room) =>
 const roomOf = (message: MessageWithAuthor): Room =>
   message.cityId !== null ? { cityId: message.cityId } : { chatId: message.chatId ?? '' }
 
-export function createMessages({ db, cities, chats }: Deps) {
+export function createMessages({ db, cities, chats, sendLimiter = UNLIMITED }: Deps) {
   /** City: it must exist. Chat: the actor must be a member. */
   async function requireRoomAccess(actor: UserRow, room: Room): Promise<Result<null>> {
     const access =
@@ -71,6 +74,9 @@ export function createMessages({ db, cities, chats }: Deps) {
       const existing = await store.findMessageByClientId(db, actor.id, input.clientId)
       if (existing) return duplicateOf(existing, target)
     }
+    // After the duplicate check: a client retrying an acked send must get its answer, not a 429.
+    const allowed = sendLimiter.take(actor.id)
+    if (!allowed.ok) return allowed
     if (input.reply_to !== null) {
       const parent = await store.findMessageById(db, input.reply_to)
       if (!parent || !sameRoom(parent, target)) {

@@ -3,14 +3,14 @@
  * and cleans up typing and room presence when a socket goes. The events layer's one entry point.
  */
 import type { ChatEvents } from '../chat/chat-events.ts'
+import { type PresenceStore, presenceUser } from '../chat/presence.ts'
 import type { Chat } from '../chat/service.ts'
 import { createTypingTracker } from '../chat/typing.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, MiddlewareError } from '../realtime/index.ts'
-import type { PresenceStore } from '../store/presence.ts'
 import { createRoomBroadcasts } from './broadcasts.ts'
 import { registerCityChat } from './city-chat.ts'
-import { createOnlineCountBroadcaster, presenceUser, registerPresence } from './presence.ts'
+import { createOnlineCountBroadcaster, registerPresence } from './presence.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
 import { CITY, PRIVATE } from './rooms.ts'

@@ -9,22 +9,14 @@ import {
   getCityOnlineUsersPayload,
   heartbeatPayload,
 } from '../chat/inputs.ts'
-import type { User } from '../chat/service.ts'
+import { type PresenceStore, presenceUser } from '../chat/presence.ts'
 import { ok } from '../errors.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
-import type { PresenceStore, PresenceUser } from '../store/presence.ts'
 import { on } from './respond.ts'
 import { type EventDeps, userOf } from './room-handlers.ts'
 import { CITY } from './rooms.ts'
 
 const noPayload = z.unknown()
-
-export const presenceUser = (user: User): PresenceUser => ({
-  userId: user.id,
-  username: user.username,
-  full_name: user.fullName,
-  profile_photo_url: user.profilePhotoUrl,
-})
 
 /**
  * `online-users` goes to everyone on every change; changes that land together (a reconnect

@@ -3,13 +3,13 @@
  * city-chat and private-chat handlers are this module with their own vocabulary and access rule.
  */
 import type { ChatEvents } from '../chat/chat-events.ts'
+import type { PresenceStore } from '../chat/presence.ts'
 import type { Chat, User } from '../chat/service.ts'
 import type { TypingTracker } from '../chat/typing.ts'
 import { deletedView, messageView } from '../chat/views.ts'
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
-import type { PresenceStore } from '../store/presence.ts'
 import { on } from './respond.ts'
 import { actorIn, joinerIn, type RoomKind } from './rooms.ts'
 
@@ -70,7 +70,7 @@ export function registerRoomHandlers(
   kind: RoomKind,
   access: RoomAccess
 ): void {
-  const { io, chat, presence, typing, broadcasts, log } = deps
+  const { chat, presence, typing, broadcasts, log } = deps
   const user = userOf(socket)
   const { events, schemas, key } = kind
   const idOf = (input: Record<string, unknown>) => input[key] as string

@@ -13,9 +13,8 @@ import {
   sendCityMessagePayload,
   sendPrivateMessagePayload,
 } from '../chat/inputs.ts'
-import type { Room } from '../chat/messages.ts'
+import type { MessageWithAuthor, Room } from '../chat/messages.ts'
 import type { User } from '../chat/service.ts'
-import type { MessageWithAuthor } from '../store/messages.ts'
 
 export interface RoomKind {
   /** The payload key that names the room (`cityId` / `chatId`). */

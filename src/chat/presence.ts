@@ -1,0 +1,16 @@
+/**
+ * @module Presence in the domain: what presence keeps of a user, and the store interface the
+ * events layer talks to (memory or Redis, chosen by the server).
+ */
+import type { PresenceUser } from '../store/presence.ts'
+import type { User } from './service.ts'
+
+export type { PresenceStore, PresenceUser } from '../store/presence.ts'
+
+/** The public fields the guide's online-user lists carry. */
+export const presenceUser = (user: User): PresenceUser => ({
+  userId: user.id,
+  username: user.username,
+  full_name: user.fullName,
+  profile_photo_url: user.profilePhotoUrl,
+})
