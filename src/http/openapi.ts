@@ -1,0 +1,375 @@
+/**
+ * @module OpenAPI 3.1 document for the REST API, built from the same zod schemas that validate
+ * the requests (chat/inputs.ts). test/http/openapi.test.ts checks every mounted route is listed.
+ */
+import { z } from 'zod'
+import {
+  addMembersBody,
+  chatIdParam,
+  chatMemberParam,
+  cityIdParam,
+  createChatBody,
+  editMessageBody,
+  historyQuery,
+  loginBody,
+  logoutBody,
+  messageBody,
+  messageIdParam,
+  refreshBody,
+  registerBody,
+  updateMeBody,
+  userRefParam,
+  userSearchQuery,
+} from '../chat/inputs.ts'
+import { ERROR_CODES } from '../errors.ts'
+
+interface Operation {
+  method: 'get' | 'post' | 'patch' | 'delete'
+  /** Hono path (`:param`). */
+  path: string
+  summary: string
+  auth: boolean
+  params?: z.ZodObject
+  query?: z.ZodObject
+  body?: z.ZodType
+  /** Success status and what its JSON holds. */
+  status: number
+  returns: string
+}
+
+const OPERATIONS: Operation[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    auth: false,
+    status: 200,
+    returns: '{ status }',
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness (database, Redis when configured)',
+    auth: false,
+    status: 200,
+    returns: '{ status, checks }',
+  },
+  {
+    method: 'post',
+    path: '/api/auth/register',
+    summary: 'Create an account',
+    auth: false,
+    body: registerBody,
+    status: 201,
+    returns: '{ user, accessToken, refreshToken }',
+  },
+  {
+    method: 'post',
+    path: '/api/auth/login',
+    summary: 'Log in with username or email',
+    auth: false,
+    body: loginBody,
+    status: 200,
+    returns: '{ user, accessToken, refreshToken }',
+  },
+  {
+    method: 'post',
+    path: '/api/auth/refresh',
+    summary: 'Rotate the refresh token (reuse revokes the family)',
+    auth: false,
+    body: refreshBody,
+    status: 200,
+    returns: '{ accessToken, refreshToken }',
+  },
+  {
+    method: 'post',
+    path: '/api/auth/logout',
+    summary: 'Revoke a refresh token',
+    auth: false,
+    body: logoutBody,
+    status: 204,
+    returns: 'nothing',
+  },
+  {
+    method: 'get',
+    path: '/api/auth/me',
+    summary: 'The current user',
+    auth: true,
+    status: 200,
+    returns: '{ user }',
+  },
+  {
+    method: 'get',
+    path: '/api/users',
+    summary: 'Search users',
+    auth: true,
+    query: userSearchQuery,
+    status: 200,
+    returns: '{ users } (public projection)',
+  },
+  {
+    method: 'get',
+    path: '/api/users/me',
+    summary: 'The current user',
+    auth: true,
+    status: 200,
+    returns: '{ user }',
+  },
+  {
+    method: 'patch',
+    path: '/api/users/me',
+    summary: 'Update my profile',
+    auth: true,
+    body: updateMeBody,
+    status: 200,
+    returns: '{ user }',
+  },
+  {
+    method: 'delete',
+    path: '/api/users/me',
+    summary: 'Deactivate my account',
+    auth: true,
+    status: 204,
+    returns: 'nothing',
+  },
+  {
+    method: 'get',
+    path: '/api/users/:userId',
+    summary: 'A user by id or username',
+    auth: true,
+    params: userRefParam,
+    status: 200,
+    returns: '{ user } (public projection)',
+  },
+  {
+    method: 'get',
+    path: '/api/cities',
+    summary: 'All cities',
+    auth: true,
+    status: 200,
+    returns: '{ cities }',
+  },
+  {
+    method: 'get',
+    path: '/api/cities/:cityId',
+    summary: 'One city',
+    auth: true,
+    params: cityIdParam,
+    status: 200,
+    returns: '{ city }',
+  },
+  {
+    method: 'get',
+    path: '/api/cities/:cityId/messages',
+    summary: 'City history, oldest first',
+    auth: true,
+    params: cityIdParam,
+    query: historyQuery,
+    status: 200,
+    returns: '{ messages, hasMore }',
+  },
+  {
+    method: 'post',
+    path: '/api/cities/:cityId/messages',
+    summary: 'Send to a city (broadcast as new-city-message)',
+    auth: true,
+    params: cityIdParam,
+    body: messageBody,
+    status: 201,
+    returns: '{ message }',
+  },
+  {
+    method: 'post',
+    path: '/api/chats',
+    summary: 'Create a private chat (creator is owner)',
+    auth: true,
+    body: createChatBody,
+    status: 201,
+    returns: '{ chat }',
+  },
+  {
+    method: 'get',
+    path: '/api/chats',
+    summary: 'My chats with members, last message and unreadCount',
+    auth: true,
+    status: 200,
+    returns: '{ chats }',
+  },
+  {
+    method: 'get',
+    path: '/api/chats/:chatId',
+    summary: 'One chat (members only)',
+    auth: true,
+    params: chatIdParam,
+    status: 200,
+    returns: '{ chat }',
+  },
+  {
+    method: 'post',
+    path: '/api/chats/:chatId/members',
+    summary: 'Add members (owner/admin)',
+    auth: true,
+    params: chatIdParam,
+    body: addMembersBody,
+    status: 200,
+    returns: '{ chat }',
+  },
+  {
+    method: 'delete',
+    path: '/api/chats/:chatId/members/:userId',
+    summary: 'Remove a member (owner/admin)',
+    auth: true,
+    params: chatMemberParam,
+    status: 200,
+    returns: '{ chat }',
+  },
+  {
+    method: 'post',
+    path: '/api/chats/:chatId/leave',
+    summary: 'Leave a chat',
+    auth: true,
+    params: chatIdParam,
+    status: 204,
+    returns: 'nothing',
+  },
+  {
+    method: 'get',
+    path: '/api/chats/:chatId/messages',
+    summary: 'Chat history, oldest first (members only)',
+    auth: true,
+    params: chatIdParam,
+    query: historyQuery,
+    status: 200,
+    returns: '{ messages, hasMore }',
+  },
+  {
+    method: 'post',
+    path: '/api/chats/:chatId/messages',
+    summary: 'Send to a chat (broadcast as new-private-message)',
+    auth: true,
+    params: chatIdParam,
+    body: messageBody,
+    status: 201,
+    returns: '{ message }',
+  },
+  {
+    method: 'post',
+    path: '/api/chats/:chatId/read',
+    summary: 'Mark read (broadcast as messages-read)',
+    auth: true,
+    params: chatIdParam,
+    status: 200,
+    returns: '{ chatId, userId, readAt }',
+  },
+  {
+    method: 'patch',
+    path: '/api/messages/:messageId',
+    summary: 'Edit my message (broadcast)',
+    auth: true,
+    params: messageIdParam,
+    body: editMessageBody,
+    status: 200,
+    returns: '{ message }',
+  },
+  {
+    method: 'delete',
+    path: '/api/messages/:messageId',
+    summary: 'Delete a message (author or chat owner/admin; broadcast)',
+    auth: true,
+    params: messageIdParam,
+    status: 200,
+    returns: '{ message }',
+  },
+]
+
+const jsonSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' })
+
+const ERROR_RESPONSE = {
+  description: 'Error: `{ error: { code, message, details? } }`',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: {
+              code: { type: 'string', enum: Object.keys(ERROR_CODES) },
+              message: { type: 'string' },
+              details: {},
+            },
+          },
+        },
+      },
+    },
+  },
+}
+
+function parameters(op: Operation) {
+  const list: object[] = []
+  for (const [where, schema] of [
+    ['path', op.params],
+    ['query', op.query],
+  ] as const) {
+    if (!schema) continue
+    for (const [name, field] of Object.entries(schema.shape)) {
+      list.push({
+        name,
+        in: where,
+        required: where === 'path' || !(field as z.ZodType).safeParse(undefined).success,
+        schema: jsonSchema(field as z.ZodType),
+      })
+    }
+  }
+  return list
+}
+
+function operation(op: Operation) {
+  return {
+    summary: op.summary,
+    ...(op.auth ? { security: [{ bearer: [] }] } : {}),
+    parameters: parameters(op),
+    ...(op.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchema(op.body) } },
+          },
+        }
+      : {}),
+    responses: {
+      [op.status]: { description: op.returns },
+      default: ERROR_RESPONSE,
+    },
+  }
+}
+
+/** Hono's `:param` is OpenAPI's `{param}`. */
+export const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}')
+
+/**
+ * @example app.get('/api/openapi.json', (c) => c.json(openApiDocument()))
+ */
+export function openApiDocument() {
+  const paths: Record<string, Record<string, unknown>> = {}
+  for (const op of OPERATIONS) {
+    const path = openApiPath(op.path)
+    paths[path] = { ...paths[path], [op.method]: operation(op) }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'myCommunity chat API',
+      version: '0.1.0',
+      description:
+        'REST half of the chat backend. Live events use socket.io at /socket.io/ (see /docs and /api/asyncapi.json).',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+    paths,
+  }
+}
