@@ -1,6 +1,6 @@
 /** @module Web client entry: session bootstrap, socket event routing, room switching, composer. */
 import type { Socket } from 'socket.io-client'
-import { listChats, listCities, logout, me, setSessionHooks } from './api.ts'
+import { getChat, listChats, listCities, logout, me, setSessionHooks } from './api.ts'
 import { showAuth } from './auth-view.ts'
 import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
@@ -152,7 +152,14 @@ function startApp(user: User): void {
         older: byId<HTMLButtonElement>('load-older'),
       },
     })
-    if (next.kind === 'chat') joinedChats.add(next.id)
+    if (next.kind === 'chat') {
+      joinedChats.add(next.id)
+      // The list's read positions may be older than this visit: fetch the chat's current ones.
+      const opened = room
+      void getChat(next.id).then((fresh) => {
+        if (fresh.ok && fresh.value) opened.setMembers(fresh.value.members)
+      })
+    }
     sidebar.setActive(next)
     input.disabled = false
     sendButton.disabled = false

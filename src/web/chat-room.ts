@@ -72,11 +72,17 @@ export function openRoom(options: RoomOptions) {
   /** Other members' read positions: time and, when the server sends it, the last read id. */
   const readAt = new Map<string, number>()
   const readId = new Map<string, string>()
-  for (const member of options.members) {
-    if (member.userId === me._id) continue
-    if (member.readAt) readAt.set(member.userId, Date.parse(member.readAt))
-    if (member.lastReadMessageId) readId.set(member.userId, member.lastReadMessageId)
+  function applyMembers(members: Member[]): void {
+    for (const member of members) {
+      if (member.userId === me._id) continue
+      if (member.readAt) {
+        const at = Date.parse(member.readAt)
+        readAt.set(member.userId, Math.max(at, readAt.get(member.userId) ?? 0))
+      }
+      if (member.lastReadMessageId) readId.set(member.userId, member.lastReadMessageId)
+    }
   }
+  applyMembers(options.members)
   const list = createMessageList({
     container: elements.log,
     me,
@@ -330,6 +336,12 @@ export function openRoom(options: RoomOptions) {
       list.refreshReceipts()
     },
     markReadSoon,
+    /** Fresh read positions (GET /api/chats/:chatId), e.g. after reopening the chat. */
+    setMembers(members: Member[]): void {
+      if (closed) return
+      applyMembers(members)
+      list.refreshReceipts()
+    },
     close(): void {
       closed = true
       stopTyping()
