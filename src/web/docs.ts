@@ -47,7 +47,7 @@ function renderOpenApi(doc: Json, into: HTMLElement): void {
     for (const method of METHODS) {
       if (!(method in item)) continue
       const op = obj(item[method])
-      const tag = Array.isArray(op.tags) ? String(op.tags[0]) : 'other'
+      const tag = Array.isArray(op.tags) && op.tags.length ? String(op.tags[0]) : groupOf(path)
       const list = groups.get(tag) ?? []
       list.push(
         renderOperation(
@@ -66,6 +66,12 @@ function renderOpenApi(doc: Json, into: HTMLElement): void {
 }
 
 const arr = (value: unknown): unknown[] => (Array.isArray(value) ? value : [])
+
+/** Untagged operations group by resource: `/api/chats/{chatId}` → chats, `/healthz` → health. */
+function groupOf(path: string): string {
+  const parts = path.split('/').filter(Boolean)
+  return parts[0] === 'api' && parts[1] ? parts[1] : 'health'
+}
 
 function makeResolver(doc: Json) {
   return (schema: unknown): Json => {
