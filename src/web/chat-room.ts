@@ -38,7 +38,7 @@ const TYPING_EXPIRE_MS = 6000
 /** Bounded gap fill after a reconnect: at most this many pages of `?after=`. */
 const MAX_RESYNC_PAGES = 20
 
-export interface RoomElements {
+interface RoomElements {
   log: HTMLElement
   typing: HTMLElement
   onlineCount: HTMLElement

@@ -2,7 +2,7 @@
 import { el, initials, safeUrl, timeOf } from './dom.ts'
 import type { Message, PublicUser } from './types.ts'
 
-export type Receipt = 'pending' | 'sent' | 'read' | 'failed'
+type Receipt = 'pending' | 'sent' | 'read' | 'failed'
 
 export interface MessageListOptions {
   container: HTMLElement

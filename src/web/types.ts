@@ -79,7 +79,7 @@ type Loose = Record<string, unknown>
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null)
 
 /** Accepts `{ user, role, last_read_at }`, flat `{ _id, username, role, readAt }` or `{ userId, ... }`. */
-export function toMember(raw: unknown): Member | null {
+function toMember(raw: unknown): Member | null {
   if (!raw || typeof raw !== 'object') return null
   const row = raw as Loose
   const user = (row.user && typeof row.user === 'object' ? row.user : row) as Loose

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 
-export const CHROMIUM_PATH = '/usr/bin/chromium'
+const CHROMIUM_PATH = '/usr/bin/chromium'
 /** Why the browser suites skip; null when they can run. */
 export const BROWSER_SKIP_REASON = existsSync(CHROMIUM_PATH)
   ? null
@@ -17,7 +17,7 @@ export const BROWSER_SKIP_REASON = existsSync(CHROMIUM_PATH)
 const ROOT = resolve(import.meta.dir, '..', '..')
 /** The server entry the suite runs; BROWSER_TEST_ENTRY points it at another build of the server. */
 const ENTRY = process.env.BROWSER_TEST_ENTRY ?? 'src/main.ts'
-export const ARTIFACTS_DIR = join(ROOT, 'test', 'artifacts')
+const ARTIFACTS_DIR = join(ROOT, 'test', 'artifacts')
 
 /** Headless Chromium with the flags a container without a GPU, sandbox or network needs. */
 export function launchBrowser(): Promise<Browser> {
@@ -52,7 +52,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /** Asks the OS for a free port (the restarted server must come back on the same one). */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const probe = createServer()
     probe.once('error', fail)
