@@ -108,6 +108,60 @@ const ENV_SCHEMA = z.object({
     .describe(
       'A typing indicator not refreshed or stopped for this long stops by itself (e.g. 5s).'
     ),
+  MESSAGE_RATE_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(120)
+    .describe(
+      'Messages one user may send per minute, sustained (token bucket, REST and sockets together; 0: no limit).'
+    ),
+  MESSAGE_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Messages one user may send at once before MESSAGE_RATE_PER_MINUTE applies.'),
+  MAX_ROOMS_PER_SOCKET: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe('City and private chat rooms one socket may have joined at once.'),
+  MAX_CONNECTIONS_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Open sockets one user may have on one node (tabs, devices); more are refused.'),
+  MAX_PAYLOAD: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .default(1_000_000)
+    .describe(
+      'Largest Engine.IO message, WebSocket frame or polling body in bytes (socket.io maxHttpBufferSize).'
+    ),
+  LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10)
+    .describe('Login attempts per account per LOGIN_WINDOW; more answer 429 rate_limited.'),
+  LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe('Login attempts per client address per LOGIN_WINDOW (any accounts).'),
+  LOGIN_WINDOW: durationMs('LOGIN_WINDOW')
+    .default(15 * 60_000)
+    .describe('Window the login limits refill over (e.g. 15m).'),
+  SHUTDOWN_TIMEOUT: durationMs('SHUTDOWN_TIMEOUT')
+    .default(10_000)
+    .describe(
+      'On SIGTERM/SIGINT, how long to wait for in-flight requests and handlers (e.g. 10s).'
+    ),
   SEED_CITIES: z
     .enum(['true', 'false'])
     .default('true')

@@ -185,6 +185,18 @@ export function createAuth({ db, tokens, log, refreshTtlMs, argon2MemoryKib }: A
    * @example const auth = await chat.verifyAccessToken(socket.handshake.auth.token)
    */
   async function verifyAccessToken(token: unknown): Promise<Result<UserRow>> {
+    const session = await authenticate(token)
+    return session.ok ? ok(session.value.user) : session
+  }
+
+  /**
+   * As verifyAccessToken, plus when the token expires (epoch ms, null if it never does): live
+   * sockets are closed at that moment unless they renew the token in place (`refresh-auth`).
+   * @example const auth = await chat.authenticate(token); if (auth.ok) schedule(auth.value.expiresAt)
+   */
+  async function authenticate(
+    token: unknown
+  ): Promise<Result<{ user: UserRow; expiresAt: number | null }>> {
     if (typeof token !== 'string' || token === '')
       return fail('unauthorized', 'missing access token')
     const verified = await tokens.verifyToken(token)
@@ -205,8 +217,8 @@ export function createAuth({ db, tokens, log, refreshTtlMs, argon2MemoryKib }: A
     }
     if (!user) return fail('unauthorized', 'user no longer exists')
     if (!user.isActive) return fail('unauthorized', 'this account is deactivated')
-    return ok(user)
+    return ok({ user, expiresAt: verified.value.expiresAt })
   }
 
-  return { register, login, refresh, logout, verifyAccessToken }
+  return { register, login, refresh, logout, verifyAccessToken, authenticate }
 }

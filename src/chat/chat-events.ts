@@ -16,6 +16,8 @@ export interface ChatEvents {
   messagesRead(receipt: ReadReceipt): void
   /** Membership changed: sockets of removed users should leave the chat room. */
   chatMembersRemoved?(chatId: string, userIds: string[]): void
+  /** The account was deactivated: close every socket it has at once. */
+  userDeactivated?(userId: string): void
 }
 
 /** Used until the realtime layer plugs in. */

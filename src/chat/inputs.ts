@@ -192,6 +192,8 @@ export const deleteCityMessagePayload = z.object({ messageId: idSchema, cityId: 
 export const deletePrivateMessagePayload = z.object({ messageId: idSchema, chatId: idSchema })
 export const checkUserOnlinePayload = z.object({ userId: idSchema })
 /** `heartbeat` may come with no payload at all, or `{ timestamp }`. */
+/** `refresh-auth`: a renewed access token for the open connection (same user only). */
+export const refreshAuthPayload = z.object({ token: z.string().min(1).max(8_192) })
 export const heartbeatPayload = z
   .object({ timestamp: z.number().finite().optional() })
   .nullish()

@@ -8,6 +8,7 @@ import { createAuth } from './auth.ts'
 import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createMessages } from './messages.ts'
+import { createRateLimiter, UNLIMITED } from './rate-limit.ts'
 import type { Tokens } from './tokens.ts'
 import { createUsers } from './users.ts'
 
@@ -17,6 +18,8 @@ export interface ChatOptions {
   log: Logger
   refreshTtlMs: number
   argon2MemoryKib: number
+  /** Per-user message rate: `perMinute` sustained, `burst` at once; perMinute 0 turns it off. */
+  messageRate?: { perMinute: number; burst: number }
 }
 
 /**
@@ -28,12 +31,22 @@ export function createChat(options: ChatOptions) {
   const { db } = options
   const cities = createCities({ db })
   const chats = createChats({ db })
+  const rate = options.messageRate
+  const sendLimiter =
+    rate && rate.perMinute > 0
+      ? createRateLimiter({
+          burst: rate.burst,
+          refill: rate.perMinute,
+          perMs: 60_000,
+          message: 'too many messages; slow down',
+        })
+      : UNLIMITED
   return {
     ...createAuth(options),
     ...createUsers({ db }),
     ...cities,
     ...chats,
-    ...createMessages({ db, cities, chats }),
+    ...createMessages({ db, cities, chats, sendLimiter }),
   }
 }
 

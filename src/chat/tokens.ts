@@ -22,9 +22,14 @@ export interface TokenOptions {
   publicKey?: string | undefined
 }
 
-export type VerifiedToken =
+/** `expiresAt`: the token's `exp` in epoch ms, null when it has none (an external token may not). */
+export type VerifiedToken = { expiresAt: number | null } & (
   | { kind: 'local'; userId: string }
   | { kind: 'external'; subject: string; claims: JWTPayload }
+)
+
+const expiryOf = (payload: JWTPayload): number | null =>
+  typeof payload.exp === 'number' ? payload.exp * 1000 : null
 
 export interface Tokens {
   signAccessToken(userId: string): Promise<string>
@@ -78,7 +83,7 @@ export function createTokens({
         if (alg === 'HS256') {
           const { payload } = await jwtVerify(token, key, { issuer, algorithms: ['HS256'] })
           if (!payload.sub) return fail('unauthorized', INVALID)
-          return ok({ kind: 'local', userId: payload.sub })
+          return ok({ kind: 'local', userId: payload.sub, expiresAt: expiryOf(payload) })
         }
         if (!alg || alg === 'none') return fail('unauthorized', INVALID)
         const payload = await verifyExternal(token, alg)
@@ -87,6 +92,7 @@ export function createTokens({
           kind: 'external',
           subject: `${payload.iss ?? ''}|${payload.sub}`,
           claims: payload,
+          expiresAt: expiryOf(payload),
         })
       } catch {
         // Expired, bad signature, malformed, unknown key: the client's answer is the same.

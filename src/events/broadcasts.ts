@@ -5,6 +5,7 @@
 import type { ChatEvents } from '../chat/chat-events.ts'
 import { deletedView, messageView, readView } from '../chat/views.ts'
 import type { IOServer } from '../realtime/index.ts'
+import { disconnectUser } from './auth-lifetime.ts'
 import { PRIVATE, roomOfMessage } from './rooms.ts'
 
 /**
@@ -31,5 +32,8 @@ export function createRoomBroadcasts(
       io.to(PRIVATE.topic(receipt.chatId)).emit('messages-read', readView(receipt))
     },
     chatMembersRemoved: onMembersRemoved,
+    userDeactivated(userId) {
+      disconnectUser(io, userId)
+    },
   }
 }

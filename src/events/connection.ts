@@ -8,10 +8,12 @@ import type { Chat } from '../chat/service.ts'
 import { createTypingTracker } from '../chat/typing.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, MiddlewareError } from '../realtime/index.ts'
+import { registerAuthLifetime, userRoom } from './auth-lifetime.ts'
 import { createRoomBroadcasts } from './broadcasts.ts'
 import { registerCityChat } from './city-chat.ts'
 import { createOnlineCountBroadcaster, registerPresence } from './presence.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
+import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
 import { CITY, PRIVATE } from './rooms.ts'
 
@@ -22,6 +24,10 @@ export interface ChatEventsOptions {
   log: Logger
   /** A typing state not refreshed for this long stops by itself. */
   typingTimeoutMs?: number
+  /** City and private rooms one socket may have joined at once. */
+  maxRoomsPerSocket?: number
+  /** Open sockets one user may have on this node; a further handshake is refused. */
+  maxConnectionsPerUser?: number
 }
 
 /** The guide's message for every refused handshake; the client sees it as `connect_error`. */
@@ -40,6 +46,8 @@ export function attachChatEvents({
   presence,
   log,
   typingTimeoutMs = 5_000,
+  maxRoomsPerSocket = 100,
+  maxConnectionsPerUser = 20,
 }: ChatEventsOptions) {
   const typing = createTypingTracker<TypingNotice>({
     ttlMs: typingTimeoutMs,
@@ -53,6 +61,7 @@ export function attachChatEvents({
     presence,
     typing,
     log,
+    maxRoomsPerSocket,
     broadcasts: createRoomBroadcasts(io, (chatId, userIds) => {
       evictMembers(deps, chatId, userIds).catch((error) =>
         log.error('evicting removed members failed', { chatId, error })
@@ -60,12 +69,21 @@ export function attachChatEvents({
     }),
   }
   const announceOnlineCount = createOnlineCountBroadcaster(io, presence)
+  /** Open sockets per user on this node (the per-user connection limit). */
+  const connections = new Map<string, number>()
 
   io.use(async (socket, next) => {
     try {
-      const user = await chat.verifyAccessToken(socket.handshake.auth.token)
-      if (!user.ok) return next(new Error(AUTH_ERROR))
-      socket.data.user = user.value
+      const session = await chat.authenticate(socket.handshake.auth.token)
+      if (!session.ok) return next(new Error(AUTH_ERROR))
+      const { user, expiresAt } = session.value
+      if ((connections.get(user.id) ?? 0) >= maxConnectionsPerUser) {
+        const refusal: MiddlewareError = new Error('Too many connections')
+        refusal.data = { code: 'rate_limited', limit: maxConnectionsPerUser }
+        return next(refusal)
+      }
+      socket.data.user = user
+      socket.data.tokenExpiresAt = expiresAt
       next()
     } catch (error) {
       log.error('handshake verification failed', { error })
@@ -76,6 +94,14 @@ export function attachChatEvents({
 
   io.on('connection', async (socket) => {
     const user = userOf(socket)
+    connections.set(user.id, (connections.get(user.id) ?? 0) + 1)
+    socket.on('disconnect', () => {
+      const left = (connections.get(user.id) ?? 1) - 1
+      if (left > 0) connections.set(user.id, left)
+      else connections.delete(user.id)
+    })
+    socket.join(userRoom(user.id))
+    registerAuthLifetime(socket, deps)
     registerCityChat(socket, deps)
     registerPrivateChat(socket, deps)
     registerPresence(socket, deps, announceOnlineCount)
@@ -99,6 +125,8 @@ export function attachChatEvents({
 
   return {
     broadcasts: deps.broadcasts as ChatEvents,
+    /** Resolves once every socket handler already running has answered (graceful shutdown). */
+    settle: () => settleHandlers(io),
     close() {
       typing.close()
     },

@@ -7,12 +7,32 @@ import type { z } from 'zod'
 import { parseInput } from '../chat/inputs.ts'
 import type { AppError, Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import type { IOSocket } from '../realtime/index.ts'
+import type { IOServer, IOSocket } from '../realtime/index.ts'
 
 type Ack = (response: unknown) => void
 
 /** What a handler returns on success: merged into the ack as `{ ok: true, ...value }`. */
 export type Reply = Record<string, unknown>
+
+/** Handlers still running, per namespace, so shutdown can wait for their writes and acks. */
+const RUNNING = new WeakMap<object, Set<Promise<void>>>()
+
+/** Waits for every handler running now on the server's main namespace. */
+export async function settleHandlers(io: IOServer): Promise<void> {
+  const running = RUNNING.get(io.sockets)
+  if (running) await Promise.allSettled([...running])
+}
+
+function track(socket: IOSocket, work: Promise<void>): void {
+  let running = RUNNING.get(socket.nsp)
+  if (!running) {
+    running = new Set()
+    RUNNING.set(socket.nsp, running)
+  }
+  const set = running
+  set.add(work)
+  void work.finally(() => set.delete(work))
+}
 
 const INTERNAL: AppError = { code: 'internal', message: 'Something went wrong on our side' }
 
@@ -38,17 +58,20 @@ export function on<S extends z.ZodType>(
   schema: S,
   handler: (input: z.output<S>) => Promise<Result<Reply>> | Result<Reply>
 ): void {
-  socket.on(event, async (...args: unknown[]) => {
+  socket.on(event, (...args: unknown[]) => {
     const last = args[args.length - 1]
     const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined
-    try {
-      const input = parseInput(schema, args[0])
-      const result = input.ok ? await handler(input.value) : input
-      if (result.ok) ack?.({ ok: true, ...result.value })
-      else refuse(socket, event, result.error, ack)
-    } catch (error) {
-      log.error('socket handler threw', { event, socketId: socket.id, error })
-      refuse(socket, event, INTERNAL, ack)
-    }
+    const work = (async () => {
+      try {
+        const input = parseInput(schema, args[0])
+        const result = input.ok ? await handler(input.value) : input
+        if (result.ok) ack?.({ ok: true, ...result.value })
+        else refuse(socket, event, result.error, ack)
+      } catch (error) {
+        log.error('socket handler threw', { event, socketId: socket.id, error })
+        refuse(socket, event, INTERNAL, ack)
+      }
+    })()
+    track(socket, work)
   })
 }

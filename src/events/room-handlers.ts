@@ -11,7 +11,7 @@ import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
 import { on } from './respond.ts'
-import { actorIn, joinerIn, type RoomKind } from './rooms.ts'
+import { actorIn, isChatRoom, joinerIn, type RoomKind } from './rooms.ts'
 
 /** A typing state remembers what to announce when it stops. */
 export interface TypingNotice {
@@ -26,6 +26,8 @@ export interface EventDeps {
   typing: TypingTracker<TypingNotice>
   broadcasts: ChatEvents
   log: Logger
+  /** City and private rooms one socket may have joined at once (abuse limit). */
+  maxRoomsPerSocket: number
 }
 
 /** May this user enter the room? Answers the room's display name. */
@@ -48,6 +50,13 @@ export async function leaveRoom(
   if (await deps.presence.leaveRoom(topic, user.id, socket.id)) {
     deps.io.to(topic).emit(kind.events.userLeft, actorIn(kind, id, user))
   }
+}
+
+/** Chat rooms only: the socket's own room and its user room do not count. */
+export function joinedRoomCount(socket: IOSocket): number {
+  let count = 0
+  for (const room of socket.rooms) if (isChatRoom(room)) count++
+  return count
 }
 
 function announceStoppedTyping(deps: EventDeps, topic: string, socketId: string): void {
@@ -83,9 +92,14 @@ export function registerRoomHandlers(
 
   on(socket, log, events.join, schemas.room, async (input) => {
     const id = idOf(input)
+    const topic = kind.topic(id)
+    if (!socket.rooms.has(topic) && joinedRoomCount(socket) >= deps.maxRoomsPerSocket) {
+      return fail('forbidden', `at most ${deps.maxRoomsPerSocket} rooms per connection`, {
+        limit: deps.maxRoomsPerSocket,
+      })
+    }
     const allowed = await access(user, id)
     if (!allowed.ok) return allowed
-    const topic = kind.topic(id)
     socket.join(topic)
     const name = allowed.value.name
     socket.emit(events.joined, {

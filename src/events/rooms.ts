@@ -116,6 +116,10 @@ export const PRIVATE: RoomKind = {
   },
 }
 
+/** Is this realtime room a city or private chat (not a socket's own or user room)? */
+export const isChatRoom = (room: string): boolean =>
+  room.startsWith('city:') || room.startsWith('chat:')
+
 /** The kind and id of the room a stored message belongs to. */
 export function roomOfMessage(message: MessageWithAuthor): { kind: RoomKind; id: string } {
   return message.cityId !== null

@@ -3,11 +3,13 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
+import { secureHeaders } from 'hono/secure-headers'
 import type { ChatEvents } from '../chat/chat-events.ts'
 import type { Chat } from '../chat/service.ts'
 import type { Logger } from '../log.ts'
 import type { AppEnv } from './env.ts'
 import { createErrorHandler, notFound, sendError } from './middleware/errors.ts'
+import type { LoginThrottleOptions } from './middleware/login-throttle.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { authRoutes } from './routes/auth.ts'
 import { chatRoutes } from './routes/chats.ts'
@@ -26,6 +28,8 @@ export interface AppOptions {
   /** Largest accepted request body; a message is at most 4000 chars, so 64 KiB is generous. */
   maxBodyBytes?: number
 }
+  /** Login attempts per account and per address over a window (see login-throttle.ts). */
+  loginThrottle?: LoginThrottleOptions
 
 export function createApp({
   chat,
@@ -35,10 +39,13 @@ export function createApp({
   corsOrigins = [],
   maxBodyBytes = 64 * 1024,
 }: AppOptions) {
+  loginThrottle = {},
   const app = new Hono<AppEnv>()
   app.use('*', requestId())
   app.use('*', requestLog(log))
   app.use(
+  // nosniff, frame and referrer policies, HSTS, COOP; CORS below still governs cross-origin reads.
+  app.use('*', secureHeaders())
     '*',
     cors({
       origin: corsOrigins.length === 0 ? '*' : [...corsOrigins],
@@ -60,8 +67,8 @@ export function createApp({
   )
 
   app.route('/', healthRoutes(readiness, log))
-  app.route('/api/auth', authRoutes(chat))
-  app.route('/api/users', userRoutes(chat))
+  app.route('/api/auth', authRoutes(chat, loginThrottle))
+  app.route('/api/users', userRoutes(chat, events))
   app.route('/api/cities', cityRoutes(chat, events))
   app.route('/api/chats', chatRoutes(chat, events))
   app.route('/api/messages', messageRoutes(chat, events))

@@ -2,6 +2,8 @@
 import type { User } from '../chat/service.ts'
 
 export interface AppEnv {
+  /** server.ts passes the Bun server, so routes can read the client address (login throttling). */
+  Bindings: { server?: { requestIP(req: Request): { address: string } | null } }
   Variables: {
     requestId: string
     /** Set by requireUser on authenticated routes. */

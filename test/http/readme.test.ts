@@ -26,7 +26,9 @@ function configTable(): string {
     return `\`${String(value)}\``
   }
   const rows = CONFIG_DOC.map(({ name, description }) => {
-    const value = /_TTL$|_TIMEOUT$/.test(name) ? duration(Number(defaults[name])) : defaults[name]
+    const value = /_TTL$|_TIMEOUT$|_WINDOW$/.test(name)
+      ? duration(Number(defaults[name]))
+      : defaults[name]
     return `| \`${name}\` | ${cell(value)} | ${description.replace(/\|/g, '\\|')} |`
   })
   return ['| Variable | Default | Description |', '| --- | --- | --- |', ...rows, ''].join('\n')

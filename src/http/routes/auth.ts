@@ -6,12 +6,16 @@ import { userView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
 import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
+import { createLoginThrottle, type LoginThrottleOptions } from '../middleware/login-throttle.ts'
 import { readBody } from '../validate.ts'
 
-// Login throttling (issue: rate limits) mounts here, in front of /login and /register,
-// answering `rate_limited` (429) through the same error edge.
-export function authRoutes(chat: Chat) {
+/**
+ * Login throttling sits in front of /login (per account and per address). /register is not
+ * throttled here: it costs one argon2 hash like a login, but benchmarks register users in bulk.
+ */
+export function authRoutes(chat: Chat, throttleOptions: LoginThrottleOptions = {}) {
   const app = new Hono<AppEnv>()
+  const throttle = createLoginThrottle(throttleOptions)
 
   app.post('/register', async (c) => {
     const body = await readBody(c, registerBody)
@@ -22,11 +26,12 @@ export function authRoutes(chat: Chat) {
     return c.json({ user: userView(user), accessToken, refreshToken }, 201)
   })
 
-  app.post('/login', async (c) => {
+  app.post('/login', throttle.check, async (c) => {
     const body = await readBody(c, loginBody)
     if (!body.ok) return sendError(c, body.error)
     const session = await chat.login(body.value)
     if (!session.ok) return sendError(c, session.error)
+    throttle.succeeded(body.value.login)
     const { user, accessToken, refreshToken } = session.value
     return c.json({ user: userView(user), accessToken, refreshToken })
   })

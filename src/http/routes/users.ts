@@ -1,5 +1,6 @@
 /** @module /api/users: search, look up by id or username, update or deactivate your own profile. */
 import { Hono } from 'hono'
+import type { ChatEvents } from '../../chat/chat-events.ts'
 import { updateMeBody, userRefParam, userSearchQuery } from '../../chat/inputs.ts'
 import type { Chat } from '../../chat/service.ts'
 import { publicUserView, userView } from '../../chat/views.ts'
@@ -8,7 +9,7 @@ import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readBody, readParams, readQuery } from '../validate.ts'
 
-export function userRoutes(chat: Chat) {
+export function userRoutes(chat: Chat, events: ChatEvents) {
   const app = new Hono<AppEnv>()
   app.use('*', requireUser(chat))
 
@@ -31,7 +32,10 @@ export function userRoutes(chat: Chat) {
   })
 
   app.delete('/me', async (c) => {
-    await chat.deactivateAccount(c.get('user'))
+    const user = c.get('user')
+    await chat.deactivateAccount(user)
+    // Its live sockets close now, not when their access tokens would have expired.
+    events.userDeactivated?.(user.id)
     return c.body(null, 204)
   })
 

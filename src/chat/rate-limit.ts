@@ -1,0 +1,88 @@
+/**
+ * @module Rate limits: token buckets keyed by a string (a user id, an account, an address). Pure
+ * apart from the injectable clock; buckets that refilled completely are forgotten, so idle keys
+ * cost nothing.
+ */
+import { fail, ok, type Result } from '../errors.ts'
+
+export interface RateLimitOptions {
+  /** Most actions allowed at once (the bucket's size). */
+  burst: number
+  /** Tokens added back per `perMs` milliseconds. */
+  refill: number
+  perMs: number
+  /** What the refusal says, e.g. 'too many messages'. */
+  message: string
+  now?: () => number
+}
+
+export interface RateLimiter {
+  /** Takes one token for `key`; refuses with `rate_limited` and `details.retryAfterMs`. */
+  take(key: string): Result<null>
+  /** Gives `key` a full bucket again (e.g. after a successful login). */
+  reset(key: string): void
+  /** How many keys are tracked (for tests and metrics). */
+  readonly size: number
+}
+
+interface Bucket {
+  tokens: number
+  at: number
+}
+
+/** Forgetting full buckets is done at most this often, so `take` stays O(1) amortised. */
+const SWEEP_EVERY = 1_000
+
+/**
+ * @example
+ * const messages = createRateLimiter({ burst: 10, refill: 5, perMs: 1_000, message: 'too many messages' })
+ * const allowed = messages.take(user.id)
+ * if (!allowed.ok) return allowed // { code: 'rate_limited', details: { retryAfterMs } }
+ */
+export function createRateLimiter({
+  burst,
+  refill,
+  perMs,
+  message,
+  now = Date.now,
+}: RateLimitOptions): RateLimiter {
+  const buckets = new Map<string, Bucket>()
+  const ratePerMs = refill / perMs
+  let takes = 0
+
+  const level = (bucket: Bucket, at: number): number =>
+    Math.min(burst, bucket.tokens + (at - bucket.at) * ratePerMs)
+
+  const sweep = (at: number) => {
+    for (const [key, bucket] of buckets) if (level(bucket, at) >= burst) buckets.delete(key)
+  }
+
+  return {
+    take(key) {
+      const at = now()
+      if (++takes % SWEEP_EVERY === 0) sweep(at)
+      const bucket = buckets.get(key) ?? { tokens: burst, at }
+      const tokens = level(bucket, at)
+      if (tokens < 1) {
+        buckets.set(key, { tokens, at })
+        const retryAfterMs = Math.ceil((1 - tokens) / ratePerMs)
+        return fail('rate_limited', message, { retryAfterMs })
+      }
+      buckets.set(key, { tokens: tokens - 1, at })
+      return ok(null)
+    },
+    reset(key) {
+      buckets.delete(key)
+    },
+    get size() {
+      return buckets.size
+    },
+  }
+}
+
+/** A limiter that never refuses: for a limit configured as 0 (off). */
+export const UNLIMITED: RateLimiter = {
+  take: () => ok(null),
+  reset() {},
+  size: 0,
+}
