@@ -55,8 +55,10 @@ async function registerAll(baseUrl: string, users: number): Promise<string[]> {
   return tokens
 }
 
-async function listCityIds(baseUrl: string): Promise<string[]> {
-  const response = await fetch(`${baseUrl}/api/cities`)
+async function listCityIds(baseUrl: string, token: string): Promise<string[]> {
+  const response = await fetch(`${baseUrl}/api/cities`, {
+    headers: { authorization: `Bearer ${token}` },
+  })
   if (!response.ok) throw new Error(`GET /api/cities answered ${response.status}`)
   const { cities } = (await response.json()) as { cities?: Array<Record<string, unknown>> }
   return (cities ?? [])
@@ -105,10 +107,11 @@ export async function provisionOurs(
 ): Promise<Identities> {
   const notes: string[] = []
   const tokens = await registerAll(target.baseUrl, options.users)
-  let cities = await listCityIds(target.baseUrl)
+  const token = tokens[0] ?? ''
+  let cities = await listCityIds(target.baseUrl, token)
   if (cities.length < options.rooms) {
     addBenchCities(join(target.dir, 'bench.db'), options.rooms - cities.length, cities.length)
-    cities = await listCityIds(target.baseUrl)
+    cities = await listCityIds(target.baseUrl, token)
     notes.push(
       `cities topped up to ${cities.length} in the bench database (no REST route creates cities)`
     )

@@ -15,7 +15,7 @@ export async function readRssBytes(pid: number): Promise<number | null> {
 }
 
 /** User + system CPU time in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
-export async function readCpuMs(pid: number): Promise<number | null> {
+async function readCpuMs(pid: number): Promise<number | null> {
   try {
     const stat = await Bun.file(`/proc/${pid}/stat`).text()
     // The command name (field 2) may contain spaces, so count fields after its closing parenthesis.

@@ -7,14 +7,14 @@ import type { TargetName } from './targets.ts'
 
 export type Metrics = Record<string, number | null>
 
-export interface MetricDef {
+interface MetricDef {
   key: string
   label: string
   better: 'higher' | 'lower'
   digits: number
 }
 
-export const METRICS: readonly MetricDef[] = [
+const METRICS: readonly MetricDef[] = [
   { key: 'fanout_dps', label: 'Fan-out: sustained deliveries/s', better: 'higher', digits: 0 },
   { key: 'fanout_p50', label: 'Fan-out: p50 ms at 100k deliveries/s', better: 'lower', digits: 1 },
   { key: 'fanout_p95', label: 'Fan-out: p95 ms at 100k deliveries/s', better: 'lower', digits: 1 },
@@ -74,7 +74,7 @@ export interface TargetColumn {
 
 const REFERENCE: TargetName = 'socketio-node'
 
-export function median(values: readonly number[]): number | null {
+function median(values: readonly number[]): number | null {
   if (values.length === 0) return null
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
@@ -86,12 +86,12 @@ export function median(values: readonly number[]): number | null {
 const present = (values: ReadonlyArray<number | null | undefined>): number[] =>
   values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
 
-export function medianOf(column: TargetColumn, key: string): number | null {
+function medianOf(column: TargetColumn, key: string): number | null {
   return median(present(column.runs.map((run) => run?.[key])))
 }
 
 /** Median over runs of (this target ÷ socket.io on Node), both measured in the same run. */
-export function ratioOf(
+function ratioOf(
   column: TargetColumn,
   reference: TargetColumn | undefined,
   key: string
@@ -134,7 +134,7 @@ export function renderTargets(columns: readonly TargetColumn[]): string {
   const byName = new Map(columns.filter((c) => !c.skipped).map((c) => [c.name, c]))
   const ours = byName.get('ours')
   if (!ours) return '_Targets not checked: our server did not run._'
-  const ratio = (name: TargetName, key: string) => ratioBetween(ours, byName.get(name), key)
+  const ratio = (name: TargetName, key: string) => ratioOf(ours, byName.get(name), key)
   const checks: Array<[string, number | null, (v: number) => boolean, string]> = [
     [
       'fan-out deliveries/s ≥ 5× socket.io on Node',
@@ -175,10 +175,6 @@ export function renderTargets(columns: readonly TargetColumn[]): string {
     return `| ${label} | ${shownValue} | ${pass(value) ? 'met' : '**not met**'} |`
   })
   return ['| target | measured | |', '| --- | ---: | --- |', ...lines].join('\n')
-}
-
-function ratioBetween(a: TargetColumn, b: TargetColumn | undefined, key: string): number | null {
-  return ratioOf(a, b, key)
 }
 
 export function machineDescription(nodeVersion: string | null): string {

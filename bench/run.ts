@@ -40,7 +40,7 @@ interface Sizes {
 
 const FULL: Sizes = {
   runs: 3,
-  users: 200,
+  users: 100,
   idleClients: 10_000,
   stormClients: 5_000,
   fanout: {
@@ -50,8 +50,8 @@ const FULL: Sizes = {
     startDps: 25_000,
     maxSteps: 7,
     referenceDps: 100_000,
-    stepMs: 3_000,
-    graceMs: 1_000,
+    stepMs: 2_000,
+    graceMs: 750,
   },
   rooms: {
     clients: 1_000,
@@ -60,8 +60,8 @@ const FULL: Sizes = {
     startDps: 10_000,
     maxSteps: 6,
     referenceDps: 20_000,
-    stepMs: 3_000,
-    graceMs: 1_000,
+    stepMs: 2_000,
+    graceMs: 750,
   },
   persistMs: 4_000,
   persistWindow: 16,
@@ -70,7 +70,7 @@ const FULL: Sizes = {
 const QUICK: Sizes = {
   ...FULL,
   runs: 1,
-  users: 100,
+  users: 50,
   idleClients: 2_000,
   stormClients: 2_000,
   fanout: { ...FULL.fanout, maxSteps: 5, stepMs: 1_500, graceMs: 750 },
@@ -234,6 +234,16 @@ async function measure(
   return metrics
 }
 
+/** The server under test right now, stopped on Ctrl-C so that no server outlives the bench. */
+let running: RunningTarget | null = null
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    // Workers exit by themselves when their IPC channel closes with us.
+    const stopping = running?.stop() ?? Promise.resolve()
+    void stopping.finally(() => process.exit(130))
+  })
+}
+
 const SECRET = `bench-secret-${crypto.randomUUID()}-${crypto.randomUUID()}`
 
 async function nodeVersion(): Promise<string | null> {
@@ -264,6 +274,7 @@ async function main() {
       const spec = TARGETS.find((t) => t.name === column.name) as TargetSpec
       log(`run ${run}/${options.sizes.runs}: ${column.title}`)
       const started = await startTarget(spec, SECRET)
+      if (started.ok) running = started.target
       if (!started.ok) {
         log(`  could not start: ${started.error}`)
         column.notes.add(`run ${run}: could not start (${started.error.split('\n')[0]})`)
@@ -287,6 +298,7 @@ async function main() {
         column.runs.push(null)
       } finally {
         await started.target.stop()
+        running = null
       }
     }
   }

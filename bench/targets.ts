@@ -2,7 +2,7 @@
  * @module The servers under test: how to start each one on a free port and how to get identities
  * (tokens) and rooms (city ids) for the generator.
  */
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -52,7 +52,7 @@ const ROOT = new URL('..', import.meta.url).pathname
 const BUN = process.execPath
 
 /** Tokens the references accept: HS256 with the shared secret, public user in the claims. */
-export async function signReferenceTokens(users: number, secret: string): Promise<string[]> {
+async function signReferenceTokens(users: number, secret: string): Promise<string[]> {
   const key = new TextEncoder().encode(secret)
   return Promise.all(
     Array.from({ length: users }, (_, i) =>
@@ -147,14 +147,11 @@ export type StartResult = { ok: true; target: RunningTarget } | { ok: false; err
 
 /**
  * Starts a target as its own process (so /proc numbers are the server's alone) and waits until
- * GET /healthz answers, the process dies, or 30 s pass. `dir` is reused when restarting on one database.
+ * GET /healthz answers, the process dies, or 30 s pass. Each start gets a fresh temporary directory
+ * (database, logs), removed when the target stops.
  */
-export async function startTarget(
-  spec: TargetSpec,
-  secret: string,
-  dir?: string
-): Promise<StartResult> {
-  const workDir = dir ?? mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
+export async function startTarget(spec: TargetSpec, secret: string): Promise<StartResult> {
+  const workDir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
   const port = freePort()
   const logPath = join(workDir, 'server.log')
   const child: Subprocess = Bun.spawn(spec.command(), {
@@ -180,6 +177,8 @@ export async function startTarget(
         child.kill('SIGKILL')
         await child.exited
       }
+      // The temporary database and logs go with the server; a failed start keeps them (see below).
+      rmSync(workDir, { recursive: true, force: true })
     },
   }
   const deadline = performance.now() + 30_000
@@ -200,6 +199,7 @@ export async function startTarget(
     if (ready) return { ok: true, target }
     await Bun.sleep(100)
   }
-  await target.stop()
-  return { ok: false, error: 'no answer on /healthz within 30 s' }
+  child.kill('SIGKILL')
+  await child.exited
+  return { ok: false, error: `no answer on /healthz within 30 s (logs in ${workDir})` }
 }

@@ -4,7 +4,7 @@ const GROWTH = 1.02
 const LOG_GROWTH = Math.log(GROWTH)
 const MIN_US = 10
 /** Buckets needed to reach 100 s from 10 µs at 2% growth. */
-export const BUCKETS = Math.ceil(Math.log(100e6 / MIN_US) / LOG_GROWTH) + 1
+const BUCKETS = Math.ceil(Math.log(100e6 / MIN_US) / LOG_GROWTH) + 1
 
 export interface Histogram {
   counts: Uint32Array

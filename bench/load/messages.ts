@@ -1,6 +1,4 @@
 /** @module The IPC messages between the bench orchestrator (bench/run.ts) and its generator workers. */
-import type { Histogram } from './histogram.ts'
-
 type Sparse = Array<[number, number]>
 
 /** One connection a worker opens: its token and the city it joins (null: stay idle after CONNECT). */
@@ -71,5 +69,3 @@ export type Reply =
     }
   | { type: 'closed' }
   | { type: 'failed'; message: string }
-
-export type { Histogram, Sparse }

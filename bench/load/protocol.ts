@@ -5,7 +5,6 @@
 // Engine.IO packet types: 0 open, 1 close, 2 ping, 3 pong, 4 message. Socket.IO packet types inside a
 // message: 0 CONNECT, 1 DISCONNECT, 2 EVENT, 4 CONNECT_ERROR. See socket.io-protocol v5 and engine.io-protocol v4.
 
-export const EIO_PING = '2'
 export const EIO_PONG = '3'
 
 /** Socket.IO CONNECT to the main namespace with the auth payload. */

@@ -84,6 +84,8 @@ export async function connectClients(
     for (const local of reply.failedIndexes) failedClients.add(local * size + worker)
   })
   if (failed > 0) ctx.log(`  ${failed} of ${specs.length} connections failed: ${firstError}`)
+  // Nothing to measure without connections; the run for this target ends with the reason.
+  if (ok === 0 && specs.length > 0) throw new Error(`no connection succeeded (${firstError})`)
   return { ok, failed, firstError, wallMs, handshake, placements, failedClients }
 }
 
