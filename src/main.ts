@@ -34,9 +34,20 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     log.info('shutting down', { signal })
-    // Stop accepting, let in-flight requests finish, then close the database.
-    await server.stop()
+    // A stuck handler or client must not keep the process alive forever.
+    setTimeout(() => {
+      log.error('shutdown timed out', { timeoutMs: config.SHUTDOWN_TIMEOUT })
+      process.exit(1)
+    }, config.SHUTDOWN_TIMEOUT).unref()
+    // 1. Stop accepting connections; in-flight HTTP requests still run to their end.
+    const drained = server.stop()
+    // 2. Running socket handlers finish (their messages are stored and acked), clients are told
+    //    (Engine.IO close: they reconnect), and handlers started meanwhile finish too.
+    await app.closeRealtime()
+    // 3. Every HTTP request has answered; 4. pending writes are done, the database closes.
+    await drained
     await app.stop()
+    log.info('stopped', { signal })
     process.exit(0)
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))

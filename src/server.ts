@@ -109,6 +109,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
   if (!deps.events) events = realtime.broadcasts
 
+  let closingRealtime: Promise<void> | undefined
   return {
     /** The Engine.IO/Socket.IO endpoint goes first; everything else is the Hono app. */
     fetch(req: Request, server: Server<unknown>): Promise<Response | undefined> | Response {
@@ -131,9 +132,23 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     setChatEvents(next: ChatEvents) {
       events = next
     },
+    /**
+     * Shutdown, first half: handlers already running finish their writes and acks, then every
+     * client is disconnected (transport close, so it reconnects elsewhere or after the restart),
+     * then whatever handler started meanwhile finishes. Idempotent.
+     */
+    closeRealtime() {
+      closingRealtime ??= (async () => {
+        await realtime.settle()
+        await io.close()
+        await realtime.settle()
+        realtime.close()
+      })()
+      return closingRealtime
+    },
+    /** Closes everything; the database last, after every pending write. */
     async stop() {
-      realtime.close()
-      await io.close()
+      await this.closeRealtime()
       await presence.close()
       database.close()
     },
