@@ -42,8 +42,8 @@ function forwardEvents(current: () => ChatEvents, log: Logger): ChatEvents {
     chatMembersRemoved: guard('chatMembersRemoved', (e, chatId: string, userIds: string[]) =>
       e.chatMembersRemoved?.(chatId, userIds)
     ),
-  }
     userDeactivated: guard('userDeactivated', (e, userId: string) => e.userDeactivated?.(userId)),
+  }
 }
 
 /**
@@ -75,8 +75,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     log: log.child('chat'),
     refreshTtlMs: config.REFRESH_TOKEN_TTL,
     argon2MemoryKib: config.ARGON2_MEMORY_KIB,
-  })
     messageRate: { perMinute: config.MESSAGE_RATE_PER_MINUTE, burst: config.MESSAGE_BURST },
+  })
 
   let events = deps.events ?? NOOP_CHAT_EVENTS
   const app = createApp({
@@ -85,17 +85,17 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     log: log.child('http'),
     readiness: [{ name: 'database', check: () => database.ping() }],
     corsOrigins: config.CORS_ORIGINS,
-  })
     loginThrottle: {
       perAccount: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
       perAddress: config.LOGIN_ATTEMPTS_PER_ADDRESS,
       windowMs: config.LOGIN_WINDOW,
     },
+  })
 
   const io = createIO({
     cors: { origins: [...config.CORS_ORIGINS], credentials: true },
-    logger: log.child('realtime'),
     maxPayload: config.MAX_PAYLOAD,
+    logger: log.child('realtime'),
   })
   const presence = createMemoryPresence()
   const realtime = attachChatEvents({
@@ -104,9 +104,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     presence,
     log: log.child('events'),
     typingTimeoutMs: config.TYPING_TIMEOUT,
-  })
     maxRoomsPerSocket: config.MAX_ROOMS_PER_SOCKET,
     maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
+  })
   if (!deps.events) events = realtime.broadcasts
 
   let closingRealtime: Promise<void> | undefined

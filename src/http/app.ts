@@ -27,9 +27,9 @@ export interface AppOptions {
   corsOrigins?: readonly string[]
   /** Largest accepted request body; a message is at most 4000 chars, so 64 KiB is generous. */
   maxBodyBytes?: number
-}
   /** Login attempts per account and per address over a window (see login-throttle.ts). */
   loginThrottle?: LoginThrottleOptions
+}
 
 export function createApp({
   chat,
@@ -38,14 +38,14 @@ export function createApp({
   readiness,
   corsOrigins = [],
   maxBodyBytes = 64 * 1024,
-}: AppOptions) {
   loginThrottle = {},
+}: AppOptions) {
   const app = new Hono<AppEnv>()
   app.use('*', requestId())
   app.use('*', requestLog(log))
-  app.use(
   // nosniff, frame and referrer policies, HSTS, COOP; CORS below still governs cross-origin reads.
   app.use('*', secureHeaders())
+  app.use(
     '*',
     cors({
       origin: corsOrigins.length === 0 ? '*' : [...corsOrigins],
