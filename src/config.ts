@@ -83,6 +83,34 @@ const ENV_SCHEMA = z.object({
     .url()
     .optional()
     .describe('redis:// URL. Set it to run several nodes that share rooms and presence.'),
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, 'NODE_ID must be 1-40 characters of A-Z a-z 0-9 _ -')
+    .default(() => crypto.randomUUID().slice(0, 8))
+    .describe(
+      'This node among several (logs, metrics, session ids). Default: random per process start.'
+    ),
+  NODE_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'URL other nodes reach this one at, to forward long-polling requests. Default: http://127.0.0.1:<port>.'
+    ),
+  NODE_TTL: durationMs('NODE_TTL')
+    .default(10_000)
+    .describe(
+      'With REDIS_URL: a node silent this long is dead and its users go offline (heartbeat every third).'
+    ),
+  WORKERS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(1)
+    .describe(
+      'Processes sharing PORT on this machine (reusePort). More than 1 requires REDIS_URL.'
+    ),
   CORS_ORIGINS: csv
     .default([])
     .describe(
@@ -197,6 +225,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Our own tokens are always signed with JWT_SECRET; a generated one is for development only.
   if (config.NODE_ENV === 'production' && !config.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production')
+  }
+  // Workers share rooms and presence only through Redis; without it each would be an island.
+  if (config.WORKERS > 1 && !config.REDIS_URL) {
+    throw new ConfigError('Invalid configuration:\n  WORKERS: more than 1 requires REDIS_URL')
   }
   return Object.freeze(config)
 }

@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config.ts'
 import { createLogger } from './log.ts'
 import { createServer } from './server.ts'
+import { listenPrivately, superviseWorkers, WORKER_ENV } from './workers.ts'
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
@@ -14,15 +15,23 @@ async function main(): Promise<void> {
     }
     throw error
   }
-  const log = createLogger({ level: config.LOG_LEVEL })
+  const log = createLogger({ level: config.LOG_LEVEL, base: { node: config.NODE_ID } })
+  // WORKERS>1: this process only supervises copies of itself (workers.ts).
+  const workers = config.WORKERS > 1
+  if (workers && process.env[WORKER_ENV] === undefined) {
+    await superviseWorkers(config, process.env, log)
+    process.exit(0)
+  }
   const app = await createServer(config, { log })
   const server = Bun.serve({
     port: config.PORT,
     hostname: config.HOST,
     fetch: app.fetch,
     websocket: app.websocket,
+    reusePort: workers,
   })
-  app.attach(server)
+  const internal = workers ? listenPrivately(config, app.fetch) : undefined
+  await app.attach(server, internal?.url)
   log.info('listening', {
     url: server.url.href,
     database: app.database.driver,

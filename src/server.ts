@@ -8,12 +8,14 @@ import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
 import { attachChatEvents } from './events/connection.ts'
+import { announceUsersOffline } from './events/presence.ts'
 import { createApp } from './http/app.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createIO } from './realtime/index.ts'
+import { createScaleOut, type PresenceAnnouncer } from './scale-out.ts'
+import { createServerMetrics } from './server-metrics.ts'
 import { openDatabase } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
-import { createMemoryPresence } from './store/presence-memory.ts'
 import { loadOrCreateSecret } from './store/secret.ts'
 import { seedCities } from './store/seed.ts'
 
@@ -58,6 +60,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     authToken: config.DATABASE_AUTH_TOKEN,
     syncUrl: config.DATABASE_SYNC_URL,
   })
+  const metrics = createServerMetrics()
   const applied = await migrate(database)
   if (applied.length > 0) log.info('migrations applied', { applied })
   if (config.SEED_CITIES) await seedCities(database.db)
@@ -69,21 +72,26 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     jwksUrl: config.JWT_JWKS_URL,
     publicKey: config.JWT_PUBLIC_KEY,
   })
-  const chat = createChat({
-    db: database.db,
-    tokens,
-    log: log.child('chat'),
-    refreshTtlMs: config.REFRESH_TOKEN_TTL,
-    argon2MemoryKib: config.ARGON2_MEMORY_KIB,
-    messageRate: { perMinute: config.MESSAGE_RATE_PER_MINUTE, burst: config.MESSAGE_BURST },
-  })
+  const chat = metrics.instrument(
+    createChat({
+      db: database.db,
+      tokens,
+      log: log.child('chat'),
+      refreshTtlMs: config.REFRESH_TOKEN_TTL,
+      argon2MemoryKib: config.ARGON2_MEMORY_KIB,
+      messageRate: { perMinute: config.MESSAGE_RATE_PER_MINUTE, burst: config.MESSAGE_BURST },
+    })
+  )
+
+  let announcer: PresenceAnnouncer = { usersLost() {}, resynced() {} }
+  const scale = await createScaleOut(config, log, metrics, () => announcer)
 
   let events = deps.events ?? NOOP_CHAT_EVENTS
   const app = createApp({
     chat,
     events: forwardEvents(() => events, log.child('events')),
     log: log.child('http'),
-    readiness: [{ name: 'database', check: () => database.ping() }],
+    readiness: [{ name: 'database', check: () => database.ping() }, ...scale.readiness],
     corsOrigins: config.CORS_ORIGINS,
     loginThrottle: {
       perAccount: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
@@ -96,8 +104,16 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     cors: { origins: [...config.CORS_ORIGINS], credentials: true },
     maxPayload: config.MAX_PAYLOAD,
     logger: log.child('realtime'),
+    observer: metrics.observer,
+    ...scale.io,
   })
-  const presence = createMemoryPresence()
+  metrics.watch(io)
+  const presence = scale.presence
+  const lost = (users: Parameters<PresenceAnnouncer['usersLost']>[0], at: Date) =>
+    announceUsersOffline(io, presence, users, at).catch((error) =>
+      log.error('announcing offline users failed', { error })
+    )
+  announcer = { usersLost: lost, resynced: () => void lost([], new Date()) }
   const realtime = attachChatEvents({
     io,
     chat,
@@ -115,13 +131,29 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     fetch(req: Request, server: Server<unknown>): Promise<Response | undefined> | Response {
       // undefined: the request was upgraded to a WebSocket and Bun has answered it.
       if (io.handles(req)) return io.handleRequest(req, server)
-      return app.fetch(req, { server })
+      if (isMetrics(req)) return metricsResponse(metrics.render())
+      const answer = app.fetch(req, { server })
+      if (answer instanceof Promise) {
+        return answer.then((res) => {
+          metrics.httpResponse(res.status)
+          return res
+        })
+      }
+      metrics.httpResponse(answer.status)
+      return answer
     },
     websocket: io.websocket,
-    /** Call with the Bun server once it listens, so room broadcasts use server.publish. */
-    attach(server: Server<unknown>) {
+    /**
+     * Call with the Bun server once it listens, so room broadcasts use server.publish. With Redis it
+     * also registers this node under `nodeUrl` (default NODE_URL, else 127.0.0.1 and the port).
+     */
+    attach(server: Server<unknown>, nodeUrl?: string): Promise<void> {
       io.attach(server)
+      const url = nodeUrl ?? config.NODE_URL ?? `http://127.0.0.1:${server.port}`
+      return scale.start(url).catch((error) => log.error('node registration failed', { error }))
     },
+    nodeId: scale.nodeId,
+    metrics,
     io,
     app,
     chat,
@@ -149,10 +181,27 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     /** Closes everything; the database last, after every pending write. */
     async stop() {
       await this.closeRealtime()
-      await presence.close()
+      await scale.close()
       database.close()
     },
   }
 }
 
 export type AppServer = Awaited<ReturnType<typeof createServer>>
+
+const METRICS_PATH = '/metrics'
+
+/** GET /metrics without parsing the URL of every request. */
+function isMetrics(req: Request): boolean {
+  const start = req.url.indexOf('/', req.url.indexOf('//') + 2)
+  return (
+    req.method === 'GET' &&
+    start !== -1 &&
+    req.url.startsWith(METRICS_PATH, start) &&
+    (req.url.length === start + METRICS_PATH.length || req.url[start + METRICS_PATH.length] === '?')
+  )
+}
+
+function metricsResponse(text: string): Response {
+  return new Response(text, { headers: { 'Content-Type': 'text/plain; version=0.0.4' } })
+}

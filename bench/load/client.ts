@@ -184,13 +184,21 @@ export function openClient(options: OpenClientOptions): Promise<OpenResult> {
   })
 }
 
-/** Joins a city chat and waits for the confirmation the guide promises. */
+/** Joins a city chat and waits for the confirmation the guide promises, or the server's refusal. */
 export async function joinCity(
   client: BenchClient,
   cityId: string,
   timeoutMs: number
 ): Promise<void> {
   const joined = client.once('joined-city-chat', timeoutMs)
+  const refused = client.once('error', timeoutMs)
+  // Whichever loses still times out later; its rejection is expected and ignored.
+  joined.catch(() => {})
+  refused.catch(() => {})
   client.send(eventFrame('join-city-chat', { cityId }))
-  await joined
+  const outcome = await Promise.race([
+    joined.then(() => null),
+    refused.then((frame) => `join-city-chat refused: ${frame.slice(2, 200)}`),
+  ])
+  if (outcome) throw new Error(outcome)
 }

@@ -37,6 +37,23 @@ export function createOnlineCountBroadcaster(
   }
 }
 
+/**
+ * Users taken off presence without a local disconnect (the node holding their last connection
+ * died, reaped by this node): `user-offline` for each, then the new count. Runs on one node only,
+ * and io's adapter carries it to every node.
+ */
+export async function announceUsersOffline(
+  io: IOServer,
+  presence: PresenceStore,
+  users: readonly { userId: string; username: string }[],
+  at: Date
+): Promise<void> {
+  for (const { userId, username } of users) {
+    io.emit('user-offline', { userId, username, lastSeen: at.toISOString() })
+  }
+  io.emit('online-users', await presence.onlineCount())
+}
+
 export function registerPresence(
   socket: IOSocket,
   deps: EventDeps,

@@ -23,10 +23,17 @@ export type {
   RoomMember,
 } from './adapters/adapter.ts'
 export { createBunTopicsAdapter } from './adapters/bun-topics.ts'
+export {
+  createRedisAdapter,
+  type RedisAdapterOptions,
+  type RedisPubSub,
+} from './adapters/redis.ts'
+export { createForwarder, type ForwarderOptions, ownerOf } from './engine/forward.ts'
 export type { BunServerLike, CorsOptions, Engine } from './engine/server.ts'
 export type { EngineSocket } from './engine/socket.ts'
 export type { WsData } from './engine/websocket.ts'
 export type { BroadcastOperator } from './io/broadcast.ts'
+export type { IOObserver } from './io/client.ts'
 export type { Handshake } from './io/handshake.ts'
 export type { Middleware, MiddlewareError, Namespace } from './io/namespace.ts'
 export type { EncodedPacket } from './io/parser.ts'

@@ -60,6 +60,13 @@ export interface EngineOptions {
   cors: CorsOptions | undefined
   logger: Logger
   onConnection: (socket: EngineSocket) => void
+  /** Prepended to every session id, so any node can tell which node owns a session. */
+  sidPrefix?: string
+  /**
+   * A polling request for a sid this node does not hold: answer it from the owner node (no sticky
+   * sessions needed behind a round-robin balancer), or undefined for "Session ID unknown".
+   */
+  forward?: (req: Request, sid: string) => Promise<Response | undefined>
 }
 
 export interface Engine {
@@ -88,7 +95,8 @@ export function createEngine(opts: EngineOptions): Engine {
     transport: PollingTransport | WebSocketTransport,
     request: RequestInfo
   ): EngineSocket => {
-    const socket = new EngineSocket(generateId(), transport, request, sessionOptions, remove)
+    const sid = `${opts.sidPrefix ?? ''}${generateId()}`
+    const socket = new EngineSocket(sid, transport, request, sessionOptions, remove)
     clients.set(socket.id, socket)
     socket.open(transport.name === 'polling' ? ['websocket'] : [])
     opts.onConnection(socket)
@@ -152,7 +160,14 @@ export function createEngine(opts: EngineOptions): Engine {
     const sid = query.get('sid')
     if (sid !== null) {
       const socket = clients.get(sid)
-      if (!socket) return fail(ENGINE_ERRORS.UNKNOWN_SID, headers)
+      if (!socket) {
+        // A WebSocket cannot be forwarded here; the client stays on polling (upgradeError).
+        if (!opts.forward || transportName !== 'polling') {
+          return fail(ENGINE_ERRORS.UNKNOWN_SID, headers)
+        }
+        if (req.method === 'GET') holdLonger(req, server)
+        return (await opts.forward(req, sid)) ?? fail(ENGINE_ERRORS.UNKNOWN_SID, headers)
+      }
       if (query.get('EIO') !== '4') return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
       if (transportName === 'websocket') {
         // Only an open polling session with no upgrade under way may upgrade.

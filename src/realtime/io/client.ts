@@ -12,10 +12,17 @@ import type { Namespace } from './namespace.ts'
 import { Decoder, type EncodedPacket, encode, type Packet, PacketType } from './parser.ts'
 import type { IOSocket } from './socket.ts'
 
+/** Counts packets for metrics; optional, called synchronously on the hot path. */
+export interface IOObserver {
+  packetIn?(): void
+  packetOut?(kind: 'direct' | 'broadcast'): void
+}
+
 export interface ClientContext {
   namespace(name: string): Namespace | undefined
   connectTimeout: number
   logger: Logger
+  observer?: IOObserver
 }
 
 export class Client implements EngineSocketHandler {
@@ -43,6 +50,7 @@ export class Client implements EngineSocketHandler {
   }
 
   write(packet: EncodedPacket): void {
+    this.context.observer?.packetOut?.('direct')
     this.conn.write(packet)
   }
 
@@ -95,6 +103,7 @@ export class Client implements EngineSocketHandler {
       return
     }
     if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
+      this.context.observer?.packetIn?.()
       socket.onpacket(packet)
       return
     }

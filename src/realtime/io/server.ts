@@ -13,7 +13,7 @@ import {
 } from '../engine/server.ts'
 import { publishFrames, type WsData } from '../engine/websocket.ts'
 import type { BroadcastOperator } from './broadcast.ts'
-import { Client } from './client.ts'
+import { Client, type IOObserver } from './client.ts'
 import type { Listener } from './emitter.ts'
 import { type Middleware, Namespace } from './namespace.ts'
 import type { IOSocket } from './socket.ts'
@@ -34,6 +34,12 @@ export interface IOOptions {
   logger?: Logger
   /** Room fan-out; defaults to Bun topics. */
   adapter?: AdapterFactory
+  /** Prepended to Engine.IO session ids (e.g. `<nodeId>.`) so other nodes can find the owner. */
+  sidPrefix?: string
+  /** Answers polling requests for sessions held by another node (see engine/forward.ts). */
+  forward?: (req: Request, sid: string) => Promise<Response | undefined>
+  /** Packet counters for metrics. */
+  observer?: IOObserver
 }
 
 export interface IOServer {
@@ -92,6 +98,9 @@ export function createIO({
   cors,
   logger = SILENT_LOGGER,
   adapter = createBunTopicsAdapter,
+  sidPrefix,
+  forward,
+  observer,
 }: IOOptions = {}): IOServer {
   const log = logger.child('realtime')
   const nsps = new Map<string, Namespace>()
@@ -99,7 +108,7 @@ export function createIO({
 
   const context = {
     logger: log.child('io'),
-    adapter,
+    adapter: observer?.packetOut ? observed(adapter, observer) : adapter,
     publish(topic: string, packet: readonly (string | Uint8Array)[]): boolean {
       if (!bunServer) return false
       publishFrames(bunServer, topic, packet)
@@ -116,7 +125,12 @@ export function createIO({
     return nsp
   }
   const main = of('/')
-  const clientContext = { namespace: (name: string) => nsps.get(name), connectTimeout, logger: log }
+  const clientContext = {
+    namespace: (name: string) => nsps.get(name),
+    connectTimeout,
+    logger: log,
+    observer,
+  }
 
   const engine = createEngine({
     path,
@@ -126,6 +140,8 @@ export function createIO({
     upgradeTimeout,
     cors,
     logger: log.child('engine'),
+    sidPrefix,
+    forward,
     onConnection: (conn) => new Client(conn, clientContext),
   })
 
@@ -182,4 +198,27 @@ export function createIO({
     },
   }
   return io
+}
+
+/** Counts each broadcast once (it is encoded once, whatever the number of receivers). */
+function observed(factory: AdapterFactory, observer: IOObserver): AdapterFactory {
+  return (host) => {
+    const inner = factory(host)
+    return {
+      get rooms() {
+        return inner.rooms
+      },
+      addAll: (member, rooms) => inner.addAll(member, rooms),
+      del: (member, room) => inner.del(member, room),
+      delAll: (member) => inner.delAll(member),
+      onSubscribed: (member) => inner.onSubscribed(member),
+      sockets: (rooms, except) => inner.sockets(rooms, except),
+      socketRooms: (id) => inner.socketRooms(id),
+      broadcast(packet, opts) {
+        observer.packetOut?.('broadcast')
+        inner.broadcast(packet, opts)
+      },
+      close: () => inner.close(),
+    }
+  }
 }

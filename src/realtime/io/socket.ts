@@ -71,7 +71,7 @@ export class IOSocket extends Emitter implements RoomMember {
     this.conn.transport.publish(topic, packet)
   }
   write(packet: EncodedPacket): void {
-    this.conn.write(packet)
+    this.client.write(packet) // through the client so the observer counts it
   }
 
   /** Sends an event to this client; a trailing function receives the client's ack. */

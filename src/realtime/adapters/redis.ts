@@ -1,0 +1,148 @@
+/**
+ * @module Room fan-out across nodes: Bun topics locally, one Redis pub/sub channel per namespace
+ * between nodes.
+ *
+ * A broadcast is encoded once, delivered locally through the Bun-topics adapter, and published
+ * once to Redis as `{ node, rooms, except, frames }`. Every other node hands the same frames to its
+ * own Bun-topics adapter with no sender, so `socket.to(room)` still excludes only the sender: its
+ * id is in `except`, and it has no local member elsewhere. One channel per namespace (not per
+ * room) because joins and leaves then need no Redis round trip: subscribing per room would make
+ * the first broadcast after a join race the SUBSCRIBE, and room churn would be Redis traffic.
+ * The price is that every node receives every broadcast of the namespace; a publish to a Bun topic
+ * nobody on this node subscribes to is cheap.
+ */
+import type { Logger } from '../../log.ts'
+import type { EncodedPacket } from '../io/parser.ts'
+import type { Adapter, AdapterFactory, BroadcastOptions } from './adapter.ts'
+import { createBunTopicsAdapter } from './bun-topics.ts'
+
+/** The two Redis operations the adapter needs (Bun's RedisClient fits, behind a reconnecting link). */
+export interface RedisPubSub {
+  publish(channel: string, message: string): Promise<number>
+  /** Registers the listener once; the link re-subscribes by itself after a reconnect. */
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>
+  unsubscribe(channel: string): Promise<unknown>
+}
+
+export interface RedisAdapterOptions {
+  redis: RedisPubSub
+  /** This node's id: a node ignores its own publications. */
+  nodeId: string
+  /** Channel name prefix, so several deployments may share one Redis. */
+  prefix?: string
+  logger: Logger
+  /** Called for each delivered broadcast: where it came from and its age in ms. */
+  onBroadcast?: (origin: 'local' | 'remote', ms: number) => void
+  /** A publication could not be sent or decoded. */
+  onError?: (reason: 'publish' | 'decode') => void
+}
+
+/** On the wire: frames are strings, or base64 binary attachments marked `{ b }`. */
+interface Envelope {
+  n: string
+  t: number
+  r: string[]
+  e: string[]
+  f: (string | { b: string })[]
+}
+
+function toWire(packet: EncodedPacket): Envelope['f'] {
+  return packet.map((frame) =>
+    typeof frame === 'string' ? frame : { b: Buffer.from(frame).toString('base64') }
+  )
+}
+
+function fromWire(frames: Envelope['f']): EncodedPacket {
+  return frames.map((frame) =>
+    typeof frame === 'string' ? frame : new Uint8Array(Buffer.from(frame.b, 'base64'))
+  )
+}
+
+function isEnvelope(value: unknown): value is Envelope {
+  const v = value as Envelope
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.n === 'string' &&
+    typeof v.t === 'number' &&
+    Array.isArray(v.r) &&
+    Array.isArray(v.e) &&
+    Array.isArray(v.f)
+  )
+}
+
+/**
+ * @example
+ * const io = createIO({ adapter: createRedisAdapter({ redis: link, nodeId: 'a1', logger }) })
+ */
+export function createRedisAdapter({
+  redis,
+  nodeId,
+  prefix = 'mc',
+  logger,
+  onBroadcast,
+  onError,
+}: RedisAdapterOptions): AdapterFactory {
+  const log = logger.child('redis-adapter')
+  return (host) => {
+    const local = createBunTopicsAdapter(host)
+    const channel = `${prefix}:io:${host.name}`
+
+    const receive = (message: string) => {
+      let envelope: unknown
+      try {
+        envelope = JSON.parse(message)
+      } catch {
+        envelope = undefined
+      }
+      if (!isEnvelope(envelope)) {
+        onError?.('decode')
+        log.warn('undecodable broadcast ignored', { channel })
+        return
+      }
+      if (envelope.n === nodeId) return
+      local.broadcast(fromWire(envelope.f), {
+        rooms: new Set(envelope.r),
+        except: new Set(envelope.e),
+      })
+      onBroadcast?.('remote', Date.now() - envelope.t)
+    }
+    redis.subscribe(channel, receive).catch((error) => {
+      log.error('subscribe failed', { channel, error })
+    })
+
+    const adapter: Adapter = {
+      get rooms() {
+        return local.rooms
+      },
+      addAll: (member, rooms) => local.addAll(member, rooms),
+      del: (member, room) => local.del(member, room),
+      delAll: (member) => local.delAll(member),
+      onSubscribed: (member) => local.onSubscribed(member),
+      sockets: (rooms, except) => local.sockets(rooms, except),
+      socketRooms: (id) => local.socketRooms(id),
+      broadcast(packet: EncodedPacket, opts: BroadcastOptions) {
+        const started = performance.now()
+        local.broadcast(packet, opts)
+        onBroadcast?.('local', performance.now() - started)
+        // A socket's own-id room lives on one node; still published: the id may be remote.
+        const envelope: Envelope = {
+          n: nodeId,
+          t: Date.now(),
+          r: [...opts.rooms],
+          e: [...opts.except],
+          f: toWire(packet),
+        }
+        redis.publish(channel, JSON.stringify(envelope)).catch((error) => {
+          onError?.('publish')
+          log.warn('broadcast not published to other nodes', { channel, error })
+        })
+      },
+      async close() {
+        await local.close()
+        await redis.unsubscribe(channel).catch(() => undefined)
+      },
+    }
+    return adapter
+  }
+}

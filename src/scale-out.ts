@@ -1,0 +1,108 @@
+/**
+ * @module Scale-out wiring: with REDIS_URL, the Redis link, the cross-node room adapter, presence
+ * in Redis with node death detection, and polling forwarding; without it, one node in memory.
+ * server.ts hands the pieces to createIO and the events layer.
+ */
+import type { Config } from './config.ts'
+import type { Logger } from './log.ts'
+import { type AdapterFactory, createForwarder, createRedisAdapter } from './realtime/index.ts'
+import type { ServerMetrics } from './server-metrics.ts'
+import type { PresenceStore } from './store/presence.ts'
+import { createMemoryPresence } from './store/presence-memory.ts'
+import { createRedisPresence, type LostUser } from './store/presence-redis.ts'
+import { connectRedis } from './store/redis-link.ts'
+
+/** What server.ts tells the events layer when presence changed without a local socket event. */
+export interface PresenceAnnouncer {
+  usersLost(users: LostUser[], at: Date): void
+  resynced(): void
+}
+
+export interface ScaleOut {
+  nodeId: string
+  presence: PresenceStore
+  /** createIO options: cross-node rooms and sessions. Empty on a single node. */
+  io: {
+    adapter?: AdapterFactory
+    sidPrefix?: string
+    forward?: (req: Request, sid: string) => Promise<Response | undefined>
+  }
+  readiness: { name: string; check(): Promise<void> }[]
+  /** Once listening: advertise this node's internal URL and start the presence heartbeat. */
+  start(nodeUrl: string): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * @example
+ * const scale = await createScaleOut(config, log, metrics, () => announcer)
+ * const io = createIO({ ...scale.io })
+ */
+export async function createScaleOut(
+  config: Config,
+  log: Logger,
+  metrics: ServerMetrics,
+  announcer: () => PresenceAnnouncer
+): Promise<ScaleOut> {
+  const nodeId = config.NODE_ID
+  if (!config.REDIS_URL) {
+    const presence = createMemoryPresence()
+    return {
+      nodeId,
+      presence,
+      io: {},
+      readiness: [],
+      async start() {},
+      close: () => presence.close(),
+    }
+  }
+
+  const link = await connectRedis({
+    url: config.REDIS_URL,
+    logger: log,
+    onState: (up) => metrics.redisUp(up),
+  })
+  let url = ''
+  const ttlMs = config.NODE_TTL
+  const presence = createRedisPresence({
+    link,
+    nodeId,
+    nodeUrl: () => url,
+    ttlMs,
+    // Three refreshes per TTL: one lost heartbeat does not declare a live node dead.
+    heartbeatMs: Math.max(100, Math.floor(ttlMs / 3)),
+    logger: log,
+    onUsersLost: (users, at) => announcer().usersLost(users, at),
+    onResync: () => announcer().resynced(),
+  })
+  return {
+    nodeId,
+    presence,
+    io: {
+      adapter: createRedisAdapter({
+        redis: link,
+        nodeId,
+        logger: log,
+        onBroadcast: metrics.broadcastLatency,
+        onError: metrics.redisError,
+      }),
+      // Node ids are [A-Za-z0-9_-] (config), so the first '.' ends the owner part.
+      sidPrefix: `${nodeId}.`,
+      forward: createForwarder({
+        nodeId,
+        lookup: (id) => presence.nodeUrl(id),
+        logger: log,
+        onForward: metrics.forwarded,
+      }),
+    },
+    readiness: [{ name: 'redis', check: () => link.ping() }],
+    async start(nodeUrl) {
+      url = nodeUrl
+      await presence.start()
+    },
+    async close() {
+      await presence.close()
+      link.close()
+    },
+  }
+}

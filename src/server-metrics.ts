@@ -1,0 +1,137 @@
+/**
+ * @module The server's metric families (GET /metrics) and the hooks that feed them: the realtime
+ * observer, a timing wrapper around the domain's write operations, and live gauges.
+ */
+import { createMetrics } from './metrics.ts'
+import type { IOObserver, IOServer } from './realtime/index.ts'
+
+/** Domain calls that write to the database; their duration is the DB write latency. */
+const WRITES = new Set([
+  'register',
+  'updateProfile',
+  'deactivateAccount',
+  'createChat',
+  'addMembers',
+  'removeMember',
+  'leaveChat',
+  'markRead',
+  'sendMessage',
+  'editMessage',
+  'deleteMessage',
+])
+
+const MESSAGE_SENDS = new Set(['sendMessage'])
+
+function isFailure(value: unknown): value is { ok: false; error: { code: string } } {
+  const v = value as { ok?: unknown; error?: { code?: unknown } } | null
+  return !!v && typeof v === 'object' && v.ok === false && typeof v.error?.code === 'string'
+}
+
+/**
+ * @example
+ * const metrics = createServerMetrics()
+ * const chat = metrics.instrument(createChat(...))
+ * createIO({ observer: metrics.observer })
+ */
+export function createServerMetrics() {
+  const registry = createMetrics()
+  const connections = registry.gauge('chat_connections', 'Open Engine.IO sessions by transport')
+  const rooms = registry.gauge('chat_rooms', 'Rooms with at least one socket on this node')
+  const packets = registry.counter(
+    'chat_packets_total',
+    'Socket.IO packets: direction="in" received from clients; "out" written to one socket (kind="direct") or encoded once for a room broadcast (kind="broadcast")'
+  )
+  const messages = registry.counter('chat_messages_stored_total', 'Chat messages stored')
+  const broadcastLatency = registry.histogram(
+    'chat_broadcast_seconds',
+    'Broadcast latency: origin="local" the local fan-out, origin="remote" publish-to-delivery from another node through Redis'
+  )
+  const dbWrite = registry.histogram(
+    'chat_db_write_seconds',
+    'Duration of the domain write operations (validation + database transaction), by operation'
+  )
+  const errors = registry.counter(
+    'chat_errors_total',
+    'Refusals and failures by error code (domain results, thrown bugs as "internal")'
+  )
+  const http = registry.counter('chat_http_responses_total', 'HTTP responses by status class')
+  const redisUp = registry.gauge(
+    'chat_redis_up',
+    'Redis link state: 1 up, 0 down (absent without REDIS_URL)'
+  )
+  const redisErrors = registry.counter(
+    'chat_redis_errors_total',
+    'Cross-node broadcasts that could not be published or decoded'
+  )
+  const forwards = registry.counter(
+    'chat_polling_forwards_total',
+    'Long-polling requests forwarded to the node that owns the session'
+  )
+
+  const observer: IOObserver = {
+    packetIn: () => packets.inc({ direction: 'in', kind: 'event' }),
+    packetOut: (kind) => packets.inc({ direction: 'out', kind }),
+  }
+
+  const timed = (name: string, fn: (...args: unknown[]) => unknown) =>
+    function (this: unknown, ...args: unknown[]) {
+      const started = performance.now()
+      const settle = (value: unknown) => {
+        if (WRITES.has(name)) dbWrite.observe((performance.now() - started) / 1000, { op: name })
+        if (isFailure(value)) errors.inc({ code: value.error.code })
+        else if (MESSAGE_SENDS.has(name)) messages.inc()
+        return value
+      }
+      let result: unknown
+      try {
+        result = fn.apply(this, args)
+      } catch (error) {
+        errors.inc({ code: 'internal' })
+        throw error
+      }
+      if (result instanceof Promise) {
+        return result.then(settle, (error) => {
+          errors.inc({ code: 'internal' })
+          throw error
+        })
+      }
+      return settle(result)
+    }
+
+  return {
+    registry,
+    observer,
+    broadcastLatency: (origin: 'local' | 'remote', ms: number) =>
+      broadcastLatency.observe(Math.max(0, ms) / 1000, { origin }),
+    redisUp: (up: boolean) => redisUp.set(up ? 1 : 0),
+    redisError: (reason: string) => redisErrors.inc({ reason }),
+    forwarded: (ok: boolean) => forwards.inc({ result: ok ? 'ok' : 'failed' }),
+    httpResponse: (status: number) => http.inc({ status: `${Math.floor(status / 100)}xx` }),
+    /** Every function of the domain object, counted by outcome and timed when it writes. */
+    instrument<T extends object>(domain: T): T {
+      const out: Record<string, unknown> = {}
+      for (const [name, value] of Object.entries(domain)) {
+        out[name] =
+          typeof value === 'function' ? timed(name, value as (...a: unknown[]) => unknown) : value
+      }
+      return out as T
+    },
+    /** Live gauges read at scrape time. */
+    watch(io: IOServer) {
+      registry.collect(() => {
+        const byTransport: Record<string, number> = { polling: 0, websocket: 0 }
+        for (const socket of io.engine.clients.values()) {
+          const name = socket.transport.name
+          byTransport[name] = (byTransport[name] ?? 0) + 1
+        }
+        for (const [transport, count] of Object.entries(byTransport)) {
+          connections.set(count, { transport })
+        }
+        rooms.set(io.sockets.adapter.rooms.size)
+      })
+    },
+    render: () => registry.render(),
+  }
+}
+
+export type ServerMetrics = ReturnType<typeof createServerMetrics>

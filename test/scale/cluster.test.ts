@@ -1,0 +1,248 @@
+/**
+ * @module Three server processes on one database and one Redis: room fan-out, typing, edits,
+ * deletes and read receipts across nodes; presence counted across nodes; a node killed with
+ * SIGKILL is taken off presence; polling through a balancer with no sticky sessions.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { api, registerUser } from '../helpers/api.ts'
+import {
+  ask,
+  barrier,
+  type ChatClient,
+  chatUser,
+  connectAs,
+  createPrivateChat,
+  joinCity,
+  once,
+} from '../helpers/chat-client.ts'
+import {
+  clusterEnv,
+  eventually,
+  type Node,
+  type Redis,
+  roundRobin,
+  SKIP_REASON,
+  startNode,
+  startRedis,
+} from './cluster.ts'
+
+if (SKIP_REASON) console.warn(SKIP_REASON)
+
+describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () => {
+  let redis: Redis
+  let nodes: Node[] = []
+  let cleanup = () => {}
+  const clients: ChatClient[] = []
+
+  beforeAll(async () => {
+    redis = await startRedis()
+    const cluster = clusterEnv(redis.url)
+    cleanup = cluster.cleanup
+    // The first node migrates and seeds the shared file; the others then find it ready.
+    nodes.push(await startNode(cluster.env, 'n1'))
+    nodes.push(...(await Promise.all([startNode(cluster.env, 'n2'), startNode(cluster.env, 'n3')])))
+  }, 30_000)
+
+  afterAll(async () => {
+    for (const c of clients) c.socket.disconnect()
+    await Promise.all(nodes.map((n) => n.kill()))
+    await redis?.stop()
+    cleanup()
+  })
+
+  const track = (c: ChatClient) => {
+    clients.push(c)
+    return c
+  }
+
+  test('messages, typing, edits and deletes in a city reach members on every node', async () => {
+    const [n1, n2, n3] = nodes as [Node, Node, Node]
+    const alice = track(await chatUser(n1.url))
+    const bob = track(await chatUser(n2.url))
+    const carol = track(await chatUser(n3.url, { transports: ['polling'] }))
+    for (const c of [alice, bob, carol]) await joinCity(c, 'delhi')
+
+    const atBob = once(bob.socket, 'new-city-message')
+    const atCarol = once(carol.socket, 'new-city-message')
+    const sent = await ask(alice.socket, 'send-city-message', {
+      cityId: 'delhi',
+      content: 'hello from n1',
+    })
+    expect(sent.ok).toBe(true)
+    const [toBob, toCarol] = (await Promise.all([atBob, atCarol])) as any[]
+    expect(toBob.content).toBe('hello from n1')
+    expect(toCarol._id).toBe(toBob._id)
+
+    // socket.to(room) excludes only the sender, whichever node the others are on.
+    const typingAtCarol = once(carol.socket, 'user-typing-city')
+    await ask(bob.socket, 'city-typing', { cityId: 'delhi' })
+    expect(((await typingAtCarol) as any).userId).toBe(bob.user._id)
+    await barrier(bob.socket)
+    expect(bob.got('user-typing-city')).toHaveLength(0)
+
+    const editedAtAlice = once(alice.socket, 'city-message-edited')
+    const editedAtCarol = once(carol.socket, 'city-message-edited')
+    const edit = await ask(alice.socket, 'edit-city-message', {
+      messageId: toBob._id,
+      cityId: 'delhi',
+      content: 'edited',
+    })
+    expect(edit.ok).toBe(true)
+    expect(((await editedAtAlice) as any).content).toBe('edited')
+    expect(((await editedAtCarol) as any).content).toBe('edited')
+
+    const deletedAtBob = once(bob.socket, 'city-message-deleted')
+    const del = await ask(alice.socket, 'delete-city-message', {
+      messageId: toBob._id,
+      cityId: 'delhi',
+    })
+    expect(del.ok).toBe(true)
+    expect(((await deletedAtBob) as any).is_deleted ?? true).toBe(true)
+  })
+
+  test('read receipts and private messages cross nodes', async () => {
+    const [n1, , n3] = nodes as [Node, Node, Node]
+    const dan = track(await chatUser(n1.url))
+    const erin = track(await chatUser(n3.url))
+    const chatId = await createPrivateChat(n1.url, dan, [erin])
+    for (const c of [dan, erin]) {
+      const ack = await ask(c.socket, 'join-private-chat', { chatId })
+      expect(ack.ok).toBe(true)
+    }
+    const atErin = once(erin.socket, 'new-private-message')
+    await ask(dan.socket, 'send-private-message', { chatId, content: 'psst' })
+    expect(((await atErin) as any).content).toBe('psst')
+    const readAtDan = once(dan.socket, 'messages-read')
+    const read = await ask(erin.socket, 'mark-messages-read', { chatId })
+    expect(read.ok).toBe(true)
+    expect(((await readAtDan) as any).userId).toBe(erin.user._id)
+  })
+
+  test('presence counts distinct users across nodes and agrees on every node', async () => {
+    const [n1, n2, n3] = nodes as [Node, Node, Node]
+    const frank = await registerUser(n1.url)
+    // Two tabs on two nodes are one user.
+    track(await connectAs(n1.url, frank))
+    const tab2 = track(await connectAs(n2.url, frank))
+    const probes = await Promise.all([n1, n2, n3].map((n) => chatUser(n.url)))
+    probes.forEach(track)
+    const counts = async () =>
+      Promise.all(
+        probes.map(async (p) => (await ask(p.socket, 'get-online-count')).count as number)
+      )
+    const [first] = await counts()
+    expect(await counts()).toEqual([first, first, first] as number[])
+
+    const status = await ask(probes[2]!.socket, 'check-user-online', { userId: frank.user._id })
+    expect(status.isOnline).toBe(true)
+    // One tab closing changes nothing; the user stays online on every node.
+    tab2.socket.disconnect()
+    await barrier(probes[1]!.socket)
+    expect(
+      (await ask(probes[2]!.socket, 'check-user-online', { userId: frank.user._id })).isOnline
+    ).toBe(true)
+
+    const cityUsers = async (p: ChatClient) =>
+      ((await ask(p.socket, 'get-city-online-users', { cityId: 'delhi' })).users as any[]).length
+    const perNode = await Promise.all(probes.map(cityUsers))
+    expect(new Set(perNode).size).toBe(1)
+  })
+
+  test('a polling client behind a round-robin balancer stays connected', async () => {
+    const [n1, n2] = nodes as [Node, Node, Node]
+    const balancer = roundRobin([n1.url, n2.url])
+    try {
+      const polly = track(await chatUser(balancer.url, { transports: ['polling'] }))
+      await joinCity(polly, 'pune')
+      const sender = track(await chatUser(n1.url))
+      await joinCity(sender, 'pune')
+      for (let i = 0; i < 6; i++) {
+        const got = once(polly.socket, 'new-city-message')
+        await ask(sender.socket, 'send-city-message', { cityId: 'pune', content: `m${i}` })
+        expect(((await got) as any).content).toBe(`m${i}`)
+        expect((await ask(polly.socket, 'heartbeat')).serverTime).toBeNumber()
+      }
+      expect(polly.socket.connected).toBe(true)
+      expect(balancer.hits[0]).toBeGreaterThan(2)
+      expect(balancer.hits[1]).toBeGreaterThan(2)
+      const metrics = await (await fetch(`${n1.url}/metrics`)).text()
+      const metrics2 = await (await fetch(`${n2.url}/metrics`)).text()
+      expect(`${metrics}${metrics2}`).toMatch(/chat_polling_forwards_total\{result="ok"\} \d+/)
+    } finally {
+      await balancer.stop()
+    }
+  })
+
+  test('a killed node is taken off presence and the others announce it', async () => {
+    const [n1, n2, n3] = nodes as [Node, Node, Node]
+    const watcher = track(await chatUser(n1.url))
+    const peer = track(await chatUser(n2.url))
+    const doomed = await chatUser(n3.url)
+    await joinCity(watcher, 'chennai')
+    await joinCity(peer, 'chennai')
+    await joinCity(doomed, 'chennai')
+    const before = (await ask(watcher.socket, 'get-online-count')).count as number
+
+    const offline = new Promise<any>((resolve) => {
+      watcher.socket.on('user-offline', (payload: any) => {
+        if (payload.userId === doomed.user._id) resolve(payload)
+      })
+    })
+    const started = Date.now()
+    await n3.kill()
+    const gone = await offline
+    // NODE_TTL is 1.5 s, heartbeat every 0.5 s: the bound is about 2 s.
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(gone.username).toBe(doomed.user.username)
+    const after = (await ask(watcher.socket, 'get-online-count')).count as number
+    expect(after).toBeLessThan(before)
+    expect((await ask(peer.socket, 'get-online-count')).count).toBe(after)
+    const cityUsers = (await ask(peer.socket, 'get-city-online-users', { cityId: 'chennai' }))
+      .users as any[]
+    expect(cityUsers.map((u) => u.userId)).not.toContain(doomed.user._id)
+
+    // Delivery between the survivors goes on.
+    const got = once(peer.socket, 'new-city-message')
+    await ask(watcher.socket, 'send-city-message', { cityId: 'chennai', content: 'still here' })
+    expect(((await got) as any).content).toBe('still here')
+    doomed.socket.disconnect()
+    nodes = [n1, n2]
+  })
+
+  test('readyz reports the database and Redis; the Redis link dropping is survived', async () => {
+    const [n1, n2] = nodes as [Node, Node]
+    const ready = await api(n1.url, 'GET', '/readyz')
+    expect(ready.status).toBe(200)
+    expect(ready.body.checks).toEqual({ database: 'ok', redis: 'ok' })
+    const a = track(await chatUser(n1.url))
+    const b = track(await chatUser(n2.url))
+    await joinCity(a, 'jaipur')
+    await joinCity(b, 'jaipur')
+
+    await redis.stop()
+    await n1.waitForLog(/redis link down/)
+    const down = await api(n1.url, 'GET', '/readyz')
+    expect(down.status).toBe(503)
+    expect(down.body.checks.redis).toBe('down')
+    expect((await api(n1.url, 'GET', '/healthz')).status).toBe(200)
+
+    await redis.start()
+    await Promise.all([n1.waitForLog(/redis link up again/), n2.waitForLog(/redis link up again/)])
+    await eventually(
+      async () => (await api(n1.url, 'GET', '/readyz')).status === 200,
+      8_000,
+      'ready'
+    )
+    // Redis came back empty: each node re-registers its connections on its next heartbeat.
+    await Promise.all([n1.waitForLog(/presence registered/), n2.waitForLog(/presence registered/)])
+    await eventually(
+      async () => ((await ask(a.socket, 'get-online-count')).count as number) >= 2,
+      8_000,
+      'presence resync'
+    )
+    const got = once(b.socket, 'new-city-message')
+    await ask(a.socket, 'send-city-message', { cityId: 'jaipur', content: 'after the outage' })
+    expect(((await got) as any).content).toBe('after the outage')
+    expect(n1.proc.exitCode).toBeNull()
+  }, 30_000)
+})

@@ -1,0 +1,218 @@
+/**
+ * @module Scale test helpers: a throwaway redis-server on a free port, server processes
+ * (`bun src/main.ts`) on one shared SQLite file, and a round-robin HTTP balancer with no stickiness.
+ */
+import type { Subprocess } from 'bun'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const ROOT = join(import.meta.dir, '..', '..')
+const BUN = process.execPath
+export const REDIS_BIN = Bun.which('redis-server')
+
+/** Why the Redis suites skip, or undefined when they can run. */
+export const SKIP_REASON = REDIS_BIN
+  ? undefined
+  : 'redis-server not found (CI installs it with apt: .ci/run); scale tests skipped'
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Polls `check` until it holds (bounded; the thing awaited has no event to wait on). */
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  ms = 8_000,
+  what = 'condition'
+): Promise<void> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await Bun.sleep(50)
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+}
+
+export interface Redis {
+  url: string
+  stop(): Promise<void>
+  /** Starts it again on the same port (empty: no persistence). */
+  start(): Promise<void>
+}
+
+export async function startRedis(): Promise<Redis> {
+  if (!REDIS_BIN) throw new Error(SKIP_REASON)
+  const port = await freePort()
+  let proc: Subprocess | undefined
+  const start = async () => {
+    proc = Bun.spawn(
+      [
+        REDIS_BIN,
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ],
+      { stdout: 'pipe', stderr: 'pipe' }
+    )
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
+    let seen = ''
+    while (!seen.includes('Ready to accept connections')) {
+      const { value, done } = await reader.read()
+      if (done) throw new Error(`redis-server exited: ${seen}`)
+      seen += new TextDecoder().decode(value)
+    }
+    reader.releaseLock()
+    void (proc.stdout as ReadableStream<Uint8Array>).pipeTo(new WritableStream())
+  }
+  await start()
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    async stop() {
+      proc?.kill(9)
+      await proc?.exited
+    },
+  }
+}
+
+export interface Node {
+  url: string
+  nodeId: string
+  proc: Subprocess
+  /** Every log line the process wrote so far. */
+  logs: string[]
+  waitForLog(pattern: RegExp, ms?: number): Promise<string>
+  kill(): Promise<void>
+}
+
+/** The environment every node of one cluster shares (database, secret, Redis). */
+export function clusterEnv(redisUrl: string | undefined, extra: Record<string, string> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chat-scale-'))
+  return {
+    dataDir,
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      DATABASE_URL: `file:${join(dataDir, 'chat.db')}`,
+      JWT_SECRET: 'scale-test-secret-0123456789abcdef0123456789',
+      ARGON2_MEMORY_KIB: '1024',
+      NODE_TTL: '1500ms',
+      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+      ...extra,
+    } as Record<string, string>,
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  }
+}
+
+/** Starts `bun src/main.ts` and resolves once it logged `listening`. */
+export async function startNode(env: Record<string, string>, nodeId: string): Promise<Node> {
+  const proc = Bun.spawn([BUN, join(ROOT, 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env, NODE_ID: nodeId },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const logs: string[] = []
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = []
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let buffer = ''
+    for await (const chunk of stream) {
+      buffer += new TextDecoder().decode(chunk)
+      let newline = buffer.indexOf('\n')
+      while (newline !== -1) {
+        const line = buffer.slice(0, newline)
+        buffer = buffer.slice(newline + 1)
+        logs.push(line)
+        for (const waiter of [...waiters]) {
+          if (waiter.pattern.test(line)) {
+            waiters.splice(waiters.indexOf(waiter), 1)
+            waiter.resolve(line)
+          }
+        }
+        newline = buffer.indexOf('\n')
+      }
+    }
+  }
+  void pump(proc.stderr as ReadableStream<Uint8Array>)
+  void pump(proc.stdout as ReadableStream<Uint8Array>)
+  const waitForLog = (pattern: RegExp, ms = 10_000) => {
+    const found = logs.find((line) => pattern.test(line))
+    if (found) return Promise.resolve(found)
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${nodeId}: no log ${pattern} in ${ms} ms\n${logs.join('\n')}`)),
+        ms
+      )
+      waiters.push({
+        pattern,
+        resolve: (line) => {
+          clearTimeout(timer)
+          resolve(line)
+        },
+      })
+    })
+  }
+  const exited = proc.exited.then((code) => {
+    throw new Error(`${nodeId} exited with ${code} before listening:\n${logs.join('\n')}`)
+  })
+  const line = await Promise.race([waitForLog(/"msg":"listening"/, 15_000), exited])
+  const listening = JSON.parse(line) as { url: string }
+  return {
+    url: listening.url.replace(/\/$/, ''),
+    nodeId,
+    proc,
+    logs,
+    waitForLog,
+    async kill() {
+      proc.kill(9)
+      await proc.exited
+    },
+  }
+}
+
+/** A balancer with no affinity at all: request i goes to target i mod n (HTTP only). */
+export function roundRobin(targets: string[]) {
+  let next = 0
+  const hits = targets.map(() => 0)
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    idleTimeout: 60,
+    async fetch(req) {
+      const index = next++ % targets.length
+      hits[index] = (hits[index] ?? 0) + 1
+      const incoming = new URL(req.url)
+      const headers = new Headers(req.headers)
+      headers.delete('host')
+      return fetch(new URL(incoming.pathname + incoming.search, targets[index]), {
+        method: req.method,
+        headers,
+        body: req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer(),
+        signal: req.signal,
+      })
+    },
+  })
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    hits,
+    stop: () => server.stop(true),
+  }
+}
