@@ -61,6 +61,7 @@ const METRICS: readonly MetricDef[] = [
     better: 'higher',
     digits: 0,
   },
+  { key: 'persist_cpu', label: 'Persistence: server CPU %, 1 sender', better: 'lower', digits: 0 },
 ]
 
 export interface TargetColumn {

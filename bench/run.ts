@@ -217,9 +217,10 @@ async function measure(
             1_000 + senders
           )
           log(
-            `  persist ×${senders}: ${Math.round(result.messagesPerSec)} msg/s, stored: ${result.verified ?? 'unknown'}`
+            `  persist ×${senders}: ${Math.round(result.messagesPerSec)} msg/s, p99 ${result.p99Ms?.toFixed(1) ?? '-'} ms, cpu ${result.cpuPercent?.toFixed(0) ?? '-'}%, stored: ${result.verified ?? 'unknown'}`
           )
           metrics[`persist_${senders}`] = result.messagesPerSec
+          if (senders === 1) metrics.persist_cpu = result.cpuPercent
           if (result.verified === false)
             column.notes.add('persistence: messages not found in the REST history')
           if (Object.keys(result.errors).length) {
@@ -246,6 +247,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const SECRET = `bench-secret-${crypto.randomUUID()}-${crypto.randomUUID()}`
 
+async function loadAverage(): Promise<string> {
+  const text = await Bun.file('/proc/loadavg')
+    .text()
+    .catch(() => '')
+  return text.split(' ')[0] || 'n/a'
+}
+
 async function nodeVersion(): Promise<string | null> {
   const node = Bun.which('node')
   if (!node) return null
@@ -267,6 +275,7 @@ async function main() {
   for (const column of columns) {
     if (column.skipped) log(`skipping ${column.name}: ${column.skipped}`)
   }
+  const loadBefore = await loadAverage()
   const startedAt = performance.now()
   for (let run = 1; run <= options.sizes.runs; run++) {
     for (const column of columns) {
@@ -308,6 +317,9 @@ async function main() {
       `${options.workers} generator processes, ${minutes} min.`,
     '',
     `Machine: ${machineDescription(await nodeVersion())}.`,
+    '',
+    // Other work on the machine skews every number; the load average says how much there was.
+    `Load average (1 min) before: ${loadBefore}, after: ${await loadAverage()}.`,
     '',
     'Each cell is the median over runs; (×r) is the median of the per-run ratio to socket.io on Node.',
     '',

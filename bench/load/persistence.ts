@@ -2,6 +2,7 @@
  * @module Persistence (ours only): closed loop, a message counts when its sender receives its own
  * broadcast, and the newest messages are read back over REST to check they were stored.
  */
+import { startCpuWindow } from '../proc.ts'
 import { createHistogram, mergeSparse, quantile } from './histogram.ts'
 import {
   closeClients,
@@ -17,6 +18,8 @@ export interface PersistResult {
   messagesPerSec: number
   p50Ms: number | null
   p99Ms: number | null
+  /** Server CPU over the sending window: well under 100% means the server waits, not computes. */
+  cpuPercent: number | null
   errors: Record<string, number>
   /** Whether the last messages were found again through the REST history (so they really were stored). */
   verified: boolean | null
@@ -36,6 +39,7 @@ export async function persistence(
     cityId: cities[i % cities.length] ?? 'mumbai',
   }))
   const connected = await connectClients(ctx, specs, 16)
+  const cpu = await startCpuWindow(ctx.target.pid)
   const replies = await ctx.pool.all(
     (worker) => ({
       type: 'persist',
@@ -51,6 +55,7 @@ export async function persistence(
     }),
     durationMs + 30_000
   )
+  const used = await cpu.stop()
   const latency = createHistogram()
   let completed = 0
   const errors: Record<string, number> = {}
@@ -66,6 +71,7 @@ export async function persistence(
     messagesPerSec: (completed * 1_000) / durationMs,
     p50Ms: quantile(latency, 0.5),
     p99Ms: quantile(latency, 0.99),
+    cpuPercent: used?.percent ?? null,
     errors,
     verified: await verifyStored(ctx, specs[0]?.cityId ?? 'mumbai', step),
   }
