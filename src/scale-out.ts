@@ -83,7 +83,7 @@ export async function createScaleOut(
         redis: link,
         nodeId,
         logger: log,
-        onBroadcast: metrics.broadcastLatency,
+        onRemoteBroadcast: (ms) => metrics.broadcastLatency('remote', ms),
         onError: metrics.redisError,
       }),
       // Node ids are [A-Za-z0-9_-] (config), so the first '.' ends the owner part.

@@ -52,7 +52,7 @@ export function createServerMetrics() {
   )
   const errors = registry.counter(
     'chat_errors_total',
-    'Refusals and failures by error code (domain results, thrown bugs as "internal")'
+    'Error answers by code: edge="socket" the `error` events, edge="http" the HTTP error bodies'
   )
   const http = registry.counter('chat_http_responses_total', 'HTTP responses by status class')
   const redisUp = registry.gauge(
@@ -71,6 +71,7 @@ export function createServerMetrics() {
   const observer: IOObserver = {
     packetIn: () => packets.inc({ direction: 'in', kind: 'event' }),
     packetOut: (kind) => packets.inc({ direction: 'out', kind }),
+    broadcast: (ms) => broadcastLatency.observe(ms / 1000, { origin: 'local' }),
   }
 
   const timed = (name: string, fn: (...args: unknown[]) => unknown) =>
@@ -78,24 +79,11 @@ export function createServerMetrics() {
       const started = performance.now()
       const settle = (value: unknown) => {
         if (WRITES.has(name)) dbWrite.observe((performance.now() - started) / 1000, { op: name })
-        if (isFailure(value)) errors.inc({ code: value.error.code })
-        else if (MESSAGE_SENDS.has(name)) messages.inc()
+        if (!isFailure(value) && MESSAGE_SENDS.has(name)) messages.inc()
         return value
       }
-      let result: unknown
-      try {
-        result = fn.apply(this, args)
-      } catch (error) {
-        errors.inc({ code: 'internal' })
-        throw error
-      }
-      if (result instanceof Promise) {
-        return result.then(settle, (error) => {
-          errors.inc({ code: 'internal' })
-          throw error
-        })
-      }
-      return settle(result)
+      const result = fn.apply(this, args)
+      return result instanceof Promise ? result.then(settle) : settle(result)
     }
 
   return {
@@ -106,7 +94,25 @@ export function createServerMetrics() {
     redisUp: (up: boolean) => redisUp.set(up ? 1 : 0),
     redisError: (reason: string) => redisErrors.inc({ reason }),
     forwarded: (ok: boolean) => forwards.inc({ result: ok ? 'ok' : 'failed' }),
-    httpResponse: (status: number) => http.inc({ status: `${Math.floor(status / 100)}xx` }),
+    /** Counts the status class, and the error code of an error body (cloned; errors only). */
+    httpResponse(res: Response) {
+      http.inc({ status: `${Math.floor(res.status / 100)}xx` })
+      if (res.status < 400 || !res.headers.get('content-type')?.includes('json')) return
+      res
+        .clone()
+        .json()
+        .then((body: unknown) => {
+          const code = (body as { error?: { code?: unknown } } | null)?.error?.code
+          if (typeof code === 'string') errors.inc({ code, edge: 'http' })
+        })
+        .catch(() => undefined)
+    },
+    /** The events layer's `error` event to one socket carries `{ code }`. */
+    socketEvent(event: string, payload: unknown) {
+      if (event !== 'error') return
+      const code = (payload as { code?: unknown } | null)?.code
+      errors.inc({ code: typeof code === 'string' ? code : 'unknown', edge: 'socket' })
+    },
     /** Every function of the domain object, counted by outcome and timed when it writes. */
     instrument<T extends object>(domain: T): T {
       const out: Record<string, unknown> = {}
@@ -118,6 +124,9 @@ export function createServerMetrics() {
     },
     /** Live gauges read at scrape time. */
     watch(io: IOServer) {
+      io.on('connection', (socket) => {
+        socket.onAnyOutgoing((event, payload) => this.socketEvent(event as string, payload))
+      })
       registry.collect(() => {
         const byTransport: Record<string, number> = { polling: 0, websocket: 0 }
         for (const socket of io.engine.clients.values()) {

@@ -135,11 +135,11 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       const answer = app.fetch(req, { server })
       if (answer instanceof Promise) {
         return answer.then((res) => {
-          metrics.httpResponse(res.status)
+          metrics.httpResponse(res)
           return res
         })
       }
-      metrics.httpResponse(answer.status)
+      metrics.httpResponse(answer)
       return answer
     },
     websocket: io.websocket,

@@ -168,6 +168,9 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
       const metrics = await (await fetch(`${n1.url}/metrics`)).text()
       const metrics2 = await (await fetch(`${n2.url}/metrics`)).text()
       expect(`${metrics}${metrics2}`).toMatch(/chat_polling_forwards_total\{result="ok"\} \d+/)
+      // Messages sent on n1 reached n2 through Redis; both links are up.
+      expect(metrics2).toMatch(/chat_broadcast_seconds_count\{origin="remote"\} [1-9]/)
+      expect(metrics).toMatch(/^chat_redis_up 1$/m)
     } finally {
       await balancer.stop()
     }

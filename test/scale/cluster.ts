@@ -94,6 +94,7 @@ export interface Node {
   url: string
   nodeId: string
   proc: Subprocess
+  env: Record<string, string>
   /** Every log line the process wrote so far. */
   logs: string[]
   waitForLog(pattern: RegExp, ms?: number): Promise<string>
@@ -123,7 +124,11 @@ export function clusterEnv(redisUrl: string | undefined, extra: Record<string, s
 }
 
 /** Starts `bun src/main.ts` and resolves once it logged `listening`. */
-export async function startNode(env: Record<string, string>, nodeId: string): Promise<Node> {
+export async function startNode(
+  env: Record<string, string>,
+  nodeId: string,
+  { waitFor = /"msg":"listening"/ }: { waitFor?: RegExp } = {}
+): Promise<Node> {
   const proc = Bun.spawn([BUN, join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, NODE_ID: nodeId },
@@ -173,12 +178,13 @@ export async function startNode(env: Record<string, string>, nodeId: string): Pr
   const exited = proc.exited.then((code) => {
     throw new Error(`${nodeId} exited with ${code} before listening:\n${logs.join('\n')}`)
   })
-  const line = await Promise.race([waitForLog(/"msg":"listening"/, 15_000), exited])
+  const line = await Promise.race([waitForLog(waitFor, 15_000), exited])
   const listening = JSON.parse(line) as { url: string }
   return {
     url: listening.url.replace(/\/$/, ''),
     nodeId,
     proc,
+    env,
     logs,
     waitForLog,
     async kill() {

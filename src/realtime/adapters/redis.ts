@@ -31,8 +31,8 @@ export interface RedisAdapterOptions {
   /** Channel name prefix, so several deployments may share one Redis. */
   prefix?: string
   logger: Logger
-  /** Called for each delivered broadcast: where it came from and its age in ms. */
-  onBroadcast?: (origin: 'local' | 'remote', ms: number) => void
+  /** Called for each broadcast received from another node with its age in ms (publish → delivered). */
+  onRemoteBroadcast?: (ms: number) => void
   /** A publication could not be sent or decoded. */
   onError?: (reason: 'publish' | 'decode') => void
 }
@@ -80,7 +80,7 @@ export function createRedisAdapter({
   nodeId,
   prefix = 'mc',
   logger,
-  onBroadcast,
+  onRemoteBroadcast,
   onError,
 }: RedisAdapterOptions): AdapterFactory {
   const log = logger.child('redis-adapter')
@@ -105,7 +105,7 @@ export function createRedisAdapter({
         rooms: new Set(envelope.r),
         except: new Set(envelope.e),
       })
-      onBroadcast?.('remote', Date.now() - envelope.t)
+      onRemoteBroadcast?.(Date.now() - envelope.t)
     }
     redis.subscribe(channel, receive).catch((error) => {
       log.error('subscribe failed', { channel, error })
@@ -122,9 +122,7 @@ export function createRedisAdapter({
       sockets: (rooms, except) => local.sockets(rooms, except),
       socketRooms: (id) => local.socketRooms(id),
       broadcast(packet: EncodedPacket, opts: BroadcastOptions) {
-        const started = performance.now()
         local.broadcast(packet, opts)
-        onBroadcast?.('local', performance.now() - started)
         // A socket's own-id room lives on one node; still published: the id may be remote.
         const envelope: Envelope = {
           n: nodeId,

@@ -16,6 +16,8 @@ import type { IOSocket } from './socket.ts'
 export interface IOObserver {
   packetIn?(): void
   packetOut?(kind: 'direct' | 'broadcast'): void
+  /** A broadcast left this node: how long the adapter took to hand it out, in ms. */
+  broadcast?(ms: number): void
 }
 
 export interface ClientContext {

@@ -108,7 +108,7 @@ export function createIO({
 
   const context = {
     logger: log.child('io'),
-    adapter: observer?.packetOut ? observed(adapter, observer) : adapter,
+    adapter: observer ? observed(adapter, observer) : adapter,
     publish(topic: string, packet: readonly (string | Uint8Array)[]): boolean {
       if (!bunServer) return false
       publishFrames(bunServer, topic, packet)
@@ -216,7 +216,9 @@ function observed(factory: AdapterFactory, observer: IOObserver): AdapterFactory
       socketRooms: (id) => inner.socketRooms(id),
       broadcast(packet, opts) {
         observer.packetOut?.('broadcast')
+        const started = performance.now()
         inner.broadcast(packet, opts)
+        observer.broadcast?.(performance.now() - started)
       },
       close: () => inner.close(),
     }

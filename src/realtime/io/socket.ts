@@ -31,6 +31,7 @@ export class IOSocket extends Emitter implements RoomMember {
   private left = false
   private acks: Map<number, AckCallback> | undefined
   private anyListeners: Listener[] | undefined
+  private anyOutgoing: Listener[] | undefined
   private flags: { timeout?: number } | undefined
 
   constructor(
@@ -86,6 +87,7 @@ export class IOSocket extends Emitter implements RoomMember {
       packet.id = this.nsp.nextAckId()
       this.registerAck(packet.id, last as AckCallback, flags?.timeout)
     }
+    if (this.anyOutgoing) for (const listener of this.anyOutgoing) listener(event, ...args)
     this.packet(packet)
     return true
   }
@@ -170,6 +172,13 @@ export class IOSocket extends Emitter implements RoomMember {
   onAny(listener: Listener): this {
     this.anyListeners ??= []
     this.anyListeners.push(listener)
+    return this
+  }
+
+  /** socket.io `onAnyOutgoing`: sees every event emitted to this socket (not room broadcasts). */
+  onAnyOutgoing(listener: Listener): this {
+    this.anyOutgoing ??= []
+    this.anyOutgoing.push(listener)
     return this
   }
 
