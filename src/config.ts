@@ -86,7 +86,7 @@ const ENV_SCHEMA = z.object({
   NODE_ID: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,40}$/, 'NODE_ID must be 1-40 characters of A-Z a-z 0-9 _ -')
-    .default(() => crypto.randomUUID().slice(0, 8))
+    .optional()
     .describe(
       'This node among several (logs, metrics, session ids). Default: random per process start.'
     ),
@@ -185,6 +185,19 @@ const ENV_SCHEMA = z.object({
   LOGIN_WINDOW: durationMs('LOGIN_WINDOW')
     .default(15 * 60_000)
     .describe('Window the login limits refill over (e.g. 15m).'),
+  RECOVERY_WINDOW: durationMs('RECOVERY_WINDOW')
+    .default(2 * 60_000)
+    .describe(
+      'A dropped socket may resume (rooms back, every missed message, edit and delete replayed) within this long; 0 turns recovery off.'
+    ),
+  RECOVERY_MAX_EVENTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1_000)
+    .describe(
+      'Most missed events one resume replays; beyond that the client reconnects fresh and reloads history.'
+    ),
   SHUTDOWN_TIMEOUT: durationMs('SHUTDOWN_TIMEOUT')
     .default(10_000)
     .describe(

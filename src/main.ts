@@ -1,6 +1,7 @@
 /** @module Entry point: the only reader of process.env; starts Bun.serve and stops cleanly on signals. */
 import { ConfigError, loadConfig } from './config.ts'
 import { createLogger } from './log.ts'
+import { randomNodeId } from './scale-out.ts'
 import { createServer } from './server.ts'
 import { listenPrivately, superviseWorkers, WORKER_ENV } from './workers.ts'
 
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
     }
     throw error
   }
+  // One id per process start unless NODE_ID is set: logs, metrics and session ids carry it.
+  config = Object.freeze({ ...config, NODE_ID: config.NODE_ID ?? randomNodeId() })
   const log = createLogger({ level: config.LOG_LEVEL, base: { node: config.NODE_ID } })
   // WORKERS>1: this process only supervises copies of itself (workers.ts).
   const workers = config.WORKERS > 1

@@ -44,7 +44,7 @@ export async function createScaleOut(
   metrics: ServerMetrics,
   announcer: () => PresenceAnnouncer
 ): Promise<ScaleOut> {
-  const nodeId = config.NODE_ID
+  const nodeId = config.NODE_ID ?? randomNodeId()
   if (!config.REDIS_URL) {
     const presence = createMemoryPresence()
     return {
@@ -105,4 +105,9 @@ export async function createScaleOut(
       link.close()
     },
   }
+}
+
+/** A short random node id, when NODE_ID is not set (main.ts picks one per process start). */
+export function randomNodeId(): string {
+  return crypto.randomUUID().slice(0, 8)
 }
