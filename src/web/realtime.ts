@@ -44,12 +44,19 @@ export function connectRealtime(options: RealtimeOptions): Socket {
     connectedOnce = true
   })
 
-  socket.on('disconnect', (reason) => {
+  socket.on('disconnect', async (reason) => {
     // 'io client disconnect' is our own logout; every other reason reconnects by itself,
     // except 'io server disconnect', which socket.io leaves to the client.
     if (reason === 'io client disconnect') return
     options.onStatus({ state: 'reconnecting', attempt: 0, reason, everConnected: connectedOnce })
-    if (reason === 'io server disconnect') socket.connect()
+    if (reason !== 'io server disconnect') return
+    // The server ends a socket whose access token expired (after an `error` with code
+    // unauthorized): refresh first, so the next handshake is not refused.
+    const stale = (socket.auth as { token?: string }).token ?? null
+    const fresh = await refreshTokens(stale)
+    if (!fresh) return options.onSessionLost()
+    socket.auth = { token: fresh.accessToken }
+    socket.connect()
   })
 
   socket.io.on('reconnect_attempt', (attempt) => {

@@ -98,7 +98,9 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
+        // As deployed: Bun.serve bundles the HTML once. In development mode Bun's HMR client
+        // would reload the page when the restarted server comes back, hiding the reconnect path.
+        NODE_ENV: 'production',
         LOG_LEVEL: 'info',
         HOST: '127.0.0.1',
         PORT: String(port),
