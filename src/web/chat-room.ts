@@ -35,6 +35,8 @@ const EVENTS = {
 const TYPING_IDLE_MS = 3000
 /** A peer's typing state we never saw stopped disappears after this (contract: it expires). */
 const TYPING_EXPIRE_MS = 6000
+/** How long a send waits for its ack before the message offers a retry. */
+const SEND_ACK_TIMEOUT_MS = 10_000
 /** Bounded gap fill after a reconnect: at most this many pages of `?after=`. */
 const MAX_RESYNC_PAGES = 20
 
@@ -155,9 +157,18 @@ export function openRoom(options: RoomOptions) {
       return
     }
     const payload = { ...target, content, message_type: 'text', clientId }
-    socket.emit(names.send, payload, (ack: Ack<{ message: Message }>) => {
+    const answer = (error: Error | null, ack: Ack<{ message: Message }>) => {
       // An ack can land after the user switched rooms: the log now belongs to another room.
-      if (!ack || closed) return
+      if (closed) return
+      if (error) {
+        // No answer in time while still connected: offer a retry (same clientId, so it is
+        // stored at most once). While disconnected, resync() resends it after reconnecting.
+        if (socket.connected && unacked.has(clientId)) {
+          list.failPending(clientId, 'No answer from the server', () => emitSend(clientId))
+        }
+        return
+      }
+      if (!ack) return
       if (ack.ok) {
         unacked.delete(clientId)
         if (ack.message) receive({ ...ack.message, clientId })
@@ -168,7 +179,8 @@ export function openRoom(options: RoomOptions) {
           emitSend(clientId)
         })
       }
-    })
+    }
+    socket.timeout(SEND_ACK_TIMEOUT_MS).emit(names.send, payload, answer)
   }
 
   function receive(message: Message): void {
@@ -211,14 +223,17 @@ export function openRoom(options: RoomOptions) {
    */
   async function resync(): Promise<void> {
     let after = list.lastId()
-    if (!after) return loadHistory()
+    if (!after) await loadHistory()
     for (let page = 0; page < MAX_RESYNC_PAGES && after; page++) {
       const result = await history(room.kind, room.id, { after })
-      if (closed || !result.ok) return
+      if (closed || !result.ok) break
       for (const message of result.value.messages) receive(message)
       if (!result.value.hasMore) break
       after = result.value.messages.at(-1)?._id ?? null
     }
+    if (closed) return
+    // A send the server never answered (e.g. the socket was closed under it) goes again; the
+    // server stores a clientId once, so a send that did land is answered as a duplicate.
     for (const clientId of unacked.keys()) if (!outbox.includes(clientId)) outbox.push(clientId)
     if (joined) for (const clientId of outbox.splice(0)) emitSend(clientId)
   }
