@@ -8,6 +8,7 @@ import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
 import { attachChatEvents } from './events/connection.ts'
+import { createRecoveryHooks } from './events/recovery.ts'
 import { announceUsersOffline } from './events/presence.ts'
 import { createApp } from './http/app.ts'
 import { createLogger, type Logger } from './log.ts'
@@ -80,6 +81,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       refreshTtlMs: config.REFRESH_TOKEN_TTL,
       argon2MemoryKib: config.ARGON2_MEMORY_KIB,
       messageRate: { perMinute: config.MESSAGE_RATE_PER_MINUTE, burst: config.MESSAGE_BURST },
+      recovery: { windowMs: config.RECOVERY_WINDOW, maxReplay: config.RECOVERY_MAX_EVENTS },
     })
   )
 
@@ -103,6 +105,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
   const io = createIO({
     cors: { origins: [...config.CORS_ORIGINS], credentials: true },
     maxPayload: config.MAX_PAYLOAD,
+    recovery: chat.roomLog.enabled ? createRecoveryHooks(chat, log.child('recovery')) : undefined,
     logger: log.child('realtime'),
     observer: metrics.observer,
     ...scale.io,
@@ -181,6 +184,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     /** Closes everything; the database last, after every pending write. */
     async stop() {
       await this.closeRealtime()
+      // Broadcasts that REST requests started after the sockets closed are logged too.
+      await realtime.settle()
       await scale.close()
       database.close()
     },

@@ -6,7 +6,11 @@ import type { MessageWithAuthor } from '../store/messages.ts'
 import type { ReadReceipt } from './views.ts'
 
 export interface ChatEvents {
-  /** A message was stored: emit `new-city-message` / `new-private-message` to its room. */
+  /**
+   * A message was stored: emit `new-city-message` / `new-private-message` to its room. An
+   * implementation may return a promise that resolves once it went out (the room log writes
+   * first); socket handlers await it so the sender's ack follows the broadcast.
+   */
   messageCreated(message: MessageWithAuthor): void
   /** Emit `city-message-edited` / `private-message-edited`. */
   messageEdited(message: MessageWithAuthor): void

@@ -9,6 +9,7 @@ import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createMessages } from './messages.ts'
 import { createRateLimiter, UNLIMITED } from './rate-limit.ts'
+import { createRoomLog } from './recovery.ts'
 import type { Tokens } from './tokens.ts'
 import { createUsers } from './users.ts'
 
@@ -20,6 +21,8 @@ export interface ChatOptions {
   argon2MemoryKib: number
   /** Per-user message rate: `perMinute` sustained, `burst` at once; perMinute 0 turns it off. */
   messageRate?: { perMinute: number; burst: number }
+  /** Connection state recovery bounds; windowMs 0 (the default) turns it off. */
+  recovery?: { windowMs: number; maxReplay: number }
 }
 
 /**
@@ -41,7 +44,14 @@ export function createChat(options: ChatOptions) {
           message: 'too many messages; slow down',
         })
       : UNLIMITED
+  const roomLog = createRoomLog({
+    db,
+    log: options.log,
+    windowMs: options.recovery?.windowMs ?? 0,
+    maxReplay: options.recovery?.maxReplay ?? 1_000,
+  })
   return {
+    roomLog,
     ...createAuth(options),
     ...createUsers({ db }),
     ...cities,

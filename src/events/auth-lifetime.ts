@@ -56,9 +56,10 @@ export function registerAuthLifetime(socket: IOSocket, deps: { chat: Chat; log: 
   }
   const expire = () => {
     // The reason goes first; a server-side DISCONNECT stops the client's auto-reconnect until it
-    // sets a fresh token and calls connect(), which is what the guide's client does.
+    // sets a fresh token and calls connect(), which is what the guide's client does. Suspended,
+    // not just disconnected: that reconnect resumes its rooms and missed messages.
     socket.emit('error', TOKEN_EXPIRED)
-    socket.disconnect()
+    socket.suspend()
   }
 
   on(socket, deps.log, 'refresh-auth', refreshAuthPayload, async ({ token }) => {

@@ -7,7 +7,7 @@ import { type PresenceStore, presenceUser } from '../chat/presence.ts'
 import type { Chat } from '../chat/service.ts'
 import { createTypingTracker } from '../chat/typing.ts'
 import type { Logger } from '../log.ts'
-import type { IOServer, MiddlewareError } from '../realtime/index.ts'
+import type { IOServer, IOSocket, MiddlewareError } from '../realtime/index.ts'
 import { registerAuthLifetime, userRoom } from './auth-lifetime.ts'
 import { createRoomBroadcasts } from './broadcasts.ts'
 import { registerCityChat } from './city-chat.ts'
@@ -15,7 +15,7 @@ import { createOnlineCountBroadcaster, registerPresence } from './presence.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
-import { CITY, PRIVATE } from './rooms.ts'
+import { CITY, joinerIn, PRIVATE } from './rooms.ts'
 
 export interface ChatEventsOptions {
   io: IOServer
@@ -28,6 +28,22 @@ export interface ChatEventsOptions {
   maxRoomsPerSocket?: number
   /** Open sockets one user may have on this node; a further handshake is refused. */
   maxConnectionsPerUser?: number
+}
+
+/** A resumed socket is back in its rooms: count it in their online lists again. */
+async function rejoinPresence(socket: IOSocket, deps: EventDeps): Promise<void> {
+  const user = userOf(socket)
+  for (const topic of socket.rooms) {
+    for (const kind of [CITY, PRIVATE]) {
+      const prefix = kind.topic('')
+      if (!topic.startsWith(prefix)) continue
+      if (await deps.presence.joinRoom(topic, user.id, socket.id)) {
+        socket
+          .to(topic)
+          .emit(kind.events.userJoined, joinerIn(kind, topic.slice(prefix.length), user))
+      }
+    }
+  }
 }
 
 /** The guide's message for every refused handshake; the client sees it as `connect_error`. */
@@ -62,7 +78,7 @@ export function attachChatEvents({
     typing,
     log,
     maxRoomsPerSocket,
-    broadcasts: createRoomBroadcasts(io, (chatId, userIds) => {
+    broadcasts: createRoomBroadcasts(io, chat.roomLog, (chatId, userIds) => {
       evictMembers(deps, chatId, userIds).catch((error) =>
         log.error('evicting removed members failed', { chatId, error })
       )
@@ -111,10 +127,11 @@ export function attachChatEvents({
         for (const kind of [CITY, PRIVATE]) {
           const prefix = kind.topic('')
           if (topic.startsWith(prefix))
-            await leaveRoom(socket, deps, kind, topic.slice(prefix.length))
+            await leaveRoom(socket, deps, kind, topic.slice(prefix.length), true)
         }
       }
     })
+    if (socket.recovered) await rejoinPresence(socket, deps)
     try {
       const change = await presence.addConnection(presenceUser(user), socket.id)
       if (change.changed) announceOnlineCount()
@@ -126,9 +143,13 @@ export function attachChatEvents({
   return {
     broadcasts: deps.broadcasts as ChatEvents,
     /** Resolves once every socket handler already running has answered (graceful shutdown). */
-    settle: () => settleHandlers(io),
+    async settle() {
+      await settleHandlers(io)
+      await chat.roomLog.settled()
+    },
     close() {
       typing.close()
+      chat.roomLog.close()
     },
   }
 }

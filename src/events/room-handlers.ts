@@ -35,15 +35,19 @@ export type RoomAccess = (actor: User, id: string) => Promise<Result<{ name: str
 
 export const userOf = (socket: IOSocket): User => socket.data.user as User
 
-/** Leaves one room: stops typing, forgets presence, tells the others once per user. */
+/**
+ * Leaves one room: stops typing, forgets presence, tells the others once per user. `wasIn` is
+ * for a disconnecting socket, whose rooms are gone after the first await: the caller checked.
+ */
 export async function leaveRoom(
   socket: IOSocket,
   deps: EventDeps,
   kind: RoomKind,
-  id: string
+  id: string,
+  wasIn = socket.rooms.has(kind.topic(id))
 ): Promise<void> {
   const topic = kind.topic(id)
-  if (!socket.rooms.has(topic)) return
+  if (!wasIn) return
   const user = userOf(socket)
   socket.leave(topic)
   announceStoppedTyping(deps, topic, socket.id)
@@ -102,11 +106,11 @@ export function registerRoomHandlers(
     if (!allowed.ok) return allowed
     socket.join(topic)
     const name = allowed.value.name
-    socket.emit(events.joined, {
-      [key]: id,
-      [kind.nameKey]: name,
-      message: `Successfully joined ${name} chat`,
-    })
+    const joined = { [key]: id, [kind.nameKey]: name, message: `Successfully joined ${name} chat` }
+    // With recovery on, the confirmation carries the log's current offset as its last argument,
+    // so a client that drops before any message arrives still resumes from here.
+    if (chat.roomLog.enabled) socket.emit(events.joined, joined, await chat.roomLog.head())
+    else socket.emit(events.joined, joined)
     if (await presence.joinRoom(topic, user.id, socket.id)) {
       socket.to(topic).emit(events.userJoined, joinerIn(kind, id, user))
     }
@@ -135,7 +139,8 @@ export function registerRoomHandlers(
     })
     if (!sent.ok) return sent
     const { message, duplicate } = sent.value
-    if (!duplicate) broadcasts.messageCreated(message)
+    // Awaited: the room (and the sender's other tabs) hear of it before the sender's ack.
+    if (!duplicate) await broadcasts.messageCreated(message)
     announceStoppedTyping(deps, kind.topic(id), socket.id)
     return ok({ message: messageView(message), duplicate })
   })
@@ -148,7 +153,7 @@ export function registerRoomHandlers(
       content: input.content,
     })
     if (!edited.ok) return edited
-    broadcasts.messageEdited(edited.value)
+    await broadcasts.messageEdited(edited.value)
     return ok({ message: messageView(edited.value) })
   })
 
@@ -159,7 +164,7 @@ export function registerRoomHandlers(
       room: kind.room(idOf(input)),
     })
     if (!deleted.ok) return deleted
-    broadcasts.messageDeleted(deleted.value)
+    await broadcasts.messageDeleted(deleted.value)
     return ok({ ...deletedView(deleted.value) })
   })
 

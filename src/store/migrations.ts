@@ -1,6 +1,7 @@
 /** @module Embedded migrations: drizzle-kit's SQL files imported as text, so a compiled binary carries them. */
 
 import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
+import m0001 from '../../drizzle/0001_recovery.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -9,6 +10,7 @@ import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
  */
 export const MIGRATION_SQL: Record<string, string> = {
   '0000_init': m0000,
+  '0001_recovery': m0001,
 }
 
 export interface JournalEntry {

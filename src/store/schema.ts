@@ -132,6 +132,38 @@ export const messages = sqliteTable(
   ]
 )
 
+/**
+ * The room event log behind connection state recovery: every replayable broadcast (message
+ * created, edited, deleted) in the order it went out. `id` is the offset clients echo back.
+ * Rows older than the recovery window are pruned.
+ */
+export const roomEvents = sqliteTable(
+  'room_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    room: text('room').notNull(),
+    /** The broadcast's arguments as JSON: `[event, ...args]` without the offset. */
+    packet: text('packet').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('room_events_room_idx').on(t.room, t.id),
+    index('room_events_created_idx').on(t.createdAt),
+  ]
+)
+
+/** A dropped socket's session, kept for the recovery window so a reconnect can resume it. */
+export const socketSessions = sqliteTable('socket_sessions', {
+  pid: text('pid').primaryKey(),
+  socketId: text('socket_id').notNull(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** JSON array of the socket's chat rooms (`city:<id>`, `chat:<id>`). */
+  rooms: text('rooms').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+})
+
 export type UserRow = typeof users.$inferSelect
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect
 export type CityRow = typeof cities.$inferSelect

@@ -48,7 +48,7 @@ test('the compiled binary migrates its embedded SQL and answers /readyz', async 
     expect(url).toStartWith('http://127.0.0.1:')
     const ready = await fetch(new URL('/readyz', url))
     expect(ready.status).toBe(200)
-    expect(seen).toContain('"applied":["0000_init"]')
+    expect(seen).toContain('"applied":["0000_init","0001_recovery"]')
   } finally {
     proc.kill()
     await proc.exited

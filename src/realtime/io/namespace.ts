@@ -12,6 +12,12 @@ import { BroadcastOperator } from './broadcast.ts'
 import type { Client } from './client.ts'
 import { Emitter } from './emitter.ts'
 import type { EncodedPacket } from './parser.ts'
+import {
+  type RecoveryHooks,
+  type RestoredSession,
+  recoveryRequest,
+  type SavedSession,
+} from './recovery.ts'
 import { IOSocket } from './socket.ts'
 
 /** An error passed to `next()`; `data` is sent to the client as CONNECT_ERROR `data`. */
@@ -27,6 +33,8 @@ export interface NamespaceContext {
   adapter: AdapterFactory
   /** `server.publish` of each frame; false before `io.attach(server)`. */
   publish(topic: string, packet: EncodedPacket): boolean
+  /** Connection state recovery; absent: CONNECT answers `{ sid }` only. */
+  recovery?: RecoveryHooks | undefined
 }
 
 export class Namespace extends Emitter implements AdapterHost {
@@ -34,6 +42,8 @@ export class Namespace extends Emitter implements AdapterHost {
   readonly adapter: Adapter
   private readonly middlewares: Middleware[] = []
   private ackId = 0
+  /** Session saves still writing; `io.close()` waits for them. */
+  private readonly saving = new Set<Promise<void>>()
 
   constructor(
     readonly name: string,
@@ -93,7 +103,7 @@ export class Namespace extends Emitter implements AdapterHost {
 
   /** @internal a CONNECT for this namespace: middlewares, then CONNECT or CONNECT_ERROR. */
   async add(client: Client, auth: Record<string, unknown>): Promise<IOSocket | undefined> {
-    const socket = new IOSocket(this, client, auth, generateId())
+    let socket = new IOSocket(this, client, auth, generateId())
     const error = await this.runMiddlewares(socket)
     // The client may have gone while an async middleware ran.
     if (client.conn.readyState !== 'open' || error) {
@@ -101,10 +111,17 @@ export class Namespace extends Emitter implements AdapterHost {
       if (error && client.conn.readyState === 'open') socket.connectError(error.message, error.data)
       return undefined
     }
+    const recovered = this.context.recovery ? await this.recover(socket, auth) : undefined
+    if (recovered) socket = recovered.socket
+    if (client.conn.readyState !== 'open') {
+      socket.discard()
+      return undefined
+    }
     this.sockets.set(socket.id, socket)
     client.attach(socket)
     // CONNECT goes out before `connection` listeners can emit (socket.io ordering).
     socket.onconnect()
+    if (recovered) socket.resume(recovered.session)
     this.emitLocal('connect', [socket])
     this.emitLocal('connection', [socket])
     return socket
@@ -113,6 +130,56 @@ export class Namespace extends Emitter implements AdapterHost {
   /** @internal */
   remove(socket: IOSocket): void {
     if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id)
+  }
+
+  /**
+   * With recovery on, every socket gets a pid; a CONNECT with `{ pid, offset }` that the hooks
+   * accept comes back as the old socket id, its rooms and the events it missed.
+   */
+  private async recover(
+    socket: IOSocket,
+    auth: Record<string, unknown>
+  ): Promise<{ socket: IOSocket; session: RestoredSession } | undefined> {
+    const request = recoveryRequest(auth)
+    let session: RestoredSession | undefined
+    if (request && this.context.recovery) {
+      try {
+        session = await this.context.recovery.restore({ ...request, nsp: this.name, socket })
+      } catch (error) {
+        this.logger.error('session restore failed', { nsp: this.name, error })
+      }
+    }
+    // Never two live sockets with one id: a session still connected here is not restored.
+    if (!request || !session || this.sockets.has(session.id)) {
+      socket.pid = generateId()
+      return undefined
+    }
+    const restored = new IOSocket(this, socket.client, auth, session.id)
+    restored.data = socket.data
+    restored.pid = request.pid
+    restored.recovered = true
+    socket.discard()
+    return { socket: restored, session }
+  }
+
+  /** @internal a dropped socket's session goes to the recovery hooks. */
+  saveSession(session: SavedSession): void {
+    const hooks = this.context.recovery
+    if (!hooks) return
+    const saving = (async () => {
+      try {
+        await hooks.save(session)
+      } catch (error) {
+        this.logger.error('session save failed', { nsp: this.name, error })
+      }
+    })()
+    this.saving.add(saving)
+    void saving.finally(() => this.saving.delete(saving))
+  }
+
+  /** @internal resolves once every session save under way has finished. */
+  async settleSaves(): Promise<void> {
+    await Promise.all([...this.saving])
   }
 
   private async runMiddlewares(socket: IOSocket): Promise<MiddlewareError | undefined> {

@@ -16,6 +16,7 @@ import type { BroadcastOperator } from './broadcast.ts'
 import { Client, type IOObserver } from './client.ts'
 import type { Listener } from './emitter.ts'
 import { type Middleware, Namespace } from './namespace.ts'
+import type { RecoveryHooks } from './recovery.ts'
 import type { IOSocket } from './socket.ts'
 
 export interface IOOptions {
@@ -34,6 +35,8 @@ export interface IOOptions {
   logger?: Logger
   /** Room fan-out; defaults to Bun topics. */
   adapter?: AdapterFactory
+  /** Connection state recovery (see recovery.ts); absent: off, as in socket.io. */
+  recovery?: RecoveryHooks
   /** Prepended to Engine.IO session ids (e.g. `<nodeId>.`) so other nodes can find the owner. */
   sidPrefix?: string
   /** Answers polling requests for sessions held by another node (see engine/forward.ts). */
@@ -98,6 +101,7 @@ export function createIO({
   cors,
   logger = SILENT_LOGGER,
   adapter = createBunTopicsAdapter,
+  recovery,
   sidPrefix,
   forward,
   observer,
@@ -108,6 +112,7 @@ export function createIO({
 
   const context = {
     logger: log.child('io'),
+    recovery,
     adapter: observer ? observed(adapter, observer) : adapter,
     publish(topic: string, packet: readonly (string | Uint8Array)[]): boolean {
       if (!bunServer) return false
@@ -192,6 +197,8 @@ export function createIO({
     async close() {
       for (const nsp of nsps.values()) {
         for (const socket of [...nsp.sockets.values()]) socket.onclose('server shutting down')
+        // Their sessions are saved before the process may close the store behind the hooks.
+        await nsp.settleSaves()
         await nsp.adapter.close()
       }
       engine.close()

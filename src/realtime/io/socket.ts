@@ -13,6 +13,7 @@ import { Emitter, type Listener, safeCall } from './emitter.ts'
 import { type Handshake, SocketHandshake } from './handshake.ts'
 import type { Namespace } from './namespace.ts'
 import { type EncodedPacket, encode, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
+import { RECOVERABLE_REASONS, type RestoredSession } from './recovery.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: application data, typed by the application.
 export type SocketData = Record<string, any>
@@ -27,6 +28,10 @@ export class IOSocket extends Emitter implements RoomMember {
   readonly handshake: Handshake
   data: SocketData = {}
   connected = false
+  /** With connection state recovery: the private session id sent in CONNECT `{ sid, pid }`. */
+  pid: string | undefined = undefined
+  /** True when this connection resumed a dropped session (rooms restored, missed events replayed). */
+  recovered = false
   /** Set once the socket left (or never entered) its namespace: no more joins. */
   private left = false
   private acks: Map<number, AckCallback> | undefined
@@ -157,6 +162,17 @@ export class IOSocket extends Emitter implements RoomMember {
     this.nsp.adapter.del(this, room)
   }
 
+  /**
+   * Leaves the namespace (DISCONNECT packet) but, with recovery on, keeps the session: for a
+   * client that must reconnect with new credentials (an expired token) and then resume.
+   */
+  suspend(): this {
+    if (!this.connected) return this
+    this.packet({ type: PacketType.DISCONNECT, nsp: this.nsp.name })
+    this.onclose('server namespace disconnect', true)
+    return this
+  }
+
   /** Leaves the namespace (DISCONNECT packet), or with `close` ends the whole connection. */
   disconnect(close = false): this {
     if (!this.connected) return this
@@ -197,7 +213,16 @@ export class IOSocket extends Emitter implements RoomMember {
   onconnect(): void {
     this.connected = true
     this.nsp.adapter.addAll(this, [this.id])
-    this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data: { sid: this.id } })
+    const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid }
+    this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data })
+  }
+
+  /** @internal after CONNECT: back into the saved rooms, then the missed events in order. */
+  resume(session: RestoredSession): void {
+    this.join(session.rooms)
+    for (const args of session.missed) {
+      this.packet({ type: PacketType.EVENT, nsp: this.nsp.name, data: args })
+    }
   }
 
   /** @internal flat dispatch of a decoded packet (socket.io `_onpacket`). */
@@ -254,8 +279,19 @@ export class IOSocket extends Emitter implements RoomMember {
   }
 
   /** @internal the socket leaves its namespace for `reason` (socket.io `_onclose`). */
-  onclose(reason: string): void {
+  onclose(reason: string, resumable = RECOVERABLE_REASONS.has(reason)): void {
     if (!this.connected) return
+    // Saved before the rooms go: the client did not choose to leave and will ask for them back.
+    if (this.pid !== undefined && resumable) {
+      const rooms = [...this.rooms].filter((room) => room !== this.id)
+      this.nsp.saveSession({
+        pid: this.pid,
+        id: this.id,
+        nsp: this.nsp.name,
+        rooms,
+        data: this.data,
+      })
+    }
     this.left = true
     this.emitLocal('disconnecting', [reason])
     this.nsp.adapter.delAll(this)

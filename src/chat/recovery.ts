@@ -1,0 +1,160 @@
+/**
+ * @module Recovery: the persisted room event log and dropped-socket sessions behind exact
+ * missed-message recovery. Every replayable broadcast (message created / edited / deleted) is
+ * appended to `room_events` before it goes out, and its row id is the offset the client echoes
+ * back; a resume replays the rows of the session's rooms after that offset, in order.
+ *
+ * Bounds: a session resumes only within `windowMs` of its drop, and only when at most
+ * `maxReplay` events were missed; otherwise the client reconnects fresh (`recovered === false`)
+ * and reloads history over REST (`?after=`). Log rows older than twice the window are pruned.
+ */
+import { fail, ok, type Result } from '../errors.ts'
+import type { Logger } from '../log.ts'
+import type { Db } from '../store/db.ts'
+import {
+  appendRoomEvent,
+  latestRoomEventId,
+  listRoomEventsAfter,
+  pruneRecovery,
+  saveSocketSession,
+  takeSocketSession,
+} from '../store/recovery.ts'
+
+export interface RecoveryOptions {
+  db: Db
+  log: Logger
+  /** How long a dropped session may be resumed; 0 turns recovery off. */
+  windowMs: number
+  /** Most events one resume replays. */
+  maxReplay: number
+  now?: () => number
+}
+
+export interface ResumeInput {
+  pid: string
+  offset: string
+  userId: string
+  /** Which of the saved rooms the user may still enter (membership is re-checked on resume). */
+  allowed(rooms: string[]): Promise<string[]>
+}
+
+export interface Resumed {
+  socketId: string
+  rooms: string[]
+  /** `[event, ...args, offset]` for each missed broadcast, oldest first. */
+  missed: unknown[][]
+}
+
+const OFFSET = /^\d{1,15}$/
+
+/**
+ * @example
+ * const roomLog = createRoomLog({ db, log, windowMs: 120_000, maxReplay: 1_000 })
+ * await roomLog.record('city:mumbai', ['new-city-message', view], (offset) =>
+ *   io.to('city:mumbai').emit('new-city-message', view, offset))
+ */
+export function createRoomLog({ db, log, windowMs, maxReplay, now = Date.now }: RecoveryOptions) {
+  const enabled = windowMs > 0
+  /** Appends run one after another, so publish order is offset order on this node. */
+  let chain: Promise<void> = Promise.resolve()
+  /** The newest offset published from this node (what a joining socket starts from). */
+  let head = 0
+  const ready = enabled
+    ? latestRoomEventId(db).then((id) => {
+        head = Math.max(head, id)
+      })
+    : Promise.resolve()
+  const pruner = enabled
+    ? setInterval(
+        () => {
+          const at = now()
+          pruneRecovery(db, at - 2 * windowMs, at).catch((error) =>
+            log.error('pruning the room event log failed', { error })
+          )
+        },
+        Math.max(1_000, windowMs / 2)
+      )
+    : undefined
+  pruner?.unref?.()
+
+  /**
+   * Logs one broadcast, then publishes it with its offset. Never rejects: when the log write
+   * fails the broadcast still goes out, without an offset (live clients lose nothing).
+   */
+  function record(
+    room: string,
+    packet: unknown[],
+    publish: (offset: string | undefined) => void
+  ): Promise<void> {
+    if (!enabled) {
+      publish(undefined)
+      return Promise.resolve()
+    }
+    const run = chain.then(async () => {
+      await ready
+      let offset: string | undefined
+      try {
+        const id = await appendRoomEvent(db, room, JSON.stringify(packet), now())
+        head = Math.max(head, id)
+        offset = String(id)
+      } catch (error) {
+        log.error('room event log append failed', { room, error })
+      }
+      publish(offset)
+    })
+    chain = run.catch(() => {})
+    return chain
+  }
+
+  /** Keeps a dropped socket's chat rooms for the window. */
+  async function saveSession(session: {
+    pid: string
+    socketId: string
+    userId: string
+    rooms: string[]
+  }): Promise<void> {
+    if (!enabled) return
+    await saveSocketSession(db, {
+      pid: session.pid,
+      socketId: session.socketId,
+      userId: session.userId,
+      rooms: JSON.stringify(session.rooms),
+      expiresAt: now() + windowMs,
+    })
+  }
+
+  /** The session for `pid` with everything its rooms missed after `offset`; refusals say why. */
+  async function resume(input: ResumeInput): Promise<Result<Resumed>> {
+    if (!enabled) return fail('not_found', 'recovery is off')
+    if (!OFFSET.test(input.offset)) return fail('invalid_input', 'offset is not ours')
+    const session = await takeSocketSession(db, input.pid)
+    if (!session || session.expiresAt < now()) return fail('not_found', 'no such session')
+    if (session.userId !== input.userId) return fail('forbidden', 'session of another user')
+    const saved = JSON.parse(session.rooms) as string[]
+    const rooms = await input.allowed(saved)
+    await ready
+    const rows = await listRoomEventsAfter(db, rooms, Number(input.offset), maxReplay + 1)
+    if (rows.length > maxReplay) return fail('payload_too_large', 'too many missed events')
+    const missed = rows.map((row) => [...(JSON.parse(row.packet) as unknown[]), String(row.id)])
+    return ok({ socketId: session.socketId, rooms, missed })
+  }
+
+  return {
+    enabled,
+    record,
+    saveSession,
+    resume,
+    /** The offset a socket that joins a room now has seen everything up to. */
+    async head(): Promise<string> {
+      await ready
+      return String(head)
+    },
+    /** Resolves once every broadcast recorded so far has been written and published. */
+    settled: () => chain,
+    close() {
+      clearInterval(pruner)
+    },
+  }
+}
+
+export type RoomLog = ReturnType<typeof createRoomLog>

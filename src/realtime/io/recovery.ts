@@ -1,0 +1,68 @@
+/**
+ * @module Connection state recovery (socket.io v4.6 "connectionStateRecovery"), as hooks: the
+ * realtime layer hands out a `pid`, saves a session when a socket drops for a recoverable reason,
+ * and on a CONNECT carrying `{ pid, offset }` asks the hooks what to restore and replay. Where the
+ * sessions and the missed packets live (memory, a database) is the hooks' business.
+ *
+ * Protocol: the CONNECT answer is `{ sid, pid }`; the client appends `{ pid, offset }` to its next
+ * CONNECT payload, `offset` being the last string argument of the last event it received
+ * (socket.io-client `_pid`, `_lastOffset`). So whoever broadcasts must append the offset as the
+ * last argument of each event it wants to be replayable.
+ */
+import type { IOSocket, SocketData } from './socket.ts'
+
+/** What is saved when a socket drops: enough to give the same socket back. */
+export interface SavedSession {
+  pid: string
+  /** The socket id, restored on recovery. */
+  id: string
+  nsp: string
+  /** The socket's rooms except its own id room. */
+  rooms: string[]
+  data: SocketData
+}
+
+/** What the hooks give back for a recoverable CONNECT. */
+export interface RestoredSession {
+  id: string
+  rooms: string[]
+  /** EVENT arguments (`[event, ...args, offset]`) sent after CONNECT, in order. */
+  missed: unknown[][]
+}
+
+export interface RecoveryHooks {
+  /** Persists a dropped socket's session; `io.close()` waits for it. */
+  save(session: SavedSession): void | Promise<void>
+  /**
+   * Called after the connection middlewares accepted `socket` (so `socket.data` holds the fresh
+   * credentials). Returns undefined when the session is unknown, expired, belongs to someone
+   * else, or the gap is too large: the socket then connects fresh (`recovered === false`).
+   */
+  restore(request: {
+    pid: string
+    offset: string
+    nsp: string
+    socket: IOSocket
+  }): Promise<RestoredSession | undefined> | RestoredSession | undefined
+}
+
+/**
+ * socket.io's `RECOVERABLE_DISCONNECT_REASONS`: the client did not choose to leave, so it will
+ * come back. A namespace disconnect by either side, or a parse error, is final.
+ */
+export const RECOVERABLE_REASONS: ReadonlySet<string> = new Set([
+  'transport error',
+  'transport close',
+  'forced close',
+  'ping timeout',
+  'server shutting down',
+  'forced server close',
+])
+
+/** The client's `{ pid, offset }` from a CONNECT payload, when both are strings. */
+export function recoveryRequest(
+  auth: Record<string, unknown>
+): { pid: string; offset: string } | undefined {
+  const { pid, offset } = auth
+  return typeof pid === 'string' && typeof offset === 'string' ? { pid, offset } : undefined
+}

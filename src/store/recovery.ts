@@ -1,0 +1,83 @@
+/**
+ * @module Recovery rows: the room event log (offsets are its ids) and dropped socket sessions,
+ * both in the database so a reconnect after a server restart still resumes exactly.
+ */
+import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm'
+import type { Db } from './db.ts'
+import { roomEvents, socketSessions } from './schema.ts'
+
+export type SocketSessionRow = typeof socketSessions.$inferSelect
+
+/** Appends one broadcast to the log; its id is the offset clients get. */
+export async function appendRoomEvent(
+  db: Db,
+  room: string,
+  packet: string,
+  createdAt: number
+): Promise<number> {
+  const [row] = await db
+    .insert(roomEvents)
+    .values({ room, packet, createdAt })
+    .returning({ id: roomEvents.id })
+  if (!row) throw new Error('room event insert returned no row')
+  return row.id
+}
+
+/**
+ * Log rows of `rooms` after `afterId`, oldest first, at most `limit` of them (ask for one more
+ * than you can replay to learn whether the gap is too large).
+ */
+export async function listRoomEventsAfter(
+  db: Db,
+  rooms: readonly string[],
+  afterId: number,
+  limit: number
+): Promise<{ id: number; room: string; packet: string }[]> {
+  if (rooms.length === 0) return []
+  return db
+    .select({ id: roomEvents.id, room: roomEvents.room, packet: roomEvents.packet })
+    .from(roomEvents)
+    .where(and(inArray(roomEvents.room, [...rooms]), gt(roomEvents.id, afterId)))
+    .orderBy(asc(roomEvents.id))
+    .limit(limit)
+}
+
+/** The newest offset, 0 for an empty log. */
+export async function latestRoomEventId(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ id: roomEvents.id })
+    .from(roomEvents)
+    .orderBy(desc(roomEvents.id))
+    .limit(1)
+  return row?.id ?? 0
+}
+
+/** Forgets log rows and sessions older than `before` / expired by `now`. */
+export async function pruneRecovery(db: Db, before: number, now: number): Promise<void> {
+  await db.delete(roomEvents).where(lt(roomEvents.createdAt, before))
+  await db.delete(socketSessions).where(lt(socketSessions.expiresAt, now))
+}
+
+export async function saveSocketSession(db: Db, row: SocketSessionRow): Promise<void> {
+  await db
+    .insert(socketSessions)
+    .values(row)
+    .onConflictDoUpdate({
+      target: socketSessions.pid,
+      set: {
+        socketId: row.socketId,
+        userId: row.userId,
+        rooms: row.rooms,
+        expiresAt: row.expiresAt,
+      },
+    })
+}
+
+/** Reads and deletes a session in one statement: a pid resumes at most once. */
+export async function takeSocketSession(
+  db: Db,
+  pid: string
+): Promise<SocketSessionRow | undefined> {
+  const [row] = await db.delete(socketSessions).where(eq(socketSessions.pid, pid)).returning()
+  return row
+}
