@@ -18,12 +18,12 @@ const MAX_DELAY = 2_147_483_647
 export const userRoom = (userId: string): string => `user:${userId}`
 
 /** What a client is told before the server disconnects it; `event: 'auth'` marks it actionable. */
-export const TOKEN_EXPIRED = {
+const TOKEN_EXPIRED = {
   code: 'unauthorized',
   message: 'token expired',
   event: 'auth',
 } as const
-export const ACCOUNT_DEACTIVATED = {
+const ACCOUNT_DEACTIVATED = {
   code: 'unauthorized',
   message: 'account deactivated',
   event: 'auth',

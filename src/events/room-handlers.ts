@@ -57,7 +57,7 @@ export async function leaveRoom(
 }
 
 /** Chat rooms only: the socket's own room and its user room do not count. */
-export function joinedRoomCount(socket: IOSocket): number {
+function joinedRoomCount(socket: IOSocket): number {
   let count = 0
   for (const room of socket.rooms) if (isChatRoom(room)) count++
   return count
