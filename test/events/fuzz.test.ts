@@ -123,7 +123,15 @@ function createFuzzer(rand: ReturnType<typeof prng>) {
       case 3:
         return randomString(40)
       case 4:
-        return rand.pick(['mumbai', 'atlantis', '', 'a'.repeat(5_000), '0123456789abcdef01234567'])
+        return rand.pick([
+          'mumbai',
+          'atlantis',
+          '',
+          '0',
+          '99999999',
+          'a'.repeat(5_000),
+          '0123456789abcdef01234567',
+        ])
       case 5:
         return { _placeholder: true, num: rand.int(5) }
       case 6:
@@ -154,8 +162,12 @@ function createFuzzer(rand: ReturnType<typeof prng>) {
     const ack = rand.next() < 0.5 ? String(rand.int(1_000)) : ''
     const nsp = rand.next() < 0.1 ? rand.pick(['/admin,', '/,', '/x/y,']) : ''
     switch (rand.int(8)) {
-      case 0:
-        return `40${nsp}${JSON.stringify(rand.next() < 0.5 ? { token } : randomValue())}`
+      case 0: {
+        // Recovery fields too: random, mutated or foreign pids and offsets must never restore.
+        const recovery = rand.next() < 0.5 ? { pid: randomValue(), offset: randomValue() } : {}
+        const auth = rand.next() < 0.5 ? { token, ...recovery } : randomValue()
+        return `40${nsp}${JSON.stringify(auth)}`
+      }
       case 1:
         return `41${nsp}`
       case 2:
