@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { api } from '../helpers/api.ts'
 import { ask, type ChatClient, chatUser, connectAs, joinCity } from '../helpers/chat-client.ts'
+import { eioHandshake, eioPush, wsConnect } from '../helpers/realtime.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer | undefined
@@ -136,5 +137,29 @@ describe('connections per user', () => {
     )
     const bob = await user(server.url)
     expect(bob.socket.connected).toBe(true)
+  })
+})
+
+describe('MAX_PAYLOAD on every path', () => {
+  test('advertised in the handshake; a bigger frame closes the WebSocket (1009), a bigger POST is 413', async () => {
+    server = await startServer({ MAX_PAYLOAD: 2_048 })
+    const alice = await user(server.url)
+    const open = await eioHandshake(server.url)
+    expect(open.open.maxPayload).toBe(2_048)
+
+    const ws = await wsConnect(server.url, JSON.stringify({ token: alice.accessToken }))
+    ws.send(`42["send-city-message",{"cityId":"mumbai","content":"${'a'.repeat(3_000)}"}]`)
+    expect(await ws.closed).toBe(1009)
+
+    // The first POST of a fresh polling session, before any CONNECT, is bounded too.
+    const { sid } = await eioHandshake(server.url)
+    const tooBig = await eioPush(
+      server.url,
+      sid,
+      `40${JSON.stringify({ token: 'x'.repeat(3_000) })}`
+    )
+    expect(tooBig.status).toBe(413)
+    // And the server still serves normal clients.
+    await joinCity(alice)
   })
 })
