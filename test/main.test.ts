@@ -129,6 +129,8 @@ test('SIGTERM mid-conversation: every acked message survives, retries after rest
 
   // The client reconnects to the restarted server and retries whatever was not acked.
   if (!alice.socket.connected) await once(alice.socket, 'connect')
+  // Its session was saved at shutdown, in the database: the new process resumes it.
+  expect(alice.socket.recovered).toBe(true)
   await joinCity(alice)
   for (let i = 0; i < TOTAL; i++) {
     const ack = await ask(alice.socket, 'send-city-message', payload(i))
