@@ -20,6 +20,16 @@ import {
 
 if (BROWSER_SKIP_REASON) console.warn(`[test/browser] ${BROWSER_SKIP_REASON}`)
 
+/** A failing step that involves server restarts reports the server's last log lines too. */
+async function withServerLogs(server: ServerProcess, step: () => Promise<void>): Promise<void> {
+  try {
+    await step()
+  } catch (error) {
+    const tail = server.logs.slice(-20).join('\n')
+    throw new Error(`${(error as Error).message}\n--- server log tail ---\n${tail}`)
+  }
+}
+
 /** One step of the story may wait on several round trips through two browsers. */
 const STEP_MS = 60_000
 /** How long one UI expectation may take before the step fails. */
@@ -222,37 +232,38 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('web client in Chromium', () => {
 
   test(
     'killing and restarting the server shows the reconnecting state, then the missed messages',
-    async () => {
-      const banner = a.getByTestId('connection-banner')
-      await server.kill()
-      await banner.getByText('Reconnecting').waitFor()
-      await screenshot(a, 'reconnecting')
-      // Keep Alice offline after the restart, so Bob's next messages are ones she misses.
-      await contextA.route('**/socket.io/**', (route) => route.abort())
-      await server.restart()
+    () =>
+      withServerLogs(server, async () => {
+        const banner = a.getByTestId('connection-banner')
+        await server.kill()
+        await banner.getByText('Reconnecting').waitFor()
+        await screenshot(a, 'reconnecting')
+        // Keep Alice offline after the restart, so Bob's next messages are ones she misses.
+        await contextA.route('**/socket.io/**', (route) => route.abort())
+        await server.restart()
 
-      await b.getByTestId('connection-banner').waitFor({ state: 'hidden' })
-      for (const text of ['Missed one', 'Missed two']) {
-        await b.getByTestId('composer-input').fill(text)
-        await b.getByTestId('composer-input').press('Enter')
-        await message(b, text).and(b.locator('[data-status="sent"]')).waitFor()
-      }
-      expect(await message(a, 'Missed one').count()).toBe(0)
+        await b.getByTestId('connection-banner').waitFor({ state: 'hidden' })
+        for (const text of ['Missed one', 'Missed two']) {
+          await b.getByTestId('composer-input').fill(text)
+          await b.getByTestId('composer-input').press('Enter')
+          await message(b, text).and(b.locator('[data-status="sent"]')).waitFor()
+        }
+        expect(await message(a, 'Missed one').count()).toBe(0)
 
-      await contextA.unroute('**/socket.io/**')
-      await banner.waitFor({ state: 'hidden', timeout: 20_000 })
-      await message(a, 'Missed one').waitFor()
-      await message(a, 'Missed two').waitFor()
-      // Nothing is shown twice: replay and the history fetch are deduplicated by _id.
-      expect(await message(a, 'Missed one').count()).toBe(1)
-      expect(await message(a, 'Private hello, Bob').count()).toBe(1)
+        await contextA.unroute('**/socket.io/**')
+        await banner.waitFor({ state: 'hidden', timeout: 20_000 })
+        await message(a, 'Missed one').waitFor()
+        await message(a, 'Missed two').waitFor()
+        // Nothing is shown twice: replay and the history fetch are deduplicated by _id.
+        expect(await message(a, 'Missed one').count()).toBe(1)
+        expect(await message(a, 'Private hello, Bob').count()).toBe(1)
 
-      // And the live path works again after the restart.
-      await a.getByTestId('composer-input').fill('Back online')
-      await a.getByTestId('send').click()
-      await message(b, 'Back online').waitFor()
-      await screenshot(a, 'recovered')
-    },
+        // And the live path works again after the restart.
+        await a.getByTestId('composer-input').fill('Back online')
+        await a.getByTestId('send').click()
+        await message(b, 'Back online').waitFor()
+        await screenshot(a, 'recovered')
+      }),
     STEP_MS
   )
 
@@ -295,42 +306,43 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('web client token refresh', () => 
 
   test(
     'an expired access token is refreshed for REST and for the socket handshake',
-    async () => {
-      const context = await newUserContext(browser, server.url)
-      context.setDefaultTimeout(UI_WAIT_MS)
-      const page = await context.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (error) => errors.push(error.message))
-      await registerThroughUi(page, newUser('Dana'))
-      const before = await page.evaluate(() => localStorage.getItem('refreshToken'))
-      await page.getByTestId('room-title').getByText(/chat$/).waitFor()
+    () =>
+      withServerLogs(server, async () => {
+        const context = await newUserContext(browser, server.url)
+        context.setDefaultTimeout(UI_WAIT_MS)
+        const page = await context.newPage()
+        const errors: string[] = []
+        page.on('pageerror', (error) => errors.push(error.message))
+        await registerThroughUi(page, newUser('Dana'))
+        const before = await page.evaluate(() => localStorage.getItem('refreshToken'))
+        await page.getByTestId('room-title').getByText(/chat$/).waitFor()
 
-      // Token expiry is wall-clock time; there is no event to wait for.
-      await Bun.sleep(2_500)
-      // The socket reconnects after a restart with its expired token: the server refuses the
-      // CONNECT ("Authentication error"), the page refreshes and connects again.
-      await server.kill()
-      await page.getByTestId('connection-banner').getByText('Reconnecting').waitFor()
-      await server.restart()
-      await page.getByTestId('connection-banner').waitFor({ state: 'hidden', timeout: 20_000 })
-      await page.getByTestId('composer-input').fill('Sent after a socket token refresh')
-      await page.getByTestId('send').click()
-      await page
-        .locator('[data-testid="message"][data-status="sent"]')
-        .getByText('Sent after a socket token refresh')
-        .waitFor()
+        // Token expiry is wall-clock time; there is no event to wait for.
+        await Bun.sleep(2_500)
+        // The socket reconnects after a restart with its expired token: the server refuses the
+        // CONNECT ("Authentication error"), the page refreshes and connects again.
+        await server.kill()
+        await page.getByTestId('connection-banner').getByText('Reconnecting').waitFor()
+        await server.restart()
+        await page.getByTestId('connection-banner').waitFor({ state: 'hidden', timeout: 20_000 })
+        await page.getByTestId('composer-input').fill('Sent after a socket token refresh')
+        await page.getByTestId('send').click()
+        await page
+          .locator('[data-testid="message"][data-status="sent"]')
+          .getByText('Sent after a socket token refresh')
+          .waitFor()
 
-      await Bun.sleep(2_500)
-      // Reload: GET /api/auth/me answers 401, the page refreshes the token and carries on.
-      await page.reload()
-      await page.getByTestId('app-view').waitFor()
-      await page.getByText('Sent after a socket token refresh').waitFor()
-      const after = await page.evaluate(() => localStorage.getItem('refreshToken'))
-      expect(after).not.toBe(before)
-      expect(await page.getByTestId('auth-view').isHidden()).toBe(true)
-      expect(errors).toEqual([])
-      await context.close()
-    },
+        await Bun.sleep(2_500)
+        // Reload: GET /api/auth/me answers 401, the page refreshes the token and carries on.
+        await page.reload()
+        await page.getByTestId('app-view').waitFor()
+        await page.getByText('Sent after a socket token refresh').waitFor()
+        const after = await page.evaluate(() => localStorage.getItem('refreshToken'))
+        expect(after).not.toBe(before)
+        expect(await page.getByTestId('auth-view').isHidden()).toBe(true)
+        expect(errors).toEqual([])
+        await context.close()
+      }),
     STEP_MS
   )
 })
