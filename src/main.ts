@@ -31,6 +31,9 @@ async function main(): Promise<void> {
     hostname: config.HOST,
     fetch: app.fetch,
     websocket: app.websocket,
+    routes: app.routes,
+    // Bun's dev mode (HMR client in served pages) only when asked for; NODE_ENV=test is not dev.
+    development: config.NODE_ENV === 'development',
     reusePort: workers,
   })
   const internal = workers ? listenPrivately(config, app.fetch) : undefined

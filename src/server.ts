@@ -8,8 +8,8 @@ import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
 import { attachChatEvents } from './events/connection.ts'
-import { createRecoveryHooks } from './events/recovery.ts'
 import { announceUsersOffline } from './events/presence.ts'
+import { createRecoveryHooks } from './events/recovery.ts'
 import { createApp } from './http/app.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createIO } from './realtime/index.ts'
@@ -19,6 +19,7 @@ import { openDatabase } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { loadOrCreateSecret } from './store/secret.ts'
 import { seedCities } from './store/seed.ts'
+import { asyncApiDocument, webDocs, webIndex } from './web/index.ts'
 
 export interface ServerDeps {
   log?: Logger
@@ -146,6 +147,12 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       return answer
     },
     websocket: io.websocket,
+    /** Bun.serve static routes: the web client, the API docs page, the socket events document. */
+    routes: {
+      '/': webIndex,
+      '/docs': webDocs,
+      '/api/asyncapi.json': Response.json(asyncApiDocument()),
+    },
     /**
      * Call with the Bun server once it listens, so room broadcasts use server.publish. With Redis it
      * also registers this node under `nodeUrl` (default NODE_URL, else 127.0.0.1 and the port).

@@ -11,6 +11,7 @@ import type { AppEnv } from './env.ts'
 import { createErrorHandler, notFound, sendError } from './middleware/errors.ts'
 import type { LoginThrottleOptions } from './middleware/login-throttle.ts'
 import { requestLog } from './middleware/request-log.ts'
+import { openApiDocument } from './openapi.ts'
 import { authRoutes } from './routes/auth.ts'
 import { chatRoutes } from './routes/chats.ts'
 import { cityRoutes } from './routes/cities.ts'
@@ -66,6 +67,8 @@ export function createApp({
     })
   )
 
+  const openApi = openApiDocument()
+  app.get('/api/openapi.json', (c) => c.json(openApi))
   app.route('/', healthRoutes(readiness, log))
   app.route('/api/auth', authRoutes(chat, loginThrottle))
   app.route('/api/users', userRoutes(chat, events))

@@ -41,8 +41,10 @@ export async function startServer(
     hostname: config.HOST,
     fetch: app.fetch,
     websocket: app.websocket,
+    routes: app.routes,
+    development: false,
   })
-  app.attach(bun)
+  await app.attach(bun)
   let stopped = false
   return {
     url: `http://127.0.0.1:${bun.port}`,
