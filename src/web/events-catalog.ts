@@ -86,10 +86,18 @@ export const EVENTS: EventDoc[] = [
     payload: {
       message: 'string',
       code: 'string (errors.ts code, e.g. not_member)',
-      event: 'string (the event that was refused)',
+      event: "string (the event that was refused; 'auth' when the access token expired)",
     },
     result:
-      'Only the offending socket, for every refused or invalid action. An ack, if passed, is answered too.',
+      "Only the offending socket, for every refused or invalid action. An ack, if passed, is answered too. { code: 'unauthorized', event: 'auth' } means the token expired: the socket is then disconnected; reconnect with a refreshed token (socket.auth.token = new; socket.connect()) and it resumes with its rooms and missed messages.",
+  },
+  {
+    name: 'refresh-auth',
+    direction: 'emit',
+    group: 'Connection',
+    payload: { token: 'string (a newer access token of the same user)' },
+    result:
+      "Opt-in: renews the token on the open connection so it is not disconnected at expiry. Ack { ok: true, expiresAt } or { ok: false, error } (another user's token is refused).",
   },
   {
     name: 'join-city-chat',
@@ -457,6 +465,12 @@ export function eventsMarkdown(): string {
     'After a reconnect, join the rooms again and fetch `GET /api/cities/:cityId/messages?after=<last id>` (or the',
     'chat equivalent) to fill any gap; deduplicate by `_id` (the server may also replay missed packets through',
     'socket.io connection-state recovery).',
+    '',
+    'With recovery on (the default, `RECOVERY_WINDOW`), every room broadcast and every `joined-*` confirmation',
+    'carries one extra last argument: the offset string the official client keeps for connection-state',
+    'recovery. Listeners written against the guide simply ignore it. A client that comes back within the window',
+    'with the same session gets `socket.recovered === true`, its rooms, and every missed message, edit and',
+    'delete in order, exactly once.',
     '',
     '## Shared shapes',
     '',
