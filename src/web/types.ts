@@ -1,35 +1,11 @@
 /** @module Wire shapes the web client reads, as contract.md defines them, plus tolerant normalizers. */
 
-/** The public projection of a user used inside events and messages. */
-export interface PublicUser {
-  _id: string
-  username: string
-  full_name: string
-  profile_photo_url?: string | null
-}
+import type { MessageView, PublicUserView, UserView } from '../chat/views.ts'
 
-export interface User extends PublicUser {
-  email?: string
-  is_active?: boolean
-  created_at?: string
-}
-
-export interface Message {
-  _id: string
-  sender_id: PublicUser
-  content: string
-  message_type: 'text' | 'image' | 'file'
-  media_url: string | null
-  reply_to: string | null
-  is_edited: boolean
-  is_deleted: boolean
-  created_at: string
-  edited_at: string | null
-  cityId?: string
-  chatId?: string
-  /** Echoed by the server when the sender supplied one; reconciles optimistic messages. */
-  clientId?: string
-}
+/** The public projection of a user used inside events and messages (the server's own type). */
+export type PublicUser = PublicUserView
+export type User = UserView
+export type Message = MessageView
 
 export interface City {
   _id: string
