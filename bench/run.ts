@@ -73,14 +73,15 @@ const QUICK: Sizes = {
   users: 50,
   idleClients: 2_000,
   stormClients: 2_000,
-  fanout: { ...FULL.fanout, maxSteps: 5, stepMs: 1_500, graceMs: 750 },
-  rooms: { ...FULL.rooms, maxSteps: 3, stepMs: 1_500, graceMs: 750 },
+  fanout: { ...FULL.fanout, maxSteps: 5, stepMs: 1_250, graceMs: 500 },
+  rooms: { ...FULL.rooms, maxSteps: 3, stepMs: 1_250, graceMs: 500 },
   persistMs: 2_000,
 }
 
 const USAGE = `npm run bench -- [--quick] [--runs N] [--targets ours,socketio-node,socketio-bun,raw-bun]
                       [--scenarios idle,storm,fanout,rooms,persist] [--workers N] [--idle N] [--storm N]
-                      [--clients N] [--no-readme]`
+                      [--clients N] [--readme | --no-readme]
+The full run writes bench/README.md; a quick run only prints unless --readme is given.`
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -94,6 +95,7 @@ function parseOptions() {
       idle: { type: 'string' },
       storm: { type: 'string' },
       clients: { type: 'string' },
+      readme: { type: 'boolean', default: false },
       'no-readme': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -142,11 +144,15 @@ function parseOptions() {
       'targets'
     ),
     scenarios: pick<Scenario>(values.scenarios, SCENARIOS, 'scenarios'),
-    writeReadme: !values['no-readme'],
+    // A quick run is a smoke test: it must not replace the full run's table unless asked to.
+    writeReadme: values.readme || (!values.quick && !values['no-readme']),
   }
 }
 
-const log = (line: string) => console.log(line)
+const BENCH_START = performance.now()
+/** Progress lines carry the seconds since the bench started, so slow phases are visible. */
+const log = (line: string) =>
+  console.log(`${((performance.now() - BENCH_START) / 1_000).toFixed(1).padStart(6)}s ${line}`)
 
 /** Runs every chosen scenario against one started target and returns its flat metrics. */
 async function measure(
@@ -337,7 +343,7 @@ async function main() {
         : `- ${c.title}: ${c.notes.size ? [...c.notes].join('; ') : 'no failures'}.`
     ),
   ].join('\n')
-  log(`\n${block}\n`)
+  console.log(`\n${block}\n`)
   if (options.writeReadme) {
     await writeReadme(new URL('./README.md', import.meta.url).pathname, block)
     log('bench/README.md updated')
