@@ -124,8 +124,11 @@ export function createServerMetrics() {
     },
     /** Live gauges read at scrape time. */
     watch(io: IOServer) {
+      // One listener function for every socket (per-socket closures add up at 10k sockets).
+      const outgoing = (event: unknown, payload: unknown) =>
+        this.socketEvent(event as string, payload)
       io.on('connection', (socket) => {
-        socket.onAnyOutgoing((event, payload) => this.socketEvent(event as string, payload))
+        socket.onAnyOutgoing(outgoing)
       })
       registry.collect(() => {
         const byTransport: Record<string, number> = { polling: 0, websocket: 0 }

@@ -29,56 +29,57 @@ const ACCOUNT_DEACTIVATED = {
   event: 'auth',
 } as const
 
-interface Lifetime {
-  expiresAt: number | null
-  timer: ReturnType<typeof setTimeout> | undefined
-}
+/** The expiry timer of one socket, in `socket.data.expiry` (nothing else per socket). */
+const timerOf = (socket: IOSocket) =>
+  socket.data.expiryTimer as ReturnType<typeof setTimeout> | undefined
 
 /**
- * Arms the expiry timer for the token the socket connected with and registers `refresh-auth`.
- * `socket.data.tokenExpiresAt` (epoch ms or null) was set by the handshake middleware.
- * @example registerAuthLifetime(socket, { chat, log })
+ * Arms the expiry timer for the socket's token; `socket.data.tokenExpiresAt` (epoch ms or null)
+ * was set by the handshake middleware or by `refresh-auth`.
+ * @example armTokenExpiry(socket)
  */
-export function registerAuthLifetime(socket: IOSocket, deps: { chat: Chat; log: Logger }): void {
-  const user = userOf(socket)
-  const lifetime: Lifetime = {
-    expiresAt: (socket.data.tokenExpiresAt as number | null | undefined) ?? null,
-    timer: undefined,
-  }
-
-  const arm = () => {
-    clearTimeout(lifetime.timer)
-    lifetime.timer = undefined
-    if (lifetime.expiresAt === null || !socket.connected) return
-    const delay = lifetime.expiresAt - Date.now()
-    if (delay <= 0) return expire()
-    lifetime.timer = setTimeout(arm, Math.min(delay, MAX_DELAY))
-  }
-  const expire = () => {
+export function armTokenExpiry(socket: IOSocket): void {
+  clearTimeout(timerOf(socket))
+  socket.data.expiryTimer = undefined
+  const expiresAt = (socket.data.tokenExpiresAt as number | null | undefined) ?? null
+  if (expiresAt === null || !socket.connected) return
+  const delay = expiresAt - Date.now()
+  if (delay <= 0) {
     // The reason goes first; a server-side DISCONNECT stops the client's auto-reconnect until it
     // sets a fresh token and calls connect(), which is what the guide's client does. Suspended,
     // not just disconnected: that reconnect resumes its rooms and missed messages.
     socket.emit('error', TOKEN_EXPIRED)
     socket.suspend()
+    return
   }
+  socket.data.expiryTimer = setTimeout(armTokenExpiry, Math.min(delay, MAX_DELAY), socket)
+}
 
-  on(socket, deps.log, 'refresh-auth', refreshAuthPayload, async ({ token }) => {
+/** A socket went: its expiry timer goes with it. */
+export function disarmTokenExpiry(socket: IOSocket): void {
+  clearTimeout(timerOf(socket))
+  socket.data.expiryTimer = undefined
+}
+
+/**
+ * Registers `refresh-auth` (shared by every socket): a new token of the same user moves the expiry.
+ * @example registerAuthLifetime({ io, chat, log })
+ */
+export function registerAuthLifetime(deps: { io: IOServer; chat: Chat; log: Logger }): void {
+  on(deps.io, deps.log, 'refresh-auth', refreshAuthPayload, async (socket, { token }) => {
     const session = await deps.chat.authenticate(token)
     if (!session.ok) return session
-    if (session.value.user.id !== user.id) {
+    if (session.value.user.id !== userOf(socket).id) {
       return fail('forbidden', 'the new token belongs to another user')
     }
-    lifetime.expiresAt = session.value.expiresAt
-    socket.data.tokenExpiresAt = lifetime.expiresAt
+    const expiresAt = session.value.expiresAt
+    socket.data.tokenExpiresAt = expiresAt
     socket.data.user = session.value.user
-    arm()
+    armTokenExpiry(socket)
     return ok({
-      expiresAt: lifetime.expiresAt === null ? null : new Date(lifetime.expiresAt).toISOString(),
+      expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
     })
   })
-
-  socket.on('disconnect', () => clearTimeout(lifetime.timer))
-  arm()
 }
 
 /**

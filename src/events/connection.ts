@@ -8,10 +8,15 @@ import type { Chat } from '../chat/service.ts'
 import { createTypingTracker } from '../chat/typing.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket, MiddlewareError } from '../realtime/index.ts'
-import { registerAuthLifetime, userRoom } from './auth-lifetime.ts'
+import {
+  armTokenExpiry,
+  disarmTokenExpiry,
+  registerAuthLifetime,
+  userRoom,
+} from './auth-lifetime.ts'
 import { createRoomBroadcasts } from './broadcasts.ts'
 import { registerCityChat } from './city-chat.ts'
-import { createOnlineCountBroadcaster, registerPresence } from './presence.ts'
+import { createOnlineCountBroadcaster, presenceDisconnected, registerPresence } from './presence.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
@@ -42,6 +47,17 @@ async function rejoinPresence(socket: IOSocket, deps: EventDeps): Promise<void> 
           .to(topic)
           .emit(kind.events.userJoined, joinerIn(kind, topic.slice(prefix.length), user))
       }
+    }
+  }
+}
+
+/** Rooms are still known while disconnecting; after 'disconnect' they are gone. */
+async function leaveChatRooms(socket: IOSocket, deps: EventDeps): Promise<void> {
+  for (const topic of [...socket.rooms]) {
+    for (const kind of [CITY, PRIVATE]) {
+      const prefix = kind.topic('')
+      if (topic.startsWith(prefix))
+        await leaveRoom(socket, deps, kind, topic.slice(prefix.length), true)
     }
   }
 }
@@ -108,29 +124,32 @@ export function attachChatEvents({
     }
   })
 
+  // The guide's events: one shared handler table for every socket, not closures per socket.
+  registerAuthLifetime(deps)
+  registerCityChat(deps)
+  registerPrivateChat(deps)
+  registerPresence(deps)
+
+  /** The only per-socket listeners: one function each, shared by every socket. */
+  function onDisconnecting(this: IOSocket): Promise<void> {
+    return leaveChatRooms(this, deps)
+  }
+  function onDisconnect(this: IOSocket): Promise<void> {
+    const userId = userOf(this).id
+    const left = (connections.get(userId) ?? 1) - 1
+    if (left > 0) connections.set(userId, left)
+    else connections.delete(userId)
+    disarmTokenExpiry(this)
+    return presenceDisconnected(this, deps, announceOnlineCount)
+  }
+
   io.on('connection', async (socket) => {
     const user = userOf(socket)
     connections.set(user.id, (connections.get(user.id) ?? 0) + 1)
-    socket.on('disconnect', () => {
-      const left = (connections.get(user.id) ?? 1) - 1
-      if (left > 0) connections.set(user.id, left)
-      else connections.delete(user.id)
-    })
+    socket.on('disconnect', onDisconnect.bind(socket))
+    socket.on('disconnecting', onDisconnecting.bind(socket))
     socket.join(userRoom(user.id))
-    registerAuthLifetime(socket, deps)
-    registerCityChat(socket, deps)
-    registerPrivateChat(socket, deps)
-    registerPresence(socket, deps, announceOnlineCount)
-    socket.on('disconnecting', async () => {
-      // Rooms are still known here; after 'disconnect' they are gone.
-      for (const topic of [...socket.rooms]) {
-        for (const kind of [CITY, PRIVATE]) {
-          const prefix = kind.topic('')
-          if (topic.startsWith(prefix))
-            await leaveRoom(socket, deps, kind, topic.slice(prefix.length), true)
-        }
-      }
-    })
+    armTokenExpiry(socket)
     if (socket.recovered) await rejoinPresence(socket, deps)
     try {
       const change = await presence.addConnection(presenceUser(user), socket.id)

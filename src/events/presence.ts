@@ -54,21 +54,17 @@ export async function announceUsersOffline(
   io.emit('online-users', await presence.onlineCount())
 }
 
-export function registerPresence(
-  socket: IOSocket,
-  deps: EventDeps,
-  announceOnlineCount: () => void
-): void {
-  const { chat, presence, log } = deps
-  const user = userOf(socket)
+/** Once per server: the handlers are shared by every socket. */
+export function registerPresence(deps: EventDeps): void {
+  const { io, chat, presence, log } = deps
 
-  on(socket, log, 'get-online-count', noPayload, async () => {
+  on(io, log, 'get-online-count', noPayload, async (socket) => {
     const count = await presence.onlineCount()
     socket.emit('online-users', count)
     return ok({ count })
   })
 
-  on(socket, log, 'get-city-online-users', getCityOnlineUsersPayload, async ({ cityId }) => {
+  on(io, log, 'get-city-online-users', getCityOnlineUsersPayload, async (socket, { cityId }) => {
     const city = await chat.getCity(cityId)
     if (!city.ok) return city
     const users = await presence.roomUsers(CITY.topic(cityId))
@@ -77,8 +73,8 @@ export function registerPresence(
     return ok(answer)
   })
 
-  on(socket, log, 'get-chat-online-users', getChatOnlineUsersPayload, async ({ chatId }) => {
-    const membership = await chat.requireChatMember(user, chatId)
+  on(io, log, 'get-chat-online-users', getChatOnlineUsersPayload, async (socket, { chatId }) => {
+    const membership = await chat.requireChatMember(userOf(socket), chatId)
     if (!membership.ok) return membership
     const online = await presence.onlineAmong(await chat.listChatMemberIds(chatId))
     const users = (await chat.findUsersByIds([...online])).map(presenceUser)
@@ -87,7 +83,7 @@ export function registerPresence(
     return ok(answer)
   })
 
-  on(socket, log, 'check-user-online', checkUserOnlinePayload, async ({ userId }) => {
+  on(io, log, 'check-user-online', checkUserOnlinePayload, async (socket, { userId }) => {
     const target = await chat.getUser(userId)
     if (!target.ok) return target
     const status = await presence.status(target.value.id)
@@ -100,26 +96,32 @@ export function registerPresence(
     return ok(answer)
   })
 
-  on(socket, log, 'heartbeat', heartbeatPayload, ({ timestamp }) => {
+  on(io, log, 'heartbeat', heartbeatPayload, (socket, { timestamp }) => {
     const serverTime = Date.now()
     const answer = { timestamp: timestamp ?? serverTime, serverTime }
     socket.emit('heartbeat-ack', answer)
     return ok(answer)
   })
+}
 
-  socket.on('disconnect', async () => {
-    try {
-      const at = new Date()
-      const change = await presence.removeConnection(user.id, socket.id, at)
-      if (!change.changed) return
-      deps.io.emit('user-offline', {
-        userId: user.id,
-        username: user.username,
-        lastSeen: at.toISOString(),
-      })
-      announceOnlineCount()
-    } catch (error) {
-      log.error('presence update failed on disconnect', { userId: user.id, error })
-    }
-  })
+/** A socket went: its user is offline when it was the last one (`user-offline`, new count). */
+export async function presenceDisconnected(
+  socket: IOSocket,
+  deps: EventDeps,
+  announceOnlineCount: () => void
+): Promise<void> {
+  const user = userOf(socket)
+  try {
+    const at = new Date()
+    const change = await deps.presence.removeConnection(user.id, socket.id, at)
+    if (!change.changed) return
+    deps.io.emit('user-offline', {
+      userId: user.id,
+      username: user.username,
+      lastSeen: at.toISOString(),
+    })
+    announceOnlineCount()
+  } catch (error) {
+    deps.log.error('presence update failed on disconnect', { userId: user.id, error })
+  }
 }

@@ -2,21 +2,20 @@
 import { markMessagesReadPayload } from '../chat/inputs.ts'
 import { readView } from '../chat/views.ts'
 import { ok } from '../errors.ts'
-import type { IOSocket } from '../realtime/index.ts'
 import { on } from './respond.ts'
 import { type EventDeps, leaveRoom, registerRoomHandlers, userOf } from './room-handlers.ts'
 import { PRIVATE } from './rooms.ts'
 
-export function registerPrivateChat(socket: IOSocket, deps: EventDeps): void {
-  const user = userOf(socket)
-  registerRoomHandlers(socket, deps, PRIVATE, async (actor, chatId) => {
+/** Once per server: the handlers are shared by every socket. */
+export function registerPrivateChat(deps: EventDeps): void {
+  registerRoomHandlers(deps, PRIVATE, async (actor, chatId) => {
     const membership = await deps.chat.requireChatMember(actor, chatId)
     if (!membership.ok) return membership
     return ok({ name: membership.value.chat.name ?? 'private' })
   })
 
-  on(socket, deps.log, 'mark-messages-read', markMessagesReadPayload, async ({ chatId }) => {
-    const receipt = await deps.chat.markRead(user, chatId)
+  on(deps.io, deps.log, 'mark-messages-read', markMessagesReadPayload, async (socket, input) => {
+    const receipt = await deps.chat.markRead(userOf(socket), input.chatId)
     if (!receipt.ok) return receipt
     deps.broadcasts.messagesRead(receipt.value)
     return ok(readView(receipt.value))

@@ -46,25 +46,26 @@ export function refuse(socket: IOSocket, event: string, error: AppError, ack?: A
 }
 
 /**
- * Registers `event` on the socket: the last argument is the ack when it is a function, the first
- * is the payload. A thrown error is a bug: logged with its stack, answered as `internal`.
+ * Handles `event` for every socket (one shared handler, not a listener per socket): the last
+ * argument is the ack when it is a function, the first is the payload. A thrown error is a bug:
+ * logged with its stack, answered as `internal`.
  * @example
- * on(socket, log, 'join-city-chat', joinCityPayload, async ({ cityId }) => joinCity(socket, cityId))
+ * on(io, log, 'join-city-chat', joinCityPayload, async (socket, { cityId }) => joinCity(socket, cityId))
  */
 export function on<S extends z.ZodType>(
-  socket: IOSocket,
+  io: IOServer,
   log: Logger,
   event: string,
   schema: S,
-  handler: (input: z.output<S>) => Promise<Result<Reply>> | Result<Reply>
+  handler: (socket: IOSocket, input: z.output<S>) => Promise<Result<Reply>> | Result<Reply>
 ): void {
-  socket.on(event, (...args: unknown[]) => {
+  io.sockets.handle(event, (socket: IOSocket, ...args: unknown[]) => {
     const last = args[args.length - 1]
     const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined
     const work = (async () => {
       try {
         const input = parseInput(schema, args[0])
-        const result = input.ok ? await handler(input.value) : input
+        const result = input.ok ? await handler(socket, input.value) : input
         if (result.ok) ack?.({ ok: true, ...result.value })
         else refuse(socket, event, result.error, ack)
       } catch (error) {

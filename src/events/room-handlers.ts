@@ -74,27 +74,22 @@ function announceStoppedTyping(deps: EventDeps, topic: string, socketId: string)
 }
 
 /**
- * Registers the room kind's events on a connected socket.
- * @example registerRoomHandlers(socket, deps, CITY, (actor, id) => cityAccess(id))
+ * Registers the room kind's events, once for every socket (shared handlers keep sockets small).
+ * @example registerRoomHandlers(deps, CITY, (actor, id) => cityAccess(id))
  */
-export function registerRoomHandlers(
-  socket: IOSocket,
-  deps: EventDeps,
-  kind: RoomKind,
-  access: RoomAccess
-): void {
-  const { chat, presence, typing, broadcasts, log } = deps
-  const user = userOf(socket)
+export function registerRoomHandlers(deps: EventDeps, kind: RoomKind, access: RoomAccess): void {
+  const { io, chat, presence, typing, broadcasts, log } = deps
   const { events, schemas, key } = kind
   const idOf = (input: Record<string, unknown>) => input[key] as string
 
   /** Sending and typing need this socket to have joined the room (contract: "Events the guide leaves open"). */
-  const requireJoined = (id: string): Result<null> =>
+  const requireJoined = (socket: IOSocket, id: string): Result<null> =>
     socket.rooms.has(kind.topic(id))
       ? ok(null)
       : fail('not_member', `join the ${kind.label} '${id}' first`)
 
-  on(socket, log, events.join, schemas.room, async (input) => {
+  on(io, log, events.join, schemas.room, async (socket, input) => {
+    const user = userOf(socket)
     const id = idOf(input)
     const topic = kind.topic(id)
     if (!socket.rooms.has(topic) && joinedRoomCount(socket) >= deps.maxRoomsPerSocket) {
@@ -117,19 +112,19 @@ export function registerRoomHandlers(
     return ok({ [key]: id, [kind.nameKey]: name })
   })
 
-  on(socket, log, events.leave, schemas.room, async (input) => {
+  on(io, log, events.leave, schemas.room, async (socket, input) => {
     const id = idOf(input)
     await leaveRoom(socket, deps, kind, id)
     socket.emit(events.left, { [key]: id })
     return ok({ [key]: id })
   })
 
-  on(socket, log, events.send, schemas.send, async (input) => {
+  on(io, log, events.send, schemas.send, async (socket, input) => {
     const id = idOf(input)
-    const joined = requireJoined(id)
+    const joined = requireJoined(socket, id)
     if (!joined.ok) return joined
     const sent = await chat.sendMessage({
-      actor: user,
+      actor: userOf(socket),
       target: kind.room(id),
       content: input.content,
       message_type: input.message_type,
@@ -145,9 +140,9 @@ export function registerRoomHandlers(
     return ok({ message: messageView(message), duplicate })
   })
 
-  on(socket, log, events.edit, schemas.edit, async (input) => {
+  on(io, log, events.edit, schemas.edit, async (socket, input) => {
     const edited = await chat.editMessage({
-      actor: user,
+      actor: userOf(socket),
       messageId: input.messageId,
       room: kind.room(idOf(input)),
       content: input.content,
@@ -157,9 +152,9 @@ export function registerRoomHandlers(
     return ok({ message: messageView(edited.value) })
   })
 
-  on(socket, log, events.delete, schemas.delete, async (input) => {
+  on(io, log, events.delete, schemas.delete, async (socket, input) => {
     const deleted = await chat.deleteMessage({
-      actor: user,
+      actor: userOf(socket),
       messageId: input.messageId,
       room: kind.room(idOf(input)),
     })
@@ -168,19 +163,19 @@ export function registerRoomHandlers(
     return ok({ ...deletedView(deleted.value) })
   })
 
-  on(socket, log, events.typing, schemas.room, (input) => {
+  on(io, log, events.typing, schemas.room, (socket, input) => {
     const id = idOf(input)
-    const joined = requireJoined(id)
+    const joined = requireJoined(socket, id)
     if (!joined.ok) return joined
     const topic = kind.topic(id)
-    const payload = actorIn(kind, id, user)
+    const payload = actorIn(kind, id, userOf(socket))
     if (typing.start({ room: topic, socketId: socket.id, who: { kind, payload } })) {
       socket.to(topic).emit(events.userTyping, payload)
     }
     return ok({})
   })
 
-  on(socket, log, events.stopTyping, schemas.room, (input) => {
+  on(io, log, events.stopTyping, schemas.room, (socket, input) => {
     announceStoppedTyping(deps, kind.topic(idOf(input)), socket.id)
     return ok({})
   })

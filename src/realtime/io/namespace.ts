@@ -27,6 +27,10 @@ export type Middleware = (
   next: (err?: MiddlewareError) => void
 ) => void | Promise<void>
 
+/** A namespace-wide event handler: the socket, then the event's arguments (the ack last, if asked). */
+// biome-ignore lint/suspicious/noExplicitAny: handlers receive whatever the client sent.
+export type SharedHandler = (socket: IOSocket, ...args: any[]) => unknown
+
 /** What a namespace needs from the server that owns it. */
 export interface NamespaceContext {
   logger: Logger
@@ -42,6 +46,8 @@ export class Namespace extends Emitter implements AdapterHost {
   readonly adapter: Adapter
   private readonly middlewares: Middleware[] = []
   private ackId = 0
+  /** Event handlers shared by every socket (see `handle`). */
+  private readonly handlers = new Map<string, SharedHandler>()
   /** Session saves still writing; `io.close()` waits for them. */
   private readonly saving = new Set<Promise<void>>()
 
@@ -57,6 +63,22 @@ export class Namespace extends Emitter implements AdapterHost {
   use(fn: Middleware): this {
     this.middlewares.push(fn)
     return this
+  }
+
+  /**
+   * Handles `event` for every socket of the namespace with one function taking the socket first:
+   * it runs before the socket's own `on` listeners. One table instead of a listener per event
+   * per socket keeps idle connections small (10k sockets × 40 events is 400k closures).
+   * @example io.sockets.handle('ping-me', (socket, payload, ack) => ack?.(payload))
+   */
+  handle(event: string, handler: SharedHandler): this {
+    this.handlers.set(event, handler)
+    return this
+  }
+
+  /** @internal the shared handler of `event`, if any. */
+  handlerOf(event: string): SharedHandler | undefined {
+    return this.handlers.get(event)
   }
 
   to(room: string | string[]): BroadcastOperator {

@@ -252,7 +252,10 @@ export class IOSocket extends Emitter implements RoomMember {
     }
     const event = args.shift()
     if (typeof event === 'string' || typeof event === 'number') {
-      this.emitLocal(String(event), args)
+      const name = String(event)
+      const shared = this.nsp.handlerOf(name)
+      if (shared) safeCall(this.logger, name, shared, [this, ...args])
+      this.emitLocal(name, args)
     }
   }
 
