@@ -20,7 +20,8 @@ export interface LoggerOptions {
 }
 
 function serialize(value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack }
+  if (value instanceof Error)
+    return { name: value.name, message: value.message, stack: value.stack }
   return value
 }
 
@@ -33,9 +34,18 @@ export function createLogger({
   write = (line) => process.stderr.write(`${line}\n`),
 }: LoggerOptions = {}): Logger {
   const threshold = RANK[level]
-  const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
+  const emit = (
+    lvl: Exclude<LogLevel, 'silent'>,
+    msg: string,
+    fields?: Record<string, unknown>
+  ) => {
     if (RANK[lvl] < threshold) return
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, ...base, msg }
+    const entry: Record<string, unknown> = {
+      time: new Date().toISOString(),
+      level: lvl,
+      ...base,
+      msg,
+    }
     if (fields) for (const [key, value] of Object.entries(fields)) entry[key] = serialize(value)
     write(JSON.stringify(entry))
   }
@@ -45,7 +55,11 @@ export function createLogger({
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
     child: (module) =>
-      createLogger({ level, write, base: { ...base, module: base.module ? `${base.module}:${module}` : module } }),
+      createLogger({
+        level,
+        write,
+        base: { ...base, module: base.module ? `${base.module}:${module}` : module },
+      }),
   }
 }
 

@@ -22,7 +22,6 @@ export const LIMITS = {
 } as const
 
 // C0 controls and DEL except \t (0x09) and \n (0x0A); \r goes too, so line ends are \n only.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
 const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F]/g
 
 /** Removes control characters except newline and tab. Content is otherwise stored as sent. */

@@ -71,7 +71,6 @@ export async function connect(url: string, options: ClientOptions = {}): Promise
 }
 
 interface Listenable {
-  // biome-ignore lint/suspicious/noExplicitAny: accepts the client's and our emitters alike.
   once(event: any, listener: (...args: any[]) => any): unknown
 }
 

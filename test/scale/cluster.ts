@@ -2,11 +2,12 @@
  * @module Scale test helpers: a throwaway redis-server on a free port, server processes
  * (`bun src/main.ts`) on one shared SQLite file, and a round-robin HTTP balancer with no stickiness.
  */
-import type { Subprocess } from 'bun'
+
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Subprocess } from 'bun'
 
 const ROOT = join(import.meta.dir, '..', '..')
 const BUN = process.execPath

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { ConfigError, loadConfig } from '../../src/config.ts'
-import { type ChatClient, ask, chatUser, joinCity, once } from '../helpers/chat-client.ts'
+import { ask, type ChatClient, chatUser, joinCity, once } from '../helpers/chat-client.ts'
 import {
   clusterEnv,
   freePort,

@@ -6,7 +6,6 @@
  */
 import type { Logger } from '../../log.ts'
 
-// biome-ignore lint/suspicious/noExplicitAny: listeners receive whatever the client sent.
 export type Listener = (...args: any[]) => unknown
 
 /** Calls a user callback; a throw or rejection is logged, never propagated. */
