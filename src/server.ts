@@ -77,6 +77,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
   const chat = metrics.instrument(
     createChat({
       db: database.db,
+      writer: database.writer,
       tokens,
       log: log.child('chat'),
       refreshTtlMs: config.REFRESH_TOKEN_TTL,

@@ -4,6 +4,7 @@
  */
 import { fail, ok, type Result } from '../errors.ts'
 import type { Db } from '../store/db.ts'
+import type { GroupWriter } from '../store/group-commit.ts'
 import { newId } from '../store/ids.ts'
 import type { MessageWithAuthor, PageOptions, Room } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
@@ -34,6 +35,8 @@ export interface MessageTargetInput {
 
 interface Deps {
   db: Db
+  /** Group-committed message inserts (store/group-commit.ts). */
+  writer: GroupWriter
   cities: ReturnType<typeof createCities>
   chats: ReturnType<typeof createChats>
   /** Per-user send rate (REST and sockets share it); a retried clientId does not spend a token. */
@@ -46,7 +49,9 @@ const sameRoom = (message: MessageWithAuthor, room: Room) =>
 const roomOf = (message: MessageWithAuthor): Room =>
   message.cityId !== null ? { cityId: message.cityId } : { chatId: message.chatId ?? '' }
 
-export function createMessages({ db, cities, chats, sendLimiter = UNLIMITED }: Deps) {
+type Sent = { message: MessageWithAuthor; duplicate: boolean }
+
+export function createMessages({ db, writer, cities, chats, sendLimiter = UNLIMITED }: Deps) {
   /** City: it must exist. Chat: the actor must be a member. */
   async function requireRoomAccess(actor: UserRow, room: Room): Promise<Result<null>> {
     const access =
@@ -56,6 +61,9 @@ export function createMessages({ db, cities, chats, sendLimiter = UNLIMITED }: D
     return access.ok ? ok(null) : access
   }
 
+  /** Sends in progress by author and clientId: a concurrent retry waits for the first one. */
+  const sending = new Map<string, Promise<Result<Sent>>>()
+
   /**
    * Stores a message in a city or a private chat. Sending the same `clientId` again returns the
    * first message with `duplicate: true` instead of storing a second one.
@@ -64,46 +72,77 @@ export function createMessages({ db, cities, chats, sendLimiter = UNLIMITED }: D
    *   message_type: 'text', media_url: null, reply_to: null, clientId: 'c1' })
    * if (sent.ok && !sent.value.duplicate) io.to('city:mumbai').emit('new-city-message', messageView(sent.value.message))
    */
-  async function sendMessage(
-    input: SendMessageInput
-  ): Promise<Result<{ message: MessageWithAuthor; duplicate: boolean }>> {
-    const { actor, target } = input
+  async function sendMessage(input: SendMessageInput): Promise<Result<Sent>> {
+    const { actor, target, clientId } = input
     const access = await requireRoomAccess(actor, target)
     if (!access.ok) return access
-    if (input.clientId !== null) {
-      const existing = await store.findMessageByClientId(db, actor.id, input.clientId)
-      if (existing) return duplicateOf(existing, target)
+    if (clientId === null) return storeNew(input)
+    const key = `${actor.id}\u0000${clientId}`
+    const first = sending.get(key)
+    if (first) {
+      const result = await first
+      if (result.ok) return duplicateOf(result.value.message, target)
     }
-    // After the duplicate check: a client retrying an acked send must get its answer, not a 429.
+    const work = storeNew(input)
+    sending.set(key, work)
+    try {
+      return await work
+    } finally {
+      if (sending.get(key) === work) sending.delete(key)
+    }
+  }
+
+  /** Rate limit, reply check, one group-committed insert; a clientId conflict answers the stored row. */
+  async function storeNew(input: SendMessageInput): Promise<Result<Sent>> {
+    const { actor, target } = input
     const allowed = sendLimiter.take(actor.id)
-    if (!allowed.ok) return allowed
+    if (!allowed.ok) {
+      // A client retrying an acked send must get its answer, not a 429.
+      const existing = input.clientId !== null && (await findByClientId(actor, input.clientId))
+      return existing ? duplicateOf(existing, target) : allowed
+    }
     if (input.reply_to !== null) {
       const parent = await store.findMessageById(db, input.reply_to)
       if (!parent || !sameRoom(parent, target)) {
+        sendLimiter.refund(actor.id)
         return fail('invalid_input', 'reply_to must be a message in the same room')
       }
     }
     const now = Date.now()
-    const row = await store.insertMessage(db, {
+    const message: MessageWithAuthor = {
       id: newId(now),
-      ...('cityId' in target ? { cityId: target.cityId } : { chatId: target.chatId }),
+      cityId: 'cityId' in target ? target.cityId : null,
+      chatId: 'chatId' in target ? target.chatId : null,
       authorId: actor.id,
       content: input.content,
       messageType: input.message_type,
       mediaUrl: input.media_url,
       replyTo: input.reply_to,
       clientId: input.clientId,
+      isEdited: false,
+      isDeleted: false,
       createdAt: now,
-    })
-    if (!row && input.clientId !== null) {
-      // A concurrent send with the same clientId won the unique index.
-      const existing = await store.findMessageByClientId(db, actor.id, input.clientId)
-      if (existing) return duplicateOf(existing, target)
+      editedAt: null,
+      deletedAt: null,
+      author: {
+        id: actor.id,
+        username: actor.username,
+        fullName: actor.fullName,
+        profilePhotoUrl: actor.profilePhotoUrl,
+      },
     }
-    const message = row && (await store.findMessageById(db, row.id))
-    if (!message) throw new Error('message insert returned no row')
-    return ok({ message, duplicate: false })
+    // Group-committed: resolves after the COMMIT that holds this row. The row is built from what
+    // we inserted, so nothing is read back; the unique (author, clientId) index detects a retry.
+    const { author: _, ...row } = message
+    if (await writer.insertMessage(row)) return ok({ message, duplicate: false })
+    sendLimiter.refund(actor.id)
+    const existing = input.clientId !== null && (await findByClientId(actor, input.clientId))
+    if (!existing) throw new Error('message insert stored nothing and found no duplicate')
+    return duplicateOf(existing, target)
   }
+
+  const findByClientId = (actor: UserRow, clientId: string) =>
+    store.findMessageByClientId(db, actor.id, clientId)
 
   function duplicateOf(existing: MessageWithAuthor, target: Room) {
     if (!sameRoom(existing, target))

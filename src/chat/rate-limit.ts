@@ -19,6 +19,8 @@ export interface RateLimitOptions {
 export interface RateLimiter {
   /** Takes one token for `key`; refuses with `rate_limited` and `details.retryAfterMs`. */
   take(key: string): Result<null>
+  /** Gives back the token of an action that turned out not to count (a duplicate send). */
+  refund(key: string): void
   /** Gives `key` a full bucket again (e.g. after a successful login). */
   reset(key: string): void
   /** How many keys are tracked (for tests and metrics). */
@@ -71,6 +73,10 @@ export function createRateLimiter({
       buckets.set(key, { tokens: tokens - 1, at })
       return ok(null)
     },
+    refund(key) {
+      const bucket = buckets.get(key)
+      if (bucket) bucket.tokens = Math.min(burst, bucket.tokens + 1)
+    },
     reset(key) {
       buckets.delete(key)
     },
@@ -83,6 +89,7 @@ export function createRateLimiter({
 /** A limiter that never refuses: for a limit configured as 0 (off). */
 export const UNLIMITED: RateLimiter = {
   take: () => ok(null),
+  refund() {},
   reset() {},
   size: 0,
 }

@@ -11,8 +11,8 @@
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
+import type { GroupWriter } from '../store/group-commit.ts'
 import {
-  appendRoomEvent,
   latestRoomEventId,
   listRoomEventsAfter,
   pruneRecovery,
@@ -22,6 +22,8 @@ import {
 
 export interface RecoveryOptions {
   db: Db
+  /** Appends are group-committed with the messages they announce (store/group-commit.ts). */
+  writer: GroupWriter
   log: Logger
   /** How long a dropped session may be resumed; 0 turns recovery off. */
   windowMs: number
@@ -53,9 +55,16 @@ const OFFSET = /^\d{1,15}$/
  * await roomLog.record('city:mumbai', ['new-city-message', view], (offset) =>
  *   io.to('city:mumbai').emit('new-city-message', view, offset))
  */
-export function createRoomLog({ db, log, windowMs, maxReplay, now = Date.now }: RecoveryOptions) {
+export function createRoomLog({
+  db,
+  writer,
+  log,
+  windowMs,
+  maxReplay,
+  now = Date.now,
+}: RecoveryOptions) {
   const enabled = windowMs > 0
-  /** Appends run one after another, so publish order is offset order on this node. */
+  /** The newest record's settling; the writer settles in call order, so it settles last. */
   let chain: Promise<void> = Promise.resolve()
   /** The newest offset published from this node (what a joining socket starts from). */
   let head = 0
@@ -80,6 +89,8 @@ export function createRoomLog({ db, log, windowMs, maxReplay, now = Date.now }: 
   /**
    * Logs one broadcast, then publishes it with its offset. Never rejects: when the log write
    * fails the broadcast still goes out, without an offset (live clients lose nothing).
+   * Appends are queued to the group writer at once (not one after another), which assigns ids in
+   * call order and settles them in that order after their COMMIT, so publish order is offset order.
    */
   function record(
     room: string,
@@ -90,18 +101,16 @@ export function createRoomLog({ db, log, windowMs, maxReplay, now = Date.now }: 
       publish(undefined)
       return Promise.resolve()
     }
-    const run = chain.then(async () => {
-      await ready
-      let offset: string | undefined
-      try {
-        const id = await appendRoomEvent(db, room, JSON.stringify(packet), now())
+    const run = writer.appendRoomEvent(room, JSON.stringify(packet), now()).then(
+      (id) => {
         head = Math.max(head, id)
-        offset = String(id)
-      } catch (error) {
+        publish(String(id))
+      },
+      (error: unknown) => {
         log.error('room event log append failed', { room, error })
+        publish(undefined)
       }
-      publish(offset)
-    })
+    )
     chain = run.catch(() => {})
     return chain
   }

@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
+import type { GroupWriter } from '../store/group-commit.ts'
 import { createAuth } from './auth.ts'
 import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
@@ -15,6 +16,8 @@ import { createUsers } from './users.ts'
 
 export interface ChatOptions {
   db: Db
+  /** Group-committed hot writes (messages, room event log). */
+  writer: GroupWriter
   tokens: Tokens
   log: Logger
   refreshTtlMs: number
@@ -31,7 +34,7 @@ export interface ChatOptions {
  * const user = await chat.verifyAccessToken(token)
  */
 export function createChat(options: ChatOptions) {
-  const { db } = options
+  const { db, writer } = options
   const cities = createCities({ db })
   const chats = createChats({ db })
   const rate = options.messageRate
@@ -46,6 +49,7 @@ export function createChat(options: ChatOptions) {
       : UNLIMITED
   const roomLog = createRoomLog({
     db,
+    writer,
     log: options.log,
     windowMs: options.recovery?.windowMs ?? 0,
     maxReplay: options.recovery?.maxReplay ?? 1_000,
@@ -56,7 +60,7 @@ export function createChat(options: ChatOptions) {
     ...createUsers({ db }),
     ...cities,
     ...chats,
-    ...createMessages({ db, cities, chats, sendLimiter }),
+    ...createMessages({ db, writer, cities, chats, sendLimiter }),
   }
 }
 

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { drizzle as drizzleBun } from 'drizzle-orm/bun-sqlite'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
+import { createDirectWriter, createGroupWriter, type GroupWriter } from './group-commit.ts'
 import * as schema from './schema.ts'
 
 /** Both drivers' Drizzle databases. Store functions `await` every query so either fits. */
@@ -24,6 +25,8 @@ export interface DatabaseOptions {
 export interface Database {
   db: Db
   driver: DriverName
+  /** Message and room event inserts, group-committed (see group-commit.ts). */
+  writer: GroupWriter
   /** Runs statements atomically (migrations). */
   executeAll(statements: string[]): Promise<void>
   /** Rows as arrays (migrations bookkeeping). */
@@ -57,9 +60,11 @@ function openBun(path: string): Database {
   sqlite.exec('PRAGMA synchronous = NORMAL')
   sqlite.exec('PRAGMA foreign_keys = ON')
   const db = drizzleBun(sqlite, { schema }) as unknown as Db
+  const writer = createGroupWriter(sqlite)
   return {
     db,
     driver: 'bun-sqlite',
+    writer,
     async executeAll(statements) {
       sqlite.transaction(() => {
         for (const statement of statements) sqlite.run(statement)
@@ -71,7 +76,10 @@ function openBun(path: string): Database {
     async ping() {
       sqlite.query('SELECT 1').get()
     },
-    close: () => sqlite.close(),
+    close() {
+      writer.flush()
+      sqlite.close()
+    },
   }
 }
 
@@ -98,6 +106,7 @@ async function openLibsql({ url, authToken, syncUrl }: DatabaseOptions): Promise
   return {
     db,
     driver: 'libsql',
+    writer: createDirectWriter(db),
     async executeAll(statements) {
       await client.batch(statements, 'write')
     },

@@ -12,6 +12,8 @@ export interface AuthorRow {
 
 export type MessageWithAuthor = MessageRow & { author: AuthorRow }
 
+export type NewMessageRow = typeof messages.$inferInsert
+
 /** A room is a city or a private chat; exactly one is set on every message. */
 export type Room = { cityId: string } | { chatId: string }
 
@@ -44,7 +46,7 @@ const flatten = (row: { message: MessageRow; author: AuthorRow }): MessageWithAu
  */
 export async function insertMessage(
   db: Db,
-  message: typeof messages.$inferInsert
+  message: NewMessageRow
 ): Promise<MessageRow | undefined> {
   const [row] = await db.insert(messages).values(message).onConflictDoNothing().returning()
   return row
