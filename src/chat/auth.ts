@@ -25,9 +25,12 @@ import {
 } from '../store/users.ts'
 import type { loginBody, registerBody } from './inputs.ts'
 import type { Tokens } from './tokens.ts'
+import { createUserCache, type UserCache } from './user-cache.ts'
 
 export interface AuthDeps {
   db: Db
+  /** Users verified lately (handshakes of the same user share one object). */
+  userCache?: UserCache
   tokens: Tokens
   log: Logger
   refreshTtlMs: number
@@ -49,7 +52,14 @@ function randomToken(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
 }
 
-export function createAuth({ db, tokens, log, refreshTtlMs, argon2MemoryKib }: AuthDeps) {
+export function createAuth({
+  db,
+  tokens,
+  log,
+  refreshTtlMs,
+  argon2MemoryKib,
+  userCache = createUserCache(),
+}: AuthDeps) {
   const hashOptions = { algorithm: 'argon2id', memoryCost: argon2MemoryKib, timeCost: 2 } as const
   // Verified against when the login names nobody, so both paths cost one argon2 run.
   const dummyHash = Bun.password.hash(randomToken(), hashOptions)
@@ -203,7 +213,13 @@ export function createAuth({ db, tokens, log, refreshTtlMs, argon2MemoryKib }: A
     if (!verified.ok) return verified
     let user: UserRow | undefined
     if (verified.value.kind === 'local') {
-      user = await findUserById(db, verified.value.userId)
+      const userId = verified.value.userId
+      user = userCache.get(userId)
+      if (!user) {
+        const row = await findUserById(db, userId)
+        if (row?.isActive) user = userCache.set(row)
+        else user = row
+      }
     } else {
       const { subject, claims } = verified.value
       user = await findUserByExternalSubject(db, subject)

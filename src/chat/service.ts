@@ -12,6 +12,7 @@ import { createMessages } from './messages.ts'
 import { createRateLimiter, UNLIMITED } from './rate-limit.ts'
 import { createRoomLog } from './recovery.ts'
 import type { Tokens } from './tokens.ts'
+import { createUserCache } from './user-cache.ts'
 import { createUsers } from './users.ts'
 
 export interface ChatOptions {
@@ -54,10 +55,11 @@ export function createChat(options: ChatOptions) {
     windowMs: options.recovery?.windowMs ?? 0,
     maxReplay: options.recovery?.maxReplay ?? 1_000,
   })
+  const userCache = createUserCache()
   return {
     roomLog,
-    ...createAuth(options),
-    ...createUsers({ db }),
+    ...createAuth({ ...options, userCache }),
+    ...createUsers({ db, userCache }),
     ...cities,
     ...chats,
     ...createMessages({ db, writer, cities, chats, sendLimiter }),

@@ -47,6 +47,16 @@ export function createTokens({
   publicKey,
 }: TokenOptions): Tokens {
   const key = new TextEncoder().encode(secret)
+  // jose imports a raw secret into a CryptoKey on every call; import it once.
+  const hmacKey = crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ])
+  /**
+   * Our own tokens verified lately: the same token string (a user's tabs, reconnects) verifies
+   * to the same result until it expires, so the HMAC is computed once. Bounded.
+   */
+  const verifiedLocal = new Map<string, { userId: string; expiresAt: number | null }>()
   const jwks: JWTVerifyGetKey | undefined = jwksUrl
     ? createRemoteJWKSet(new URL(jwksUrl))
     : undefined
@@ -74,16 +84,29 @@ export function createTokens({
         .setIssuer(issuer)
         .setIssuedAt(Math.floor(now / 1000))
         .setExpirationTime(Math.floor((now + accessTtlMs) / 1000))
-        .sign(key)
+        .sign(await hmacKey)
     },
 
     async verifyToken(token) {
+      const known = verifiedLocal.get(token)
+      if (known) {
+        if (known.expiresAt === null || known.expiresAt > Date.now()) {
+          return ok({ kind: 'local', userId: known.userId, expiresAt: known.expiresAt })
+        }
+        verifiedLocal.delete(token)
+      }
       try {
         const { alg } = decodeProtectedHeader(token)
         if (alg === 'HS256') {
-          const { payload } = await jwtVerify(token, key, { issuer, algorithms: ['HS256'] })
+          const { payload } = await jwtVerify(token, await hmacKey, {
+            issuer,
+            algorithms: ['HS256'],
+          })
           if (!payload.sub) return fail('unauthorized', INVALID)
-          return ok({ kind: 'local', userId: payload.sub, expiresAt: expiryOf(payload) })
+          const verified = { userId: payload.sub, expiresAt: expiryOf(payload) }
+          if (verifiedLocal.size >= 10_000) verifiedLocal.clear()
+          verifiedLocal.set(token, verified)
+          return ok({ kind: 'local', ...verified })
         }
         if (!alg || alg === 'none') return fail('unauthorized', INVALID)
         const payload = await verifyExternal(token, alg)

@@ -7,8 +7,9 @@ import { revokeUserRefreshTokens } from '../store/refresh-tokens.ts'
 import type { UserRow } from '../store/schema.ts'
 import * as store from '../store/users.ts'
 import type { updateMeBody } from './inputs.ts'
+import type { UserCache } from './user-cache.ts'
 
-export function createUsers({ db }: { db: Db }) {
+export function createUsers({ db, userCache }: { db: Db; userCache?: UserCache }) {
   /** Active users only: a deactivated account is invisible to others. */
   async function getUser(ref: string): Promise<Result<UserRow>> {
     const user = ID_PATTERN.test(ref)
@@ -33,6 +34,7 @@ export function createUsers({ db }: { db: Db }) {
         : {}),
       updatedAt: Date.now(),
     })
+    userCache?.forget(actor.id)
     return user ? ok(user) : fail('not_found', 'no such user')
   }
 
@@ -40,6 +42,7 @@ export function createUsers({ db }: { db: Db }) {
   async function deactivateAccount(actor: UserRow): Promise<Result<null>> {
     const now = Date.now()
     await store.updateUser(db, actor.id, { isActive: false, updatedAt: now })
+    userCache?.forget(actor.id)
     await revokeUserRefreshTokens(db, actor.id, now)
     return ok(null)
   }
