@@ -8,12 +8,7 @@ import type { Chat } from '../chat/service.ts'
 import { createTypingTracker } from '../chat/typing.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket, MiddlewareError } from '../realtime/index.ts'
-import {
-  armTokenExpiry,
-  disarmTokenExpiry,
-  registerAuthLifetime,
-  userRoom,
-} from './auth-lifetime.ts'
+import { createTokenExpiry, registerAuthLifetime, userRoom } from './auth-lifetime.ts'
 import { createRoomBroadcasts } from './broadcasts.ts'
 import { registerCityChat } from './city-chat.ts'
 import { createOnlineCountBroadcaster, presenceDisconnected, registerPresence } from './presence.ts'
@@ -125,7 +120,8 @@ export function attachChatEvents({
   })
 
   // The guide's events: one shared handler table for every socket, not closures per socket.
-  registerAuthLifetime(deps)
+  const expiry = createTokenExpiry()
+  registerAuthLifetime(deps, expiry)
   registerCityChat(deps)
   registerPrivateChat(deps)
   registerPresence(deps)
@@ -139,7 +135,7 @@ export function attachChatEvents({
     const left = (connections.get(userId) ?? 1) - 1
     if (left > 0) connections.set(userId, left)
     else connections.delete(userId)
-    disarmTokenExpiry(this)
+    expiry.disarm(this)
     return presenceDisconnected(this, deps, announceOnlineCount)
   }
 
@@ -149,7 +145,7 @@ export function attachChatEvents({
     socket.on('disconnect', onDisconnect.bind(socket))
     socket.on('disconnecting', onDisconnecting.bind(socket))
     socket.join(userRoom(user.id))
-    armTokenExpiry(socket)
+    expiry.arm(socket)
     if (socket.recovered) await rejoinPresence(socket, deps)
     try {
       const change = await presence.addConnection(presenceUser(user), socket.id)
@@ -168,6 +164,7 @@ export function attachChatEvents({
     },
     close() {
       typing.close()
+      expiry.close()
       chat.roomLog.close()
     },
   }

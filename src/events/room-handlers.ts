@@ -44,7 +44,7 @@ export async function leaveRoom(
   deps: EventDeps,
   kind: RoomKind,
   id: string,
-  wasIn = socket.rooms.has(kind.topic(id))
+  wasIn = socket.inRoom(kind.topic(id))
 ): Promise<void> {
   const topic = kind.topic(id)
   if (!wasIn) return
@@ -84,7 +84,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind, access: Ro
 
   /** Sending and typing need this socket to have joined the room (contract: "Events the guide leaves open"). */
   const requireJoined = (socket: IOSocket, id: string): Result<null> =>
-    socket.rooms.has(kind.topic(id))
+    socket.inRoom(kind.topic(id))
       ? ok(null)
       : fail('not_member', `join the ${kind.label} '${id}' first`)
 
@@ -92,7 +92,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind, access: Ro
     const user = userOf(socket)
     const id = idOf(input)
     const topic = kind.topic(id)
-    if (!socket.rooms.has(topic) && joinedRoomCount(socket) >= deps.maxRoomsPerSocket) {
+    if (!socket.inRoom(topic) && joinedRoomCount(socket) >= deps.maxRoomsPerSocket) {
       return fail('forbidden', `at most ${deps.maxRoomsPerSocket} rooms per connection`, {
         limit: deps.maxRoomsPerSocket,
       })

@@ -15,7 +15,6 @@ import type { Namespace } from './namespace.ts'
 import { type EncodedPacket, encode, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
 import { RECOVERABLE_REASONS, type RestoredSession } from './recovery.ts'
 
-// biome-ignore lint/suspicious/noExplicitAny: application data, typed by the application.
 export type SocketData = Record<string, any>
 
 type AckCallback = (...args: unknown[]) => void
@@ -61,6 +60,11 @@ export class IOSocket extends Emitter implements RoomMember {
 
   get rooms(): Set<string> {
     return new Set(this.nsp.adapter.socketRooms(this.id))
+  }
+
+  /** `socket.rooms.has(room)` without copying the set (a per-message check on the hot path). */
+  inRoom(room: string): boolean {
+    return this.nsp.adapter.socketRooms(this.id)?.has(room) ?? false
   }
 
   // RoomMember: how the adapter reaches this socket.
