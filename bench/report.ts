@@ -194,4 +194,13 @@ export async function writeReadme(path: string, block: string): Promise<void> {
   const to = text.indexOf(END)
   if (from < 0 || to < from) throw new Error(`${path} has no ${START} … ${END} block`)
   await Bun.write(path, `${text.slice(0, from + START.length)}\n${block}\n${text.slice(to)}`)
+  // Biome formats Markdown too (it aligns table columns); `biome ci` must stay green after a run.
+  const biome = new URL('../node_modules/.bin/biome', import.meta.url).pathname
+  const formatted = Bun.spawnSync([biome, 'format', '--write', path], {
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  if (formatted.exitCode !== 0) {
+    console.warn(`biome format ${path} failed: ${formatted.stderr.toString().trim().slice(0, 300)}`)
+  }
 }
