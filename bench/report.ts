@@ -195,8 +195,9 @@ export async function writeReadme(path: string, block: string): Promise<void> {
   if (from < 0 || to < from) throw new Error(`${path} has no ${START} … ${END} block`)
   await Bun.write(path, `${text.slice(0, from + START.length)}\n${block}\n${text.slice(to)}`)
   // Biome formats Markdown too (it aligns table columns); `biome ci` must stay green after a run.
-  const biome = new URL('../node_modules/.bin/biome', import.meta.url).pathname
-  const formatted = Bun.spawnSync([biome, 'format', '--write', path], {
+  const root = new URL('..', import.meta.url).pathname
+  const formatted = Bun.spawnSync([`${root}node_modules/.bin/biome`, 'format', '--write', path], {
+    cwd: root,
     stdout: 'ignore',
     stderr: 'pipe',
   })
