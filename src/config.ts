@@ -55,6 +55,12 @@ const ENV_SCHEMA = z.object({
     .url()
     .optional()
     .describe('Remote libSQL URL to sync an embedded replica (DATABASE_URL=file:...) from.'),
+  DATABASE_SYNCHRONOUS: z
+    .enum(['NORMAL', 'FULL'])
+    .default('NORMAL')
+    .describe(
+      'SQLite synchronous mode for a local file (WAL). NORMAL: an acknowledged message survives a crash of the process; FULL: also an OS crash or power loss (one fsync per group commit, about half the write throughput).'
+    ),
   JWT_SECRET: z
     .string()
     .min(32, 'JWT_SECRET must be at least 32 characters')

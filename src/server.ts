@@ -61,6 +61,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     url: config.DATABASE_URL,
     authToken: config.DATABASE_AUTH_TOKEN,
     syncUrl: config.DATABASE_SYNC_URL,
+    synchronous: config.DATABASE_SYNCHRONOUS,
   })
   const metrics = createServerMetrics()
   const applied = await migrate(database)

@@ -20,6 +20,8 @@ export interface DatabaseOptions {
   syncUrl?: string
   /** Force a driver for a file: URL (the driver benchmark compares both). */
   driver?: DriverName
+  /** Local files: NORMAL (durable across process crashes in WAL mode) or FULL (fsync per commit). */
+  synchronous?: 'NORMAL' | 'FULL'
 }
 
 export interface Database {
@@ -51,13 +53,14 @@ function ensureParentDir(path: string): void {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
 }
 
-function openBun(path: string): Database {
+function openBun(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Database {
   ensureParentDir(path)
   const sqlite = new BunDatabase(path, { create: true, strict: true })
-  // WAL lets readers run beside the writer; NORMAL is durable across app crashes in WAL mode.
+  // WAL lets readers run beside the writer; NORMAL is durable across app crashes in WAL mode,
+  // FULL also across power loss (an fsync per commit, which group commit amortises).
   sqlite.exec('PRAGMA journal_mode = WAL')
   sqlite.exec('PRAGMA busy_timeout = 5000')
-  sqlite.exec('PRAGMA synchronous = NORMAL')
+  sqlite.exec(`PRAGMA synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
   sqlite.exec('PRAGMA foreign_keys = ON')
   const db = drizzleBun(sqlite, { schema }) as unknown as Db
   const writer = createGroupWriter(sqlite)
@@ -83,7 +86,12 @@ function openBun(path: string): Database {
   }
 }
 
-async function openLibsql({ url, authToken, syncUrl }: DatabaseOptions): Promise<Database> {
+async function openLibsql({
+  url,
+  authToken,
+  syncUrl,
+  synchronous,
+}: DatabaseOptions): Promise<Database> {
   // Loaded on demand: its native module is only needed for libSQL URLs, and a
   // `bun build --compile` binary serving a local file must start without it.
   const { createClient } = await import('@libsql/client')
@@ -99,7 +107,7 @@ async function openLibsql({ url, authToken, syncUrl }: DatabaseOptions): Promise
   if (local) {
     await client.execute('PRAGMA journal_mode = WAL')
     await client.execute('PRAGMA busy_timeout = 5000')
-    await client.execute('PRAGMA synchronous = NORMAL')
+    await client.execute(`PRAGMA synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
   }
   await client.execute('PRAGMA foreign_keys = ON')
   const db = drizzleLibsql(client, { schema }) as unknown as Db
@@ -127,7 +135,9 @@ async function openLibsql({ url, authToken, syncUrl }: DatabaseOptions): Promise
  * @example const database = await openDatabase({ url: 'file:./data/chat.db' })
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return pickDriver(options) === 'bun-sqlite' ? openBun(filePath(options.url)) : openLibsql(options)
+  return pickDriver(options) === 'bun-sqlite'
+    ? openBun(filePath(options.url), options.synchronous)
+    : openLibsql(options)
 }
 
 /**
