@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import { type AppError, fail, ok, type Result } from '../errors.ts'
 
-export const LIMITS = {
+const LIMITS = {
   contentMaxChars: 4000,
   fullNameMaxChars: 100,
   chatNameMaxChars: 100,
@@ -25,10 +25,10 @@ export const LIMITS = {
 const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F]/g
 
 /** Removes control characters except newline and tab. Content is otherwise stored as sent. */
-export const stripControlChars = (value: string): string => value.replace(CONTROL_CHARS, '')
+const stripControlChars = (value: string): string => value.replace(CONTROL_CHARS, '')
 
-export const idSchema = z.string().regex(/^[0-9a-f]{24}$/, 'must be a 24-character hex id')
-export const citySlugSchema = z
+const idSchema = z.string().regex(/^[0-9a-f]{24}$/, 'must be a 24-character hex id')
+const citySlugSchema = z
   .string()
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a city slug like mumbai')
   .max(64)
@@ -42,14 +42,14 @@ const httpUrl = z
     return protocol === 'http:' || protocol === 'https:'
   }, 'must be an http(s) URL')
 
-export const usernameSchema = z
+const usernameSchema = z
   .string()
   .trim()
   .toLowerCase()
   .min(3)
   .max(30)
   .regex(/^[a-z0-9_.]+$/, 'may contain only letters, digits, _ and .')
-export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email())
+const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email())
 const fullNameSchema = z
   .string()
   .transform(stripControlChars)
@@ -69,7 +69,6 @@ export const loginBody = z.object({
   password: z.string().min(1).max(LIMITS.passwordMaxChars),
 })
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) })
-export const logoutBody = refreshBody
 export const updateMeBody = z
   .object({
     full_name: fullNameSchema.optional(),
@@ -162,15 +161,6 @@ export const messageIdParam = z.object({ messageId: idSchema })
 
 export const cityRoomPayload = z.object({ cityId: citySlugSchema })
 export const chatRoomPayload = z.object({ chatId: idSchema })
-export const joinCityPayload = cityRoomPayload
-export const leaveCityPayload = cityRoomPayload
-export const cityTypingPayload = cityRoomPayload
-export const getCityOnlineUsersPayload = cityRoomPayload
-export const joinPrivatePayload = chatRoomPayload
-export const leavePrivatePayload = chatRoomPayload
-export const privateTypingPayload = chatRoomPayload
-export const markMessagesReadPayload = chatRoomPayload
-export const getChatOnlineUsersPayload = chatRoomPayload
 export const sendCityMessagePayload = z
   .object({ cityId: citySlugSchema, ...messageFields })
   .superRefine(messageIsComplete)
@@ -190,9 +180,9 @@ export const editPrivateMessagePayload = z.object({
 export const deleteCityMessagePayload = z.object({ messageId: idSchema, cityId: citySlugSchema })
 export const deletePrivateMessagePayload = z.object({ messageId: idSchema, chatId: idSchema })
 export const checkUserOnlinePayload = z.object({ userId: idSchema })
-/** `heartbeat` may come with no payload at all, or `{ timestamp }`. */
 /** `refresh-auth`: a renewed access token for the open connection (same user only). */
 export const refreshAuthPayload = z.object({ token: z.string().min(1).max(8_192) })
+/** `heartbeat` may come with no payload at all, or `{ timestamp }`. */
 export const heartbeatPayload = z
   .object({ timestamp: z.number().finite().optional() })
   .nullish()

@@ -1,6 +1,6 @@
 /** @module Typing state: who is typing where, throttled re-announcements, and expiry of forgotten states. */
 
-export interface TypingEntry<T> {
+interface TypingEntry<T> {
   room: string
   socketId: string
   /** What the caller needs to announce the stop (the user's public fields). */

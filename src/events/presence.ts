@@ -4,9 +4,9 @@
  */
 import { z } from 'zod'
 import {
+  chatRoomPayload,
   checkUserOnlinePayload,
-  getChatOnlineUsersPayload,
-  getCityOnlineUsersPayload,
+  cityRoomPayload,
   heartbeatPayload,
 } from '../chat/inputs.ts'
 import { type PresenceStore, presenceUser } from '../chat/presence.ts'
@@ -64,7 +64,7 @@ export function registerPresence(deps: EventDeps): void {
     return ok({ count })
   })
 
-  on(io, log, 'get-city-online-users', getCityOnlineUsersPayload, async (socket, { cityId }) => {
+  on(io, log, 'get-city-online-users', cityRoomPayload, async (socket, { cityId }) => {
     const city = await chat.getCity(cityId)
     if (!city.ok) return city
     const users = await presence.roomUsers(CITY.topic(cityId))
@@ -73,7 +73,7 @@ export function registerPresence(deps: EventDeps): void {
     return ok(answer)
   })
 
-  on(io, log, 'get-chat-online-users', getChatOnlineUsersPayload, async (socket, { chatId }) => {
+  on(io, log, 'get-chat-online-users', chatRoomPayload, async (socket, { chatId }) => {
     const membership = await chat.requireChatMember(userOf(socket), chatId)
     if (!membership.ok) return membership
     const online = await presence.onlineAmong(await chat.listChatMemberIds(chatId))

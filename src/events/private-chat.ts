@@ -1,5 +1,5 @@
 /** @module Private chat events (the guide's privateChat.js): members only, plus read receipts. */
-import { markMessagesReadPayload } from '../chat/inputs.ts'
+import { chatRoomPayload } from '../chat/inputs.ts'
 import { readView } from '../chat/views.ts'
 import { ok } from '../errors.ts'
 import { on } from './respond.ts'
@@ -14,7 +14,7 @@ export function registerPrivateChat(deps: EventDeps): void {
     return ok({ name: membership.value.chat.name ?? 'private' })
   })
 
-  on(deps.io, deps.log, 'mark-messages-read', markMessagesReadPayload, async (socket, input) => {
+  on(deps.io, deps.log, 'mark-messages-read', chatRoomPayload, async (socket, input) => {
     const receipt = await deps.chat.markRead(userOf(socket), input.chatId)
     if (!receipt.ok) return receipt
     deps.broadcasts.messagesRead(receipt.value)

@@ -37,7 +37,7 @@ function track(socket: IOSocket, work: Promise<void>): void {
 const INTERNAL: AppError = { code: 'internal', message: 'Something went wrong on our side' }
 
 /** Tells the socket (and its ack, if any) why an action was refused. */
-export function refuse(socket: IOSocket, event: string, error: AppError, ack?: Ack): void {
+function refuse(socket: IOSocket, event: string, error: AppError, ack?: Ack): void {
   socket.emit('error', { message: error.message, code: error.code, event })
   ack?.({
     ok: false,
@@ -50,7 +50,7 @@ export function refuse(socket: IOSocket, event: string, error: AppError, ack?: A
  * argument is the ack when it is a function, the first is the payload. A thrown error is a bug:
  * logged with its stack, answered as `internal`.
  * @example
- * on(io, log, 'join-city-chat', joinCityPayload, async (socket, { cityId }) => joinCity(socket, cityId))
+ * on(io, log, 'join-city-chat', cityRoomPayload, async (socket, { cityId }) => joinCity(socket, cityId))
  */
 export function on<S extends z.ZodType>(
   io: IOServer,

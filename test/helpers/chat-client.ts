@@ -1,7 +1,7 @@
 /** @module Chat test clients: registered users with connected official socket.io clients. */
 import type { Socket } from 'socket.io-client'
 import { api, type RegisteredUser, registerUser } from './api.ts'
-import { type ClientOptions, client, connect, once } from './realtime.ts'
+import { type ClientOptions, client, once } from './realtime.ts'
 
 export interface ChatClient extends RegisteredUser {
   socket: Socket
@@ -81,4 +81,4 @@ export async function createPrivateChat(
   return res.body.chat._id
 }
 
-export { connect, once }
+export { once }

@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import {
+  chatRoomPayload,
   checkUserOnlinePayload,
+  cityRoomPayload,
   deleteCityMessagePayload,
   editPrivateMessagePayload,
   heartbeatPayload,
-  joinCityPayload,
-  markMessagesReadPayload,
   parseInput,
   sendCityMessagePayload,
   sendPrivateMessagePayload,
@@ -43,7 +43,7 @@ afterAll(() => server.stop())
 
 describe("the guide's payloads", () => {
   test('parse as the guide writes them', () => {
-    expect(parseInput(joinCityPayload, { cityId: 'mumbai' }).ok).toBe(true)
+    expect(parseInput(cityRoomPayload, { cityId: 'mumbai' }).ok).toBe(true)
     const send = parseInput(sendCityMessagePayload, {
       cityId: 'mumbai',
       content: 'Hello everyone! 👋',
@@ -71,7 +71,7 @@ describe("the guide's payloads", () => {
     expect(parseInput(deleteCityMessagePayload, { messageId: chatId, cityId: 'mumbai' }).ok).toBe(
       true
     )
-    expect(parseInput(markMessagesReadPayload, { chatId }).ok).toBe(true)
+    expect(parseInput(chatRoomPayload, { chatId }).ok).toBe(true)
     expect(parseInput(checkUserOnlinePayload, { userId: chatId }).ok).toBe(true)
     expect(parseInput(heartbeatPayload, undefined)).toEqual({ ok: true, value: {} })
     expect(parseInput(heartbeatPayload, { timestamp: 5 })).toEqual({
@@ -81,11 +81,11 @@ describe("the guide's payloads", () => {
   })
 
   test('refuse what they must', () => {
-    expect(parseInput(joinCityPayload, {})).toMatchObject({
+    expect(parseInput(cityRoomPayload, {})).toMatchObject({
       ok: false,
       error: { code: 'invalid_input' },
     })
-    expect(parseInput(joinCityPayload, 'mumbai').ok).toBe(false)
+    expect(parseInput(cityRoomPayload, 'mumbai').ok).toBe(false)
     expect(parseInput(sendCityMessagePayload, { cityId: 'mumbai', content: 42 }).ok).toBe(false)
     expect(
       parseInput(sendCityMessagePayload, { cityId: 'mumbai', content: 'x'.repeat(4001) })

@@ -1,6 +1,6 @@
 /** @module /api/auth: register, login, refresh (rotating), logout, me. */
 import { Hono } from 'hono'
-import { loginBody, logoutBody, refreshBody, registerBody } from '../../chat/inputs.ts'
+import { loginBody, refreshBody, registerBody } from '../../chat/inputs.ts'
 import type { Chat } from '../../chat/service.ts'
 import { userView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
@@ -45,7 +45,7 @@ export function authRoutes(chat: Chat, throttleOptions: LoginThrottleOptions = {
   })
 
   app.post('/logout', async (c) => {
-    const body = await readBody(c, logoutBody)
+    const body = await readBody(c, refreshBody)
     if (!body.ok) return sendError(c, body.error)
     await chat.logout(body.value.refreshToken)
     return c.body(null, 204)
