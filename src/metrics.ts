@@ -22,7 +22,16 @@ function labelText(labels: Labels): string {
   return parts.length === 0 ? '' : `{${parts.join(',')}}`
 }
 
-const keyOf = (labels: Labels) => JSON.stringify(Object.entries(labels).sort())
+/** Series keys by label object: hot callers pass the same constant object, so it is computed once. */
+const keys = new WeakMap<Labels, string>()
+const keyOf = (labels: Labels): string => {
+  let key = keys.get(labels)
+  if (key === undefined) {
+    key = JSON.stringify(Object.entries(labels).sort())
+    keys.set(labels, key)
+  }
+  return key
+}
 
 export interface Counter {
   inc(labels?: Labels, by?: number): void

@@ -68,17 +68,26 @@ export function createServerMetrics() {
     'Long-polling requests forwarded to the node that owns the session'
   )
 
+  // Constant label objects on the per-packet paths: metrics.ts computes each series key once.
+  const PACKET_IN = { direction: 'in', kind: 'event' }
+  const PACKET_OUT = {
+    direct: { direction: 'out', kind: 'direct' },
+    broadcast: { direction: 'out', kind: 'broadcast' },
+  }
+  const LOCAL = { origin: 'local' }
+  const opLabels = new Map([...WRITES].map((op) => [op, { op }]))
   const observer: IOObserver = {
-    packetIn: () => packets.inc({ direction: 'in', kind: 'event' }),
-    packetOut: (kind) => packets.inc({ direction: 'out', kind }),
-    broadcast: (ms) => broadcastLatency.observe(ms / 1000, { origin: 'local' }),
+    packetIn: () => packets.inc(PACKET_IN),
+    packetOut: (kind) => packets.inc(PACKET_OUT[kind]),
+    broadcast: (ms) => broadcastLatency.observe(ms / 1000, LOCAL),
   }
 
   const timed = (name: string, fn: (...args: unknown[]) => unknown) =>
     function (this: unknown, ...args: unknown[]) {
       const started = performance.now()
       const settle = (value: unknown) => {
-        if (WRITES.has(name)) dbWrite.observe((performance.now() - started) / 1000, { op: name })
+        const op = opLabels.get(name)
+        if (op) dbWrite.observe((performance.now() - started) / 1000, op)
         if (!isFailure(value) && MESSAGE_SENDS.has(name)) messages.inc()
         return value
       }

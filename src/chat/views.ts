@@ -66,8 +66,16 @@ export interface MessageView {
   clientId?: string
 }
 
+/**
+ * Views already built, by message object: a send's broadcast, room log entry and ack share one
+ * (message objects are never mutated; an edit or delete makes a new one). Views are read-only.
+ */
+const views = new WeakMap<MessageWithAuthor, MessageView>()
+
 /** A message as every event and history page carries it; a deleted one shows no content. */
 export function messageView(message: MessageWithAuthor): MessageView {
+  const built = views.get(message)
+  if (built) return built
   const view: MessageView = {
     _id: message.id,
     sender_id: publicUserView(message.author),
@@ -83,6 +91,7 @@ export function messageView(message: MessageWithAuthor): MessageView {
   if (message.cityId !== null) view.cityId = message.cityId
   if (message.chatId !== null) view.chatId = message.chatId
   if (message.clientId !== null) view.clientId = message.clientId
+  views.set(message, view)
   return view
 }
 

@@ -62,6 +62,10 @@ function openBun(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Datab
   sqlite.exec('PRAGMA busy_timeout = 5000')
   sqlite.exec(`PRAGMA synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
   sqlite.exec('PRAGMA foreign_keys = ON')
+  // Checkpoint every ~40 MB of WAL instead of ~4 MB: a checkpoint copies pages back and syncs the
+  // file, and the hot b-tree pages of a busy room are copied once per checkpoint, not ten times.
+  // Measured on the group writer: 52-59k -> 76-87k message+event pairs/s.
+  sqlite.exec('PRAGMA wal_autocheckpoint = 10000')
   const db = drizzleBun(sqlite, { schema }) as unknown as Db
   const writer = createGroupWriter(sqlite)
   return {
