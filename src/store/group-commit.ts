@@ -12,7 +12,7 @@
  */
 import type { Database as BunDatabase, Statement } from 'bun:sqlite'
 import type { Db } from './db.ts'
-import { type NewMessageRow, insertMessage } from './messages.ts'
+import { insertMessage, type NewMessageRow } from './messages.ts'
 import { appendRoomEvent } from './recovery.ts'
 
 export interface GroupWriter {

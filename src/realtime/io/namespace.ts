@@ -28,7 +28,6 @@ export type Middleware = (
 ) => void | Promise<void>
 
 /** A namespace-wide event handler: the socket, then the event's arguments (the ack last, if asked). */
-// biome-ignore lint/suspicious/noExplicitAny: handlers receive whatever the client sent.
 export type SharedHandler = (socket: IOSocket, ...args: any[]) => unknown
 
 /** What a namespace needs from the server that owns it. */
