@@ -44,7 +44,7 @@ export interface Histogram {
 }
 
 /** Seconds: 0.1 ms to 2.5 s, for latencies measured in milliseconds / 1000. */
-export const LATENCY_BUCKETS = [
+const LATENCY_BUCKETS = [
   0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ]
 
@@ -144,5 +144,3 @@ export function createMetrics() {
     },
   }
 }
-
-export type Metrics = ReturnType<typeof createMetrics>

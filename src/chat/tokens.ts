@@ -23,7 +23,7 @@ export interface TokenOptions {
 }
 
 /** `expiresAt`: the token's `exp` in epoch ms, null when it has none (an external token may not). */
-export type VerifiedToken = { expiresAt: number | null } & (
+type VerifiedToken = { expiresAt: number | null } & (
   | { kind: 'local'; userId: string }
   | { kind: 'external'; subject: string; claims: JWTPayload }
 )

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, inArray, lt, max } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { type MessageRow, messages, users } from './schema.ts'
 
-export interface AuthorRow {
+interface AuthorRow {
   id: string
   username: string
   fullName: string

@@ -11,7 +11,7 @@ import type { Subprocess } from 'bun'
 
 const ROOT = join(import.meta.dir, '..', '..')
 const BUN = process.execPath
-export const REDIS_BIN = Bun.which('redis-server')
+const REDIS_BIN = Bun.which('redis-server')
 
 /** Why the Redis suites skip, or undefined when they can run. */
 export const SKIP_REASON = REDIS_BIN
