@@ -107,37 +107,24 @@ function renderOperation(
   if (params.length) {
     body.append(
       el('h4', {}, 'Parameters'),
-      el(
-        'div',
-        { class: 'table-wrap' },
-        el(
-          'table',
-          {},
-          el(
+      table(
+        ['name', 'in', 'type', 'description'],
+        params.map((raw) => {
+          const p = resolve(raw)
+          return el(
             'tr',
             {},
-            el('th', {}, 'name'),
-            el('th', {}, 'in'),
-            el('th', {}, 'type'),
-            el('th', {}, 'description')
-          ),
-          ...params.map((raw) => {
-            const p = resolve(raw)
-            return el(
-              'tr',
+            el(
+              'td',
               {},
-              el(
-                'td',
-                {},
-                el('code', {}, text(p.name)),
-                p.required ? el('span', { class: 'req' }, ' required') : null
-              ),
-              el('td', {}, text(p.in)),
-              el('td', { class: 'type' }, typeLabel(resolve(p.schema))),
-              el('td', {}, text(p.description) || text(resolve(p.schema).description))
-            )
-          })
-        )
+              el('code', {}, text(p.name)),
+              p.required ? el('span', { class: 'req' }, ' required') : null
+            ),
+            el('td', {}, text(p.in)),
+            el('td', { class: 'type' }, typeLabel(resolve(p.schema))),
+            el('td', {}, text(p.description) || text(resolve(p.schema).description))
+          )
+        })
       )
     )
   }
@@ -261,34 +248,30 @@ function renderEvents(into: HTMLElement): void {
     const rows = EVENTS.filter((e) => e.group === group)
     into.append(
       el('h3', {}, group),
-      el(
-        'div',
-        { class: 'table-wrap' },
-        el(
-          'table',
-          {},
+      table(
+        ['event', 'direction', 'payload', 'result / who receives'],
+        rows.map((e) =>
           el(
             'tr',
-            {},
-            el('th', {}, 'event'),
-            el('th', {}, 'direction'),
-            el('th', {}, 'payload'),
-            el('th', {}, 'result / who receives')
-          ),
-          ...rows.map((e) =>
-            el(
-              'tr',
-              { 'data-testid': 'event-row' },
-              el('td', {}, el('code', {}, e.name)),
-              el('td', {}, e.direction),
-              el('td', {}, el('code', {}, payloadLabel(e.payload))),
-              el('td', {}, e.result)
-            )
+            { 'data-testid': 'event-row' },
+            el('td', {}, el('code', {}, e.name)),
+            el('td', {}, e.direction),
+            el('td', {}, el('code', {}, payloadLabel(e.payload))),
+            el('td', {}, e.result)
           )
         )
       )
     )
   }
+}
+
+/** A scrollable table with a header row. */
+function table(headers: string[], rows: HTMLElement[]): HTMLElement {
+  return el(
+    'div',
+    { class: 'table-wrap' },
+    el('table', {}, el('tr', {}, ...headers.map((h) => el('th', {}, h))), ...rows)
+  )
 }
 
 function payloadLabel(payload: EventDoc['payload']): string {
