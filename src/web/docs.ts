@@ -1,6 +1,6 @@
 /** @module Renders the OpenAPI 3.1 document and the socket events catalog as plain DOM (no CDN, no HTML injection). */
 import { el } from './dom.ts'
-import { EVENTS, type EventDoc, SCHEMAS } from './events-catalog.ts'
+import { EVENTS, GROUPS, payloadText, SCHEMAS } from './events-catalog.ts'
 
 type Json = Record<string, unknown>
 const obj = (value: unknown): Json =>
@@ -240,11 +240,11 @@ function renderEvents(into: HTMLElement): void {
       'ul',
       {},
       ...Object.entries(SCHEMAS).map(([name, fields]) =>
-        el('li', {}, el('strong', {}, name), ': ', el('code', {}, payloadLabel(fields)))
+        el('li', {}, el('strong', {}, name), ': ', el('code', {}, payloadText(fields)))
       )
     )
   )
-  for (const group of ['Connection', 'City chat', 'Private chat', 'Presence'] as const) {
+  for (const group of GROUPS) {
     const rows = EVENTS.filter((e) => e.group === group)
     into.append(
       el('h3', {}, group),
@@ -256,7 +256,7 @@ function renderEvents(into: HTMLElement): void {
             { 'data-testid': 'event-row' },
             el('td', {}, el('code', {}, e.name)),
             el('td', {}, e.direction),
-            el('td', {}, el('code', {}, payloadLabel(e.payload))),
+            el('td', {}, el('code', {}, payloadText(e.payload))),
             el('td', {}, e.result)
           )
         )
@@ -272,14 +272,6 @@ function table(headers: string[], rows: HTMLElement[]): HTMLElement {
     { class: 'table-wrap' },
     el('table', {}, el('tr', {}, ...headers.map((h) => el('th', {}, h))), ...rows)
   )
-}
-
-function payloadLabel(payload: EventDoc['payload']): string {
-  if (payload === null) return '(none)'
-  if (typeof payload === 'string') return payload
-  return `{ ${Object.entries(payload)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join(', ')} }`
 }
 
 void main()

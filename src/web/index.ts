@@ -7,5 +7,5 @@
  */
 
 export { default as webDocs } from './docs.html'
-export { asyncApiDocument } from './events-catalog.ts'
+export { asyncApiDocument } from './events-docs.ts'
 export { default as webIndex } from './index.html'

@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { asyncApiDocument, EVENTS, eventsMarkdown } from '../../src/web/events-catalog.ts'
+import { EVENTS } from '../../src/web/events-catalog.ts'
+import { asyncApiDocument, eventsMarkdown } from '../../src/web/events-docs.ts'
 
 const ROOT = resolve(import.meta.dir, '..', '..')
 const GUIDE_EVENTS = [
@@ -57,7 +58,7 @@ const GUIDE_EVENTS = [
 const RESERVED = new Set(['connect', 'disconnect', 'connect_error', 'reconnect_attempt'])
 
 describe('socket events reference', () => {
-  test('docs/events.md is the generated text (run `bun src/web/events-catalog.ts > docs/events.md`)', () => {
+  test('docs/events.md is the generated text (run `bun src/web/events-docs.ts > docs/events.md`)', () => {
     expect(readFileSync(join(ROOT, 'docs', 'events.md'), 'utf8')).toBe(eventsMarkdown())
   })
 
