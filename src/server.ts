@@ -3,7 +3,7 @@
  * domain, HTTP app — and exposes `fetch`/`websocket` for Bun.serve. main.ts and tests call it.
  */
 import type { Server } from 'bun'
-import { type ChatEvents, NOOP_CHAT_EVENTS } from './chat/chat-events.ts'
+import type { ChatEvents } from './chat/chat-events.ts'
 import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
@@ -23,17 +23,17 @@ import { asyncApiDocument, webDocs, webIndex } from './web/index.ts'
 
 export interface ServerDeps {
   log?: Logger
-  /** Where REST writes are broadcast; the realtime layer supplies it (see setChatEvents). */
+  /** Where REST writes are broadcast instead of the socket rooms (tests observe them this way). */
   events?: ChatEvents
 }
 
-/** Forwards to whichever ChatEvents is current; a failing hook is logged, never fails the request. */
-function forwardEvents(current: () => ChatEvents, log: Logger): ChatEvents {
+/** Wraps ChatEvents so a failing hook is logged and never fails the request that raised it. */
+function guardEvents(events: ChatEvents, log: Logger): ChatEvents {
   const guard =
     <A extends unknown[]>(name: string, call: (events: ChatEvents, ...args: A) => void) =>
     (...args: A) => {
       try {
-        call(current(), ...args)
+        call(events, ...args)
       } catch (error) {
         log.error('chat event hook threw', { hook: name, error })
       }
@@ -91,20 +91,6 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
   let announcer: PresenceAnnouncer = { usersLost() {}, resynced() {} }
   const scale = await createScaleOut(config, log, metrics, () => announcer)
 
-  let events = deps.events ?? NOOP_CHAT_EVENTS
-  const app = createApp({
-    chat,
-    events: forwardEvents(() => events, log.child('events')),
-    log: log.child('http'),
-    readiness: [{ name: 'database', check: () => database.ping() }, ...scale.readiness],
-    corsOrigins: config.CORS_ORIGINS,
-    loginThrottle: {
-      perAccount: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
-      perAddress: config.LOGIN_ATTEMPTS_PER_ADDRESS,
-      windowMs: config.LOGIN_WINDOW,
-    },
-  })
-
   const io = createIO({
     cors: { origins: [...config.CORS_ORIGINS], credentials: true },
     maxPayload: config.MAX_PAYLOAD,
@@ -129,7 +115,18 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     maxRoomsPerSocket: config.MAX_ROOMS_PER_SOCKET,
     maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
   })
-  if (!deps.events) events = realtime.broadcasts
+  const app = createApp({
+    chat,
+    events: guardEvents(deps.events ?? realtime.broadcasts, log.child('events')),
+    log: log.child('http'),
+    readiness: [{ name: 'database', check: () => database.ping() }, ...scale.readiness],
+    corsOrigins: config.CORS_ORIGINS,
+    loginThrottle: {
+      perAccount: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
+      perAddress: config.LOGIN_ATTEMPTS_PER_ADDRESS,
+      windowMs: config.LOGIN_WINDOW,
+    },
+  })
 
   let closingRealtime: Promise<void> | undefined
   return {
@@ -172,10 +169,6 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     db: database.db,
     database,
     log,
-    /** Lets the realtime layer receive REST writes once it exists. */
-    setChatEvents(next: ChatEvents) {
-      events = next
-    },
     /**
      * Shutdown, first half: handlers already running finish their writes and acks, then every
      * client is disconnected (transport close, so it reconnects elsewhere or after the restart),

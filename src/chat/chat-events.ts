@@ -1,6 +1,6 @@
 /**
  * @module Chat events: the hook REST writes call after they succeed, so socket rooms see them.
- * The realtime handlers implement it; the default does nothing.
+ * The realtime handlers implement it (events/broadcasts.ts).
  */
 import type { MessageWithAuthor } from '../store/messages.ts'
 import type { ReadReceipt } from './views.ts'
@@ -22,12 +22,4 @@ export interface ChatEvents {
   chatMembersRemoved?(chatId: string, userIds: string[]): void
   /** The account was deactivated: close every socket it has at once. */
   userDeactivated?(userId: string): void
-}
-
-/** Used until the realtime layer plugs in. */
-export const NOOP_CHAT_EVENTS: ChatEvents = {
-  messageCreated() {},
-  messageEdited() {},
-  messageDeleted() {},
-  messagesRead() {},
 }

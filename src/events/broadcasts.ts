@@ -12,7 +12,7 @@ import { disconnectUser } from './auth-lifetime.ts'
 import { PRIVATE, roomOfMessage } from './rooms.ts'
 
 /**
- * @example server.setChatEvents(createRoomBroadcasts(io, roomLog, onMembersRemoved))
+ * @example createApp({ chat, events: createRoomBroadcasts(io, roomLog, onMembersRemoved), log, readiness })
  */
 export function createRoomBroadcasts(
   io: IOServer,

@@ -65,7 +65,7 @@ const AUTH_ERROR = 'Authentication error'
  * `close()` for shutdown.
  * @example
  * const events = attachChatEvents({ io, chat, presence, log })
- * server.setChatEvents(events.broadcasts)
+ * createApp({ chat, events: events.broadcasts, log, readiness })
  */
 export function attachChatEvents({
   io,
