@@ -4,24 +4,20 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { api } from '../helpers/api.ts'
-import { ask, type ChatClient, chatUser, connectAs, joinCity } from '../helpers/chat-client.ts'
+import { ask, type ChatClient, connectAs, joinCity, trackClients } from '../helpers/chat-client.ts'
 import { eioHandshake, eioPush, wsConnect } from '../helpers/realtime.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer | undefined
-const clients: ChatClient[] = []
+const clients = trackClients()
 
 afterEach(async () => {
-  for (const user of clients.splice(0)) user.socket.disconnect()
+  clients.disconnectAll()
   await server?.stop()
   server = undefined
 })
 
-async function user(url: string): Promise<ChatClient> {
-  const created = await chatUser(url)
-  clients.push(created)
-  return created
-}
+const user = (url: string) => clients.user(url)
 
 describe('message rate', () => {
   test('over the burst, sends are refused with rate_limited and retryAfterMs', async () => {
@@ -109,7 +105,7 @@ describe('connections per user', () => {
     server = await startServer({ MAX_CONNECTIONS_PER_USER: 2 })
     const alice = await user(server.url)
     const second = await connectAs(server.url, alice)
-    clients.push(second)
+    clients.track(second)
     const refused = await connectAs(server.url, alice, { reconnection: false }).then(
       () => undefined,
       (error: Error & { data?: unknown }) => error
@@ -126,7 +122,7 @@ describe('connections per user', () => {
       third = await connectAs(server.url, alice, { reconnection: false }).catch(() => undefined)
     }
     expect(third?.socket.connected).toBe(true)
-    if (third) clients.push(third)
+    if (third) clients.track(third)
   })
 
   test('other users are not affected by one user hitting the limit', async () => {

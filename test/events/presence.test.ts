@@ -4,22 +4,18 @@ import {
   ask,
   barrier,
   type ChatClient,
-  chatUser,
   connectAs,
   createPrivateChat,
   joinCity,
   once,
+  trackClients,
 } from '../helpers/chat-client.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer
-const clients: ChatClient[] = []
+const clients = trackClients()
 
-async function user(): Promise<ChatClient> {
-  const created = await chatUser(server.url)
-  clients.push(created)
-  return created
-}
+const user = () => clients.user(server.url)
 
 /** Waits for the `online-users` broadcast that reports `count`. */
 function onlineCount(client: ChatClient, count: number): Promise<void> {
@@ -38,7 +34,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.socket.disconnect()
+  clients.disconnectAll()
   await server.stop()
 })
 
@@ -50,7 +46,7 @@ test('online-users counts distinct users and is broadcast on every change', asyn
   await seen
   // A second tab is the same user: the count stays.
   const tab = await connectAs(server.url, bob)
-  clients.push(tab)
+  clients.track(tab)
   const answered = once<number>(alice.socket, 'online-users')
   alice.socket.emit('get-online-count')
   expect(await answered).toBe(2)
@@ -99,7 +95,7 @@ test('city-online-users lists distinct users in that city room', async () => {
   await joinCity(bob)
   await joinCity(carol, 'delhi')
   const tab = await connectAs(server.url, alice)
-  clients.push(tab)
+  clients.track(tab)
   await joinCity(tab)
   const answer = once<any>(carol.socket, 'city-online-users')
   await ask(carol.socket, 'get-city-online-users', { cityId: 'mumbai' })

@@ -16,31 +16,27 @@ import {
   ask,
   barrier,
   type ChatClient,
-  chatUser,
   connectAs,
   createPrivateChat,
   joinCity,
   once,
+  trackClients,
 } from '../helpers/chat-client.ts'
 import { wsConnect } from '../helpers/realtime.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer | undefined
-const clients: ChatClient[] = []
+const clients = trackClients()
 const cleanups: (() => Promise<void> | void)[] = []
 
 afterEach(async () => {
-  for (const user of clients.splice(0)) user.socket.disconnect()
+  clients.disconnectAll()
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   await server?.stop()
   server = undefined
 })
 
-async function user(url: string, options = {}): Promise<ChatClient> {
-  const created = await chatUser(url, options)
-  clients.push(created)
-  return created
-}
+const user = (url: string, options = {}) => clients.user(url, options)
 
 /** Drops the client's transport (as a network loss would) and waits until the server noticed. */
 async function drop(client: ChatClient, witness: ChatClient, event = 'user-left-city-chat') {
@@ -343,7 +339,7 @@ describe('token expiry', () => {
       ...registered,
       accessToken: await sign(registered.user._id, 500),
     })
-    clients.push(alice)
+    clients.track(alice)
     const bob = await user(server.url)
     await Promise.all([joinCity(alice), joinCity(bob)])
     const expired = once<any>(alice.socket, 'error')

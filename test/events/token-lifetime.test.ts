@@ -6,18 +6,26 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { SignJWT } from 'jose'
 import { api } from '../helpers/api.ts'
-import { ask, barrier, type ChatClient, chatUser, connectAs, once } from '../helpers/chat-client.ts'
+import {
+  ask,
+  barrier,
+  type ChatClient,
+  chatUser,
+  connectAs,
+  once,
+  trackClients,
+} from '../helpers/chat-client.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 const SECRET = 'token-lifetime-test-secret-0123456789abcdef'
 let server: TestServer
-const clients: ChatClient[] = []
+const clients = trackClients()
 
 beforeEach(async () => {
   server = await startServer({ JWT_SECRET: SECRET })
 })
 afterEach(async () => {
-  for (const user of clients.splice(0)) user.socket.disconnect()
+  clients.disconnectAll()
   await server.stop()
 })
 
@@ -39,7 +47,7 @@ async function userWithToken(inMs: number) {
   registered.socket.disconnect()
   const { token, exp } = await tokenFor(registered.user._id, inMs)
   const client = await connectAs(server.url, { ...registered, accessToken: token })
-  clients.push(client)
+  clients.track(client)
   return { client, exp }
 }
 
@@ -74,7 +82,7 @@ describe('expiry', () => {
   test('refresh-auth refuses another user’s token and garbage; the socket keeps its own', async () => {
     const { client } = await userWithToken(60_000)
     const other = await chatUser(server.url)
-    clients.push(other)
+    clients.track(other)
     const foreign = await ask(client.socket, 'refresh-auth', {
       token: (await tokenFor(other.user._id, 60_000)).token,
     })
@@ -89,7 +97,7 @@ describe('expiry', () => {
 
   test('an already expired token is refused at the handshake', async () => {
     const registered = await chatUser(server.url)
-    clients.push(registered)
+    clients.track(registered)
     const { token } = await tokenFor(registered.user._id, -5_000)
     await expect(
       connectAs(server.url, { ...registered, accessToken: token }, { reconnection: false })
@@ -102,7 +110,7 @@ describe('deactivation', () => {
     const alice = await chatUser(server.url)
     const tab2 = await connectAs(server.url, alice)
     const bob = await chatUser(server.url)
-    clients.push(alice, tab2, bob)
+    clients.track(alice, tab2, bob)
     const reasons = [alice, tab2].map((c) => once<any>(c.socket, 'error'))
     const gone = [alice, tab2].map((c) => once<string>(c.socket, 'disconnect'))
     const res = await api(server.url, 'DELETE', '/api/users/me', { token: alice.accessToken })

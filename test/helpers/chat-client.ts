@@ -42,6 +42,26 @@ export async function connectAs(
   }
 }
 
+/**
+ * The clients a test file opened, disconnected together in afterEach.
+ * @example const clients = trackClients(); afterEach(() => clients.disconnectAll())
+ */
+export function trackClients() {
+  const open: ChatClient[] = []
+  const track = (...clients: ChatClient[]) => {
+    open.push(...clients)
+    return clients[0] as ChatClient
+  }
+  return {
+    track,
+    /** Registers a user, connects it, and tracks the socket. */
+    user: async (url: string, options: ClientOptions = {}) => track(await chatUser(url, options)),
+    disconnectAll() {
+      for (const client of open.splice(0)) client.socket.disconnect()
+    },
+  }
+}
+
 /** Emits with an ack and resolves with the ack's answer. */
 export function ask<T = any>(socket: Socket, event: string, payload?: unknown): Promise<T> {
   return payload === undefined
