@@ -80,8 +80,9 @@ const QUICK: Sizes = {
 
 const USAGE = `npm run bench -- [--quick] [--runs N] [--targets ours,socketio-node,socketio-bun,raw-bun]
                       [--scenarios idle,storm,fanout,rooms,persist] [--workers N] [--idle N] [--storm N]
-                      [--clients N] [--readme | --no-readme]
-The full run writes bench/README.md; a quick run only prints unless --readme is given.`
+                      [--clients N] [--readme | --no-readme] [--profile DIR]
+The full run writes bench/README.md; a quick run only prints unless --readme is given.
+--profile DIR writes our server's CPU profile (markdown, bun --cpu-prof-md) into DIR when it stops.`
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -95,6 +96,7 @@ function parseOptions() {
       idle: { type: 'string' },
       storm: { type: 'string' },
       clients: { type: 'string' },
+      profile: { type: 'string' },
       readme: { type: 'boolean', default: false },
       'no-readme': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -138,6 +140,7 @@ function parseOptions() {
     quick: values.quick,
     sizes,
     workers: int(values.workers, 2, 'workers', 16),
+    profileDir: values.profile,
     targets: pick<TargetName>(
       values.targets,
       TARGETS.map((t) => t.name),
@@ -288,7 +291,7 @@ async function main() {
       if (column.skipped) continue
       const spec = TARGETS.find((t) => t.name === column.name) as TargetSpec
       log(`run ${run}/${options.sizes.runs}: ${column.title}`)
-      const started = await startTarget(spec, SECRET)
+      const started = await startTarget(spec, SECRET, options.profileDir)
       if (started.ok) running = started.target
       if (!started.ok) {
         log(`  could not start: ${started.error}`)

@@ -91,7 +91,7 @@ async function measure(
     const pages = perSec(PAGES, performance.now() - start)
     return { driver, singleInsertsPerSec: single, txInsertsPerSec: tx, pageReadsPerSec: pages }
   } finally {
-    database.close()
+    await database.close()
     rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -43,7 +43,8 @@ export interface TargetSpec {
   persists: boolean
   /** Why the target cannot run here, or null. */
   unavailable(): string | null
-  command(): string[]
+  /** `profileDir`: write a CPU profile (markdown) there on exit, where the runtime supports it. */
+  command(profileDir?: string): string[]
   env(port: number, dir: string, secret: string): Record<string, string>
   provision(target: RunningTarget, options: ProvisionOptions): Promise<Identities>
 }
@@ -92,7 +93,11 @@ export const TARGETS: readonly TargetSpec[] = [
       )
       return missing.length ? `not built yet (missing ${missing.join(', ')})` : null
     },
-    command: () => [BUN, join(ROOT, 'src/main.ts')],
+    command: (profileDir) => [
+      BUN,
+      ...(profileDir ? ['--cpu-prof-md', `--cpu-prof-dir=${profileDir}`] : []),
+      join(ROOT, 'src/main.ts'),
+    ],
     env: (port, dir, secret) => ({
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -155,11 +160,15 @@ export type StartResult = { ok: true; target: RunningTarget } | { ok: false; err
  * GET /healthz answers, the process dies, or 30 s pass. Each start gets a fresh temporary directory
  * (database, logs), removed when the target stops.
  */
-export async function startTarget(spec: TargetSpec, secret: string): Promise<StartResult> {
+export async function startTarget(
+  spec: TargetSpec,
+  secret: string,
+  profileDir?: string
+): Promise<StartResult> {
   const workDir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
   const port = freePort()
   const logPath = join(workDir, 'server.log')
-  const child: Subprocess = Bun.spawn(spec.command(), {
+  const child: Subprocess = Bun.spawn(spec.command(profileDir), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...spec.env(port, workDir, secret) },
     stdout: Bun.file(logPath),

@@ -7,6 +7,7 @@ import type { ChatEvents } from './chat/chat-events.ts'
 import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
+import { newMessageBroadcast } from './events/broadcasts.ts'
 import { attachChatEvents } from './events/connection.ts'
 import { announceUsersOffline } from './events/presence.ts'
 import { createRecoveryHooks } from './events/recovery.ts'
@@ -39,7 +40,9 @@ function guardEvents(events: ChatEvents, log: Logger): ChatEvents {
       }
     }
   return {
-    messageCreated: guard('messageCreated', (e, message) => e.messageCreated(message)),
+    messageCreated: guard('messageCreated', (e, message, offset: string | undefined) =>
+      e.messageCreated(message, offset)
+    ),
     messageEdited: guard('messageEdited', (e, message) => e.messageEdited(message)),
     messageDeleted: guard('messageDeleted', (e, message) => e.messageDeleted(message)),
     messagesRead: guard('messagesRead', (e, receipt) => e.messagesRead(receipt)),
@@ -85,6 +88,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       argon2MemoryKib: config.ARGON2_MEMORY_KIB,
       messageRate: { perMinute: config.MESSAGE_RATE_PER_MINUTE, burst: config.MESSAGE_BURST },
       recovery: { windowMs: config.RECOVERY_WINDOW, maxReplay: config.RECOVERY_MAX_EVENTS },
+      newMessageBroadcast,
     })
   )
 
@@ -189,7 +193,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       // Broadcasts that REST requests started after the sockets closed are logged too.
       await realtime.settle()
       await scale.close()
-      database.close()
+      await database.close()
     },
   }
 }

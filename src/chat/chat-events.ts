@@ -5,14 +5,24 @@
 import type { MessageWithAuthor } from '../store/messages.ts'
 import type { ReadReceipt } from './views.ts'
 
+/** A room broadcast as the room log keeps it: the room's topic and the packet `[event, ...args]`. */
+export interface RoomBroadcast {
+  room: string
+  packet: [event: string, ...args: unknown[]]
+}
+
 export interface ChatEvents {
   /**
-   * A message was stored: emit `new-city-message` / `new-private-message` to its room. An
-   * implementation may return a promise that resolves once it went out (the room log writes
-   * first); socket handlers await it so the sender's ack follows the broadcast.
+   * A message was stored: emit `new-city-message` / `new-private-message` to its room, with the
+   * room-log offset it was stored with (none when recovery is off). Called from the commit that
+   * stored it, so broadcasts go out in offset order.
    */
-  messageCreated(message: MessageWithAuthor): void
-  /** Emit `city-message-edited` / `private-message-edited`. */
+  messageCreated(message: MessageWithAuthor, offset: string | undefined): void
+  /**
+   * Emit `city-message-edited` / `private-message-edited`. An implementation may return a promise
+   * that resolves once it went out (the room log writes first); socket handlers await it so the
+   * sender's ack follows the broadcast.
+   */
   messageEdited(message: MessageWithAuthor): void
   /** Emit `city-message-deleted` / `private-message-deleted` with `{ messageId, cityId | chatId }`. */
   messageDeleted(message: MessageWithAuthor): void

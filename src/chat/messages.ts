@@ -9,9 +9,11 @@ import { newId } from '../store/ids.ts'
 import type { MessageWithAuthor, PageOptions, Room } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
+import type { RoomBroadcast } from './chat-events.ts'
 import type { createChats } from './chats.ts'
 import type { createCities } from './cities.ts'
 import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
+import type { RoomLog } from './recovery.ts'
 
 export type { MessageWithAuthor, Room }
 
@@ -24,6 +26,12 @@ export interface SendMessageInput {
   media_url: string | null
   reply_to: string | null
   clientId: string | null
+  /**
+   * Publishes the new message with its room-log offset: called once it is durable, from its
+   * commit, so messages go out in offset order, and before sendMessage resolves. Not called for
+   * a duplicate.
+   */
+  announce?(message: MessageWithAuthor, offset: string | undefined): void
 }
 
 export interface MessageTargetInput {
@@ -39,6 +47,10 @@ interface Deps {
   writer: GroupWriter
   cities: ReturnType<typeof createCities>
   chats: ReturnType<typeof createChats>
+  /** A new message's broadcast is logged in the message's own commit (chat/recovery.ts). */
+  roomLog: RoomLog
+  /** How a new message is broadcast (its room and packet): what the room log replays. */
+  newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast
   /** Per-user send rate (REST and sockets share it); a retried clientId does not spend a token. */
   sendLimiter?: RateLimiter
 }
@@ -51,7 +63,15 @@ const roomOf = (message: MessageWithAuthor): Room =>
 
 type Sent = { message: MessageWithAuthor; duplicate: boolean }
 
-export function createMessages({ db, writer, cities, chats, sendLimiter = UNLIMITED }: Deps) {
+export function createMessages({
+  db,
+  writer,
+  cities,
+  chats,
+  roomLog,
+  newMessageBroadcast,
+  sendLimiter = UNLIMITED,
+}: Deps) {
   /** City: it must exist. Chat: the actor must be a member. */
   async function requireRoomAccess(actor: UserRow, room: Room): Promise<Result<null>> {
     const access =
@@ -69,8 +89,8 @@ export function createMessages({ db, writer, cities, chats, sendLimiter = UNLIMI
    * first message with `duplicate: true` instead of storing a second one.
    * @example
    * const sent = await chat.sendMessage({ actor, target: { cityId: 'mumbai' }, content: 'hi',
-   *   message_type: 'text', media_url: null, reply_to: null, clientId: 'c1' })
-   * if (sent.ok && !sent.value.duplicate) io.to('city:mumbai').emit('new-city-message', messageView(sent.value.message))
+   *   message_type: 'text', media_url: null, reply_to: null, clientId: 'c1',
+   *   announce: (message, offset) => events.messageCreated(message, offset) })
    */
   async function sendMessage(input: SendMessageInput): Promise<Result<Sent>> {
     const { actor, target, clientId } = input
@@ -131,10 +151,16 @@ export function createMessages({ db, writer, cities, chats, sendLimiter = UNLIMI
         profilePhotoUrl: actor.profilePhotoUrl,
       },
     }
-    // Group-committed: resolves after the COMMIT that holds this row. The row is built from what
-    // we inserted, so nothing is read back; the unique (author, clientId) index detects a retry.
+    // Group-committed with its room-log row: settles after the COMMIT that holds both. The row is
+    // built from what we inserted, so nothing is read back; the unique (author, clientId) index
+    // detects a retry. Announced from the settling itself, so publish order is commit order.
     const { author: _, ...row } = message
-    if (await writer.insertMessage(row)) return ok({ message, duplicate: false })
+    const log = roomLog.enabled ? roomLog.row(newMessageBroadcast(message)) : undefined
+    const stored = await writer.insertMessage(row, log).then(({ stored, offset }) => {
+      if (stored) input.announce?.(message, offset === null ? undefined : roomLog.published(offset))
+      return stored
+    })
+    if (stored) return ok({ message, duplicate: false })
     sendLimiter.refund(actor.id)
     const existing = input.clientId !== null && (await findByClientId(actor, input.clientId))
     if (!existing) throw new Error('message insert stored nothing and found no duplicate')

@@ -1,8 +1,9 @@
 /**
  * @module Recovery: the persisted room event log and dropped-socket sessions behind exact
  * missed-message recovery. Every replayable broadcast (message created / edited / deleted) is
- * appended to `room_events` before it goes out, and its row id is the offset the client echoes
- * back; a resume replays the rows of the session's rooms after that offset, in order.
+ * appended to `room_events` before it goes out (a new message in the same commit as the message
+ * itself, so an acknowledged message is always replayable), and its row id is the offset the
+ * client echoes back; a resume replays the rows of the session's rooms after that offset, in order.
  *
  * Bounds: a session resumes only within `windowMs` of its drop, and only when at most
  * `maxReplay` events were missed; otherwise the client reconnects fresh (`recovered === false`)
@@ -11,7 +12,7 @@
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
-import type { GroupWriter } from '../store/group-commit.ts'
+import type { GroupWriter, LogRow } from '../store/group-commit.ts'
 import {
   latestRoomEventId,
   listRoomEventsAfter,
@@ -19,6 +20,7 @@ import {
   saveSocketSession,
   takeSocketSession,
 } from '../store/recovery.ts'
+import type { RoomBroadcast } from './chat-events.ts'
 
 export interface RecoveryOptions {
   db: Db
@@ -52,8 +54,8 @@ const OFFSET = /^\d{1,15}$/
 /**
  * @example
  * const roomLog = createRoomLog({ db, log, windowMs: 120_000, maxReplay: 1_000 })
- * await roomLog.record('city:mumbai', ['new-city-message', view], (offset) =>
- *   io.to('city:mumbai').emit('new-city-message', view, offset))
+ * await roomLog.record({ room: 'city:mumbai', packet: ['city-message-edited', view] }, (offset) =>
+ *   io.to('city:mumbai').emit('city-message-edited', view, offset))
  */
 export function createRoomLog({
   db,
@@ -93,26 +95,33 @@ export function createRoomLog({
    * call order and settles them in that order after their COMMIT, so publish order is offset order.
    */
   function record(
-    room: string,
-    packet: unknown[],
+    broadcast: RoomBroadcast,
     publish: (offset: string | undefined) => void
   ): Promise<void> {
     if (!enabled) {
       publish(undefined)
       return Promise.resolve()
     }
-    const run = writer.appendRoomEvent(room, JSON.stringify(packet), now()).then(
-      (id) => {
-        head = Math.max(head, id)
-        publish(String(id))
-      },
+    const run = writer.appendRoomEvent(row(broadcast)).then(
+      (id) => publish(published(id)),
       (error: unknown) => {
-        log.error('room event log append failed', { room, error })
+        log.error('room event log append failed', { room: broadcast.room, error })
         publish(undefined)
       }
     )
     chain = run.catch(() => {})
     return chain
+  }
+
+  /** A row written with its message (store/group-commit.ts) goes out now: the head moves to it. */
+  function published(offset: number): string {
+    head = Math.max(head, offset)
+    return String(offset)
+  }
+
+  /** The row a broadcast is logged as (a new message's goes in the message's own commit). */
+  function row({ room, packet }: RoomBroadcast): LogRow {
+    return { room, packet: JSON.stringify(packet), createdAt: now() }
   }
 
   /** Keeps a dropped socket's chat rooms for the window. */
@@ -151,6 +160,8 @@ export function createRoomLog({
   return {
     enabled,
     record,
+    row,
+    published,
     saveSession,
     resume,
     /** The offset a socket that joins a room now has seen everything up to. */

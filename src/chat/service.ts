@@ -5,7 +5,9 @@
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import type { GroupWriter } from '../store/group-commit.ts'
+import type { MessageWithAuthor } from '../store/messages.ts'
 import { createAuth } from './auth.ts'
+import type { RoomBroadcast } from './chat-events.ts'
 import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createMessages } from './messages.ts'
@@ -27,6 +29,8 @@ export interface ChatOptions {
   messageRate?: { perMinute: number; burst: number }
   /** Connection state recovery bounds; windowMs 0 (the default) turns it off. */
   recovery?: { windowMs: number; maxReplay: number }
+  /** How a new message is broadcast (events/broadcasts.ts): the room log stores it with the message. */
+  newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast
 }
 
 /**
@@ -62,7 +66,15 @@ export function createChat(options: ChatOptions) {
     ...createUsers({ db, userCache }),
     ...cities,
     ...chats,
-    ...createMessages({ db, writer, cities, chats, sendLimiter }),
+    ...createMessages({
+      db,
+      writer,
+      cities,
+      chats,
+      roomLog,
+      newMessageBroadcast: options.newMessageBroadcast,
+      sendLimiter,
+    }),
   }
 }
 

@@ -2,14 +2,28 @@
  * @module Broadcasts: the ChatEvents the domain's writes raise, turned into room events. REST
  * routes and socket handlers both go through here, so a write looks the same whichever path made it.
  * Message created / edited / deleted go through the room event log first (chat/recovery.ts), so
- * each carries its offset as the last argument and can be replayed to a client that missed it.
+ * each carries its offset as the last argument and can be replayed to a client that missed it; a
+ * new message is logged in its own commit (chat/messages.ts), edits and deletes here.
  */
-import type { ChatEvents } from '../chat/chat-events.ts'
+import type { ChatEvents, RoomBroadcast } from '../chat/chat-events.ts'
+import type { MessageWithAuthor } from '../chat/messages.ts'
 import type { RoomLog } from '../chat/recovery.ts'
 import { deletedView, messageView, readView } from '../chat/views.ts'
 import type { IOServer } from '../realtime/index.ts'
 import { disconnectUser } from './auth-lifetime.ts'
 import { PRIVATE, roomOfMessage } from './rooms.ts'
+
+/** A new message as its room hears it: `new-city-message` / `new-private-message` with its view. */
+export function newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast {
+  const { kind, id } = roomOfMessage(message)
+  return { room: kind.topic(id), packet: [kind.events.created, messageView(message)] }
+}
+
+/** Emits a logged broadcast with its offset last (socket.io-client keeps it as `_lastOffset`). */
+function emitLogged(io: IOServer, { room, packet }: RoomBroadcast, offset: string | undefined) {
+  if (offset === undefined) io.to(room).emit(...packet)
+  else io.to(room).emit(...packet, offset)
+}
 
 /**
  * @example createApp({ chat, events: createRoomBroadcasts(io, roomLog, onMembersRemoved), log, readiness })
@@ -19,25 +33,28 @@ export function createRoomBroadcasts(
   roomLog: RoomLog,
   onMembersRemoved: (chatId: string, userIds: string[]) => void
 ): ChatEvents {
-  /** Logged, then published with the offset last (socket.io-client keeps it as `_lastOffset`). */
-  const replayable = (topic: string, event: string, payload: unknown): Promise<void> =>
-    roomLog.record(topic, [event, payload], (offset) => {
-      if (offset === undefined) io.to(topic).emit(event, payload)
-      else io.to(topic).emit(event, payload, offset)
-    })
+  /** Logged first, then published with its offset. */
+  const replayable = (broadcast: RoomBroadcast): Promise<void> =>
+    roomLog.record(broadcast, (offset) => emitLogged(io, broadcast, offset))
 
   return {
-    messageCreated(message) {
-      const { kind, id } = roomOfMessage(message)
-      return replayable(kind.topic(id), kind.events.created, messageView(message))
+    messageCreated(message, offset) {
+      // Already logged in the message's own commit (chat/messages.ts).
+      emitLogged(io, newMessageBroadcast(message), offset)
     },
     messageEdited(message) {
       const { kind, id } = roomOfMessage(message)
-      return replayable(kind.topic(id), kind.events.edited, messageView(message))
+      return replayable({
+        room: kind.topic(id),
+        packet: [kind.events.edited, messageView(message)],
+      })
     },
     messageDeleted(message) {
       const { kind, id } = roomOfMessage(message)
-      return replayable(kind.topic(id), kind.events.deleted, deletedView(message))
+      return replayable({
+        room: kind.topic(id),
+        packet: [kind.events.deleted, deletedView(message)],
+      })
     },
     messagesRead(receipt) {
       io.to(PRIVATE.topic(receipt.chatId)).emit('messages-read', readView(receipt))

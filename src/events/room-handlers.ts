@@ -131,11 +131,11 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind, access: Ro
       media_url: input.media_url,
       reply_to: input.reply_to,
       clientId: input.clientId,
+      // The room (and the sender's other tabs) hear of it before the sender's ack.
+      announce: broadcasts.messageCreated,
     })
     if (!sent.ok) return sent
     const { message, duplicate } = sent.value
-    // Awaited: the room (and the sender's other tabs) hear of it before the sender's ack.
-    if (!duplicate) await broadcasts.messageCreated(message)
     announceStoppedTyping(deps, kind.topic(id), socket.id)
     return ok({ message: messageView(message), duplicate })
   })

@@ -1,125 +1,126 @@
 /**
- * @module Group commit: the hot writes (new messages, room event log rows) are queued and written
- * together in one transaction, and every caller's promise resolves only after that COMMIT, so
- * nothing is acknowledged or broadcast before it is durable. One transaction per batch instead of
- * one per row is what lets SQLite take tens of thousands of messages a second.
+ * @module Group commit: the hot writes (new messages with their room-log rows, room-log rows for
+ * edits and deletes) are queued and committed together, and every caller's promise resolves only
+ * after the COMMIT that holds its row, so nothing is acknowledged or broadcast before it is
+ * durable. One transaction per batch instead of one per row is what lets SQLite take tens of
+ * thousands of messages a second.
  *
- * A batch is flushed on the next turn of the event loop (everything that arrived meanwhile, e.g.
- * all frames of one TCP read, goes together), or at once when `maxBatch` rows are waiting. Rows
- * keep their queue order, so room event ids (recovery offsets) are assigned in the order callers
- * asked, and callers are resolved in that order too. When a batch fails (one bad row), each of its
- * rows is retried in its own transaction so only the bad one fails.
+ * A batch goes on the next turn of the event loop (everything that arrived meanwhile, e.g. all
+ * frames of one TCP read, goes together), or at once when `maxBatch` ops are waiting. With a
+ * committer on another thread (store/writer-thread.ts) one batch is in flight at a time and the
+ * next gathers meanwhile, so batches grow with the load. Ops keep their queue order, so room
+ * event ids (recovery offsets) follow call order, and callers are resolved in that order too.
  */
-import type { Database as BunDatabase, Statement } from 'bun:sqlite'
 import type { Db } from './db.ts'
 import { insertMessage, type NewMessageRow } from './messages.ts'
 import { appendRoomEvent } from './recovery.ts'
+import { type LogRow, messageValues, type WriteOp, type WriteResult } from './write-batch.ts'
 
-export interface GroupWriter {
-  /** Stores a message; false when this author already used its clientId (nothing stored). */
-  insertMessage(row: NewMessageRow): Promise<boolean>
-  /** Appends to the room event log; the row id is the recovery offset. */
-  appendRoomEvent(room: string, packet: string, createdAt: number): Promise<number>
-  /** Writes whatever is queued now (shutdown). */
-  flush(): void
+export type { LogRow }
+
+interface StoredMessage {
+  /** False when this author already used the message's clientId (nothing was written). */
+  stored: boolean
+  /** The room-log row's id when a log row was given and the message was stored. */
+  offset: number | null
 }
 
-type Op =
-  | { kind: 'message'; row: NewMessageRow; resolve(value: boolean): void; reject(e: unknown): void }
-  | {
-      kind: 'event'
-      room: string
-      packet: string
-      createdAt: number
-      resolve(value: number): void
-      reject(e: unknown): void
-    }
+export interface GroupWriter {
+  /** Stores a message, and its room-log row in the same commit when `log` is given. */
+  insertMessage(row: NewMessageRow, log?: LogRow): Promise<StoredMessage>
+  /** Appends to the room event log; the row id is the recovery offset. */
+  appendRoomEvent(log: LogRow): Promise<number>
+  /** Commits whatever is queued and stops taking work (shutdown). */
+  close(): Promise<void>
+}
 
-const INSERT_MESSAGE = `INSERT INTO messages (id, city_id, chat_id, author_id, content, message_type,
-  media_url, reply_to, client_id, is_edited, is_deleted, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT DO NOTHING`
-const INSERT_EVENT = 'INSERT INTO room_events (room, packet, created_at) VALUES (?, ?, ?)'
+/** Commits a batch in order; a failed op answers `{ error }` without failing the others. */
+export type BatchCommitter = (ops: WriteOp[]) => WriteResult[] | Promise<WriteResult[]>
+
+interface Pending {
+  op: WriteOp
+  resolve(result: StoredMessage): void
+  reject(error: unknown): void
+}
 
 /**
- * The bun:sqlite writer (synchronous driver: one flush is one `db.transaction`).
- * @example const writer = createGroupWriter(sqlite); const stored = await writer.insertMessage(row)
+ * @example
+ * const writer = createGroupWriter(createBatchCommitter(sqlite))
+ * const { stored, offset } = await writer.insertMessage(row, { room, packet, createdAt })
  */
-export function createGroupWriter(sqlite: BunDatabase, maxBatch = 1_024): GroupWriter {
-  let insertMessageStmt: Statement | undefined
-  let insertEventStmt: Statement | undefined
-  let queue: Op[] = []
+export function createGroupWriter(
+  commit: BatchCommitter,
+  { maxBatch = 1_024, close: closeCommitter }: { maxBatch?: number; close?(): void } = {}
+): GroupWriter {
+  let queue: Pending[] = []
   let scheduled = false
+  let busy = false
+  let closed = false
+  let drained: (() => void) | undefined
 
-  // Prepared lazily: the tables exist only after migrations ran.
-  const run = (op: Op): boolean | number => {
-    if (op.kind === 'message') {
-      insertMessageStmt ??= sqlite.prepare(INSERT_MESSAGE)
-      const r = op.row
-      return (
-        insertMessageStmt.run(
-          r.id,
-          r.cityId ?? null,
-          r.chatId ?? null,
-          r.authorId,
-          r.content,
-          r.messageType ?? 'text',
-          r.mediaUrl ?? null,
-          r.replyTo ?? null,
-          r.clientId ?? null,
-          r.createdAt
-        ).changes > 0
-      )
+  function settle(batch: Pending[], results: WriteResult[]): void {
+    busy = false
+    // Committed: now, and in queue order, the callers may acknowledge and publish.
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i] as Pending
+      const result = results[i]
+      if (!result) pending.reject(new Error('the writer answered fewer results than ops'))
+      else if ('error' in result) pending.reject(new Error(result.error))
+      else pending.resolve(result)
     }
-    insertEventStmt ??= sqlite.prepare(INSERT_EVENT)
-    return Number(insertEventStmt.run(op.room, op.packet, op.createdAt).lastInsertRowid)
-  }
-  const transaction = sqlite.transaction((ops: Op[]) => ops.map(run))
-
-  function settle(op: Op, value: boolean | number): void {
-    if (op.kind === 'message') op.resolve(value as boolean)
-    else op.resolve(value as number)
+    if (queue.length > 0) send()
+    else drained?.()
   }
 
-  function flush(): void {
+  function fail(batch: Pending[], error: unknown): void {
+    busy = false
+    for (const pending of batch) pending.reject(error)
+    if (queue.length > 0) send()
+    else drained?.()
+  }
+
+  function send(): void {
     scheduled = false
+    if (busy || queue.length === 0) return
     const batch = queue
-    if (batch.length === 0) return
     queue = []
-    let results: (boolean | number)[]
+    busy = true
+    let results: WriteResult[] | Promise<WriteResult[]>
     try {
-      results = transaction(batch)
-    } catch {
-      // One row broke the batch (a foreign key, a check): the others must not fail with it.
-      for (const op of batch) {
-        try {
-          settle(op, transaction([op])[0] as boolean | number)
-        } catch (error) {
-          op.reject(error)
-        }
-      }
+      results = commit(batch.map((pending) => pending.op))
+    } catch (error) {
+      fail(batch, error)
       return
     }
-    // Committed: now, and in queue order, the callers may acknowledge and publish.
-    for (let i = 0; i < batch.length; i++) settle(batch[i] as Op, results[i] as boolean | number)
+    if (Array.isArray(results)) settle(batch, results)
+    else
+      results.then(
+        (answered) => settle(batch, answered),
+        (error: unknown) => fail(batch, error)
+      )
   }
 
-  function enqueue(op: Op): void {
-    queue.push(op)
-    if (queue.length >= maxBatch) flush()
-    else if (!scheduled) {
-      scheduled = true
-      setImmediate(flush)
-    }
+  function enqueue(op: WriteOp): Promise<StoredMessage> {
+    if (closed) return Promise.reject(new Error('the database is closing'))
+    return new Promise((resolve, reject) => {
+      queue.push({ op, resolve, reject })
+      if (queue.length >= maxBatch) send()
+      else if (!scheduled) {
+        scheduled = true
+        setImmediate(send)
+      }
+    })
   }
 
   return {
-    insertMessage: (row) =>
-      new Promise((resolve, reject) => enqueue({ kind: 'message', row, resolve, reject })),
-    appendRoomEvent: (room, packet, createdAt) =>
-      new Promise((resolve, reject) =>
-        enqueue({ kind: 'event', room, packet, createdAt, resolve, reject })
-      ),
-    flush,
+    insertMessage: (row, log) => enqueue({ message: messageValues(row), log: log ?? null }),
+    appendRoomEvent: async (log) => (await enqueue({ message: null, log })).offset as number,
+    async close() {
+      closed = true
+      send()
+      if (busy) await new Promise<void>((resolve) => (drained = resolve))
+      closeCommitter?.()
+    },
   }
 }
 
@@ -135,9 +136,14 @@ export function createDirectWriter(db: Db): GroupWriter {
     return next
   }
   return {
-    insertMessage: (row) => inOrder(async () => (await insertMessage(db, row)) !== undefined),
-    appendRoomEvent: (room, packet, createdAt) =>
-      inOrder(() => appendRoomEvent(db, room, packet, createdAt)),
-    flush() {},
+    insertMessage: (row, log) =>
+      inOrder(async () => {
+        if ((await insertMessage(db, row)) === undefined) return { stored: false, offset: null }
+        return { stored: true, offset: log ? await appendRoomEvent(db, log) : null }
+      }),
+    appendRoomEvent: (log) => inOrder(() => appendRoomEvent(db, log)),
+    async close() {
+      await chain
+    },
   }
 }

@@ -5,20 +5,13 @@
 import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { roomEvents, socketSessions } from './schema.ts'
+import type { LogRow } from './write-batch.ts'
 
 export type SocketSessionRow = typeof socketSessions.$inferSelect
 
 /** Appends one broadcast to the log; its id is the offset clients get. */
-export async function appendRoomEvent(
-  db: Db,
-  room: string,
-  packet: string,
-  createdAt: number
-): Promise<number> {
-  const [row] = await db
-    .insert(roomEvents)
-    .values({ room, packet, createdAt })
-    .returning({ id: roomEvents.id })
+export async function appendRoomEvent(db: Db, log: LogRow): Promise<number> {
+  const [row] = await db.insert(roomEvents).values(log).returning({ id: roomEvents.id })
   if (!row) throw new Error('room event insert returned no row')
   return row.id
 }

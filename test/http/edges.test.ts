@@ -24,7 +24,7 @@ describe('probes', () => {
       status: 200,
       body: { checks: { database: 'ok' } },
     })
-    server.app.database.close()
+    await server.app.database.close()
     const down = await api(server.url, 'GET', '/readyz')
     expect(down.status).toBe(503)
     expect(down.body.checks.database).toBe('down')
@@ -48,7 +48,7 @@ describe('unknown routes and errors', () => {
   test('a thrown error is 500 internal with a generic message', async () => {
     const server = await start()
     const { accessToken } = await registerUser(server.url)
-    server.app.database.close()
+    await server.app.database.close()
     const res = await api(server.url, 'GET', '/api/cities', { token: accessToken })
     expect(res.status).toBe(500)
     expect(res.body).toEqual({ error: { code: 'internal', message: 'internal server error' } })

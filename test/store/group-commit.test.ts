@@ -15,12 +15,18 @@ import { seedCities } from '../../src/store/seed.ts'
 import { insertUser } from '../../src/store/users.ts'
 
 let open: Array<{ database: Database; dir: string }> = []
-afterEach(() => {
+afterEach(async () => {
   for (const { database, dir } of open) {
-    database.close()
+    await database.close()
     rmSync(dir, { recursive: true, force: true })
   }
   open = []
+})
+
+const logRow = (tag: unknown) => ({
+  room: 'city:mumbai',
+  packet: JSON.stringify(['e', tag]),
+  createdAt: Date.now(),
 })
 
 async function fresh(driver: DriverName, synchronous?: 'NORMAL' | 'FULL') {
@@ -55,13 +61,11 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
     const { database, message } = await fresh(driver)
     const rows = Array.from({ length: 50 }, () => message())
     const stored = await Promise.all(rows.map((row) => database.writer.insertMessage(row)))
-    expect(stored.every(Boolean)).toBe(true)
+    expect(stored.every((result) => result.stored && result.offset === null)).toBe(true)
     for (const row of rows) expect((await findMessageById(database.db, row.id))?.id).toBe(row.id)
 
     const ids = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        database.writer.appendRoomEvent('city:mumbai', JSON.stringify(['e', i]), Date.now())
-      )
+      Array.from({ length: 50 }, (_, i) => database.writer.appendRoomEvent(logRow(i)))
     )
     expect([...ids].sort((a, b) => a - b)).toEqual(ids)
     const logged = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)
@@ -74,8 +78,25 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
       database.writer.insertMessage(message({ clientId: 'c1' })),
       database.writer.insertMessage(message({ clientId: 'c1' })),
     ])
-    expect(results).toEqual([true, false])
-    expect(await database.writer.insertMessage(message({ clientId: 'c1' }))).toBe(false)
+    expect(results.map((result) => result.stored)).toEqual([true, false])
+    expect((await database.writer.insertMessage(message({ clientId: 'c1' }))).stored).toBe(false)
+  })
+
+  test('a message and its log row commit together; a duplicate logs nothing', async () => {
+    const { database, message } = await fresh(driver)
+    const [first, again, other] = await Promise.all([
+      database.writer.insertMessage(message({ clientId: 'c1' }), logRow('first')),
+      database.writer.insertMessage(message({ clientId: 'c1' }), logRow('again')),
+      database.writer.insertMessage(message(), logRow('other')),
+    ])
+    expect(first?.stored).toBe(true)
+    expect(again).toEqual({ stored: false, offset: null })
+    expect(other?.stored).toBe(true)
+    const logged = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)
+    expect(logged.map((row) => [row.id, JSON.parse(row.packet)[1]])).toEqual([
+      [first?.offset, 'first'],
+      [other?.offset, 'other'],
+    ])
   })
 
   test('a row breaking a constraint fails alone', async () => {
@@ -86,7 +107,7 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
       database.writer.insertMessage(good),
     ])
     expect(results[0]?.status).toBe('rejected')
-    expect(results[1]).toEqual({ status: 'fulfilled', value: true })
+    expect(results[1]).toEqual({ status: 'fulfilled', value: { stored: true, offset: null } })
     expect(await findMessageById(database.db, good.id)).toBeDefined()
   })
 })
@@ -94,5 +115,5 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
 test('synchronous FULL opens and writes', async () => {
   const { database, message } = await fresh('bun-sqlite', 'FULL')
   expect(await database.queryRows('PRAGMA synchronous')).toEqual([[2]])
-  expect(await database.writer.insertMessage(message())).toBe(true)
+  expect((await database.writer.insertMessage(message())).stored).toBe(true)
 })

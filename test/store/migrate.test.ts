@@ -57,7 +57,7 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('migrate over %s', (driv
     expect(database.driver).toBe(driver)
     expect(await migrate(database)).toEqual(JOURNAL_ENTRIES.map((e) => e.tag))
     expect(await migrate(database)).toEqual([])
-    database.close()
+    await database.close()
 
     const reference = tempFile()
     const sqlite = new BunDatabase(reference)
@@ -73,7 +73,7 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('migrate over %s', (driv
     sqlite.close()
     const database = await openDatabase({ url: `file:${path}`, driver })
     expect(await migrate(database)).toEqual([])
-    database.close()
+    await database.close()
   })
 
   test('a failing migration rolls back and records nothing', async () => {
@@ -84,6 +84,6 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('migrate over %s', (driv
     await expect(migrate(database, broken)).rejects.toThrow()
     expect(await database.queryRows("SELECT name FROM sqlite_master WHERE name = 't'")).toEqual([])
     expect(await database.queryRows('SELECT * FROM __drizzle_migrations')).toEqual([])
-    database.close()
+    await database.close()
   })
 })

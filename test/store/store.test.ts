@@ -34,9 +34,9 @@ describe('ids', () => {
 })
 
 let open: Array<{ database: Database; dir: string }> = []
-afterEach(() => {
+afterEach(async () => {
   for (const { database, dir } of open) {
-    database.close()
+    await database.close()
     rmSync(dir, { recursive: true, force: true })
   }
   open = []

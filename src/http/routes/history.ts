@@ -30,10 +30,14 @@ export async function postRoomMessage(
 ) {
   const body = await readBody(c, messageBody)
   if (!body.ok) return sendError(c, body.error)
-  const sent = await chat.sendMessage({ actor: c.get('user'), target: room, ...body.value })
+  const sent = await chat.sendMessage({
+    actor: c.get('user'),
+    target: room,
+    ...body.value,
+    announce: events.messageCreated,
+  })
   if (!sent.ok) return sendError(c, sent.error)
   const { message, duplicate } = sent.value
   if (duplicate) return c.json({ message: messageView(message), duplicate: true }, 200)
-  events.messageCreated(message)
   return c.json({ message: messageView(message) }, 201)
 }
