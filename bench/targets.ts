@@ -95,7 +95,9 @@ export const TARGETS: readonly TargetSpec[] = [
     },
     command: (profileDir) => [
       BUN,
-      ...(profileDir ? ['--cpu-prof-md', `--cpu-prof-dir=${profileDir}`] : []),
+      ...(profileDir
+        ? ['--cpu-prof-md', '--cpu-prof-interval=250', `--cpu-prof-dir=${profileDir}`]
+        : []),
       join(ROOT, 'src/main.ts'),
     ],
     env: (port, dir, secret) => ({

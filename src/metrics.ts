@@ -22,6 +22,9 @@ function labelText(labels: Labels): string {
   return parts.length === 0 ? '' : `{${parts.join(',')}}`
 }
 
+/** The labels of an unlabelled series: one object, so its key is computed once too. */
+const NO_LABELS: Labels = Object.freeze({})
+
 /** Series keys by label object: hot callers pass the same constant object, so it is computed once. */
 const keys = new WeakMap<Labels, string>()
 const keyOf = (labels: Labels): string => {
@@ -72,7 +75,7 @@ export function createMetrics() {
           [...values.values()].map(({ labels, value }) => `${name}${labelText(labels)} ${value}`),
       })
       return {
-        inc(labels = {}, by = 1) {
+        inc(labels = NO_LABELS, by = 1) {
           const key = keyOf(labels)
           const entry = values.get(key)
           if (entry) entry.value += by
@@ -90,7 +93,7 @@ export function createMetrics() {
           [...values.values()].map(({ labels, value }) => `${name}${labelText(labels)} ${value}`),
       })
       return {
-        set(value, labels = {}) {
+        set(value, labels = NO_LABELS) {
           values.set(keyOf(labels), { labels, value })
         },
       }
@@ -113,7 +116,7 @@ export function createMetrics() {
           ]),
       })
       return {
-        observe(value, labels = {}) {
+        observe(value, labels = NO_LABELS) {
           const key = keyOf(labels)
           let entry = values.get(key)?.value
           if (!entry) {

@@ -75,14 +75,22 @@ export function createRoomLog({
         head = Math.max(head, id)
       })
     : Promise.resolve()
+  /**
+   * The newest log id seen at each prune tick. Rows up to a mark older than twice the window were
+   * committed before it, so they go; ids, not times, so the log needs no index on created_at.
+   */
+  const marks: Array<{ at: number; id: number }> = []
+  const prune = async () => {
+    const at = now()
+    const cutoff = at - 2 * windowMs
+    marks.push({ at, id: await latestRoomEventId(db) })
+    while (marks.length > 1 && (marks[1] as { at: number }).at <= cutoff) marks.shift()
+    const oldest = marks[0] as { at: number; id: number }
+    await pruneRecovery(db, oldest.at <= cutoff ? oldest.id : 0, at)
+  }
   const pruner = enabled
     ? setInterval(
-        () => {
-          const at = now()
-          pruneRecovery(db, at - 2 * windowMs, at).catch((error) =>
-            log.error('pruning the room event log failed', { error })
-          )
-        },
+        () => prune().catch((error) => log.error('pruning the room event log failed', { error })),
         Math.max(1_000, windowMs / 2)
       )
     : undefined

@@ -87,6 +87,8 @@ export function createTypingTracker<T>({
       return true
     },
     stop(room, socketId) {
+      // Every send stops its sender's typing; nobody typing is the common case, and free.
+      if (states.size === 0) return undefined
       const k = key(room, socketId)
       const state = states.get(k)
       states.delete(k)

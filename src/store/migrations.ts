@@ -3,6 +3,7 @@
 import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
 import m0001 from '../../drizzle/0001_recovery.sql' with { type: 'text' }
 import m0002 from '../../drizzle/0002_partial_message_indexes.sql' with { type: 'text' }
+import m0003 from '../../drizzle/0003_room_events_prune_by_id.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -13,6 +14,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0000_init': m0000,
   '0001_recovery': m0001,
   '0002_partial_message_indexes': m0002,
+  '0003_room_events_prune_by_id': m0003,
 }
 
 export interface JournalEntry {

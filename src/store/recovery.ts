@@ -2,7 +2,7 @@
  * @module Recovery rows: the room event log (offsets are its ids) and dropped socket sessions,
  * both in the database so a reconnect after a server restart still resumes exactly.
  */
-import { and, asc, desc, eq, gt, inArray, lt } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, lt, lte } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { roomEvents, socketSessions } from './schema.ts'
 import type { LogRow } from './write-batch.ts'
@@ -45,9 +45,9 @@ export async function latestRoomEventId(db: Db): Promise<number> {
   return row?.id ?? 0
 }
 
-/** Forgets log rows and sessions older than `before` / expired by `now`. */
-export async function pruneRecovery(db: Db, before: number, now: number): Promise<void> {
-  await db.delete(roomEvents).where(lt(roomEvents.createdAt, before))
+/** Forgets log rows up to `upToId` and sessions expired by `now`. */
+export async function pruneRecovery(db: Db, upToId: number, now: number): Promise<void> {
+  await db.delete(roomEvents).where(lte(roomEvents.id, upToId))
   await db.delete(socketSessions).where(lt(socketSessions.expiresAt, now))
 }
 

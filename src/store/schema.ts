@@ -149,10 +149,8 @@ export const roomEvents = sqliteTable(
     packet: text('packet').notNull(),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [
-    index('room_events_room_idx').on(t.room, t.id),
-    index('room_events_created_idx').on(t.createdAt),
-  ]
+  // No index on created_at: pruning goes by id (chat/recovery.ts), one b-tree less per message.
+  (t) => [index('room_events_room_idx').on(t.room, t.id)]
 )
 
 /** A dropped socket's session, kept for the recovery window so a reconnect can resume it. */

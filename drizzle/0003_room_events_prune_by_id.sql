@@ -1,0 +1,1 @@
+DROP INDEX `room_events_created_idx`;
