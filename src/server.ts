@@ -3,7 +3,7 @@
  * domain, HTTP app — and exposes `fetch`/`websocket` for Bun.serve. main.ts and tests call it.
  */
 import type { Server } from 'bun'
-import type { ChatEvents } from './chat/chat-events.ts'
+import type { ChatEvents, LoggedBroadcast } from './chat/chat-events.ts'
 import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
@@ -40,8 +40,8 @@ function guardEvents(events: ChatEvents, log: Logger): ChatEvents {
       }
     }
   return {
-    messageCreated: guard('messageCreated', (e, message, offset: string | undefined) =>
-      e.messageCreated(message, offset)
+    messageCreated: guard('messageCreated', (e, message, logged: LoggedBroadcast | undefined) =>
+      e.messageCreated(message, logged)
     ),
     messageEdited: guard('messageEdited', (e, message) => e.messageEdited(message)),
     messageDeleted: guard('messageDeleted', (e, message) => e.messageDeleted(message)),

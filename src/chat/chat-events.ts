@@ -11,13 +11,19 @@ export interface RoomBroadcast {
   packet: [event: string, ...args: unknown[]]
 }
 
+/** A broadcast's room-log row: its offset and the packet JSON `[event, ...args]` it holds. */
+export interface LoggedBroadcast {
+  offset: string
+  packet: string
+}
+
 export interface ChatEvents {
   /**
-   * A message was stored: emit `new-city-message` / `new-private-message` to its room, with the
-   * room-log offset it was stored with (none when recovery is off). Called from the commit that
+   * A message was stored: emit `new-city-message` / `new-private-message` to its room, from the
+   * room-log row it was stored with (none when recovery is off). Called from the commit that
    * stored it, so broadcasts go out in offset order.
    */
-  messageCreated(message: MessageWithAuthor, offset: string | undefined): void
+  messageCreated(message: MessageWithAuthor, logged: LoggedBroadcast | undefined): void
   /**
    * Emit `city-message-edited` / `private-message-edited`. An implementation may return a promise
    * that resolves once it went out (the room log writes first); socket handlers await it so the

@@ -9,7 +9,7 @@ import { newId } from '../store/ids.ts'
 import type { MessageWithAuthor, PageOptions, Room } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
-import type { RoomBroadcast } from './chat-events.ts'
+import type { LoggedBroadcast, RoomBroadcast } from './chat-events.ts'
 import type { createChats } from './chats.ts'
 import type { createCities } from './cities.ts'
 import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
@@ -31,7 +31,7 @@ export interface SendMessageInput {
    * commit, so messages go out in offset order, and before sendMessage resolves. Not called for
    * a duplicate.
    */
-  announce?(message: MessageWithAuthor, offset: string | undefined): void
+  announce?(message: MessageWithAuthor, logged: LoggedBroadcast | undefined): void
 }
 
 export interface MessageTargetInput {
@@ -90,7 +90,7 @@ export function createMessages({
    * @example
    * const sent = await chat.sendMessage({ actor, target: { cityId: 'mumbai' }, content: 'hi',
    *   message_type: 'text', media_url: null, reply_to: null, clientId: 'c1',
-   *   announce: (message, offset) => events.messageCreated(message, offset) })
+   *   announce: (message, logged) => events.messageCreated(message, logged) })
    */
   async function sendMessage(input: SendMessageInput): Promise<Result<Sent>> {
     const { actor, target, clientId } = input
@@ -157,7 +157,13 @@ export function createMessages({
     const { author: _, ...row } = message
     const log = roomLog.enabled ? roomLog.row(newMessageBroadcast(message)) : undefined
     const stored = await writer.insertMessage(row, log).then(({ stored, offset }) => {
-      if (stored) input.announce?.(message, offset === null ? undefined : roomLog.published(offset))
+      if (stored) {
+        const logged =
+          log && offset !== null
+            ? { offset: roomLog.published(offset), packet: log.packet }
+            : undefined
+        input.announce?.(message, logged)
+      }
       return stored
     })
     if (stored) return ok({ message, duplicate: false })

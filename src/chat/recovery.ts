@@ -51,6 +51,11 @@ export interface Resumed {
 
 const OFFSET = /^\d{1,15}$/
 
+/** A logged packet's JSON `[event, ...args]` with its offset appended as the last argument. */
+export function withOffset(packet: string, offset: string): string {
+  return `${packet.slice(0, -1)},${JSON.stringify(offset)}]`
+}
+
 /**
  * @example
  * const roomLog = createRoomLog({ db, log, windowMs: 120_000, maxReplay: 1_000 })
@@ -161,7 +166,9 @@ export function createRoomLog({
     await ready
     const rows = await listRoomEventsAfter(db, rooms, Number(input.offset), maxReplay + 1)
     if (rows.length > maxReplay) return fail('payload_too_large', 'too many missed events')
-    const missed = rows.map((row) => [...(JSON.parse(row.packet) as unknown[]), String(row.id)])
+    const missed = rows.map(
+      (row) => JSON.parse(withOffset(row.packet, String(row.id))) as unknown[]
+    )
     return ok({ socketId: session.socketId, rooms, missed })
   }
 

@@ -7,7 +7,7 @@
  */
 import type { ChatEvents, RoomBroadcast } from '../chat/chat-events.ts'
 import type { MessageWithAuthor } from '../chat/messages.ts'
-import type { RoomLog } from '../chat/recovery.ts'
+import { type RoomLog, withOffset } from '../chat/recovery.ts'
 import { deletedView, messageView, readView } from '../chat/views.ts'
 import type { IOServer } from '../realtime/index.ts'
 import { disconnectUser } from './auth-lifetime.ts'
@@ -38,9 +38,11 @@ export function createRoomBroadcasts(
     roomLog.record(broadcast, (offset) => emitLogged(io, broadcast, offset))
 
   return {
-    messageCreated(message, offset) {
-      // Already logged in the message's own commit (chat/messages.ts).
-      emitLogged(io, newMessageBroadcast(message), offset)
+    messageCreated(message, logged) {
+      // Logged in the message's own commit (chat/messages.ts): the row's JSON goes out as it is.
+      if (!logged) return emitLogged(io, newMessageBroadcast(message), undefined)
+      const { kind, id } = roomOfMessage(message)
+      io.to(kind.topic(id)).emitJson(withOffset(logged.packet, logged.offset))
     },
     messageEdited(message) {
       const { kind, id } = roomOfMessage(message)

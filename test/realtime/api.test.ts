@@ -98,6 +98,28 @@ test('one connection multiplexes two namespaces', async () => {
   expect(await root.timeout(2000).emitWithAck('where')).toBe('/')
 })
 
+test('emitJson publishes pre-encoded JSON as the same event emit would send', async () => {
+  srv = startIO()
+  const member = await pair({ transports: ['websocket'] })
+  const poller = await pair({ transports: ['polling'] })
+  const outsider = await pair()
+  for (const peer of [member, poller]) peer.socket.join('room')
+  const seen = new Map<string, unknown[][]>()
+  for (const [name, peer] of Object.entries({ member, poller, outsider })) {
+    seen.set(name, [])
+    peer.c.on('news', (...args) => seen.get(name)?.push(args))
+  }
+  srv.io.to('room').emitJson(JSON.stringify(['news', { id: 1, text: 'a "quoted" é' }, '42']))
+  member.socket.to('room').emitJson('["news","from member"]')
+  await Promise.all([drained(member), drained(poller), drained(outsider)])
+  const first = [{ id: 1, text: 'a "quoted" é' }, '42']
+  expect(Object.fromEntries(seen)).toEqual({
+    member: [first],
+    poller: [first, ['from member']],
+    outsider: [],
+  })
+})
+
 test('websocket and polling members of one room get every broadcast exactly once', async () => {
   srv = startIO()
   const ws = await pair({ transports: ['websocket'] })

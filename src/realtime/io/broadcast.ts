@@ -6,7 +6,14 @@
  * an emit with a trailing callback collects one ack per receiving socket.
  */
 import type { Namespace } from './namespace.ts'
-import { encode, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
+import {
+  type EncodedPacket,
+  encode,
+  encodeJsonEvent,
+  type Packet,
+  PacketType,
+  RESERVED_EVENTS,
+} from './parser.ts'
 import { ACK_TIMEOUT_MESSAGE, type IOSocket } from './socket.ts'
 
 const asList = (room: string | string[]) => (Array.isArray(room) ? room : [room])
@@ -48,12 +55,27 @@ export class BroadcastOperator {
       packet.id = this.nsp.nextAckId()
       this.expectAcks(packet.id, last as (err: Error | null, responses: unknown[]) => void)
     }
-    this.nsp.adapter.broadcast(encode(packet), {
+    this.publish(encode(packet))
+    return true
+  }
+
+  /**
+   * Broadcasts an event whose `[event, ...args]` array the caller already holds as JSON text
+   * (a replay log keeps it so): published as it is, neither encoded again nor scanned for
+   * binary. No ack. An addition to the socket.io API.
+   * @example io.to('room').emitJson('["news",{"id":1},"42"]')
+   */
+  emitJson(json: string): boolean {
+    this.publish(encodeJsonEvent(this.nsp.name, json))
+    return true
+  }
+
+  private publish(packet: EncodedPacket): void {
+    this.nsp.adapter.broadcast(packet, {
       rooms: this.rooms,
       except: this.exceptRooms,
       sender: this.sender,
     })
-    return true
   }
 
   emitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {

@@ -94,6 +94,14 @@ function encodeHeader(packet: Packet): string {
   return str
 }
 
+/**
+ * An EVENT whose `[event, ...args]` array is already JSON text (no binary): the header and the
+ * text, with nothing encoded again.
+ */
+export function encodeJsonEvent(nsp: string, json: string): EncodedPacket {
+  return [encodeHeader({ type: PacketType.EVENT, nsp }) + json]
+}
+
 /** Encodes a packet; EVENT/ACK carrying binary become BINARY_EVENT/BINARY_ACK frames. */
 export function encode(packet: Packet): EncodedPacket {
   if (
