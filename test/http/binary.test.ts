@@ -16,6 +16,7 @@ test('the compiled binary migrates its embedded SQL and answers /readyz', async 
     'build',
     '--compile',
     join(root, 'src/main.ts'),
+    join(root, 'src/store/checkpoint-worker.ts'),
     '--outfile',
     outfile,
   ])

@@ -1,0 +1,58 @@
+/**
+ * @module The checkpoint thread over a real SQLite file: while messages are written, the WAL is
+ * copied back into the database file by the thread (the main connection alone would leave every
+ * page in the WAL until ~400 MB of it).
+ */
+import { afterEach, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openDatabase } from '../../src/store/db.ts'
+import { newId } from '../../src/store/ids.ts'
+import { migrate } from '../../src/store/migrate.ts'
+import { seedCities } from '../../src/store/seed.ts'
+import { insertUser } from '../../src/store/users.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'chat-checkpoint-'))
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+test('the WAL is checkpointed off the event loop while writes go on', async () => {
+  const path = join(dir, 'chat.db')
+  const database = await openDatabase({ url: `file:${path}` })
+  try {
+    await migrate(database)
+    await seedCities(database.db)
+    const now = Date.now()
+    const author = await insertUser(database.db, {
+      id: newId(now),
+      username: 'writer',
+      email: 'writer@example.com',
+      fullName: 'Writer',
+      createdAt: now,
+      updatedAt: now,
+    })
+    const content = 'x'.repeat(2_000)
+    let written = 0
+    const until = performance.now() + 2_000
+    while (performance.now() < until) {
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          database.writer.insertMessage({
+            id: newId(),
+            cityId: 'mumbai',
+            authorId: author.id,
+            content,
+            createdAt: Date.now(),
+          })
+        )
+      )
+      written += 20 * content.length
+      await Bun.sleep(5)
+    }
+    await Bun.sleep(700)
+    expect(written).toBeGreaterThan(8_000_000)
+    expect(statSync(path).size).toBeGreaterThan(written / 2)
+  } finally {
+    await database.close()
+  }
+}, 10_000)
