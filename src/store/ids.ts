@@ -1,16 +1,15 @@
 /** @module Ids: 24-hex, time-sortable (ms timestamp + per-ms counter), so they double as cursors. */
 
 let lastMs = 0
-let counter = 0n
-const COUNTER_MAX = (1n << 48n) - 1n
+let counter = 0
+/** 2^48 - 1: a Number holds it exactly (2^53), so no BigInt on the send path. */
+const COUNTER_MAX = 0xffff_ffff_ffff
 
-/** 48 random bits; the low half of the id starts here each millisecond and counts up. */
-function randomStart(): bigint {
-  const bytes = crypto.getRandomValues(new Uint8Array(6))
-  let value = 0n
-  for (const byte of bytes) value = (value << 8n) | BigInt(byte)
-  // Keep headroom so counting up within one millisecond never wraps.
-  return value >> 1n
+/** 47 random bits; the low half of the id starts here each millisecond and counts up. */
+function randomStart(): number {
+  const [high = 0, low = 0] = crypto.getRandomValues(new Uint32Array(2))
+  // 15 bits of `high` and 32 of `low`: headroom so counting up within one millisecond never wraps.
+  return (high & 0x7fff) * 0x1_0000_0000 + low
 }
 
 /**
@@ -21,7 +20,7 @@ function randomStart(): bigint {
  */
 export function newId(now = Date.now()): string {
   if (now <= lastMs) {
-    counter = counter < COUNTER_MAX ? counter + 1n : counter
+    counter = counter < COUNTER_MAX ? counter + 1 : counter
     now = lastMs
   } else {
     lastMs = now

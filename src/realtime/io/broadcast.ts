@@ -18,17 +18,23 @@ import { ACK_TIMEOUT_MESSAGE, type IOSocket } from './socket.ts'
 
 const asList = (room: string | string[]) => (Array.isArray(room) ? room : [room])
 
+/** Shared by every operator without rooms or exceptions (one is built per emit). */
+const NONE: ReadonlySet<string> = new Set()
+
 export class BroadcastOperator {
   constructor(
     private readonly nsp: Namespace,
-    private readonly rooms: ReadonlySet<string> = new Set(),
-    private readonly exceptRooms: ReadonlySet<string> = new Set(),
+    private readonly rooms: ReadonlySet<string> = NONE,
+    private readonly exceptRooms: ReadonlySet<string> = NONE,
     private readonly sender?: IOSocket,
     private readonly ackTimeout?: number
   ) {}
 
   to(room: string | string[]): BroadcastOperator {
-    const rooms = new Set([...this.rooms, ...asList(room)])
+    const rooms =
+      this.rooms.size === 0 && typeof room === 'string'
+        ? new Set([room])
+        : new Set([...this.rooms, ...asList(room)])
     return new BroadcastOperator(this.nsp, rooms, this.exceptRooms, this.sender, this.ackTimeout)
   }
 
