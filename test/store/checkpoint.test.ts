@@ -7,30 +7,16 @@ import { afterEach, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openDatabase } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
-import { migrate } from '../../src/store/migrate.ts'
-import { seedCities } from '../../src/store/seed.ts'
-import { insertUser } from '../../src/store/users.ts'
+import { seededDatabase } from '../helpers/store.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'chat-checkpoint-'))
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
 test('the WAL is checkpointed off the event loop while writes go on', async () => {
   const path = join(dir, 'chat.db')
-  const database = await openDatabase({ url: `file:${path}` })
+  const { database, author } = await seededDatabase(path)
   try {
-    await migrate(database)
-    await seedCities(database.db)
-    const now = Date.now()
-    const author = await insertUser(database.db, {
-      id: newId(now),
-      username: 'writer',
-      email: 'writer@example.com',
-      fullName: 'Writer',
-      createdAt: now,
-      updatedAt: now,
-    })
     const content = 'x'.repeat(2_000)
     let written = 0
     const until = performance.now() + 2_000

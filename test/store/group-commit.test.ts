@@ -6,13 +6,11 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Database, type DriverName, openDatabase } from '../../src/store/db.ts'
+import type { Database, DriverName } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
 import { findMessageById, type NewMessageRow } from '../../src/store/messages.ts'
-import { migrate } from '../../src/store/migrate.ts'
 import { listRoomEventsAfter } from '../../src/store/recovery.ts'
-import { seedCities } from '../../src/store/seed.ts'
-import { insertUser } from '../../src/store/users.ts'
+import { seededDatabase } from '../helpers/store.ts'
 
 let open: Array<{ database: Database; dir: string }> = []
 afterEach(async () => {
@@ -31,19 +29,8 @@ const logRow = (tag: unknown) => ({
 
 async function fresh(driver: DriverName, synchronous?: 'NORMAL' | 'FULL') {
   const dir = mkdtempSync(join(tmpdir(), 'chat-group-'))
-  const database = await openDatabase({ url: `file:${join(dir, 'x.db')}`, driver, synchronous })
+  const { database, author } = await seededDatabase(join(dir, 'x.db'), { driver, synchronous })
   open.push({ database, dir })
-  await migrate(database)
-  await seedCities(database.db)
-  const now = Date.now()
-  const author = await insertUser(database.db, {
-    id: newId(now),
-    username: 'writer',
-    email: 'writer@example.com',
-    fullName: 'Writer',
-    createdAt: now,
-    updatedAt: now,
-  })
   const message = (fields: Partial<NewMessageRow> = {}): NewMessageRow => ({
     id: newId(),
     cityId: 'mumbai',
