@@ -20,7 +20,7 @@ import {
   saveSocketSession,
   takeSocketSession,
 } from '../store/recovery.ts'
-import type { RoomBroadcast } from './chat-events.ts'
+import type { LoggedBroadcast, RoomBroadcast } from './chat-events.ts'
 
 export interface RecoveryOptions {
   db: Db
@@ -59,8 +59,8 @@ export function withOffset(packet: string, offset: string): string {
 /**
  * @example
  * const roomLog = createRoomLog({ db, log, windowMs: 120_000, maxReplay: 1_000 })
- * await roomLog.record({ room: 'city:mumbai', packet: ['city-message-edited', view] }, (offset) =>
- *   io.to('city:mumbai').emit('city-message-edited', view, offset))
+ * await roomLog.record({ room: 'city:mumbai', packet: ['city-message-edited', view] }, (logged) =>
+ *   io.to('city:mumbai').emitJson(withOffset(logged.packet, logged.offset)))
  */
 export function createRoomLog({
   db,
@@ -109,14 +109,15 @@ export function createRoomLog({
    */
   function record(
     broadcast: RoomBroadcast,
-    publish: (offset: string | undefined) => void
+    publish: (logged: LoggedBroadcast | undefined) => void
   ): Promise<void> {
     if (!enabled) {
       publish(undefined)
       return Promise.resolve()
     }
-    const run = writer.appendRoomEvent(row(broadcast)).then(
-      (id) => publish(published(id)),
+    const logRow = row(broadcast)
+    const run = writer.appendRoomEvent(logRow).then(
+      (id) => publish({ offset: published(id), packet: logRow.packet }),
       (error: unknown) => {
         log.error('room event log append failed', { room: broadcast.room, error })
         publish(undefined)

@@ -5,7 +5,7 @@
  * each carries its offset as the last argument and can be replayed to a client that missed it; a
  * new message is logged in its own commit (chat/messages.ts), edits and deletes here.
  */
-import type { ChatEvents, RoomBroadcast } from '../chat/chat-events.ts'
+import type { ChatEvents, LoggedBroadcast, RoomBroadcast } from '../chat/chat-events.ts'
 import type { MessageWithAuthor } from '../chat/messages.ts'
 import { type RoomLog, withOffset } from '../chat/recovery.ts'
 import { deletedView, messageView, readView } from '../chat/views.ts'
@@ -19,10 +19,18 @@ export function newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast {
   return { room: kind.topic(id), packet: [kind.events.created, messageView(message)] }
 }
 
-/** Emits a logged broadcast with its offset last (socket.io-client keeps it as `_lastOffset`). */
-function emitLogged(io: IOServer, { room, packet }: RoomBroadcast, offset: string | undefined) {
-  if (offset === undefined) io.to(room).emit(...packet)
-  else io.to(room).emit(...packet, offset)
+/**
+ * Publishes a broadcast: a logged one as its log row's JSON, not encoded again, with the offset
+ * last (socket.io-client keeps it as `_lastOffset`); without a log row, as `packet()`.
+ */
+function publish(
+  io: IOServer,
+  room: string,
+  logged: LoggedBroadcast | undefined,
+  packet: () => RoomBroadcast['packet']
+): void {
+  if (logged) io.to(room).emitJson(withOffset(logged.packet, logged.offset))
+  else io.to(room).emit(...packet())
 }
 
 /**
@@ -35,14 +43,15 @@ export function createRoomBroadcasts(
 ): ChatEvents {
   /** Logged first, then published with its offset. */
   const replayable = (broadcast: RoomBroadcast): Promise<void> =>
-    roomLog.record(broadcast, (offset) => emitLogged(io, broadcast, offset))
+    roomLog.record(broadcast, (logged) =>
+      publish(io, broadcast.room, logged, () => broadcast.packet)
+    )
 
   return {
     messageCreated(message, logged) {
-      // Logged in the message's own commit (chat/messages.ts): the row's JSON goes out as it is.
-      if (!logged) return emitLogged(io, newMessageBroadcast(message), undefined)
+      // Logged in the message's own commit (chat/messages.ts).
       const { kind, id } = roomOfMessage(message)
-      io.to(kind.topic(id)).emitJson(withOffset(logged.packet, logged.offset))
+      publish(io, kind.topic(id), logged, () => newMessageBroadcast(message).packet)
     },
     messageEdited(message) {
       const { kind, id } = roomOfMessage(message)
