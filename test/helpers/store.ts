@@ -1,30 +1,54 @@
-/** @module A migrated, seeded database file with one author, for the store tests. */
-import { type Database, openDatabase } from '../../src/store/db.ts'
+/** @module Temporary database files for the store tests: migrated, optionally seeded, removed after each test. */
+import { afterEach } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Database, type DatabaseOptions, openDatabase } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
 import { migrate } from '../../src/store/migrate.ts'
 import { seedCities } from '../../src/store/seed.ts'
 import { insertUser } from '../../src/store/users.ts'
 
+type Options = Omit<DatabaseOptions, 'url'>
+
 /**
- * Opens `path` (the caller owns and removes its directory), migrates it, seeds the cities and
- * adds one user to write as.
- * @example const { database, author } = await seededDatabase(join(dir, 'x.db'))
+ * Registers an afterEach that closes and removes every database the test opened.
+ * @example const databases = tempDatabases(); const { database, author } = await databases.seeded()
  */
-export async function seededDatabase(
-  path: string,
-  options: Omit<Parameters<typeof openDatabase>[0], 'url'> = {}
-): Promise<{ database: Database; author: { id: string } }> {
-  const database = await openDatabase({ url: `file:${path}`, ...options })
-  await migrate(database)
-  await seedCities(database.db)
-  const now = Date.now()
-  const author = await insertUser(database.db, {
-    id: newId(now),
-    username: 'writer',
-    email: 'writer@example.com',
-    fullName: 'Writer',
-    createdAt: now,
-    updatedAt: now,
+export function tempDatabases() {
+  const opened: Array<{ database: Database; dir: string }> = []
+  afterEach(async () => {
+    for (const { database, dir } of opened.splice(0)) {
+      await database.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
-  return { database, author }
+
+  /** A migrated database file in a new temporary directory. */
+  async function migrated(options: Options = {}): Promise<{ database: Database; path: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-store-'))
+    const path = join(dir, 'chat.db')
+    const database = await openDatabase({ url: `file:${path}`, ...options })
+    opened.push({ database, dir })
+    await migrate(database)
+    return { database, path }
+  }
+
+  /** Migrated, the cities seeded, and one user to write as. */
+  async function seeded(options: Options = {}) {
+    const { database, path } = await migrated(options)
+    await seedCities(database.db)
+    const now = Date.now()
+    const author = await insertUser(database.db, {
+      id: newId(now),
+      username: 'writer',
+      email: 'writer@example.com',
+      fullName: 'Writer',
+      createdAt: now,
+      updatedAt: now,
+    })
+    return { database, path, author }
+  }
+
+  return { migrated, seeded }
 }

@@ -2,24 +2,14 @@
  * @module Group commit over both drivers: a resolved write is committed (readable), room event
  * ids follow call order, a clientId retry stores nothing, and one bad row fails alone.
  */
-import { afterEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { Database, DriverName } from '../../src/store/db.ts'
+import { describe, expect, test } from 'bun:test'
+import type { DriverName } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
 import { findMessageById, type NewMessageRow } from '../../src/store/messages.ts'
 import { listRoomEventsAfter } from '../../src/store/recovery.ts'
-import { seededDatabase } from '../helpers/store.ts'
+import { tempDatabases } from '../helpers/store.ts'
 
-let open: Array<{ database: Database; dir: string }> = []
-afterEach(async () => {
-  for (const { database, dir } of open) {
-    await database.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
-  open = []
-})
+const databases = tempDatabases()
 
 const logRow = (tag: unknown) => ({
   room: 'city:mumbai',
@@ -28,9 +18,7 @@ const logRow = (tag: unknown) => ({
 })
 
 async function fresh(driver: DriverName, synchronous?: 'NORMAL' | 'FULL') {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-group-'))
-  const { database, author } = await seededDatabase(join(dir, 'x.db'), { driver, synchronous })
-  open.push({ database, dir })
+  const { database, author } = await databases.seeded({ driver, synchronous })
   const message = (fields: Partial<NewMessageRow> = {}): NewMessageRow => ({
     id: newId(),
     cityId: 'mumbai',

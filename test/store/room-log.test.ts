@@ -2,22 +2,16 @@
  * @module Room log pruning over a real SQLite file: rows go once they are older than twice the
  * recovery window (by id marks, there is no created_at index), newer rows and sessions stay.
  */
-import { afterEach, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { expect, test } from 'bun:test'
 import { createRoomLog } from '../../src/chat/recovery.ts'
 import { createLogger } from '../../src/log.ts'
-import { openDatabase } from '../../src/store/db.ts'
-import { migrate } from '../../src/store/migrate.ts'
 import { listRoomEventsAfter } from '../../src/store/recovery.ts'
+import { tempDatabases } from '../helpers/store.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'chat-room-log-'))
-afterEach(() => rmSync(dir, { recursive: true, force: true }))
+const databases = tempDatabases()
 
 test('log rows older than twice the window are pruned; newer ones stay', async () => {
-  const database = await openDatabase({ url: `file:${join(dir, 'log.db')}` })
-  await migrate(database)
+  const { database } = await databases.migrated()
   const roomLog = createRoomLog({
     db: database.db,
     writer: database.writer,
@@ -42,6 +36,5 @@ test('log rows older than twice the window are pruned; newer ones stay', async (
     expect(await logged()).toEqual(['new'])
   } finally {
     roomLog.close()
-    await database.close()
   }
 }, 10_000)

@@ -1,20 +1,12 @@
 /** @module Store over both drivers: the same functions give the same answers on bun:sqlite and libSQL. */
-import { afterEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { describe, expect, test } from 'bun:test'
 import { listCities } from '../../src/store/cities.ts'
-import {
-  type Database,
-  type DriverName,
-  isUniqueViolation,
-  openDatabase,
-} from '../../src/store/db.ts'
+import { type Database, type DriverName, isUniqueViolation } from '../../src/store/db.ts'
 import { ID_PATTERN, idTime, newId } from '../../src/store/ids.ts'
 import { insertMessage, listRoomMessages } from '../../src/store/messages.ts'
-import { migrate } from '../../src/store/migrate.ts'
 import { DEFAULT_CITIES, seedCities } from '../../src/store/seed.ts'
 import { insertUser, searchUsers } from '../../src/store/users.ts'
+import { tempDatabases } from '../helpers/store.ts'
 
 describe('ids', () => {
   test('24 hex, strictly increasing within a process, and carry their time', () => {
@@ -33,21 +25,10 @@ describe('ids', () => {
   })
 })
 
-let open: Array<{ database: Database; dir: string }> = []
-afterEach(async () => {
-  for (const { database, dir } of open) {
-    await database.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
-  open = []
-})
+const databases = tempDatabases()
 
 async function fresh(driver: DriverName): Promise<Database> {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-store-'))
-  const database = await openDatabase({ url: `file:${join(dir, 'x.db')}`, driver })
-  open.push({ database, dir })
-  await migrate(database)
-  return database
+  return (await databases.migrated({ driver })).database
 }
 
 describe.each(['bun-sqlite', 'libsql'] as DriverName[])('store over %s', (driver) => {
