@@ -2,7 +2,9 @@
  * @module The checkpoint thread (a Bun Worker, started by store/checkpointer.ts): its own
  * connection copies the WAL back into the database file on a timer, so checkpoints (page copies
  * and an fsync, tens of milliseconds on a busy log) never stall the event loop. PASSIVE never
- * blocks writers; the WAL restarts from its beginning once a checkpoint has caught up.
+ * blocks writers; the WAL restarts from its beginning when a write starts with everything already
+ * copied back, so under unbroken load it grows until a quiet moment (or the main connection's
+ * fallback checkpoint).
  */
 import { Database } from 'bun:sqlite'
 import type { CheckpointerOptions } from './checkpointer.ts'
@@ -20,7 +22,7 @@ self.onmessage = ({ data: { path, intervalMs } }) => {
     try {
       sqlite.exec('PRAGMA wal_checkpoint(PASSIVE)')
     } catch {
-      // Busy or locked: the next tick tries again (the main connection's fallback bounds the WAL).
+      // An I/O or lock error: the next tick tries again (the main connection's fallback bounds the WAL).
     }
   }, intervalMs)
 }

@@ -5,16 +5,15 @@
  * durable. One transaction per batch instead of one per row is what lets SQLite take tens of
  * thousands of messages a second.
  *
- * A batch goes on the next turn of the event loop (everything that arrived meanwhile, e.g. all
- * frames of one TCP read, goes together), or at once when `maxBatch` ops are waiting. With a
- * committer on another thread (store/writer-thread.ts) one batch is in flight at a time and the
- * next gathers meanwhile, so batches grow with the load. Ops keep their queue order, so room
- * event ids (recovery offsets) follow call order, and callers are resolved in that order too.
+ * A batch is committed on the next turn of the event loop (everything that arrived meanwhile,
+ * e.g. all frames of one TCP read, goes together), or at once when `maxBatch` ops are waiting.
+ * Ops keep their queue order, so room event ids (recovery offsets) follow call order, and
+ * callers are resolved in that order too.
  */
 import type { Db } from './db.ts'
 import { insertMessage, type NewMessageRow } from './messages.ts'
 import { appendRoomEvent } from './recovery.ts'
-import { type LogRow, messageValues, type WriteOp, type WriteResult } from './write-batch.ts'
+import type { LogRow, WriteOp, WriteResult } from './write-batch.ts'
 
 export type { LogRow }
 
@@ -34,9 +33,6 @@ export interface GroupWriter {
   close(): Promise<void>
 }
 
-/** Commits a batch in order; a failed op answers `{ error }` without failing the others. */
-export type BatchCommitter = (ops: WriteOp[]) => WriteResult[] | Promise<WriteResult[]>
-
 interface Pending {
   op: WriteOp
   resolve(result: StoredMessage): void
@@ -49,77 +45,46 @@ interface Pending {
  * const { stored, offset } = await writer.insertMessage(row, { room, packet, createdAt })
  */
 export function createGroupWriter(
-  commit: BatchCommitter,
-  { maxBatch = 1_024, close: closeCommitter }: { maxBatch?: number; close?(): void } = {}
+  commit: (ops: WriteOp[]) => WriteResult[],
+  maxBatch = 1_024
 ): GroupWriter {
   let queue: Pending[] = []
   let scheduled = false
-  let busy = false
   let closed = false
-  let drained: (() => void) | undefined
 
-  function settle(batch: Pending[], results: WriteResult[]): void {
-    busy = false
+  function flush(): void {
+    scheduled = false
+    const batch = queue
+    if (batch.length === 0) return
+    queue = []
+    const results = commit(batch.map((pending) => pending.op))
     // Committed: now, and in queue order, the callers may acknowledge and publish.
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i] as Pending
-      const result = results[i]
-      if (!result) pending.reject(new Error('the writer answered fewer results than ops'))
-      else if ('error' in result) pending.reject(new Error(result.error))
+      const result = results[i] as WriteResult
+      if ('error' in result) pending.reject(new Error(result.error))
       else pending.resolve(result)
     }
-    if (queue.length > 0) send()
-    else drained?.()
-  }
-
-  function fail(batch: Pending[], error: unknown): void {
-    busy = false
-    for (const pending of batch) pending.reject(error)
-    if (queue.length > 0) send()
-    else drained?.()
-  }
-
-  function send(): void {
-    scheduled = false
-    if (busy || queue.length === 0) return
-    const batch = queue
-    queue = []
-    busy = true
-    let results: WriteResult[] | Promise<WriteResult[]>
-    try {
-      results = commit(batch.map((pending) => pending.op))
-    } catch (error) {
-      fail(batch, error)
-      return
-    }
-    if (Array.isArray(results)) settle(batch, results)
-    else
-      results.then(
-        (answered) => settle(batch, answered),
-        (error: unknown) => fail(batch, error)
-      )
   }
 
   function enqueue(op: WriteOp): Promise<StoredMessage> {
     if (closed) return Promise.reject(new Error('the database is closing'))
     return new Promise((resolve, reject) => {
       queue.push({ op, resolve, reject })
-      if (queue.length >= maxBatch) send()
+      if (queue.length >= maxBatch) flush()
       else if (!scheduled) {
         scheduled = true
-        setImmediate(send)
+        setImmediate(flush)
       }
     })
   }
 
   return {
-    insertMessage: (row, log) => enqueue({ message: messageValues(row), log: log ?? null }),
+    insertMessage: (message, log) => enqueue({ message, log: log ?? null }),
     appendRoomEvent: async (log) => (await enqueue({ message: null, log })).offset as number,
     async close() {
       closed = true
-      send()
-      if (busy) await new Promise<void>((resolve) => (drained = resolve))
-      closeCommitter?.()
+      flush()
     },
   }
 }

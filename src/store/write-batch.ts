@@ -1,7 +1,7 @@
 /**
  * @module Write batches: the hot writes (a new message with its room-log row, or a room-log row
- * alone) as plain data, and the bun:sqlite code that commits a batch of them in one transaction.
- * Plain data so a batch can cross to the writer thread (store/writer-thread.ts) unchanged.
+ * alone) and the bun:sqlite code that commits a batch of them in one transaction. The queueing
+ * and settling around it is store/group-commit.ts.
  */
 import type { Database as BunDatabase, Statement } from 'bun:sqlite'
 import type { NewMessageRow } from './messages.ts'
@@ -16,42 +16,13 @@ export interface LogRow {
 
 /** A message insert (skipped on a clientId conflict) and/or a log row, committed together. */
 export interface WriteOp {
-  message: MessageValues | null
+  message: NewMessageRow | null
   /** Written only when the message was stored (or when there is no message). */
   log: LogRow | null
 }
 
 /** What one op did: `stored` false means the author's clientId was already used (nothing written). */
 export type WriteResult = { stored: boolean; offset: number | null } | { error: string }
-
-/** The message columns in INSERT_MESSAGE order. */
-type MessageValues = [
-  id: string,
-  cityId: string | null,
-  chatId: string | null,
-  authorId: string,
-  content: string,
-  messageType: string,
-  mediaUrl: string | null,
-  replyTo: string | null,
-  clientId: string | null,
-  createdAt: number,
-]
-
-export function messageValues(row: NewMessageRow): MessageValues {
-  return [
-    row.id,
-    row.cityId ?? null,
-    row.chatId ?? null,
-    row.authorId,
-    row.content,
-    row.messageType ?? 'text',
-    row.mediaUrl ?? null,
-    row.replyTo ?? null,
-    row.clientId ?? null,
-    row.createdAt,
-  ]
-}
 
 const INSERT_MESSAGE = `INSERT INTO messages (id, city_id, chat_id, author_id, content, message_type,
   media_url, reply_to, client_id, is_edited, is_deleted, created_at)
@@ -67,18 +38,27 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
   // Prepared lazily: the tables exist only after migrations ran.
   let insertMessage: Statement | undefined
   let insertEvent: Statement | undefined
-  const run = (op: WriteOp): WriteResult => {
-    if (op.message) {
+  const run = ({ message: m, log }: WriteOp): WriteResult => {
+    if (m) {
       insertMessage ??= sqlite.prepare(INSERT_MESSAGE)
-      if (insertMessage.run(...op.message).changes === 0) return { stored: false, offset: null }
+      const { changes } = insertMessage.run(
+        m.id,
+        m.cityId ?? null,
+        m.chatId ?? null,
+        m.authorId,
+        m.content,
+        m.messageType ?? 'text',
+        m.mediaUrl ?? null,
+        m.replyTo ?? null,
+        m.clientId ?? null,
+        m.createdAt
+      )
+      if (changes === 0) return { stored: false, offset: null }
     }
-    if (!op.log) return { stored: true, offset: null }
+    if (!log) return { stored: true, offset: null }
     insertEvent ??= sqlite.prepare(INSERT_EVENT)
-    const { room, packet, createdAt } = op.log
-    return {
-      stored: true,
-      offset: Number(insertEvent.run(room, packet, createdAt).lastInsertRowid),
-    }
+    const { lastInsertRowid } = insertEvent.run(log.room, log.packet, log.createdAt)
+    return { stored: true, offset: Number(lastInsertRowid) }
   }
   const transaction = sqlite.transaction((ops: WriteOp[]) => ops.map(run))
   return (ops) => {
