@@ -58,6 +58,11 @@ function ensureParentDir(path: string): void {
 
 /** How often the checkpoint thread copies the WAL back: the WAL stays near this much traffic. */
 const CHECKPOINT_EVERY_MS = 500
+/**
+ * Past 16 MB of WAL the thread restarts it, holding commits while it copies the last 2 MB or less
+ * (a few milliseconds), so the log never grows long enough to slow every page lookup.
+ */
+const WAL_RESTART = { restartFrames: 4_096, finishFrames: 512 }
 
 async function openBun(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Promise<Database> {
   ensureParentDir(path)
@@ -70,13 +75,16 @@ async function openBun(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'):
   sqlite.exec('PRAGMA foreign_keys = ON')
   // Checkpoints run on their own thread (store/checkpointer.ts): on the event loop, one stalled
   // every send for 30-50 ms about once a second under load.
+  const writer = createGroupWriter(createBatchCommitter(sqlite))
   const checkpointer =
     path === ':memory:'
       ? undefined
-      : await startCheckpointer({ path, intervalMs: CHECKPOINT_EVERY_MS })
+      : await startCheckpointer(
+          { path, intervalMs: CHECKPOINT_EVERY_MS, ...WAL_RESTART },
+          writer.hold
+        )
   sqlite.exec(`PRAGMA wal_autocheckpoint = ${checkpointer ? FALLBACK_CHECKPOINT_PAGES : 1_000}`)
   const db = drizzleBun(sqlite, { schema }) as unknown as Db
-  const writer = createGroupWriter(createBatchCommitter(sqlite))
   return {
     db,
     driver: 'bun-sqlite',

@@ -8,7 +8,8 @@
  * A batch is committed on the next turn of the event loop (everything that arrived meanwhile,
  * e.g. all frames of one TCP read, goes together), or at once when `maxBatch` ops are waiting.
  * Ops keep their queue order, so room event ids (recovery offsets) follow call order, and
- * callers are resolved in that order too.
+ * callers are resolved in that order too. While held (the checkpoint thread restarting the WAL,
+ * store/checkpointer.ts), ops wait in the queue and go in one batch on release.
  */
 import type { Db } from './db.ts'
 import { insertMessage, type NewMessageRow } from './messages.ts'
@@ -33,6 +34,11 @@ export interface GroupWriter {
   close(): Promise<void>
 }
 
+/** The bun:sqlite writer can also be held: nothing commits until the returned function is called. */
+export interface HoldableGroupWriter extends GroupWriter {
+  hold(): () => void
+}
+
 interface Pending {
   op: WriteOp
   resolve(result: StoredMessage): void
@@ -47,15 +53,16 @@ interface Pending {
 export function createGroupWriter(
   commit: (ops: WriteOp[]) => WriteResult[],
   maxBatch = 1_024
-): GroupWriter {
+): HoldableGroupWriter {
   let queue: Pending[] = []
   let scheduled = false
   let closed = false
+  let held = false
 
   function flush(): void {
     scheduled = false
     const batch = queue
-    if (batch.length === 0) return
+    if (batch.length === 0 || (held && !closed)) return
     queue = []
     const results = commit(batch.map((pending) => pending.op))
     // Committed: now, and in queue order, the callers may acknowledge and publish.
@@ -72,11 +79,14 @@ export function createGroupWriter(
     return new Promise((resolve, reject) => {
       queue.push({ op, resolve, reject })
       if (queue.length >= maxBatch) flush()
-      else if (!scheduled) {
-        scheduled = true
-        setImmediate(flush)
-      }
+      else schedule()
     })
+  }
+
+  function schedule(): void {
+    if (scheduled) return
+    scheduled = true
+    setImmediate(flush)
   }
 
   return {
@@ -85,6 +95,13 @@ export function createGroupWriter(
     async close() {
       closed = true
       flush()
+    },
+    hold() {
+      held = true
+      return () => {
+        held = false
+        schedule()
+      }
     },
   }
 }

@@ -1,36 +1,72 @@
 /**
  * @module The checkpoint thread over a real SQLite file: while messages are written, the WAL is
  * copied back into the database file by the thread (the main connection alone would leave every
- * page in the WAL until ~400 MB of it).
+ * page in the WAL until ~400 MB of it), and under unbroken writes the WAL still restarts.
  */
 import { expect, test } from 'bun:test'
-import { statSync } from 'node:fs'
+import { closeSync, openSync, readSync, statSync } from 'node:fs'
+import type { Database } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
 import { tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
 
-test('the WAL is checkpointed off the event loop while writes go on', async () => {
-  const { database, path, author } = await databases.seeded()
+/** Writes batches of 20 messages for `forMs`, `pauseMs` between batches; returns the bytes of content. */
+async function writeMessages(
+  database: Database,
+  authorId: string,
+  { forMs, pauseMs }: { forMs: number; pauseMs: number }
+): Promise<number> {
   const content = 'x'.repeat(2_000)
+  const until = performance.now() + forMs
   let written = 0
-  const until = performance.now() + 2_000
   while (performance.now() < until) {
     await Promise.all(
       Array.from({ length: 20 }, () =>
         database.writer.insertMessage({
           id: newId(),
           cityId: 'mumbai',
-          authorId: author.id,
+          authorId,
           content,
           createdAt: Date.now(),
         })
       )
     )
     written += 20 * content.length
-    await Bun.sleep(5)
+    if (pauseMs > 0) await Bun.sleep(pauseMs)
   }
+  return written
+}
+
+test('the WAL is checkpointed off the event loop while writes go on', async () => {
+  const { database, path, author } = await databases.seeded()
+  const written = await writeMessages(database, author.id, { forMs: 2_000, pauseMs: 5 })
   await Bun.sleep(700)
   expect(written).toBeGreaterThan(8_000_000)
   expect(statSync(path).size).toBeGreaterThan(written / 2)
-}, 10_000)
+}, 15_000)
+
+/** The WAL header's checkpoint sequence number: SQLite adds one each time the log restarts. */
+function walRestarts(path: string): number {
+  const header = Buffer.alloc(16)
+  const fd = openSync(`${path}-wal`, 'r')
+  try {
+    readSync(fd, header, 0, 16, 0)
+  } finally {
+    closeSync(fd)
+  }
+  return header.readUInt32BE(12)
+}
+
+test('under unbroken writes the WAL still restarts instead of growing with them', async () => {
+  const { database, path, author } = await databases.seeded()
+  const before = walRestarts(path)
+  // A batch every millisecond or so: no quiet moment for a checkpoint to finish by itself in.
+  const written = await writeMessages(database, author.id, { forMs: 3_000, pauseMs: 1 })
+  // Well past the WAL length at which the thread restarts it (16 MB, store/db.ts).
+  expect(written).toBeGreaterThan(40_000_000)
+  expect(walRestarts(path) - before).toBeGreaterThanOrEqual(2)
+  // Without restarts every page stays appended: about three times `written` (2 KB of content in
+  // each 4 KB page, plus index pages). With them, about one checkpoint interval's worth.
+  expect(statSync(`${path}-wal`).size).toBeLessThan(written)
+}, 15_000)

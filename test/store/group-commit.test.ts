@@ -1,12 +1,16 @@
 /**
  * @module Group commit over both drivers: a resolved write is committed (readable), room event
- * ids follow call order, a clientId retry stores nothing, and one bad row fails alone.
+ * ids follow call order, a clientId retry stores nothing, and one bad row fails alone. A held
+ * bun:sqlite writer (the checkpoint thread restarting the WAL) commits nothing until released.
  */
+import { Database as BunDatabase } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import type { DriverName } from '../../src/store/db.ts'
+import { createGroupWriter } from '../../src/store/group-commit.ts'
 import { newId } from '../../src/store/ids.ts'
 import { findMessageById, type NewMessageRow } from '../../src/store/messages.ts'
 import { listRoomEventsAfter } from '../../src/store/recovery.ts'
+import { createBatchCommitter } from '../../src/store/write-batch.ts'
 import { tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
@@ -91,4 +95,31 @@ test('synchronous FULL opens and writes', async () => {
   const { database, message } = await fresh('bun-sqlite', 'FULL')
   expect(await database.queryRows('PRAGMA synchronous')).toEqual([[2]])
   expect((await database.writer.insertMessage(message())).stored).toBe(true)
+})
+
+test('a held writer commits nothing until released, then everything it was given', async () => {
+  const { database, path, author } = await databases.seeded()
+  // A second connection to the same file, as the checkpoint thread's holds see it.
+  const sqlite = new BunDatabase(path, { strict: true })
+  try {
+    const writer = createGroupWriter(createBatchCommitter(sqlite))
+    const release = writer.hold()
+    const rows = Array.from({ length: 5 }, () => ({
+      id: newId(),
+      cityId: 'mumbai',
+      authorId: author.id,
+      content: 'held',
+      createdAt: Date.now(),
+    }))
+    let settled = 0
+    const writes = rows.map((row) => writer.insertMessage(row).then(() => settled++))
+    await Bun.sleep(20)
+    expect(settled).toBe(0)
+    expect(await findMessageById(database.db, rows[0]?.id ?? '')).toBeUndefined()
+    release()
+    await Promise.all(writes)
+    for (const row of rows) expect((await findMessageById(database.db, row.id))?.id).toBe(row.id)
+  } finally {
+    sqlite.close()
+  }
 })
