@@ -2,7 +2,7 @@
  * @module Recovery rows: the room event log (offsets are its ids) and dropped socket sessions,
  * both in the database so a reconnect after a server restart still resumes exactly.
  */
-import { and, asc, desc, eq, gt, inArray, lt, lte } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, lt, lte, max } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { roomEvents, socketSessions } from './schema.ts'
 import type { LogRow } from './write-batch.ts'
@@ -45,9 +45,13 @@ export async function latestRoomEventId(db: Db): Promise<number> {
   return row?.id ?? 0
 }
 
-/** Forgets log rows up to `upToId` and sessions expired by `now`. */
+/**
+ * Forgets log rows up to `upToId`, except the newest (ids are rowids: an emptied table would start
+ * again from 1), and sessions expired by `now`.
+ */
 export async function pruneRecovery(db: Db, upToId: number, now: number): Promise<void> {
-  await db.delete(roomEvents).where(lte(roomEvents.id, upToId))
+  const newest = db.select({ id: max(roomEvents.id) }).from(roomEvents)
+  await db.delete(roomEvents).where(and(lte(roomEvents.id, upToId), lt(roomEvents.id, newest)))
   await db.delete(socketSessions).where(lt(socketSessions.expiresAt, now))
 }
 

@@ -143,7 +143,9 @@ export const messages = sqliteTable(
 export const roomEvents = sqliteTable(
   'room_events',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    // The rowid, not AUTOINCREMENT (whose sqlite_sequence row is one more page written per commit):
+    // pruning always keeps the newest row (store/recovery.ts), so ids never go back.
+    id: integer('id').primaryKey(),
     room: text('room').notNull(),
     /** The broadcast's arguments as JSON: `[event, ...args]` without the offset. */
     packet: text('packet').notNull(),

@@ -1,11 +1,17 @@
 /**
  * @module Room log pruning over a real SQLite file: rows go once they are older than twice the
  * recovery window (by id marks, there is no created_at index), newer rows and sessions stay.
+ * Ids (offsets) never go back, not even when everything was pruned.
  */
 import { expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createRoomLog } from '../../src/chat/recovery.ts'
 import { createLogger } from '../../src/log.ts'
-import { listRoomEventsAfter } from '../../src/store/recovery.ts'
+import { openDatabase } from '../../src/store/db.ts'
+import { loadMigrations, migrate } from '../../src/store/migrate.ts'
+import { listRoomEventsAfter, pruneRecovery } from '../../src/store/recovery.ts'
 import { tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
@@ -38,3 +44,39 @@ test('log rows older than twice the window are pruned; newer ones stay', async (
     roomLog.close()
   }
 }, 10_000)
+
+const logRow = { room: 'city:mumbai', packet: '["e"]', createdAt: 0 }
+
+test('pruning everything keeps the newest row, so the next id still follows it', async () => {
+  const { database } = await databases.migrated()
+  const ids = []
+  for (let i = 0; i < 3; i++) ids.push(await database.writer.appendRoomEvent(logRow))
+  await pruneRecovery(database.db, ids[2] as number, Date.now())
+  const left = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 10)
+  expect(left.map((row) => row.id)).toEqual([ids[2] as number])
+  expect(await database.writer.appendRoomEvent(logRow)).toBe((ids[2] as number) + 1)
+})
+
+test('a log emptied before the rowid migration keeps its high-water mark', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-room-log-'))
+  const database = await openDatabase({ url: `file:${join(dir, 'chat.db')}` })
+  try {
+    // The AUTOINCREMENT log of migrations 0001-0003, ids 1-5 used and every row pruned.
+    await migrate(
+      database,
+      loadMigrations().filter((migration) => migration.tag < '0004')
+    )
+    await database.executeAll([
+      ...Array.from(
+        { length: 5 },
+        () => "INSERT INTO room_events (room, packet, created_at) VALUES ('city:mumbai', '[]', 0)"
+      ),
+      'DELETE FROM room_events',
+    ])
+    expect(await migrate(database)).toEqual(['0004_room_events_rowid'])
+    expect(await database.writer.appendRoomEvent(logRow)).toBe(6)
+  } finally {
+    await database.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
