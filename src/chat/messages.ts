@@ -155,12 +155,14 @@ export function createMessages({
     // built from what we inserted, so nothing is read back; the unique (author, clientId) index
     // detects a retry. Announced from the settling itself, so publish order is commit order.
     const { author: _, ...row } = message
-    const log = roomLog.enabled ? roomLog.row(newMessageBroadcast(message)) : undefined
+    // The log row names the message; the broadcast's JSON is built once, for the publish.
+    const broadcast = roomLog.enabled ? roomLog.row(newMessageBroadcast(message)) : undefined
+    const log = broadcast && { room: broadcast.room, createdAt: broadcast.createdAt }
     const stored = await writer.insertMessage(row, log).then(({ stored, offset }) => {
       if (stored) {
         const logged =
-          log && offset !== null
-            ? { offset: roomLog.published(offset), packet: log.packet }
+          broadcast && offset !== null
+            ? { offset: roomLog.published(offset), packet: broadcast.packet }
             : undefined
         input.announce?.(message, logged)
       }

@@ -13,6 +13,7 @@ import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import type { GroupWriter, LogRow } from '../store/group-commit.ts'
+import { findMessagesByIds, type MessageWithAuthor } from '../store/messages.ts'
 import {
   latestRoomEventId,
   listRoomEventsAfter,
@@ -31,6 +32,8 @@ export interface RecoveryOptions {
   windowMs: number
   /** Most events one resume replays. */
   maxReplay: number
+  /** A new message's broadcast: its log row names the message, replay builds the packet again. */
+  newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast
   now?: () => number
 }
 
@@ -68,6 +71,7 @@ export function createRoomLog({
   log,
   windowMs,
   maxReplay,
+  newMessageBroadcast,
   now = Date.now,
 }: RecoveryOptions) {
   const enabled = windowMs > 0
@@ -167,9 +171,16 @@ export function createRoomLog({
     await ready
     const rows = await listRoomEventsAfter(db, rooms, Number(input.offset), maxReplay + 1)
     if (rows.length > maxReplay) return fail('payload_too_large', 'too many missed events')
-    const missed = rows.map(
-      (row) => JSON.parse(withOffset(row.packet, String(row.id))) as unknown[]
-    )
+    const messageIds = rows.flatMap((row) => (row.messageId === null ? [] : [row.messageId]))
+    const messages = new Map((await findMessagesByIds(db, messageIds)).map((m) => [m.id, m]))
+    // A new message is replayed as it is now (edited, deleted: the later rows say so too); one
+    // gone with its chat is not replayed.
+    const missed = rows.flatMap((row) => {
+      const offset = String(row.id)
+      if (row.packet !== null) return [JSON.parse(withOffset(row.packet, offset)) as unknown[]]
+      const message = messages.get(row.messageId ?? '')
+      return message ? [[...newMessageBroadcast(message).packet, offset]] : []
+    })
     return ok({ socketId: session.socketId, rooms, missed })
   }
 

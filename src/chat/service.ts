@@ -58,6 +58,7 @@ export function createChat(options: ChatOptions) {
     log: options.log,
     windowMs: options.recovery?.windowMs ?? 0,
     maxReplay: options.recovery?.maxReplay ?? 1_000,
+    newMessageBroadcast: options.newMessageBroadcast,
   })
   const userCache = createUserCache()
   return {

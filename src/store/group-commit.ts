@@ -14,7 +14,7 @@
 import type { Db } from './db.ts'
 import { insertMessage, type NewMessageRow } from './messages.ts'
 import { appendRoomEvent } from './recovery.ts'
-import type { LogRow, WriteOp, WriteResult } from './write-batch.ts'
+import type { LogRow, MessageLogRow, WriteOp, WriteResult } from './write-batch.ts'
 
 export type { LogRow }
 
@@ -27,7 +27,7 @@ interface StoredMessage {
 
 export interface GroupWriter {
   /** Stores a message, and its room-log row in the same commit when `log` is given. */
-  insertMessage(row: NewMessageRow, log?: LogRow): Promise<StoredMessage>
+  insertMessage(row: NewMessageRow, log?: MessageLogRow): Promise<StoredMessage>
   /** Appends to the room event log; the row id is the recovery offset. */
   appendRoomEvent(log: LogRow): Promise<number>
   /** Commits whatever is queued and stops taking work (shutdown). */
@@ -121,7 +121,8 @@ export function createDirectWriter(db: Db): GroupWriter {
     insertMessage: (row, log) =>
       inOrder(async () => {
         if ((await insertMessage(db, row)) === undefined) return { stored: false, offset: null }
-        return { stored: true, offset: log ? await appendRoomEvent(db, log) : null }
+        if (!log) return { stored: true, offset: null }
+        return { stored: true, offset: await appendRoomEvent(db, { ...log, messageId: row.id }) }
       }),
     appendRoomEvent: (log) => inOrder(() => appendRoomEvent(db, log)),
     async close() {

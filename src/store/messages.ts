@@ -57,6 +57,16 @@ export async function findMessageById(db: Db, id: string): Promise<MessageWithAu
   return row && flatten(row)
 }
 
+/** The messages of `ids` that exist, in no particular order. */
+export async function findMessagesByIds(
+  db: Db,
+  ids: readonly string[]
+): Promise<MessageWithAuthor[]> {
+  if (ids.length === 0) return []
+  const rows = await selectWithAuthor(db).where(inArray(messages.id, [...ids]))
+  return rows.map(flatten)
+}
+
 export async function findMessageByClientId(
   db: Db,
   authorId: string,

@@ -4,7 +4,7 @@ import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
 import m0001 from '../../drizzle/0001_recovery.sql' with { type: 'text' }
 import m0002 from '../../drizzle/0002_partial_message_indexes.sql' with { type: 'text' }
 import m0003 from '../../drizzle/0003_room_events_prune_by_id.sql' with { type: 'text' }
-import m0004 from '../../drizzle/0004_room_events_rowid.sql' with { type: 'text' }
+import m0004 from '../../drizzle/0004_room_events_reference_messages.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -16,7 +16,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0001_recovery': m0001,
   '0002_partial_message_indexes': m0002,
   '0003_room_events_prune_by_id': m0003,
-  '0004_room_events_rowid': m0004,
+  '0004_room_events_reference_messages': m0004,
 }
 
 export interface JournalEntry {

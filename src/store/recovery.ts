@@ -5,12 +5,14 @@
 import { and, asc, desc, eq, gt, inArray, lt, lte, max } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { roomEvents, socketSessions } from './schema.ts'
-import type { LogRow } from './write-batch.ts'
 
 export type SocketSessionRow = typeof socketSessions.$inferSelect
 
+/** A log row as written: a packet, or the id of the new message it stands for. */
+type NewRoomEvent = Omit<typeof roomEvents.$inferInsert, 'id'>
+
 /** Appends one broadcast to the log; its id is the offset clients get. */
-export async function appendRoomEvent(db: Db, log: LogRow): Promise<number> {
+export async function appendRoomEvent(db: Db, log: NewRoomEvent): Promise<number> {
   const [row] = await db.insert(roomEvents).values(log).returning({ id: roomEvents.id })
   if (!row) throw new Error('room event insert returned no row')
   return row.id
@@ -25,10 +27,15 @@ export async function listRoomEventsAfter(
   rooms: readonly string[],
   afterId: number,
   limit: number
-): Promise<{ id: number; room: string; packet: string }[]> {
+): Promise<{ id: number; room: string; packet: string | null; messageId: string | null }[]> {
   if (rooms.length === 0) return []
   return db
-    .select({ id: roomEvents.id, room: roomEvents.room, packet: roomEvents.packet })
+    .select({
+      id: roomEvents.id,
+      room: roomEvents.room,
+      packet: roomEvents.packet,
+      messageId: roomEvents.messageId,
+    })
     .from(roomEvents)
     .where(and(inArray(roomEvents.room, [...rooms]), gt(roomEvents.id, afterId)))
     .orderBy(asc(roomEvents.id))

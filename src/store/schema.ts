@@ -148,11 +148,20 @@ export const roomEvents = sqliteTable(
     id: integer('id').primaryKey(),
     room: text('room').notNull(),
     /** The broadcast's arguments as JSON: `[event, ...args]` without the offset. */
-    packet: text('packet').notNull(),
+    packet: text('packet'),
+    /**
+     * Instead of a packet, a new message's row names the message: its packet is built again from
+     * it on replay, so the log does not store every message twice. No foreign key: a message
+     * removed with its chat is simply not replayed.
+     */
+    messageId: text('message_id'),
     createdAt: integer('created_at').notNull(),
   },
   // No index on created_at: pruning goes by id (chat/recovery.ts), one b-tree less per message.
-  (t) => [index('room_events_room_idx').on(t.room, t.id)]
+  (t) => [
+    index('room_events_room_idx').on(t.room, t.id),
+    check('room_events_packet_or_message', sql`(${t.packet} IS NULL) <> (${t.messageId} IS NULL)`),
+  ]
 )
 
 /** A dropped socket's session, kept for the recovery window so a reconnect can resume it. */

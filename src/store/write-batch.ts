@@ -14,12 +14,16 @@ export interface LogRow {
   createdAt: number
 }
 
-/** A message insert (skipped on a clientId conflict) and/or a log row, committed together. */
-export interface WriteOp {
-  message: NewMessageRow | null
-  /** Written only when the message was stored (or when there is no message). */
-  log: LogRow | null
-}
+/** A new message's log row: it names the message, whose packet is built again on replay. */
+export type MessageLogRow = Omit<LogRow, 'packet'>
+
+/**
+ * A message insert (skipped on a clientId conflict) with its log row, written only when the
+ * message was stored; or a log row alone. Either way committed together.
+ */
+export type WriteOp =
+  | { message: NewMessageRow; log: MessageLogRow | null }
+  | { message: null; log: LogRow }
 
 /** What one op did: `stored` false means the author's clientId was already used (nothing written). */
 export type WriteResult = { stored: boolean; offset: number | null } | { error: string }
@@ -27,7 +31,8 @@ export type WriteResult = { stored: boolean; offset: number | null } | { error: 
 const INSERT_MESSAGE = `INSERT INTO messages (id, city_id, chat_id, author_id, content, message_type,
   media_url, reply_to, client_id, is_edited, is_deleted, created_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT DO NOTHING`
-const INSERT_EVENT = 'INSERT INTO room_events (room, packet, created_at) VALUES (?, ?, ?)'
+const INSERT_EVENT =
+  'INSERT INTO room_events (room, packet, message_id, created_at) VALUES (?, ?, ?, ?)'
 
 /**
  * Commits batches on one bun:sqlite connection: the whole batch in one transaction; when that
@@ -38,7 +43,8 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
   // Prepared lazily: the tables exist only after migrations ran.
   let insertMessage: Statement | undefined
   let insertEvent: Statement | undefined
-  const run = ({ message: m, log }: WriteOp): WriteResult => {
+  const run = (op: WriteOp): WriteResult => {
+    const { message: m, log } = op
     if (m) {
       insertMessage ??= sqlite.prepare(INSERT_MESSAGE)
       const { changes } = insertMessage.run(
@@ -57,7 +63,9 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
     }
     if (!log) return { stored: true, offset: null }
     insertEvent ??= sqlite.prepare(INSERT_EVENT)
-    const { lastInsertRowid } = insertEvent.run(log.room, log.packet, log.createdAt)
+    const { lastInsertRowid } = op.message
+      ? insertEvent.run(log.room, null, op.message.id, log.createdAt)
+      : insertEvent.run(log.room, op.log.packet, null, log.createdAt)
     return { stored: true, offset: Number(lastInsertRowid) }
   }
   const transaction = sqlite.transaction((ops: WriteOp[]) => ops.map(run))

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRoomLog } from '../../src/chat/recovery.ts'
+import { newMessageBroadcast } from '../../src/events/broadcasts.ts'
 import { createLogger } from '../../src/log.ts'
 import { openDatabase } from '../../src/store/db.ts'
 import { loadMigrations, migrate } from '../../src/store/migrate.ts'
@@ -24,12 +25,13 @@ test('log rows older than twice the window are pruned; newer ones stay', async (
     log: createLogger({ level: 'error' }),
     windowMs: 1_000,
     maxReplay: 100,
+    newMessageBroadcast,
   })
   const record = (tag: string) =>
     roomLog.record({ room: 'city:mumbai', packet: ['e', tag] }, () => {})
   const logged = async () =>
     (await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)).map(
-      (row) => JSON.parse(row.packet)[1]
+      (row) => JSON.parse(row.packet ?? 'null')[1]
     )
   try {
     await record('old-1')
@@ -73,7 +75,7 @@ test('a log emptied before the rowid migration keeps its high-water mark', async
       ),
       'DELETE FROM room_events',
     ])
-    expect(await migrate(database)).toEqual(['0004_room_events_rowid'])
+    expect(await migrate(database)).toEqual(['0004_room_events_reference_messages'])
     expect(await database.writer.appendRoomEvent(logRow)).toBe(6)
   } finally {
     await database.close()
