@@ -168,7 +168,19 @@ export function renderTargets(columns: readonly TargetColumn[]): string {
       (v) => v >= 3,
       '×',
     ],
-    ['≥ 50,000 persisted messages/s', medianOf(ours, 'persist_1'), (v) => v >= 50_000, ' msg/s'],
+    // One target, two loads: one connection keeping 16 messages in flight, and 10 concurrent senders.
+    [
+      '≥ 50,000 persisted messages/s, 1 sender',
+      medianOf(ours, 'persist_1'),
+      (v) => v >= 50_000,
+      ' msg/s',
+    ],
+    [
+      '≥ 50,000 persisted messages/s, 10 senders',
+      medianOf(ours, 'persist_10'),
+      (v) => v >= 50_000,
+      ' msg/s',
+    ],
   ]
   const lines = checks.map(([label, value, pass, unit]) => {
     if (value === null) return `| ${label} | n/a | not measured |`
