@@ -73,9 +73,9 @@ async function openBun(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'):
   sqlite.exec('PRAGMA busy_timeout = 5000')
   sqlite.exec(`PRAGMA synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
   sqlite.exec('PRAGMA foreign_keys = ON')
-  // Checkpoints run on their own thread (store/checkpointer.ts): on the event loop, one stalled
-  // every send for 30-50 ms about once a second under load.
   const writer = createGroupWriter(createBatchCommitter(sqlite))
+  // Checkpoints run on their own thread (store/checkpointer.ts): on the event loop, one stalled
+  // every send for 30-50 ms about once a second under load. It holds the writer to restart the WAL.
   const checkpointer =
     path === ':memory:'
       ? undefined
