@@ -67,6 +67,6 @@ test('under unbroken writes the WAL still restarts instead of growing with them'
   expect(written).toBeGreaterThan(40_000_000)
   expect(walRestarts(path) - before).toBeGreaterThanOrEqual(2)
   // Without restarts every page stays appended: about three times `written` (2 KB of content in
-  // each 4 KB page, plus index pages). With them, about one checkpoint interval's worth.
-  expect(statSync(`${path}-wal`).size).toBeLessThan(written)
+  // each 4 KB page, plus index pages). With them, one or two checkpoint intervals' worth.
+  expect(statSync(`${path}-wal`).size).toBeLessThan(2 * written)
 }, 15_000)
