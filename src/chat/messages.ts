@@ -9,7 +9,7 @@ import { newId } from '../store/ids.ts'
 import type { MessageWithAuthor, PageOptions, Room } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
-import type { LoggedBroadcast, RoomBroadcast } from './chat-events.ts'
+import type { LoggedBroadcast } from './chat-events.ts'
 import type { createChats } from './chats.ts'
 import type { createCities } from './cities.ts'
 import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
@@ -49,8 +49,6 @@ interface Deps {
   chats: ReturnType<typeof createChats>
   /** A new message's broadcast is logged in the message's own commit (chat/recovery.ts). */
   roomLog: RoomLog
-  /** How a new message is broadcast (its room and packet): what the room log replays. */
-  newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast
   /** Per-user send rate (REST and sockets share it); a retried clientId does not spend a token. */
   sendLimiter?: RateLimiter
 }
@@ -69,7 +67,6 @@ export function createMessages({
   cities,
   chats,
   roomLog,
-  newMessageBroadcast,
   sendLimiter = UNLIMITED,
 }: Deps) {
   /** City: it must exist. Chat: the actor must be a member. */
@@ -155,14 +152,12 @@ export function createMessages({
     // built from what we inserted, so nothing is read back; the unique (author, clientId) index
     // detects a retry. Announced from the settling itself, so publish order is commit order.
     const { author: _, ...row } = message
-    // The log row names the message; the broadcast's JSON is built once, for the publish.
-    const broadcast = roomLog.enabled ? roomLog.row(newMessageBroadcast(message)) : undefined
-    const log = broadcast && { room: broadcast.room, createdAt: broadcast.createdAt }
-    const stored = await writer.insertMessage(row, log).then(({ stored, offset }) => {
+    const entry = roomLog.enabled ? roomLog.newMessage(message) : undefined
+    const stored = await writer.insertMessage(row, entry?.log).then(({ stored, offset }) => {
       if (stored) {
         const logged =
-          broadcast && offset !== null
-            ? { offset: roomLog.published(offset), packet: broadcast.packet }
+          entry && offset !== null
+            ? { offset: roomLog.published(offset), packet: entry.packet }
             : undefined
         input.announce?.(message, logged)
       }

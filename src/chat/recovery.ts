@@ -12,7 +12,7 @@
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
-import type { GroupWriter, LogRow } from '../store/group-commit.ts'
+import type { GroupWriter, LogRow, MessageLogRow } from '../store/group-commit.ts'
 import { findMessagesByIds, type MessageWithAuthor } from '../store/messages.ts'
 import {
   latestRoomEventId,
@@ -137,9 +137,18 @@ export function createRoomLog({
     return String(offset)
   }
 
-  /** The row a broadcast is logged as (a new message's goes in the message's own commit). */
+  /** The row a broadcast is logged as. */
   function row({ room, packet }: RoomBroadcast): LogRow {
     return { room, packet: JSON.stringify(packet), createdAt: now() }
+  }
+
+  /**
+   * A new message's log row, written in the message's own commit (store/group-commit.ts): it names
+   * the message. With it, the broadcast's JSON, built once for the publish.
+   */
+  function newMessage(message: MessageWithAuthor): { log: MessageLogRow; packet: string } {
+    const { room, packet } = newMessageBroadcast(message)
+    return { log: { room, createdAt: now() }, packet: JSON.stringify(packet) }
   }
 
   /** Keeps a dropped socket's chat rooms for the window. */
@@ -187,7 +196,7 @@ export function createRoomLog({
   return {
     enabled,
     record,
-    row,
+    newMessage,
     published,
     saveSession,
     resume,

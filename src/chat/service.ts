@@ -29,7 +29,7 @@ export interface ChatOptions {
   messageRate?: { perMinute: number; burst: number }
   /** Connection state recovery bounds; windowMs 0 (the default) turns it off. */
   recovery?: { windowMs: number; maxReplay: number }
-  /** How a new message is broadcast (events/broadcasts.ts): the room log stores it with the message. */
+  /** How a new message is broadcast (events/broadcasts.ts): what the room log publishes and replays. */
   newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast
 }
 
@@ -73,7 +73,6 @@ export function createChat(options: ChatOptions) {
       cities,
       chats,
       roomLog,
-      newMessageBroadcast: options.newMessageBroadcast,
       sendLimiter,
     }),
   }

@@ -50,8 +50,8 @@ export function createRoomBroadcasts(
   return {
     messageCreated(message, logged) {
       // Logged in the message's own commit (chat/messages.ts).
-      const { kind, id } = roomOfMessage(message)
-      publish(io, kind.topic(id), logged, () => newMessageBroadcast(message).packet)
+      const { room, packet } = newMessageBroadcast(message)
+      publish(io, room, logged, () => packet)
     },
     messageEdited(message) {
       const { kind, id } = roomOfMessage(message)

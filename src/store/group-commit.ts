@@ -16,7 +16,7 @@ import { insertMessage, type NewMessageRow } from './messages.ts'
 import { appendRoomEvent } from './recovery.ts'
 import type { LogRow, MessageLogRow, WriteOp, WriteResult } from './write-batch.ts'
 
-export type { LogRow }
+export type { LogRow, MessageLogRow }
 
 interface StoredMessage {
   /** False when this author already used the message's clientId (nothing was written). */
