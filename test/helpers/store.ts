@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Database, type DatabaseOptions, openDatabase } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
-import { migrate } from '../../src/store/migrate.ts'
+import { type Migration, migrate } from '../../src/store/migrate.ts'
 import { seedCities } from '../../src/store/seed.ts'
 import { insertUser } from '../../src/store/users.ts'
 
@@ -24,13 +24,16 @@ export function tempDatabases() {
     }
   })
 
-  /** A migrated database file in a new temporary directory. */
-  async function migrated(options: Options = {}): Promise<{ database: Database; path: string }> {
+  /** A database file in a new temporary directory, migrated (by default through every migration). */
+  async function migrated(
+    options: Options = {},
+    migrations?: Migration[]
+  ): Promise<{ database: Database; path: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'chat-store-'))
     const path = join(dir, 'chat.db')
     const database = await openDatabase({ url: `file:${path}`, ...options })
     opened.push({ database, dir })
-    await migrate(database)
+    await migrate(database, migrations)
     return { database, path }
   }
 

@@ -4,13 +4,9 @@
  * Ids (offsets) never go back, not even when everything was pruned.
  */
 import { expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createRoomLog } from '../../src/chat/recovery.ts'
 import { newMessageBroadcast } from '../../src/events/broadcasts.ts'
 import { createLogger } from '../../src/log.ts'
-import { openDatabase } from '../../src/store/db.ts'
 import { loadMigrations, migrate } from '../../src/store/migrate.ts'
 import { listRoomEventsAfter, pruneRecovery } from '../../src/store/recovery.ts'
 import { tempDatabases } from '../helpers/store.ts'
@@ -60,25 +56,18 @@ test('pruning everything keeps the newest row, so the next id still follows it',
 })
 
 test('a log emptied before the rowid migration keeps its high-water mark', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-room-log-'))
-  const database = await openDatabase({ url: `file:${join(dir, 'chat.db')}` })
-  try {
-    // The AUTOINCREMENT log of migrations 0001-0003, ids 1-5 used and every row pruned.
-    await migrate(
-      database,
-      loadMigrations().filter((migration) => migration.tag < '0004')
-    )
-    await database.executeAll([
-      ...Array.from(
-        { length: 5 },
-        () => "INSERT INTO room_events (room, packet, created_at) VALUES ('city:mumbai', '[]', 0)"
-      ),
-      'DELETE FROM room_events',
-    ])
-    expect(await migrate(database)).toEqual(['0004_room_events_reference_messages'])
-    expect(await database.writer.appendRoomEvent(logRow)).toBe(6)
-  } finally {
-    await database.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
+  // The AUTOINCREMENT log of migrations 0001-0003, ids 1-5 used and every row pruned.
+  const { database } = await databases.migrated(
+    {},
+    loadMigrations().filter((migration) => migration.tag < '0004')
+  )
+  await database.executeAll([
+    ...Array.from(
+      { length: 5 },
+      () => "INSERT INTO room_events (room, packet, created_at) VALUES ('city:mumbai', '[]', 0)"
+    ),
+    'DELETE FROM room_events',
+  ])
+  expect(await migrate(database)).toEqual(['0004_room_events_reference_messages'])
+  expect(await database.writer.appendRoomEvent(logRow)).toBe(6)
 })
