@@ -3,9 +3,10 @@
  * copied back into the database file by the thread (the main connection alone would leave every
  * page in the WAL until ~400 MB of it), and under unbroken writes the WAL still restarts.
  */
+import { Database } from 'bun:sqlite'
 import { expect, test } from 'bun:test'
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
-import type { Database } from '../../src/store/db.ts'
+import { type Database as ChatDatabase, WAL_FILE_LIMIT_BYTES } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
 import { tempDatabases } from '../helpers/store.ts'
 
@@ -13,7 +14,7 @@ const databases = tempDatabases()
 
 /** Writes batches of 20 messages for `forMs`, `pauseMs` between batches; returns the bytes of content. */
 async function writeMessages(
-  database: Database,
+  database: ChatDatabase,
   authorId: string,
   { forMs, pauseMs }: { forMs: number; pauseMs: number }
 ): Promise<number> {
@@ -70,3 +71,22 @@ test('under unbroken writes the WAL still restarts instead of growing with them'
   // each 4 KB page, plus index pages). With them, one or two checkpoint intervals' worth.
   expect(statSync(`${path}-wal`).size).toBeLessThan(2 * written)
 }, 15_000)
+
+test('a WAL that outgrew its limit is trimmed back once it restarts', async () => {
+  const { database, path, author } = await databases.seeded()
+  // A reader in a transaction keeps the WAL from restarting, so it grows past the limit.
+  const reader = new Database(path, { readonly: true })
+  reader.exec('BEGIN')
+  reader.query('SELECT count(*) FROM messages').get()
+  const until = performance.now() + 10_000
+  while (statSync(`${path}-wal`).size <= WAL_FILE_LIMIT_BYTES && performance.now() < until) {
+    await writeMessages(database, author.id, { forMs: 100, pauseMs: 0 })
+  }
+  expect(statSync(`${path}-wal`).size).toBeGreaterThan(WAL_FILE_LIMIT_BYTES)
+  reader.exec('COMMIT')
+  reader.close()
+  // The thread copies everything back; the next commit restarts the WAL and trims the file.
+  await Bun.sleep(500)
+  await writeMessages(database, author.id, { forMs: 1, pauseMs: 0 })
+  expect(statSync(`${path}-wal`).size).toBeLessThanOrEqual(WAL_FILE_LIMIT_BYTES)
+}, 20_000)
