@@ -55,6 +55,27 @@ test('pruning everything keeps the newest row, so the next id still follows it',
   expect(await database.writer.appendRoomEvent(logRow)).toBe((ids[2] as number) + 1)
 })
 
+test('a large prune lets the event loop run between its slices', async () => {
+  const { database } = await databases.migrated()
+  const ids = await Promise.all(
+    Array.from({ length: 20_000 }, () => database.writer.appendRoomEvent(logRow))
+  )
+  const newest = Math.max(...ids)
+  let turns = 0
+  let pruning = true
+  const turn = () => {
+    turns++
+    if (pruning) setImmediate(turn)
+  }
+  setImmediate(turn)
+  await pruneRecovery(database.db, newest, Date.now())
+  pruning = false
+  // In one statement the whole prune ran before any other callback (0 turns).
+  expect(turns).toBeGreaterThanOrEqual(3)
+  const left = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 10)
+  expect(left.map((row) => row.id)).toEqual([newest])
+})
+
 test('a log emptied before the rowid migration keeps its high-water mark', async () => {
   // The AUTOINCREMENT log of migrations 0001-0003, ids 1-5 used and every row pruned.
   const { database } = await databases.migrated(
