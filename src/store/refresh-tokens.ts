@@ -1,5 +1,5 @@
-/** @module Refresh token rows: issue, rotate atomically, revoke a family. */
-import { and, eq, isNull } from 'drizzle-orm'
+/** @module Refresh token rows: issue, rotate atomically, revoke a family, forget expired ones. */
+import { and, eq, inArray, isNull, lt } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { type RefreshTokenRow, refreshTokens } from './schema.ts'
 
@@ -52,4 +52,22 @@ export async function revokeUserRefreshTokens(db: Db, userId: string, now: numbe
     .update(refreshTokens)
     .set({ revokedAt: now })
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)))
+}
+
+/** Deletes up to `limit` tokens that expired before `now`; answers how many it deleted. */
+export async function deleteExpiredRefreshTokens(
+  db: Db,
+  now: number,
+  limit: number
+): Promise<number> {
+  const expired = db
+    .select({ id: refreshTokens.id })
+    .from(refreshTokens)
+    .where(lt(refreshTokens.expiresAt, now))
+    .limit(limit)
+  const deleted = await db
+    .delete(refreshTokens)
+    .where(inArray(refreshTokens.id, expired))
+    .returning({ id: refreshTokens.id })
+  return deleted.length
 }

@@ -55,6 +55,8 @@ export const refreshTokens = sqliteTable(
   (t) => [
     uniqueIndex('refresh_tokens_hash_unique').on(t.tokenHash),
     index('refresh_tokens_family_idx').on(t.familyId),
+    // Expired rows are swept (chat/auth.ts): every refresh adds a row, 30 days of them per session.
+    index('refresh_tokens_expires_idx').on(t.expiresAt),
   ]
 )
 

@@ -1,4 +1,5 @@
 /** @module REST auth: register, login, refresh rotation and reuse detection, logout, me, inactive users. */
+import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { SignJWT } from 'jose'
@@ -202,6 +203,43 @@ describe('refresh tokens', () => {
       body: { refreshToken: other.body.refreshToken },
     })
     expect(res.status).toBe(200)
+  })
+
+  test('expired tokens are deleted as new ones are issued; live ones stay', async () => {
+    const shortLived = await startServer({ REFRESH_TOKEN_TTL: '1500ms' })
+    const tokenRows = (userId: string) => {
+      const sqlite = new Database(join(shortLived.dataDir, 'chat.db'), { readonly: true })
+      try {
+        const row = sqlite
+          .query('SELECT count(*) AS n FROM refresh_tokens WHERE user_id = ?')
+          .get(userId) as { n: number }
+        return row.n
+      } finally {
+        sqlite.close()
+      }
+    }
+    try {
+      const gone = await registerUser(shortLived.url)
+      expect(tokenRows(gone.user._id)).toBe(1)
+      await Bun.sleep(1_600)
+      // A hundred tokens issued (one registration, then rotations) sweep the expired one.
+      const bob = await registerUser(shortLived.url)
+      let refreshToken = bob.refreshToken
+      for (let i = 0; i < 100; i++) {
+        const res = await api(shortLived.url, 'POST', '/api/auth/refresh', {
+          body: { refreshToken },
+        })
+        expect(res.status).toBe(200)
+        refreshToken = res.body.refreshToken
+      }
+      expect(tokenRows(gone.user._id)).toBe(0)
+      const latest = await api(shortLived.url, 'POST', '/api/auth/refresh', {
+        body: { refreshToken },
+      })
+      expect(latest.status).toBe(200)
+    } finally {
+      await shortLived.stop()
+    }
   })
 
   test('unknown token is 401; missing is 400', async () => {

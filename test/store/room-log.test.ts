@@ -89,6 +89,6 @@ test('a log emptied before the rowid migration keeps its high-water mark', async
     ),
     'DELETE FROM room_events',
   ])
-  expect(await migrate(database)).toEqual(['0004_room_events_reference_messages'])
+  expect(await migrate(database)).toContain('0004_room_events_reference_messages')
   expect(await database.writer.appendRoomEvent(logRow)).toBe(6)
 })
