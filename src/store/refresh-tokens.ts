@@ -54,20 +54,16 @@ export async function revokeUserRefreshTokens(db: Db, userId: string, now: numbe
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)))
 }
 
-/** Deletes up to `limit` tokens that expired before `now`; answers how many it deleted. */
+/** Deletes up to `limit` tokens that expired before `now`. */
 export async function deleteExpiredRefreshTokens(
   db: Db,
   now: number,
   limit: number
-): Promise<number> {
+): Promise<void> {
   const expired = db
     .select({ id: refreshTokens.id })
     .from(refreshTokens)
     .where(lt(refreshTokens.expiresAt, now))
     .limit(limit)
-  const deleted = await db
-    .delete(refreshTokens)
-    .where(inArray(refreshTokens.id, expired))
-    .returning({ id: refreshTokens.id })
-  return deleted.length
+  await db.delete(refreshTokens).where(inArray(refreshTokens.id, expired))
 }

@@ -1,7 +1,8 @@
 /**
  * @module The checkpoint thread over a real SQLite file: while messages are written, the WAL is
  * copied back into the database file by the thread (the main connection alone would leave every
- * page in the WAL until ~400 MB of it), and under unbroken writes the WAL still restarts.
+ * page in the WAL until ~400 MB of it), under unbroken writes the WAL still restarts, and a WAL
+ * file that grew past its limit is trimmed back.
  */
 import { Database } from 'bun:sqlite'
 import { expect, test } from 'bun:test'
