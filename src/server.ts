@@ -46,6 +46,9 @@ function guardEvents(events: ChatEvents, log: Logger): ChatEvents {
     messageEdited: guard('messageEdited', (e, message) => e.messageEdited(message)),
     messageDeleted: guard('messageDeleted', (e, message) => e.messageDeleted(message)),
     messagesRead: guard('messagesRead', (e, receipt) => e.messagesRead(receipt)),
+    chatMembersAdded: guard('chatMembersAdded', (e, chatId: string, userIds: string[]) =>
+      e.chatMembersAdded?.(chatId, userIds)
+    ),
     chatMembersRemoved: guard('chatMembersRemoved', (e, chatId: string, userIds: string[]) =>
       e.chatMembersRemoved?.(chatId, userIds)
     ),

@@ -34,7 +34,12 @@ export interface ChatEvents {
   messageDeleted(message: MessageWithAuthor): void
   /** Emit `messages-read` `{ chatId, userId, readAt }` to the chat room. */
   messagesRead(receipt: ReadReceipt): void
-  /** Membership changed: sockets of removed users should leave the chat room. */
+  /** Users became members (a new chat, or added): emit `added-to-chat` `{ chatId }` to each. */
+  chatMembersAdded?(chatId: string, userIds: string[]): void
+  /**
+   * Users stopped being members: their sockets leave the chat room, and each is sent
+   * `removed-from-chat` `{ chatId }`.
+   */
   chatMembersRemoved?(chatId: string, userIds: string[]): void
   /** The account was deactivated: close every socket it has at once. */
   userDeactivated?(userId: string): void

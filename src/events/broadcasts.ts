@@ -10,7 +10,7 @@ import type { MessageWithAuthor } from '../chat/messages.ts'
 import { type RoomLog, withOffset } from '../chat/recovery.ts'
 import { deletedView, messageView, readView } from '../chat/views.ts'
 import type { IOServer } from '../realtime/index.ts'
-import { disconnectUser } from './auth-lifetime.ts'
+import { disconnectUser, userRoom } from './auth-lifetime.ts'
 import { PRIVATE, roomOfMessage } from './rooms.ts'
 
 /** A new message as its room hears it: `new-city-message` / `new-private-message` with its view. */
@@ -70,7 +70,14 @@ export function createRoomBroadcasts(
     messagesRead(receipt) {
       io.to(PRIVATE.topic(receipt.chatId)).emit('messages-read', readView(receipt))
     },
-    chatMembersRemoved: onMembersRemoved,
+    // To the users' own rooms, so every socket of theirs hears it, joined to the chat or not.
+    chatMembersAdded(chatId, userIds) {
+      io.to(userIds.map(userRoom)).emit('added-to-chat', { chatId })
+    },
+    chatMembersRemoved(chatId, userIds) {
+      onMembersRemoved(chatId, userIds)
+      io.to(userIds.map(userRoom)).emit('removed-from-chat', { chatId })
+    },
     userDeactivated(userId) {
       disconnectUser(io, userId)
     },

@@ -11,8 +11,6 @@ import type { Chat, Message, PublicUser, Room, RoomKind, User } from './types.ts
 
 /** The guide's heartbeat period. */
 const HEARTBEAT_MS = 30_000
-/** Chats created by others appear without a socket event; poll the list this often. */
-const CHAT_LIST_POLL_MS = 15_000
 
 function toast(message: string): void {
   const box = byId('toasts')
@@ -213,6 +211,12 @@ function startApp(user: User): void {
   socket.on('city-online-users', (d: Ev) => about('city', d.cityId)?.onOnline(d))
   socket.on('chat-online-users', (d: Ev) => about('chat', d.chatId)?.onOnline(d))
   socket.on('messages-read', (d: Ev) => about('chat', d.chatId)?.onRead(d))
+  // Membership changes reach every socket of the user: the chat list follows them.
+  socket.on('added-to-chat', () => void reloadChats())
+  socket.on('removed-from-chat', (d: Ev) => {
+    joinedChats.delete(String(d.chatId))
+    void reloadChats()
+  })
 
   byId<HTMLFormElement>('composer').addEventListener('submit', (event) => {
     event.preventDefault()
@@ -263,7 +267,6 @@ function startApp(user: User): void {
   setInterval(() => {
     if (socket.connected) socket.emit('heartbeat', { timestamp: Date.now() })
   }, HEARTBEAT_MS)
-  setInterval(() => void reloadChats(), CHAT_LIST_POLL_MS)
 
   void Promise.all([listCities(), listChats()]).then(([cities, chats]) => {
     if (cities.ok) sidebar.setCities(cities.value)

@@ -351,6 +351,22 @@ export const EVENTS: EventDoc[] = [
     result: 'Everyone in the chat room: show ✓✓ on messages created at or before readAt.',
   },
   {
+    name: 'added-to-chat',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: CHAT,
+    result:
+      "Every socket of each user who became a member (POST /api/chats, including the creator's; POST /api/chats/:chatId/members): fetch the chat and join it.",
+  },
+  {
+    name: 'removed-from-chat',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: CHAT,
+    result:
+      'Every socket of each user who stopped being a member (removed, or left): drop the chat. Sockets in its room also get left-private-chat.',
+  },
+  {
     name: 'get-online-count',
     direction: 'emit',
     group: 'Presence',

@@ -48,7 +48,7 @@ export function createSidebar(options: SidebarOptions) {
     return el('li', {}, button)
   }
 
-  /** Re-rendering only on change keeps keyboard focus in the list while the chat list polls. */
+  /** Re-rendering only on change keeps keyboard focus in the list while the chat list reloads. */
   let rendered = ''
   function render(): void {
     const signature = JSON.stringify([

@@ -174,3 +174,40 @@ test('a removed member is taken out of the room at once', async () => {
   const again = await ask(member.socket, 'join-private-chat', { chatId })
   expect(again.error.code).toBe('not_member')
 })
+
+test('members added or removed hear it on their sockets, joined to the chat or not', async () => {
+  const heardByStranger: unknown[] = []
+  stranger.socket.on('added-to-chat', (payload) => heardByStranger.push(payload))
+  const created = [owner, member].map((user) => once<any>(user.socket, 'added-to-chat'))
+  const second = await createPrivateChat(server.url, owner, [member], 'Second')
+  expect(await Promise.all(created)).toEqual([{ chatId: second }, { chatId: second }])
+  await barrier(stranger.socket)
+  expect(heardByStranger).toEqual([])
+
+  const added = once<any>(stranger.socket, 'added-to-chat')
+  const add = await api(server.url, 'POST', `/api/chats/${chatId}/members`, {
+    token: owner.accessToken,
+    body: { userIds: [stranger.user._id] },
+  })
+  expect(add.status).toBe(200)
+  expect(await added).toEqual({ chatId })
+
+  const removed = once<any>(stranger.socket, 'removed-from-chat')
+  const remove = await api(
+    server.url,
+    'DELETE',
+    `/api/chats/${chatId}/members/${stranger.user._id}`,
+    {
+      token: owner.accessToken,
+    }
+  )
+  expect(remove.status).toBe(200)
+  expect(await removed).toEqual({ chatId })
+
+  const left = once<any>(member.socket, 'removed-from-chat')
+  const leave = await api(server.url, 'POST', `/api/chats/${chatId}/leave`, {
+    token: member.accessToken,
+  })
+  expect(leave.status).toBe(204)
+  expect(await left).toEqual({ chatId })
+})

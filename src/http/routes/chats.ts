@@ -19,6 +19,11 @@ export function chatRoutes(chat: Chat, events: ChatEvents) {
     if (!body.ok) return sendError(c, body.error)
     const created = await chat.createChat(c.get('user'), body.value)
     if (!created.ok) return sendError(c, created.error)
+    const { chat: row, members } = created.value
+    events.chatMembersAdded?.(
+      row.id,
+      members.map((member) => member.userId)
+    )
     return c.json({ chat: chatView(created.value) }, 201)
   })
 
@@ -43,6 +48,7 @@ export function chatRoutes(chat: Chat, events: ChatEvents) {
     if (!body.ok) return sendError(c, body.error)
     const updated = await chat.addMembers(c.get('user'), params.value.chatId, body.value.userIds)
     if (!updated.ok) return sendError(c, updated.error)
+    events.chatMembersAdded?.(params.value.chatId, body.value.userIds)
     return c.json({ chat: chatView(updated.value) })
   })
 
