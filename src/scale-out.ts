@@ -7,13 +7,14 @@ import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
 import { type AdapterFactory, createForwarder, createRedisAdapter } from './realtime/index.ts'
 import type { ServerMetrics } from './server-metrics.ts'
-import type { PresenceStore } from './store/presence.ts'
+import type { PresenceStore, RoomLeft } from './store/presence.ts'
 import { createMemoryPresence } from './store/presence-memory.ts'
 import { createRedisPresence, type LostUser } from './store/presence-redis.ts'
 import { connectRedis } from './store/redis-link.ts'
 
 /** What server.ts tells the events layer when presence changed without a local socket event. */
 export interface PresenceAnnouncer {
+  roomsLeft(left: RoomLeft[]): void
   usersLost(users: LostUser[], at: Date): void
   resynced(): void
 }
@@ -72,6 +73,7 @@ export async function createScaleOut(
     // Three refreshes per TTL: one lost heartbeat does not declare a live node dead.
     heartbeatMs: Math.max(100, Math.floor(ttlMs / 3)),
     logger: log,
+    onRoomsLeft: (left) => announcer().roomsLeft(left),
     onUsersLost: (users, at) => announcer().usersLost(users, at),
     onResync: () => announcer().resynced(),
   })

@@ -9,7 +9,7 @@ import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
 import { newMessageBroadcast } from './events/broadcasts.ts'
 import { attachChatEvents } from './events/connection.ts'
-import { announceUsersOffline } from './events/presence.ts'
+import { announceRoomsLeft, announceUsersOffline } from './events/presence.ts'
 import { createRecoveryHooks } from './events/recovery.ts'
 import { createApp } from './http/app.ts'
 import { createLogger, type Logger } from './log.ts'
@@ -95,7 +95,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     })
   )
 
-  let announcer: PresenceAnnouncer = { usersLost() {}, resynced() {} }
+  let announcer: PresenceAnnouncer = { roomsLeft() {}, usersLost() {}, resynced() {} }
   const scale = await createScaleOut(config, log, metrics, () => announcer)
 
   const io = createIO({
@@ -112,7 +112,11 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     announceUsersOffline(io, presence, users, at).catch((error) =>
       log.error('announcing offline users failed', { error })
     )
-  announcer = { usersLost: lost, resynced: () => void lost([], new Date()) }
+  announcer = {
+    roomsLeft: (left) => announceRoomsLeft(io, left),
+    usersLost: lost,
+    resynced: () => void lost([], new Date()),
+  }
   const realtime = attachChatEvents({
     io,
     chat,

@@ -5,7 +5,7 @@
 import type { PresenceUser } from '../store/presence.ts'
 import type { User } from './service.ts'
 
-export type { PresenceStore, PresenceUser } from '../store/presence.ts'
+export type { PresenceStore, PresenceUser, RoomLeft } from '../store/presence.ts'
 
 /** The public fields the guide's online-user lists carry. */
 export const presenceUser = (user: User): PresenceUser => ({

@@ -15,7 +15,7 @@ import { createOnlineCountBroadcaster, presenceDisconnected, registerPresence } 
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
-import { CITY, joinerIn, PRIVATE } from './rooms.ts'
+import { joinerIn, roomOfTopic } from './rooms.ts'
 
 export interface ChatEventsOptions {
   io: IOServer
@@ -34,14 +34,9 @@ export interface ChatEventsOptions {
 async function rejoinPresence(socket: IOSocket, deps: EventDeps): Promise<void> {
   const user = userOf(socket)
   for (const topic of socket.rooms) {
-    for (const kind of [CITY, PRIVATE]) {
-      const prefix = kind.topic('')
-      if (!topic.startsWith(prefix)) continue
-      if (await deps.presence.joinRoom(topic, user.id, socket.id)) {
-        socket
-          .to(topic)
-          .emit(kind.events.userJoined, joinerIn(kind, topic.slice(prefix.length), user))
-      }
+    const room = roomOfTopic(topic)
+    if (room && (await deps.presence.joinRoom(topic, user.id, socket.id))) {
+      socket.to(topic).emit(room.kind.events.userJoined, joinerIn(room.kind, room.id, user))
     }
   }
 }
@@ -49,11 +44,8 @@ async function rejoinPresence(socket: IOSocket, deps: EventDeps): Promise<void> 
 /** Rooms are still known while disconnecting; after 'disconnect' they are gone. */
 async function leaveChatRooms(socket: IOSocket, deps: EventDeps): Promise<void> {
   for (const topic of [...socket.rooms]) {
-    for (const kind of [CITY, PRIVATE]) {
-      const prefix = kind.topic('')
-      if (topic.startsWith(prefix))
-        await leaveRoom(socket, deps, kind, topic.slice(prefix.length), true)
-    }
+    const room = roomOfTopic(topic)
+    if (room) await leaveRoom(socket, deps, room.kind, room.id, true)
   }
 }
 

@@ -9,12 +9,12 @@ import {
   cityRoomPayload,
   heartbeatPayload,
 } from '../chat/inputs.ts'
-import { type PresenceStore, presenceUser } from '../chat/presence.ts'
+import { type PresenceStore, presenceUser, type RoomLeft } from '../chat/presence.ts'
 import { ok } from '../errors.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
 import { on } from './respond.ts'
 import { type EventDeps, userOf } from './room-handlers.ts'
-import { CITY } from './rooms.ts'
+import { actorIn, CITY, roomOfTopic } from './rooms.ts'
 
 const noPayload = z.unknown()
 
@@ -52,6 +52,19 @@ export async function announceUsersOffline(
     io.emit('user-offline', { userId, username, lastSeen: at.toISOString() })
   }
   io.emit('online-users', await presence.onlineCount())
+}
+
+/**
+ * A dead node's sockets were a user's last in these rooms: the others hear `user-left-*` as from a
+ * leave. (Survivors reap the node; exactly one of them announces it.)
+ */
+export function announceRoomsLeft(io: IOServer, left: readonly RoomLeft[]): void {
+  for (const { room, user } of left) {
+    const target = roomOfTopic(room)
+    if (!target) continue
+    const actor = { id: user.userId, username: user.username, fullName: user.full_name }
+    io.to(room).emit(target.kind.events.userLeft, actorIn(target.kind, target.id, actor))
+  }
 }
 
 /** Once per server: the handlers are shared by every socket. */

@@ -116,9 +116,17 @@ export const PRIVATE: RoomKind = {
   },
 }
 
+/** The kind and id of a city or private chat's realtime room; null for a socket's own or user room. */
+export function roomOfTopic(topic: string): { kind: RoomKind; id: string } | null {
+  for (const kind of [CITY, PRIVATE]) {
+    const prefix = kind.topic('')
+    if (topic.startsWith(prefix)) return { kind, id: topic.slice(prefix.length) }
+  }
+  return null
+}
+
 /** Is this realtime room a city or private chat (not a socket's own or user room)? */
-export const isChatRoom = (room: string): boolean =>
-  room.startsWith('city:') || room.startsWith('chat:')
+export const isChatRoom = (room: string): boolean => roomOfTopic(room) !== null
 
 /** The kind and id of the room a stored message belongs to. */
 export function roomOfMessage(message: MessageWithAuthor): { kind: RoomKind; id: string } {
@@ -128,7 +136,11 @@ export function roomOfMessage(message: MessageWithAuthor): { kind: RoomKind; id:
 }
 
 /** Who is doing something in a room, as `user-typing-*` and `user-left-*` carry it. */
-export function actorIn(kind: RoomKind, id: string, user: User) {
+export function actorIn(
+  kind: RoomKind,
+  id: string,
+  user: Pick<User, 'id' | 'username' | 'fullName'>
+) {
   return { userId: user.id, username: user.username, full_name: user.fullName, [kind.key]: id }
 }
 

@@ -10,7 +10,7 @@
  * by exactly one survivor, because only one `SREM nodes <id>` returns 1.
  */
 import type { Logger } from '../log.ts'
-import type { ConnectionChange, PresenceStore, PresenceUser } from './presence.ts'
+import type { ConnectionChange, PresenceStore, PresenceUser, RoomLeft } from './presence.ts'
 import { type RedisLink, withTimeout } from './redis-link.ts'
 
 /** A user taken off presence because the node holding their last connection stopped. */
@@ -32,7 +32,9 @@ export interface RedisPresenceOptions {
   /** A single Redis call waits at most this long. */
   commandTimeoutMs?: number
   logger: Logger
-  /** A dead node was reaped: these users have no connection left anywhere. */
+  /** A dead node was reaped: these users have no socket left in these rooms (called first)... */
+  onRoomsLeft?: (left: RoomLeft[]) => void
+  /** ...and these users have no connection left anywhere. */
   onUsersLost?: (users: LostUser[], at: Date) => void
   /** This node's entries were missing (Redis restarted, or this node was reaped) and re-written. */
   onResync?: () => void
@@ -77,11 +79,16 @@ if ARGV[3] ~= '1' then
   if redis.call('EXISTS', KEYS[2]) == 1 then return {} end
   if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return {} end
 end
+local left = {}
 for _, entry in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   local room, uid = string.match(entry, '^(.*)\n([^\n]*)\n[^\n]*$')
   if room then
     local key = ARGV[4] .. ':room:' .. room
-    if redis.call('HINCRBY', key, uid, -1) <= 0 then redis.call('HDEL', key, uid) end
+    if redis.call('HINCRBY', key, uid, -1) <= 0 then
+      redis.call('HDEL', key, uid)
+      local profile = redis.call('HGET', KEYS[7], uid)
+      if profile then table.insert(left, room .. '\n' .. profile) end
+    end
   end
 end
 redis.call('DEL', KEYS[4])
@@ -97,7 +104,7 @@ for i = 1, #conns, 2 do
   end
 end
 redis.call('DEL', KEYS[3])
-return gone`
+return {gone, left}`
 
 const membership = (room: string, userId: string, socketId: string) =>
   `${room}\n${userId}\n${socketId}`
@@ -116,6 +123,7 @@ export function createRedisPresence({
   heartbeatMs = 3_000,
   commandTimeoutMs = 2_000,
   logger,
+  onRoomsLeft,
   onUsersLost,
   onResync,
 }: RedisPresenceOptions): RedisPresence {
@@ -183,10 +191,21 @@ export function createRedisPresence({
       key.lastseen,
       key.profile,
     ]
-    const gone = (await script(REAP, keys, [id, at.toISOString(), force ? '1' : '0', prefix])) as
-      | string[]
+    const reaped = (await script(REAP, keys, [id, at.toISOString(), force ? '1' : '0', prefix])) as
+      | [string[], string[]]
+      | []
       | null
-    if (!gone || gone.length === 0) return
+    const [gone = [], left = []] = reaped ?? []
+    const rooms = left.flatMap((entry): RoomLeft[] => {
+      const split = entry.indexOf('\n')
+      try {
+        return [{ room: entry.slice(0, split), user: JSON.parse(entry.slice(split + 1)) }]
+      } catch {
+        return []
+      }
+    })
+    if (rooms.length > 0) onRoomsLeft?.(rooms)
+    if (gone.length === 0) return
     const users = gone.map((entry): LostUser => {
       try {
         const parsed = JSON.parse(entry) as PresenceUser

@@ -8,6 +8,12 @@ export interface PresenceUser {
   profile_photo_url: string | null
 }
 
+/** A user a dead node's sockets were the last of in a room (presence-redis.ts reaps them). */
+export interface RoomLeft {
+  room: string
+  user: PresenceUser
+}
+
 export interface ConnectionChange {
   /** True when this was the user's first (connect) or last (disconnect) live connection. */
   changed: boolean

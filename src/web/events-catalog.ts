@@ -140,7 +140,8 @@ export const EVENTS: EventDoc[] = [
     direction: 'receive',
     group: 'City chat',
     payload: { userId: 'string', username: 'string', full_name: 'string', ...CITY },
-    result: 'The others in the city room.',
+    result:
+      "The others in the city room, when the user's last socket in it leaves, disconnects or its node dies.",
   },
   {
     name: 'send-city-message',
@@ -256,7 +257,8 @@ export const EVENTS: EventDoc[] = [
     direction: 'receive',
     group: 'Private chat',
     payload: { userId: 'string', username: 'string', full_name: 'string', ...CHAT },
-    result: 'The others in the chat room.',
+    result:
+      "The others in the chat room, when the user's last socket in it leaves, disconnects or its node dies.",
   },
   {
     name: 'send-private-message',

@@ -186,14 +186,26 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     await joinCity(doomed, 'chennai')
     const before = (await ask(watcher.socket, 'get-online-count')).count as number
 
-    const offline = new Promise<any>((resolve) => {
-      watcher.socket.on('user-offline', (payload: any) => {
-        if (payload.userId === doomed.user._id) resolve(payload)
+    const heard = (user: ChatClient, event: string) =>
+      new Promise<any>((resolve) => {
+        user.socket.on(event, (payload: any) => {
+          if (payload.userId === doomed.user._id) resolve(payload)
+        })
       })
-    })
+    const offline = heard(watcher, 'user-offline')
+    // The room hears the doomed user leave on both surviving nodes, as from a leave.
+    const leftCity = [heard(watcher, 'user-left-city-chat'), heard(peer, 'user-left-city-chat')]
     const started = Date.now()
     await n3.kill()
     const gone = await offline
+    expect(await Promise.all(leftCity)).toEqual(
+      Array(2).fill({
+        userId: doomed.user._id,
+        username: doomed.user.username,
+        full_name: doomed.user.full_name,
+        cityId: 'chennai',
+      })
+    )
     // NODE_TTL is 1.5 s, heartbeat every 0.5 s: the bound is about 2 s.
     expect(Date.now() - started).toBeLessThan(5_000)
     expect(gone.username).toBe(doomed.user.username)
