@@ -87,7 +87,7 @@ export function attachChatEvents({
       )
     }),
   }
-  const announceOnlineCount = createOnlineCountBroadcaster(io, presence)
+  const announceOnlineCount = createOnlineCountBroadcaster(io, presence, log)
   /** Open sockets per user on this node (the per-user connection limit). */
   const connections = new Map<string, number>()
 

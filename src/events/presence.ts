@@ -11,6 +11,7 @@ import {
 } from '../chat/inputs.ts'
 import { type PresenceStore, presenceUser, type RoomLeft } from '../chat/presence.ts'
 import { ok } from '../errors.ts'
+import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
 import { on } from './respond.ts'
 import { type EventDeps, userOf } from './room-handlers.ts'
@@ -25,14 +26,19 @@ const noPayload = z.unknown()
 export function createOnlineCountBroadcaster(
   io: IOServer,
   presence: PresenceStore,
+  log: Logger,
   delayMs = 25
 ): () => void {
   let pending: ReturnType<typeof setTimeout> | undefined
   return () => {
     if (pending) return
-    pending = setTimeout(async () => {
+    pending = setTimeout(() => {
       pending = undefined
-      io.emit('online-users', await presence.onlineCount())
+      // Redis down: no count to give; the next change after it is back broadcasts one.
+      presence.onlineCount().then(
+        (count) => io.emit('online-users', count),
+        (error: unknown) => log.warn('online count unavailable', { error })
+      )
     }, delayMs)
   }
 }
