@@ -181,7 +181,9 @@ const ENV_SCHEMA = z.object({
     .int()
     .min(1)
     .default(10)
-    .describe('Login attempts per account per LOGIN_WINDOW; more answer 429 rate_limited.'),
+    .describe(
+      'Login attempts per account per LOGIN_WINDOW; more answer 429 rate_limited. With REDIS_URL the count spans all nodes.'
+    ),
   LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce
     .number()
     .int()

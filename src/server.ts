@@ -136,6 +136,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       perAccount: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
       perAddress: config.LOGIN_ATTEMPTS_PER_ADDRESS,
       windowMs: config.LOGIN_WINDOW,
+      ...(scale.sharedLimits ? { shared: scale.sharedLimits } : {}),
     },
   })
 

@@ -93,3 +93,42 @@ export const UNLIMITED: RateLimiter = {
   reset() {},
   size: 0,
 }
+
+/**
+ * A limiter whose buckets several nodes share (login attempts, with Redis): every call waits on
+ * the shared store.
+ */
+export interface SharedRateLimiter {
+  take(key: string): Promise<Result<null>>
+  reset(key: string): Promise<void>
+}
+
+/** Makes shared limiters: one bucket space per `name`. */
+export type SharedRateLimits = (name: string, options: RateLimitOptions) => SharedRateLimiter
+
+/**
+ * The shared limiter while its store answers; this node's own buckets when it does not (Redis
+ * down), so limits still hold per node rather than not at all.
+ * @example const accounts = sharedOrLocal(redisLimits('login:account', options), options, log)
+ */
+export function sharedOrLocal(
+  shared: SharedRateLimiter | undefined,
+  options: RateLimitOptions,
+  onError: (error: unknown) => void
+): SharedRateLimiter {
+  const local = createRateLimiter(options)
+  if (!shared) {
+    return { take: async (key) => local.take(key), reset: async (key) => local.reset(key) }
+  }
+  return {
+    take: (key) =>
+      shared.take(key).catch((error: unknown) => {
+        onError(error)
+        return local.take(key)
+      }),
+    reset: async (key) => {
+      local.reset(key)
+      await shared.reset(key).catch(onError)
+    },
+  }
+}

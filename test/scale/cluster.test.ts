@@ -36,7 +36,7 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
 
   beforeAll(async () => {
     redis = await startRedis()
-    const cluster = clusterEnv(redis.url)
+    const cluster = clusterEnv(redis.url, { LOGIN_ATTEMPTS_PER_ACCOUNT: '4' })
     cleanup = cluster.cleanup
     // The first node migrates and seeds the shared file; the others then find it ready.
     nodes.push(await startNode(cluster.env, 'n1'))
@@ -176,6 +176,25 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     }
   })
 
+  test('login attempts on any node count against one limit', async () => {
+    const victim = await registerUser((nodes[0] as Node).url)
+    const answers = []
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const node = nodes[attempt % nodes.length] as Node
+      answers.push(
+        await api(node.url, 'POST', '/api/auth/login', {
+          body: { login: victim.user.username, password: 'not-the-password' },
+        })
+      )
+    }
+    // LOGIN_ATTEMPTS_PER_ACCOUNT is 4 for the whole cluster, not 4 on each of the three nodes.
+    expect(answers.map((res) => res.status)).toEqual([401, 401, 401, 401, 429, 429])
+    // One attempt refills in a quarter of the 15-minute window.
+    const { retryAfterMs } = answers[5]?.body.error.details
+    expect(retryAfterMs).toBeGreaterThan(200_000)
+    expect(retryAfterMs).toBeLessThanOrEqual(225_000)
+  })
+
   test('a killed node is taken off presence and the others announce it', async () => {
     const [n1, n2, n3] = nodes as [Node, Node, Node]
     const watcher = track(await chatUser(n1.url))
@@ -240,6 +259,11 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     expect(down.status).toBe(503)
     expect(down.body.checks.redis).toBe('down')
     expect((await api(n1.url, 'GET', '/healthz')).status).toBe(200)
+    // Login limits fall back to this node's own buckets: a login is still answered.
+    const login = await api(n1.url, 'POST', '/api/auth/login', {
+      body: { login: a.user.username, password: a.password },
+    })
+    expect(login.status).toBe(200)
 
     await redis.start()
     await Promise.all([n1.waitForLog(/redis link up again/), n2.waitForLog(/redis link up again/)])

@@ -1,10 +1,15 @@
 /**
  * @module Login throttling: attempts per account and per client address, each a token bucket that
  * refills over a window. Over the limit: 429 `rate_limited` with `details.retryAfterMs` and a
- * `Retry-After` header. Buckets live in this process (per node).
+ * `Retry-After` header. With `shared` (Redis) every node counts against the same buckets; without
+ * it, or while Redis does not answer, each node keeps its own.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { createRateLimiter } from '../../chat/rate-limit.ts'
+import {
+  type RateLimitOptions,
+  type SharedRateLimits,
+  sharedOrLocal,
+} from '../../chat/rate-limit.ts'
 import type { AppError } from '../../errors.ts'
 import type { AppEnv } from '../env.ts'
 import { sendError } from './errors.ts'
@@ -16,13 +21,15 @@ export interface LoginThrottleOptions {
   perAddress?: number
   windowMs?: number
   now?: () => number
+  /** Buckets every node shares (scale-out.ts makes them in Redis). */
+  shared?: SharedRateLimits
 }
 
 export interface LoginThrottle {
   /** For /login: counts against the address and the named account. */
   check: MiddlewareHandler<AppEnv>
   /** Call after a successful login so the owner is not locked out by earlier typos. */
-  succeeded(login: string): void
+  succeeded(login: string): Promise<void>
 }
 
 /** The caller's address as Bun saw it; behind a proxy every client shares the proxy's. */
@@ -57,36 +64,33 @@ export function createLoginThrottle({
   perAddress = 100,
   windowMs = 15 * 60_000,
   now,
+  shared,
 }: LoginThrottleOptions = {}): LoginThrottle {
-  const message = 'too many attempts; wait and try again'
-  const accounts = createRateLimiter({
-    burst: perAccount,
-    refill: perAccount,
-    perMs: windowMs,
-    message,
-    ...(now ? { now } : {}),
-  })
-  const addresses = createRateLimiter({
-    burst: perAddress,
-    refill: perAddress,
-    perMs: windowMs,
-    message,
-    ...(now ? { now } : {}),
-  })
+  const limiter = (name: string, perWindow: number) => {
+    const options: RateLimitOptions = {
+      burst: perWindow,
+      refill: perWindow,
+      perMs: windowMs,
+      message: 'too many attempts; wait and try again',
+      ...(now ? { now } : {}),
+    }
+    // A Redis outage is logged by the link itself; meanwhile this node's own buckets count.
+    return sharedOrLocal(shared?.(name, options), options, () => {})
+  }
+  const accounts = limiter('login-account', perAccount)
+  const addresses = limiter('login-address', perAddress)
 
   return {
     async check(c, next) {
-      const byAddress = addresses.take(addressOf(c))
+      const byAddress = await addresses.take(addressOf(c))
       if (!byAddress.ok) return refuse(c, byAddress.error)
       const account = await accountOf(c)
       if (account !== undefined) {
-        const byAccount = accounts.take(account)
+        const byAccount = await accounts.take(account)
         if (!byAccount.ok) return refuse(c, byAccount.error)
       }
       await next()
     },
-    succeeded(login) {
-      accounts.reset(login.trim().toLowerCase())
-    },
+    succeeded: (login) => accounts.reset(login.trim().toLowerCase()),
   }
 }

@@ -31,7 +31,7 @@ export function authRoutes(chat: Chat, throttleOptions: LoginThrottleOptions = {
     if (!body.ok) return sendError(c, body.error)
     const session = await chat.login(body.value)
     if (!session.ok) return sendError(c, session.error)
-    throttle.succeeded(body.value.login)
+    await throttle.succeeded(body.value.login)
     const { user, accessToken, refreshToken } = session.value
     return c.json({ user: userView(user), accessToken, refreshToken })
   })
