@@ -143,7 +143,7 @@ async function openLibsql({
   }
   await client.execute('PRAGMA foreign_keys = ON')
   const db = drizzleLibsql(client, { schema }) as unknown as Db
-  const writer = createDirectWriter(db)
+  const writer = createDirectWriter(client)
   return {
     db,
     driver: 'libsql',

@@ -11,10 +11,17 @@
  * callers are resolved in that order too. While held (the checkpoint thread restarting the WAL,
  * store/checkpointer.ts), ops wait in the queue and go in one batch on release.
  */
-import type { Db } from './db.ts'
-import { insertMessage, type NewMessageRow } from './messages.ts'
-import { appendRoomEvent } from './recovery.ts'
-import type { LogRow, MessageLogRow, WriteOp, WriteResult } from './write-batch.ts'
+import type { InArgs, Client as LibsqlClient } from '@libsql/client'
+import type { NewMessageRow } from './messages.ts'
+import {
+  INSERT_EVENT,
+  INSERT_MESSAGE,
+  type LogRow,
+  type MessageLogRow,
+  messageParams,
+  type WriteOp,
+  type WriteResult,
+} from './write-batch.ts'
 
 export type { LogRow, MessageLogRow }
 
@@ -106,11 +113,16 @@ export function createGroupWriter(
   }
 }
 
+/** A log row for a new message, inserted only when the message insert before it stored a row. */
+const INSERT_EVENT_AFTER_MESSAGE = `INSERT INTO room_events (room, packet, message_id, created_at)
+  SELECT ?, NULL, ?, ? WHERE changes() = 1`
+
 /**
- * The libSQL writer: each write is its own statement through Drizzle, one after another so event
- * ids still follow call order. (libSQL's round trips are the cost there, not SQLite commits.)
+ * The libSQL writer: each write is its own round trip (a message and its log row one batch, so
+ * one transaction), one after another so event ids still follow call order. (libSQL's round trips
+ * are the cost there, not SQLite commits.)
  */
-export function createDirectWriter(db: Db): GroupWriter {
+export function createDirectWriter(client: LibsqlClient): GroupWriter {
   let chain: Promise<unknown> = Promise.resolve()
   const inOrder = <T>(write: () => Promise<T>): Promise<T> => {
     const next = chain.then(write)
@@ -120,11 +132,26 @@ export function createDirectWriter(db: Db): GroupWriter {
   return {
     insertMessage: (row, log) =>
       inOrder(async () => {
-        if ((await insertMessage(db, row)) === undefined) return { stored: false, offset: null }
-        if (!log) return { stored: true, offset: null }
-        return { stored: true, offset: await appendRoomEvent(db, { ...log, messageId: row.id }) }
+        const message = { sql: INSERT_MESSAGE, args: [...messageParams(row)] }
+        if (!log) {
+          const { rowsAffected } = await client.execute(message)
+          return { stored: rowsAffected === 1, offset: null }
+        }
+        const [stored, event] = await client.batch(
+          [message, { sql: INSERT_EVENT_AFTER_MESSAGE, args: [log.room, row.id, log.createdAt] }],
+          'write'
+        )
+        if (stored?.rowsAffected !== 1) return { stored: false, offset: null }
+        return { stored: true, offset: Number(event?.lastInsertRowid) }
       }),
-    appendRoomEvent: (log) => inOrder(() => appendRoomEvent(db, log)),
+    appendRoomEvent: (log) =>
+      inOrder(async () => {
+        const { lastInsertRowid } = await client.execute({
+          sql: INSERT_EVENT,
+          args: [log.room, log.packet, null, log.createdAt],
+        })
+        return Number(lastInsertRowid)
+      }),
     async close() {
       await chain
     },

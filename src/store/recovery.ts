@@ -8,16 +8,6 @@ import { roomEvents, socketSessions } from './schema.ts'
 
 export type SocketSessionRow = typeof socketSessions.$inferSelect
 
-/** A log row as written: a packet, or the id of the new message it stands for. */
-type NewRoomEvent = Omit<typeof roomEvents.$inferInsert, 'id'>
-
-/** Appends one broadcast to the log; its id is the offset clients get. */
-export async function appendRoomEvent(db: Db, log: NewRoomEvent): Promise<number> {
-  const [row] = await db.insert(roomEvents).values(log).returning({ id: roomEvents.id })
-  if (!row) throw new Error('room event insert returned no row')
-  return row.id
-}
-
 /**
  * Log rows of `rooms` after `afterId`, oldest first, at most `limit` of them (ask for one more
  * than you can replay to learn whether the gap is too large).

@@ -28,11 +28,27 @@ export type WriteOp =
 /** What one op did: `stored` false means the author's clientId was already used (nothing written). */
 export type WriteResult = { stored: boolean; offset: number | null } | { error: string }
 
-const INSERT_MESSAGE = `INSERT INTO messages (id, city_id, chat_id, author_id, content, message_type,
+/** The hot inserts as SQL, shared with the libSQL writer (group-commit.ts). */
+export const INSERT_MESSAGE = `INSERT INTO messages (id, city_id, chat_id, author_id, content, message_type,
   media_url, reply_to, client_id, is_edited, is_deleted, created_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT DO NOTHING`
-const INSERT_EVENT =
+export const INSERT_EVENT =
   'INSERT INTO room_events (room, packet, message_id, created_at) VALUES (?, ?, ?, ?)'
+
+/** INSERT_MESSAGE's parameters, in order. */
+export const messageParams = (m: NewMessageRow) =>
+  [
+    m.id,
+    m.cityId ?? null,
+    m.chatId ?? null,
+    m.authorId,
+    m.content,
+    m.messageType ?? 'text',
+    m.mediaUrl ?? null,
+    m.replyTo ?? null,
+    m.clientId ?? null,
+    m.createdAt,
+  ] as const
 
 /**
  * Commits batches on one bun:sqlite connection: the whole batch in one transaction; when that
@@ -47,18 +63,7 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
     const { message: m, log } = op
     if (m) {
       insertMessage ??= sqlite.prepare(INSERT_MESSAGE)
-      const { changes } = insertMessage.run(
-        m.id,
-        m.cityId ?? null,
-        m.chatId ?? null,
-        m.authorId,
-        m.content,
-        m.messageType ?? 'text',
-        m.mediaUrl ?? null,
-        m.replyTo ?? null,
-        m.clientId ?? null,
-        m.createdAt
-      )
+      const { changes } = insertMessage.run(...messageParams(m))
       if (changes === 0) return { stored: false, offset: null }
     }
     if (!log) return { stored: true, offset: null }

@@ -82,6 +82,15 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
     ])
   })
 
+  test('a message whose log row cannot be written is not stored either', async () => {
+    const { database, message } = await fresh(driver)
+    const row = message()
+    // room is NOT NULL: the log insert fails after the message insert succeeded.
+    const broken = { room: null as unknown as string, createdAt: Date.now() }
+    await expect(database.writer.insertMessage(row, broken)).rejects.toThrow()
+    expect(await findMessageById(database.db, row.id)).toBeUndefined()
+  })
+
   test('a row breaking a constraint fails alone', async () => {
     const { database, message } = await fresh(driver)
     const good = message()
