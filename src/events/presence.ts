@@ -61,15 +61,18 @@ export async function announceUsersOffline(
 }
 
 /**
- * A dead node's sockets were a user's last in these rooms: the others hear `user-left-*` as from a
- * leave. (Survivors reap the node; exactly one of them announces it.)
+ * A dead node's sockets were a user's last in these rooms: the others hear them stop typing (the
+ * typing state died with the node) and `user-left-*`, as from a leave. (Survivors reap the node;
+ * exactly one of them announces it.)
  */
 export function announceRoomsLeft(io: IOServer, left: readonly RoomLeft[]): void {
   for (const { room, user } of left) {
     const target = roomOfTopic(room)
     if (!target) continue
     const actor = { id: user.userId, username: user.username, fullName: user.full_name }
-    io.to(room).emit(target.kind.events.userLeft, actorIn(target.kind, target.id, actor))
+    const payload = actorIn(target.kind, target.id, actor)
+    io.to(room).emit(target.kind.events.userStoppedTyping, payload)
+    io.to(room).emit(target.kind.events.userLeft, payload)
   }
 }
 

@@ -212,11 +212,16 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
         })
       })
     const offline = heard(watcher, 'user-offline')
-    // The room hears the doomed user leave on both surviving nodes, as from a leave.
+    // The room hears the doomed user stop typing and leave on both surviving nodes, as from a leave.
+    const typing = heard(watcher, 'user-typing-city')
+    await ask(doomed.socket, 'city-typing', { cityId: 'chennai' })
+    await typing
+    const stopped = heard(peer, 'user-stopped-typing-city')
     const leftCity = [heard(watcher, 'user-left-city-chat'), heard(peer, 'user-left-city-chat')]
     const started = Date.now()
     await n3.kill()
     const gone = await offline
+    expect(await stopped).toMatchObject({ userId: doomed.user._id, cityId: 'chennai' })
     expect(await Promise.all(leftCity)).toEqual(
       Array(2).fill({
         userId: doomed.user._id,
