@@ -108,27 +108,22 @@ export type SharedRateLimits = (name: string, options: RateLimitOptions) => Shar
 
 /**
  * The shared limiter while its store answers; this node's own buckets when it does not (Redis
- * down), so limits still hold per node rather than not at all.
- * @example const accounts = sharedOrLocal(redisLimits('login:account', options), options, log)
+ * down, which the Redis link logs), so limits still hold per node rather than not at all.
+ * @example const accounts = sharedOrLocal(sharedLimits?.('login-account', options), options)
  */
 export function sharedOrLocal(
   shared: SharedRateLimiter | undefined,
-  options: RateLimitOptions,
-  onError: (error: unknown) => void
+  options: RateLimitOptions
 ): SharedRateLimiter {
   const local = createRateLimiter(options)
   if (!shared) {
     return { take: async (key) => local.take(key), reset: async (key) => local.reset(key) }
   }
   return {
-    take: (key) =>
-      shared.take(key).catch((error: unknown) => {
-        onError(error)
-        return local.take(key)
-      }),
+    take: (key) => shared.take(key).catch(() => local.take(key)),
     reset: async (key) => {
       local.reset(key)
-      await shared.reset(key).catch(onError)
+      await shared.reset(key).catch(() => undefined)
     },
   }
 }

@@ -74,8 +74,7 @@ export function createLoginThrottle({
       message: 'too many attempts; wait and try again',
       ...(now ? { now } : {}),
     }
-    // A Redis outage is logged by the link itself; meanwhile this node's own buckets count.
-    return sharedOrLocal(shared?.(name, options), options, () => {})
+    return sharedOrLocal(shared?.(name, options), options)
   }
   const accounts = limiter('login-account', perAccount)
   const addresses = limiter('login-address', perAddress)
