@@ -11,7 +11,7 @@
  * callers are resolved in that order too. While held (the checkpoint thread restarting the WAL,
  * store/checkpointer.ts), ops wait in the queue and go in one batch on release.
  */
-import type { InArgs, Client as LibsqlClient } from '@libsql/client'
+import type { Client as LibsqlClient } from '@libsql/client'
 import type { NewMessageRow } from './messages.ts'
 import {
   INSERT_EVENT,

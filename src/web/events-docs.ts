@@ -2,14 +2,7 @@
  * @module Renders the socket events catalog as docs/events.md and as an AsyncAPI 3.0 document
  * (served at /api/asyncapi.json). Regenerate the markdown: `bun src/web/events-docs.ts > docs/events.md`.
  */
-import {
-  EVENTS,
-  type EventDoc,
-  type Fields,
-  GROUPS,
-  payloadText,
-  SCHEMAS,
-} from './events-catalog.ts'
+import { EVENTS, type Fields, GROUPS, payloadText, SCHEMAS } from './events-catalog.ts'
 
 const cell = (text: string) => text.replaceAll('|', '\\|')
 

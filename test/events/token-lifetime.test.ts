@@ -6,15 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { SignJWT } from 'jose'
 import { api } from '../helpers/api.ts'
-import {
-  ask,
-  barrier,
-  type ChatClient,
-  chatUser,
-  connectAs,
-  once,
-  trackClients,
-} from '../helpers/chat-client.ts'
+import { ask, barrier, chatUser, connectAs, once, trackClients } from '../helpers/chat-client.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 const SECRET = 'token-lifetime-test-secret-0123456789abcdef'
