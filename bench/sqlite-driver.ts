@@ -10,7 +10,7 @@ import type { BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import type { LibSQLDatabase } from 'drizzle-orm/libsql'
 import { type DriverName, openDatabase } from '../src/store/db.ts'
 import { newId } from '../src/store/ids.ts'
-import { insertMessage, listRoomMessages } from '../src/store/messages.ts'
+import { listRoomMessages, messageSeq } from '../src/store/messages.ts'
 import { migrate } from '../src/store/migrate.ts'
 import { messages } from '../src/store/schema.ts'
 import { seedCities } from '../src/store/seed.ts'
@@ -61,7 +61,7 @@ async function measure(
 
     // 1. One autocommit insert per message, as a chat send does.
     let start = performance.now()
-    for (let i = 0; i < SINGLE; i++) await insertMessage(database.db, row(i))
+    for (let i = 0; i < SINGLE; i++) await database.db.insert(messages).values(row(i))
     const single = perSec(SINGLE, performance.now() - start)
 
     // 2. Many inserts in one transaction, each driver's own way (bun:sqlite's is synchronous).
@@ -80,13 +80,13 @@ async function measure(
     const tx = perSec(BATCH, performance.now() - start)
 
     // 3. History pages of 50 at random cursors, joined with the author.
-    const ids = (
-      await listRoomMessages(database.db, { cityId: 'mumbai' }, { limit: 100 })
-    ).messages.map((m) => m.id)
+    const room = { cityId: 'mumbai' }
+    const { messages: newest } = await listRoomMessages(database.db, room, { limit: 100 })
+    const cursors = await Promise.all(newest.map((m) => messageSeq(database.db, room, m.id)))
     start = performance.now()
     for (let i = 0; i < PAGES; i++) {
-      const before = ids[i % ids.length]
-      await listRoomMessages(database.db, { cityId: 'mumbai' }, { before, limit: 50 })
+      const beforeSeq = cursors[i % cursors.length]
+      await listRoomMessages(database.db, room, { beforeSeq, limit: 50 })
     }
     const pages = perSec(PAGES, performance.now() - start)
     return { driver, singleInsertsPerSec: single, txInsertsPerSec: tx, pageReadsPerSec: pages }

@@ -11,6 +11,7 @@ import { newMessageBroadcast } from './events/broadcasts.ts'
 import { attachChatEvents } from './events/connection.ts'
 import { announceRoomsLeft, announceUsersOffline } from './events/presence.ts'
 import { createRecoveryHooks } from './events/recovery.ts'
+import { storedRoomOfTopic } from './events/rooms.ts'
 import { createApp } from './http/app.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createIO } from './realtime/index.ts'
@@ -92,6 +93,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       messageRate: { perMinute: config.MESSAGE_RATE_PER_MINUTE, burst: config.MESSAGE_BURST },
       recovery: { windowMs: config.RECOVERY_WINDOW, maxReplay: config.RECOVERY_MAX_EVENTS },
       newMessageBroadcast,
+      storedRoom: storedRoomOfTopic,
     })
   )
 

@@ -11,7 +11,7 @@ export interface RoomBroadcast {
   packet: [event: string, ...args: unknown[]]
 }
 
-/** A broadcast's room-log row: its offset and the packet JSON `[event, ...args]` it holds. */
+/** A replayable broadcast: its offset and its packet JSON `[event, ...args]`. */
 export interface LoggedBroadcast {
   offset: string
   packet: string
@@ -19,9 +19,9 @@ export interface LoggedBroadcast {
 
 export interface ChatEvents {
   /**
-   * A message was stored: emit `new-city-message` / `new-private-message` to its room, from the
-   * room-log row it was stored with (none when recovery is off). Called from the commit that
-   * stored it, so broadcasts go out in offset order.
+   * A message was stored: emit `new-city-message` / `new-private-message` to its room, with the
+   * offset it was stored at (none when recovery is off). Called from the commit that stored it,
+   * so broadcasts go out in offset order.
    */
   messageCreated(message: MessageWithAuthor, logged: LoggedBroadcast | undefined): void
   /**

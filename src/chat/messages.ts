@@ -6,7 +6,7 @@ import { fail, ok, type Result } from '../errors.ts'
 import type { Db } from '../store/db.ts'
 import type { GroupWriter } from '../store/group-commit.ts'
 import { newId } from '../store/ids.ts'
-import type { MessageWithAuthor, PageOptions, Room } from '../store/messages.ts'
+import type { MessageWithAuthor, Room } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
 import type { LoggedBroadcast } from './chat-events.ts'
@@ -14,6 +14,13 @@ import type { createChats } from './chats.ts'
 import type { createCities } from './cities.ts'
 import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
 import type { RoomLog } from './recovery.ts'
+
+/** A history request: message ids as cursors. */
+export interface HistoryPage {
+  before?: string | undefined
+  after?: string | undefined
+  limit: number
+}
 
 export type { MessageWithAuthor, Room }
 
@@ -148,20 +155,18 @@ export function createMessages({
         profilePhotoUrl: actor.profilePhotoUrl,
       },
     }
-    // Group-committed with its room-log row: settles after the COMMIT that holds both. The row is
-    // built from what we inserted, so nothing is read back; the unique (author, clientId) index
-    // detects a retry. Announced from the settling itself, so publish order is commit order.
+    // Group-committed: settles after the COMMIT that holds it, with its offset. The row is built
+    // from what we inserted, so nothing is read back; the unique (author, clientId) index detects
+    // a retry. Announced from the settling itself, so publish order is commit order.
     const { author: _, ...row } = message
-    const entry = roomLog.enabled ? roomLog.newMessage(message) : undefined
-    const stored = await writer.insertMessage(row, entry?.log).then(({ stored, offset }) => {
-      if (stored) {
+    const packet = roomLog.enabled ? roomLog.newMessagePacket(message) : undefined
+    const stored = await writer.insertMessage(row).then((result) => {
+      if (result.stored) {
         const logged =
-          entry && offset !== null
-            ? { offset: roomLog.published(offset), packet: entry.packet }
-            : undefined
+          packet === undefined ? undefined : { offset: roomLog.published(result.offset), packet }
         input.announce?.(message, logged)
       }
-      return stored
+      return result.stored
     })
     if (stored) return ok({ message, duplicate: false })
     sendLimiter.refund(actor.id)
@@ -226,15 +231,27 @@ export function createMessages({
     return ok({ ...message, content: '', mediaUrl: null, isDeleted: true, deletedAt: now })
   }
 
-  /** One page of history, oldest first (see store/messages.ts listRoomMessages). */
+  /**
+   * One page of history, oldest first (see store/messages.ts listRoomMessages). The cursors are
+   * ids of messages in this room.
+   */
   async function listMessages(
     actor: UserRow,
     room: Room,
-    page: PageOptions
+    { before, after, limit }: HistoryPage
   ): Promise<Result<{ messages: MessageWithAuthor[]; hasMore: boolean }>> {
     const access = await requireRoomAccess(actor, room)
     if (!access.ok) return access
-    return ok(await store.listRoomMessages(db, room, page))
+    const cursor = async (id: string | undefined) =>
+      id === undefined ? undefined : ((await store.messageSeq(db, room, id)) ?? null)
+    const [beforeSeq, afterSeq] = await Promise.all([cursor(before), cursor(after)])
+    if (beforeSeq === null || afterSeq === null) {
+      return fail(
+        'invalid_input',
+        `${beforeSeq === null ? 'before' : 'after'} is not a message in this room`
+      )
+    }
+    return ok(await store.listRoomMessages(db, room, { beforeSeq, afterSeq, limit }))
   }
 
   return { sendMessage, editMessage, deleteMessage, listMessages }

@@ -1,9 +1,9 @@
 /**
- * @module Recovery: the persisted room event log and dropped-socket sessions behind exact
- * missed-message recovery. Every replayable broadcast (message created / edited / deleted) is
- * appended to `room_events` before it goes out (a new message in the same commit as the message
- * itself, so an acknowledged message is always replayable), and its row id is the offset the
- * client echoes back; a resume replays the rows of the session's rooms after that offset, in order.
+ * @module Recovery: exact missed-message recovery over the database. Every replayable broadcast
+ * has an offset from one order: a new message's `messages.seq` (given out in the commit that
+ * stores it, so an acknowledged message is always replayable), or the id of the `room_events` row
+ * an edit or delete is logged as before it goes out. A resume replays the messages and log rows
+ * of the session's rooms after the client's offset, in offset order.
  *
  * Bounds: a session resumes only within `windowMs` of its drop, and only when at most
  * `maxReplay` events were missed; otherwise the client reconnects fresh (`recovered === false`)
@@ -12,10 +12,10 @@
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
-import type { GroupWriter, LogRow, MessageLogRow } from '../store/group-commit.ts'
-import { findMessagesByIds, type MessageWithAuthor } from '../store/messages.ts'
+import type { GroupWriter, LogRow } from '../store/group-commit.ts'
+import { listRoomMessagesAfter, type MessageWithAuthor, type Room } from '../store/messages.ts'
 import {
-  latestRoomEventId,
+  latestOffset,
   listRoomEventsAfter,
   pruneRecovery,
   saveSocketSession,
@@ -32,8 +32,10 @@ export interface RecoveryOptions {
   windowMs: number
   /** Most events one resume replays. */
   maxReplay: number
-  /** A new message's broadcast: its log row names the message, replay builds the packet again. */
+  /** A new message's broadcast: built for its publish, and again from the message on replay. */
   newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast
+  /** The stored room behind a broadcast room (null for rooms that hold no messages). */
+  storedRoom(room: string): Room | null
   now?: () => number
 }
 
@@ -72,6 +74,7 @@ export function createRoomLog({
   windowMs,
   maxReplay,
   newMessageBroadcast,
+  storedRoom,
   now = Date.now,
 }: RecoveryOptions) {
   const enabled = windowMs > 0
@@ -80,7 +83,7 @@ export function createRoomLog({
   /** The newest offset published from this node (what a joining socket starts from). */
   let head = 0
   const ready = enabled
-    ? latestRoomEventId(db).then((id) => {
+    ? latestOffset(db).then((id) => {
         head = Math.max(head, id)
       })
     : Promise.resolve()
@@ -92,7 +95,7 @@ export function createRoomLog({
   const prune = async () => {
     const at = now()
     const cutoff = at - 2 * windowMs
-    marks.push({ at, id: await latestRoomEventId(db) })
+    marks.push({ at, id: await latestOffset(db) })
     while (marks.length > 1 && (marks[1] as { at: number }).at <= cutoff) marks.shift()
     const oldest = marks[0] as { at: number; id: number }
     await pruneRecovery(db, oldest.at <= cutoff ? oldest.id : 0, at)
@@ -131,7 +134,7 @@ export function createRoomLog({
     return chain
   }
 
-  /** A row written with its message (store/group-commit.ts) goes out now: the head moves to it. */
+  /** A new message's offset (its seq, store/group-commit.ts) goes out now: the head moves to it. */
   function published(offset: number): string {
     head = Math.max(head, offset)
     return String(offset)
@@ -142,13 +145,9 @@ export function createRoomLog({
     return { room, packet: JSON.stringify(packet), createdAt: now() }
   }
 
-  /**
-   * A new message's log row, written in the message's own commit (store/group-commit.ts): it names
-   * the message. With it, the broadcast's JSON, built once for the publish.
-   */
-  function newMessage(message: MessageWithAuthor): { log: MessageLogRow; packet: string } {
-    const { room, packet } = newMessageBroadcast(message)
-    return { log: { room, createdAt: now() }, packet: JSON.stringify(packet) }
+  /** A new message's broadcast as JSON, built once for its publish. */
+  function newMessagePacket(message: MessageWithAuthor): string {
+    return JSON.stringify(newMessageBroadcast(message).packet)
   }
 
   /** Keeps a dropped socket's chat rooms for the window. */
@@ -178,25 +177,34 @@ export function createRoomLog({
     const saved = JSON.parse(session.rooms) as string[]
     const rooms = await input.allowed(saved)
     await ready
-    const rows = await listRoomEventsAfter(db, rooms, Number(input.offset), maxReplay + 1)
-    if (rows.length > maxReplay) return fail('payload_too_large', 'too many missed events')
-    const messageIds = rows.flatMap((row) => (row.messageId === null ? [] : [row.messageId]))
-    const messages = new Map((await findMessagesByIds(db, messageIds)).map((m) => [m.id, m]))
-    // A new message is replayed as it is now (edited, deleted: the later rows say so too); one
-    // gone with its chat is not replayed.
-    const missed = rows.flatMap((row) => {
-      const offset = String(row.id)
-      if (row.packet !== null) return [JSON.parse(withOffset(row.packet, offset)) as unknown[]]
-      const message = messages.get(row.messageId ?? '')
-      return message ? [[...newMessageBroadcast(message).packet, offset]] : []
-    })
-    return ok({ socketId: session.socketId, rooms, missed })
+    const after = Number(input.offset)
+    const limit = maxReplay + 1
+    const [events, ...messagesByRoom] = await Promise.all([
+      listRoomEventsAfter(db, rooms, after, limit),
+      ...rooms.flatMap((room) => {
+        const stored = storedRoom(room)
+        return stored ? [listRoomMessagesAfter(db, stored, after, limit)] : []
+      }),
+    ])
+    // A new message is replayed as it is now (edited, deleted: the later log rows say so too).
+    const missed: { offset: number; packet: unknown[] }[] = [
+      ...events.map((event) => ({
+        offset: event.id,
+        packet: JSON.parse(withOffset(event.packet, String(event.id))) as unknown[],
+      })),
+      ...messagesByRoom.flat().map((message) => ({
+        offset: message.seq,
+        packet: [...newMessageBroadcast(message).packet, String(message.seq)],
+      })),
+    ].sort((a, b) => a.offset - b.offset)
+    if (missed.length > maxReplay) return fail('payload_too_large', 'too many missed events')
+    return ok({ socketId: session.socketId, rooms, missed: missed.map((event) => event.packet) })
   }
 
   return {
     enabled,
     record,
-    newMessage,
+    newMessagePacket,
     published,
     saveSession,
     resume,

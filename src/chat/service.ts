@@ -5,7 +5,7 @@
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import type { GroupWriter } from '../store/group-commit.ts'
-import type { MessageWithAuthor } from '../store/messages.ts'
+import type { MessageWithAuthor, Room } from '../store/messages.ts'
 import { createAuth } from './auth.ts'
 import type { RoomBroadcast } from './chat-events.ts'
 import { createChats } from './chats.ts'
@@ -19,7 +19,7 @@ import { createUsers } from './users.ts'
 
 export interface ChatOptions {
   db: Db
-  /** Group-committed hot writes (messages, room event log). */
+  /** Group-committed hot writes (messages, room event log rows). */
   writer: GroupWriter
   tokens: Tokens
   log: Logger
@@ -31,6 +31,8 @@ export interface ChatOptions {
   recovery?: { windowMs: number; maxReplay: number }
   /** How a new message is broadcast (events/broadcasts.ts): what the room log publishes and replays. */
   newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast
+  /** The stored room behind a broadcast room (events/rooms.ts), for replaying its messages. */
+  storedRoom(room: string): Room | null
 }
 
 /**
@@ -59,6 +61,7 @@ export function createChat(options: ChatOptions) {
     windowMs: options.recovery?.windowMs ?? 0,
     maxReplay: options.recovery?.maxReplay ?? 1_000,
     newMessageBroadcast: options.newMessageBroadcast,
+    storedRoom: options.storedRoom,
   })
   const userCache = createUserCache()
   return {

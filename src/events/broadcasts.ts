@@ -1,9 +1,9 @@
 /**
  * @module Broadcasts: the ChatEvents the domain's writes raise, turned into room events. REST
  * routes and socket handlers both go through here, so a write looks the same whichever path made it.
- * Message created / edited / deleted go through the room event log first (chat/recovery.ts), so
- * each carries its offset as the last argument and can be replayed to a client that missed it; a
- * new message is logged in its own commit (chat/messages.ts), edits and deletes here.
+ * Message created / edited / deleted carry their offset as the last argument, so each can be
+ * replayed to a client that missed it (chat/recovery.ts): a new message's is its own, given out in
+ * its commit (chat/messages.ts); edits and deletes are appended to the room event log here first.
  */
 import type { ChatEvents, LoggedBroadcast, RoomBroadcast } from '../chat/chat-events.ts'
 import type { MessageWithAuthor } from '../chat/messages.ts'
@@ -20,8 +20,8 @@ export function newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast {
 }
 
 /**
- * Publishes a broadcast: a logged one as its log row's JSON, not encoded again, with the offset
- * last (socket.io-client keeps it as `_lastOffset`); without a log row, as `packet()`.
+ * Publishes a broadcast: a replayable one as its JSON, not encoded again, with the offset last
+ * (socket.io-client keeps it as `_lastOffset`); without an offset, as `packet()`.
  */
 function publish(
   io: IOServer,
@@ -49,7 +49,7 @@ export function createRoomBroadcasts(
 
   return {
     messageCreated(message, logged) {
-      // Logged in the message's own commit (chat/messages.ts).
+      // Its offset came from the message's own commit (chat/messages.ts).
       const { room, packet } = newMessageBroadcast(message)
       publish(io, room, logged, () => packet)
     },

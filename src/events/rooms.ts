@@ -125,6 +125,13 @@ export function roomOfTopic(topic: string): { kind: RoomKind; id: string } | nul
   return null
 }
 
+/** The stored room behind a city or private chat's realtime room; null for other rooms. */
+export function storedRoomOfTopic(topic: string): Room | null {
+  const target = roomOfTopic(topic)
+  if (!target) return null
+  return target.kind === CITY ? { cityId: target.id } : { chatId: target.id }
+}
+
 /** Is this realtime room a city or private chat (not a socket's own or user room)? */
 export const isChatRoom = (room: string): boolean => roomOfTopic(room) !== null
 

@@ -129,7 +129,15 @@ export async function countUnread(
         eq(messages.chatId, chatId),
         ne(messages.authorId, userId),
         eq(messages.isDeleted, false),
-        lastReadMessageId ? gt(messages.id, lastReadMessageId) : undefined
+        lastReadMessageId
+          ? gt(
+              messages.seq,
+              db
+                .select({ seq: messages.seq })
+                .from(messages)
+                .where(eq(messages.id, lastReadMessageId))
+            )
+          : undefined
       )
     )
   return row?.n ?? 0

@@ -1,40 +1,35 @@
 /**
- * @module Group commit: the hot writes (new messages with their room-log rows, room-log rows for
- * edits and deletes) are queued and committed together, and every caller's promise resolves only
- * after the COMMIT that holds its row, so nothing is acknowledged or broadcast before it is
- * durable. One transaction per batch instead of one per row is what lets SQLite take tens of
+ * @module Group commit: the hot writes (new messages, room-log rows for edits and deletes) are
+ * queued and committed together, and every caller's promise resolves only after the COMMIT that
+ * holds its row, so nothing is acknowledged or broadcast before it is durable. One transaction per batch instead of one per row is what lets SQLite take tens of
  * thousands of messages a second.
  *
  * A batch is committed on the next turn of the event loop (everything that arrived meanwhile,
  * e.g. all frames of one TCP read, goes together), or at once when `maxBatch` ops are waiting.
- * Ops keep their queue order, so room event ids (recovery offsets) follow call order, and
+ * Ops keep their queue order, so offsets (message seqs and log ids) follow call order, and
  * callers are resolved in that order too. While held (the checkpoint thread restarting the WAL,
  * store/checkpointer.ts), ops wait in the queue and go in one batch on release.
  */
 import type { Client as LibsqlClient } from '@libsql/client'
 import type { NewMessageRow } from './messages.ts'
 import {
-  INSERT_EVENT,
-  INSERT_MESSAGE,
+  eventParams,
+  INSERT_EVENT_NEXT,
+  INSERT_MESSAGE_NEXT,
   type LogRow,
-  type MessageLogRow,
   messageParams,
   type WriteOp,
   type WriteResult,
 } from './write-batch.ts'
 
-export type { LogRow, MessageLogRow }
+export type { LogRow }
 
-interface StoredMessage {
-  /** False when this author already used the message's clientId (nothing was written). */
-  stored: boolean
-  /** The room-log row's id when a log row was given and the message was stored. */
-  offset: number | null
-}
+/** False when this author already used the message's clientId (nothing was written). */
+type StoredMessage = { stored: true; offset: number } | { stored: false }
 
 export interface GroupWriter {
-  /** Stores a message, and its room-log row in the same commit when `log` is given. */
-  insertMessage(row: NewMessageRow, log?: MessageLogRow): Promise<StoredMessage>
+  /** Stores a message; its offset (seq) orders it among every message and log row. */
+  insertMessage(row: NewMessageRow): Promise<StoredMessage>
   /** Appends to the room event log; the row id is the recovery offset. */
   appendRoomEvent(log: LogRow): Promise<number>
   /** Commits whatever is queued and stops taking work (shutdown). */
@@ -97,8 +92,12 @@ export function createGroupWriter(
   }
 
   return {
-    insertMessage: (message, log) => enqueue({ message, log: log ?? null }),
-    appendRoomEvent: async (log) => (await enqueue({ message: null, log })).offset as number,
+    insertMessage: (message) => enqueue({ message }),
+    appendRoomEvent: async (log) => {
+      const result = await enqueue({ log })
+      if (!result.stored) throw new Error('a log row is always stored')
+      return result.offset
+    },
     async close() {
       closed = true
       flush()
@@ -113,14 +112,10 @@ export function createGroupWriter(
   }
 }
 
-/** A log row for a new message, inserted only when the message insert before it stored a row. */
-const INSERT_EVENT_AFTER_MESSAGE = `INSERT INTO room_events (room, packet, message_id, created_at)
-  SELECT ?, NULL, ?, ? WHERE changes() = 1`
-
 /**
- * The libSQL writer: each write is its own round trip (a message and its log row one batch, so
- * one transaction), one after another so event ids still follow call order. (libSQL's round trips
- * are the cost there, not SQLite commits.)
+ * The libSQL writer: each write is its own round trip (its statement takes the next offset
+ * itself), one after another so offsets still follow call order. (libSQL's round trips are the
+ * cost there, not SQLite commits.)
  */
 export function createDirectWriter(client: LibsqlClient): GroupWriter {
   let chain: Promise<unknown> = Promise.resolve()
@@ -130,25 +125,21 @@ export function createDirectWriter(client: LibsqlClient): GroupWriter {
     return next
   }
   return {
-    insertMessage: (row, log) =>
+    insertMessage: (row) =>
       inOrder(async () => {
-        const message = { sql: INSERT_MESSAGE, args: [...messageParams(row)] }
-        if (!log) {
-          const { rowsAffected } = await client.execute(message)
-          return { stored: rowsAffected === 1, offset: null }
-        }
-        const [stored, event] = await client.batch(
-          [message, { sql: INSERT_EVENT_AFTER_MESSAGE, args: [log.room, row.id, log.createdAt] }],
-          'write'
-        )
-        if (stored?.rowsAffected !== 1) return { stored: false, offset: null }
-        return { stored: true, offset: Number(event?.lastInsertRowid) }
+        const { rowsAffected, lastInsertRowid } = await client.execute({
+          sql: INSERT_MESSAGE_NEXT,
+          args: [...messageParams(row)],
+        })
+        return rowsAffected === 1
+          ? { stored: true, offset: Number(lastInsertRowid) }
+          : { stored: false }
       }),
     appendRoomEvent: (log) =>
       inOrder(async () => {
         const { lastInsertRowid } = await client.execute({
-          sql: INSERT_EVENT,
-          args: [log.room, log.packet, null, log.createdAt],
+          sql: INSERT_EVENT_NEXT,
+          args: [...eventParams(log)],
         })
         return Number(lastInsertRowid)
       }),

@@ -1,4 +1,7 @@
-/** @module Message rows: idempotent insert, edits, soft delete, and (room, id) cursor pages. */
+/**
+ * @module Message rows: lookups, edits, soft delete, and history pages in (room, seq) order. New
+ * messages are inserted by the group writer (store/write-batch.ts), which gives out their seqs.
+ */
 import { and, asc, desc, eq, gt, inArray, lt, max } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { type MessageRow, messages, users } from './schema.ts'
@@ -10,7 +13,8 @@ interface AuthorRow {
   profilePhotoUrl: string | null
 }
 
-export type MessageWithAuthor = MessageRow & { author: AuthorRow }
+/** A message as the domain sees it; its seq (store order) matters only to the store and recovery. */
+export type MessageWithAuthor = Omit<MessageRow, 'seq'> & { author: AuthorRow }
 
 export type NewMessageRow = typeof messages.$inferInsert
 
@@ -35,36 +39,17 @@ function selectWithAuthor(db: Db) {
     .innerJoin(users, eq(users.id, messages.authorId))
 }
 
-const flatten = (row: { message: MessageRow; author: AuthorRow }): MessageWithAuthor => ({
+const flatten = (row: {
+  message: MessageRow
+  author: AuthorRow
+}): MessageWithAuthor & { seq: number } => ({
   ...row.message,
   author: row.author,
 })
 
-/**
- * Inserts a message. With a clientId already used by this author, inserts nothing and returns
- * `undefined` (the unique (author_id, client_id) index decides, so concurrent retries are safe).
- */
-export async function insertMessage(
-  db: Db,
-  message: NewMessageRow
-): Promise<MessageRow | undefined> {
-  const [row] = await db.insert(messages).values(message).onConflictDoNothing().returning()
-  return row
-}
-
 export async function findMessageById(db: Db, id: string): Promise<MessageWithAuthor | undefined> {
   const [row] = await selectWithAuthor(db).where(eq(messages.id, id)).limit(1)
   return row && flatten(row)
-}
-
-/** The messages of `ids` that exist, in no particular order. */
-export async function findMessagesByIds(
-  db: Db,
-  ids: readonly string[]
-): Promise<MessageWithAuthor[]> {
-  if (ids.length === 0) return []
-  const rows = await selectWithAuthor(db).where(inArray(messages.id, [...ids]))
-  return rows.map(flatten)
 }
 
 export async function findMessageByClientId(
@@ -79,35 +64,60 @@ export async function findMessageByClientId(
 }
 
 export interface PageOptions {
-  before?: string | undefined
-  after?: string | undefined
+  /** Seqs of the cursor messages (see messageSeq). */
+  beforeSeq?: number | undefined
+  afterSeq?: number | undefined
   limit: number
 }
 
+/** The seq of message `id` in `room`: the position history cursors stand for. */
+export async function messageSeq(db: Db, room: Room, id: string): Promise<number | undefined> {
+  const [row] = await db
+    .select({ seq: messages.seq })
+    .from(messages)
+    .where(and(roomCondition(room), eq(messages.id, id)))
+  return row?.seq
+}
+
 /**
- * One page of a room's history, oldest first. Without `after` it is the newest `limit` messages
- * older than `before` (or the newest overall); with `after` it is the oldest `limit` messages
- * newer than `after` (and older than `before` if given). `hasMore` says whether more exist in
- * the direction of travel. Ids sort by creation, so the id is the cursor.
+ * One page of a room's history, oldest first, in commit order (seq). Without `afterSeq` it is the
+ * newest `limit` messages before `beforeSeq` (or the newest overall); with `afterSeq` it is the
+ * oldest `limit` messages after it (and before `beforeSeq` if given). `hasMore` says whether more
+ * exist in the direction of travel.
  */
 export async function listRoomMessages(
   db: Db,
   room: Room,
-  { before, after, limit }: PageOptions
+  { beforeSeq, afterSeq, limit }: PageOptions
 ): Promise<{ messages: MessageWithAuthor[]; hasMore: boolean }> {
+  const forward = afterSeq !== undefined
   const where = and(
     roomCondition(room),
-    before ? lt(messages.id, before) : undefined,
-    after ? gt(messages.id, after) : undefined
+    beforeSeq === undefined ? undefined : lt(messages.seq, beforeSeq),
+    forward ? gt(messages.seq, afterSeq) : undefined
   )
   const rows = await selectWithAuthor(db)
     .where(where)
-    .orderBy(after ? asc(messages.id) : desc(messages.id))
+    .orderBy(forward ? asc(messages.seq) : desc(messages.seq))
     .limit(limit + 1)
   const hasMore = rows.length > limit
   const page = rows.slice(0, limit).map(flatten)
-  if (!after) page.reverse()
+  if (!forward) page.reverse()
   return { messages: page, hasMore }
+}
+
+/** A room's messages committed after offset `afterSeq`, oldest first (recovery replay). */
+export async function listRoomMessagesAfter(
+  db: Db,
+  room: Room,
+  afterSeq: number,
+  limit: number
+): Promise<(MessageWithAuthor & { seq: number })[]> {
+  const rows = await selectWithAuthor(db)
+    .where(and(roomCondition(room), gt(messages.seq, afterSeq)))
+    .orderBy(asc(messages.seq))
+    .limit(limit)
+  return rows.map(flatten)
 }
 
 /** The newest message of each chat, by chat id. */
@@ -117,11 +127,11 @@ export async function lastMessagesOfChats(
 ): Promise<Map<string, MessageWithAuthor>> {
   if (chatIds.length === 0) return new Map()
   const newest = db
-    .select({ id: max(messages.id) })
+    .select({ seq: max(messages.seq) })
     .from(messages)
     .where(inArray(messages.chatId, [...chatIds]))
     .groupBy(messages.chatId)
-  const rows = await selectWithAuthor(db).where(inArray(messages.id, newest))
+  const rows = await selectWithAuthor(db).where(inArray(messages.seq, newest))
   return new Map(rows.map((row) => [row.message.chatId ?? '', flatten(row)]))
 }
 
@@ -130,7 +140,7 @@ export async function latestMessageId(db: Db, room: Room): Promise<string | null
     .select({ id: messages.id })
     .from(messages)
     .where(roomCondition(room))
-    .orderBy(desc(messages.id))
+    .orderBy(desc(messages.seq))
     .limit(1)
   return row?.id ?? null
 }

@@ -1,45 +1,41 @@
 /**
- * @module Recovery rows: the room event log (offsets are its ids) and dropped socket sessions,
- * both in the database so a reconnect after a server restart still resumes exactly.
+ * @module Recovery rows: the room event log (edits and deletes; new messages are replayed from
+ * `messages`) and dropped socket sessions, both in the database so a reconnect after a server
+ * restart still resumes exactly.
  */
-import { and, asc, desc, eq, gt, inArray, lt, lte, max, min } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, lt, lte, max, min, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
-import { roomEvents, socketSessions } from './schema.ts'
+import { offsetFloor, roomEvents, socketSessions } from './schema.ts'
+import { LATEST_OFFSET } from './write-batch.ts'
 
 export type SocketSessionRow = typeof socketSessions.$inferSelect
 
 /**
- * Log rows of `rooms` after `afterId`, oldest first, at most `limit` of them (ask for one more
- * than you can replay to learn whether the gap is too large).
+ * Log rows of `rooms` after offset `afterId`, oldest first, at most `limit` of them (ask for one
+ * more than you can replay to learn whether the gap is too large).
  */
 export async function listRoomEventsAfter(
   db: Db,
   rooms: readonly string[],
   afterId: number,
   limit: number
-): Promise<{ id: number; room: string; packet: string | null; messageId: string | null }[]> {
+): Promise<{ id: number; room: string; packet: string }[]> {
   if (rooms.length === 0) return []
   return db
-    .select({
-      id: roomEvents.id,
-      room: roomEvents.room,
-      packet: roomEvents.packet,
-      messageId: roomEvents.messageId,
-    })
+    .select({ id: roomEvents.id, room: roomEvents.room, packet: roomEvents.packet })
     .from(roomEvents)
     .where(and(inArray(roomEvents.room, [...rooms]), gt(roomEvents.id, afterId)))
     .orderBy(asc(roomEvents.id))
     .limit(limit)
 }
 
-/** The newest offset, 0 for an empty log. */
-export async function latestRoomEventId(db: Db): Promise<number> {
+/** The newest offset given out (message or log row), 0 for an empty database. */
+export async function latestOffset(db: Db): Promise<number> {
+  // offset_floor always holds its one row (drizzle/0006).
   const [row] = await db
-    .select({ id: roomEvents.id })
-    .from(roomEvents)
-    .orderBy(desc(roomEvents.id))
-    .limit(1)
-  return row?.id ?? 0
+    .select({ offset: sql<number>`${sql.raw(LATEST_OFFSET)}` })
+    .from(offsetFloor)
+  return Number(row?.offset ?? 0)
 }
 
 /**
@@ -49,9 +45,9 @@ export async function latestRoomEventId(db: Db): Promise<number> {
 const PRUNE_SLICE_ROWS = 5_000
 
 /**
- * Forgets log rows up to `upToId`, except the newest (ids are rowids: an emptied table would start
- * again from 1), a slice at a time with the event loop's other work between slices; then sessions
- * expired by `now`.
+ * Forgets log rows up to `upToId`, except the newest (it may hold the latest offset given out, see
+ * store/write-batch.ts), a slice at a time with the event loop's other work between slices; then
+ * sessions expired by `now`.
  */
 export async function pruneRecovery(db: Db, upToId: number, now: number): Promise<void> {
   const [bounds] = await db

@@ -91,7 +91,7 @@ export const chatMembers = sqliteTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     role: text('role', { enum: CHAT_ROLES }).notNull().default('member'),
     joinedAt: integer('joined_at').notNull(),
-    /** Read position: the newest message id this member has read (ids sort by time). */
+    /** Read position: the newest message this member has read (unread counts follow its seq). */
     lastReadMessageId: text('last_read_message_id'),
     lastReadAt: integer('last_read_at'),
   },
@@ -107,7 +107,12 @@ export type MessageType = (typeof MESSAGE_TYPES)[number]
 export const messages = sqliteTable(
   'messages',
   {
-    id: text('id').primaryKey(),
+    /**
+     * The message's place in the room event order, shared with `room_events.id`: its recovery
+     * offset, and the order history pages follow. Given out at commit (store/write-batch.ts).
+     */
+    seq: integer('seq').primaryKey(),
+    id: text('id').notNull(),
     cityId: text('city_id').references(() => cities.id),
     chatId: text('chat_id').references(() => chats.id, { onDelete: 'cascade' }),
     authorId: text('author_id')
@@ -126,10 +131,12 @@ export const messages = sqliteTable(
     deletedAt: integer('deleted_at'),
   },
   (t) => [
-    // History pages walk (room, id) in either direction. Partial: a message is in one kind of
-    // room and most carry no clientId, so each insert touches two secondary b-trees, not three.
-    index('messages_city_idx').on(t.cityId, t.id).where(sql`${t.cityId} IS NOT NULL`),
-    index('messages_chat_idx').on(t.chatId, t.id).where(sql`${t.chatId} IS NOT NULL`),
+    uniqueIndex('messages_id_unique').on(t.id),
+    // History pages and recovery walk (room, seq) in either direction (seq is the rowid, which
+    // every index entry ends with). Partial: a message is in one kind of room and most carry no
+    // clientId, so each insert touches three secondary b-trees, not four.
+    index('messages_city_idx').on(t.cityId).where(sql`${t.cityId} IS NOT NULL`),
+    index('messages_chat_idx').on(t.chatId).where(sql`${t.chatId} IS NOT NULL`),
     uniqueIndex('messages_author_client_unique')
       .on(t.authorId, t.clientId)
       .where(sql`${t.clientId} IS NOT NULL`),
@@ -138,32 +145,36 @@ export const messages = sqliteTable(
 )
 
 /**
- * The room event log behind connection state recovery: every replayable broadcast (message
- * created, edited, deleted) in the order it went out. `id` is the offset clients echo back.
- * Rows older than the recovery window are pruned.
+ * The room event log behind connection state recovery: the replayable broadcasts other than new
+ * messages (edits, deletes), whose ids share one order with `messages.seq`. A new message is
+ * replayed from `messages` itself, so it writes no row here. Rows older than the recovery window
+ * are pruned.
  */
 export const roomEvents = sqliteTable(
   'room_events',
   {
-    // The rowid, not AUTOINCREMENT (whose sqlite_sequence row is one more page written per commit):
-    // pruning always keeps the newest row (store/recovery.ts), so ids never go back.
     id: integer('id').primaryKey(),
     room: text('room').notNull(),
     /** The broadcast's arguments as JSON: `[event, ...args]` without the offset. */
-    packet: text('packet'),
-    /**
-     * Instead of a packet, a new message's row names the message: its packet is built again from
-     * it on replay, so the log does not store every message twice. No foreign key: a message
-     * removed with its chat is simply not replayed.
-     */
-    messageId: text('message_id'),
+    packet: text('packet').notNull(),
     createdAt: integer('created_at').notNull(),
   },
-  // No index on created_at: pruning goes by id (chat/recovery.ts), one b-tree less per message.
-  (t) => [
-    index('room_events_room_idx').on(t.room, t.id),
-    check('room_events_packet_or_message', sql`(${t.packet} IS NULL) <> (${t.messageId} IS NULL)`),
-  ]
+  // No index on created_at: pruning goes by id (chat/recovery.ts), one b-tree less per event.
+  (t) => [index('room_events_room_idx').on(t.room, t.id)]
+)
+
+/**
+ * One row: offsets given out stay below the next one even when their rows are gone. Deleting a
+ * chat deletes its messages, so a trigger (drizzle/0006) raises this to the chat's newest seq
+ * first; pruning keeps the newest log row (store/recovery.ts).
+ */
+export const offsetFloor = sqliteTable(
+  'offset_floor',
+  {
+    id: integer('id').primaryKey(),
+    value: integer('value').notNull(),
+  },
+  (t) => [check('offset_floor_one_row', sql`${t.id} = 1`)]
 )
 
 /** A dropped socket's session, kept for the recovery window so a reconnect can resume it. */

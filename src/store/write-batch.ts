@@ -1,7 +1,11 @@
 /**
- * @module Write batches: the hot writes (a new message with its room-log row, or a room-log row
- * alone) and the bun:sqlite code that commits a batch of them in one transaction. The queueing
- * and settling around it is store/group-commit.ts.
+ * @module Write batches: the hot writes (a new message, or a room-log row for an edit or delete)
+ * and the bun:sqlite code that commits a batch of them in one transaction. The queueing and
+ * settling around it is store/group-commit.ts.
+ *
+ * Every write gets the next offset of one order shared by `messages.seq` and `room_events.id`,
+ * given out inside the write transaction (so nodes sharing the database never give out one twice):
+ * a new message is replayed from `messages` itself and needs no log row.
  */
 import type { Database as BunDatabase, Statement } from 'bun:sqlite'
 import type { NewMessageRow } from './messages.ts'
@@ -14,28 +18,31 @@ export interface LogRow {
   createdAt: number
 }
 
-/** A new message's log row: it names the message, whose packet is built again on replay. */
-export type MessageLogRow = Omit<LogRow, 'packet'>
+/** A message insert (skipped on a clientId conflict), or a log row. */
+export type WriteOp = { message: NewMessageRow; log?: never } | { message?: never; log: LogRow }
 
 /**
- * A message insert (skipped on a clientId conflict) with its log row, written only when the
- * message was stored; or a log row alone. Either way committed together.
+ * What one op did: `stored` false means the author's clientId was already used (nothing written);
+ * `offset` is the stored row's seq or id.
  */
-export type WriteOp =
-  | { message: NewMessageRow; log: MessageLogRow | null }
-  | { message: null; log: LogRow }
+export type WriteResult = { stored: true; offset: number } | { stored: false } | { error: string }
 
-/** What one op did: `stored` false means the author's clientId was already used (nothing written). */
-export type WriteResult = { stored: boolean; offset: number | null } | { error: string }
+/** The newest offset given out: the newest message, log row, or deleted chat's message. */
+export const LATEST_OFFSET = `max(coalesce((SELECT max(seq) FROM messages), 0),
+  coalesce((SELECT max(id) FROM room_events), 0), coalesce((SELECT value FROM offset_floor), 0))`
 
-/** The hot inserts as SQL, shared with the libSQL writer (group-commit.ts). */
-export const INSERT_MESSAGE = `INSERT INTO messages (id, city_id, chat_id, author_id, content, message_type,
-  media_url, reply_to, client_id, is_edited, is_deleted, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT DO NOTHING`
-export const INSERT_EVENT =
-  'INSERT INTO room_events (room, packet, message_id, created_at) VALUES (?, ?, ?, ?)'
+/** The hot inserts as SQL: the offset is `?` (given by the caller) or computed in the statement. */
+const insertMessage = (offset: string) => `INSERT INTO messages (seq, id, city_id, chat_id,
+  author_id, content, message_type, media_url, reply_to, client_id, is_edited, is_deleted,
+  created_at) SELECT ${offset}, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ? WHERE true ON CONFLICT DO NOTHING`
+const insertEvent = (offset: string) =>
+  `INSERT INTO room_events (id, room, packet, created_at) SELECT ${offset}, ?, ?, ?`
 
-/** INSERT_MESSAGE's parameters, in order. */
+/** Inserts that take the next offset themselves, for writers committing one op at a time. */
+export const INSERT_MESSAGE_NEXT = insertMessage(`${LATEST_OFFSET} + 1`)
+export const INSERT_EVENT_NEXT = insertEvent(`${LATEST_OFFSET} + 1`)
+
+/** INSERT_MESSAGE's parameters after the offset, in order. */
 export const messageParams = (m: NewMessageRow) =>
   [
     m.id,
@@ -50,37 +57,42 @@ export const messageParams = (m: NewMessageRow) =>
     m.createdAt,
   ] as const
 
+/** An event row's parameters after the offset, in order. */
+export const eventParams = (log: LogRow) => [log.room, log.packet, log.createdAt] as const
+
 /**
- * Commits batches on one bun:sqlite connection: the whole batch in one transaction; when that
- * fails (one bad row, e.g. a foreign key), each op again in its own, so only the bad one fails.
- * @example const commit = createBatchCommitter(sqlite); const [result] = commit([{ message, log }])
+ * Commits batches on one bun:sqlite connection: the whole batch in one transaction (IMMEDIATE: it
+ * reads the latest offset before writing); when that fails (one bad row, e.g. a foreign key), each
+ * op again in its own, so only the bad one fails.
+ * @example const commit = createBatchCommitter(sqlite); const [result] = commit([{ message }])
  */
 export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => WriteResult[] {
   // Prepared lazily: the tables exist only after migrations ran.
-  let insertMessage: Statement | undefined
-  let insertEvent: Statement | undefined
-  const run = (op: WriteOp): WriteResult => {
-    const { message: m, log } = op
-    if (m) {
-      insertMessage ??= sqlite.prepare(INSERT_MESSAGE)
-      const { changes } = insertMessage.run(...messageParams(m))
-      if (changes === 0) return { stored: false, offset: null }
+  let latest: Statement<{ offset: number }> | undefined
+  let message: Statement | undefined
+  let event: Statement | undefined
+  const run = (op: WriteOp, offset: number): WriteResult => {
+    if (op.message) {
+      message ??= sqlite.prepare(insertMessage('?'))
+      const { changes } = message.run(offset, ...messageParams(op.message))
+      return changes === 0 ? { stored: false } : { stored: true, offset }
     }
-    if (!log) return { stored: true, offset: null }
-    insertEvent ??= sqlite.prepare(INSERT_EVENT)
-    const { lastInsertRowid } = op.message
-      ? insertEvent.run(log.room, null, op.message.id, log.createdAt)
-      : insertEvent.run(log.room, op.log.packet, null, log.createdAt)
-    return { stored: true, offset: Number(lastInsertRowid) }
+    event ??= sqlite.prepare(insertEvent('?'))
+    event.run(offset, ...eventParams(op.log))
+    return { stored: true, offset }
   }
-  const transaction = sqlite.transaction((ops: WriteOp[]) => ops.map(run))
+  const transaction = sqlite.transaction((ops: WriteOp[]) => {
+    latest ??= sqlite.prepare(`SELECT ${LATEST_OFFSET} AS offset`)
+    let offset = (latest.get() as { offset: number }).offset
+    return ops.map((op) => run(op, ++offset))
+  })
   return (ops) => {
     try {
-      return transaction(ops)
+      return transaction.immediate(ops)
     } catch {
       return ops.map((op) => {
         try {
-          return transaction([op])[0] as WriteResult
+          return transaction.immediate([op])[0] as WriteResult
         } catch (error) {
           return { error: error instanceof Error ? error.message : String(error) }
         }

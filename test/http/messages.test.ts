@@ -224,6 +224,20 @@ describe('history pagination', () => {
     }
   })
 
+  test('a cursor must be a message of this room: 400 otherwise', async () => {
+    await seed(1)
+    const elsewhere = await send(alice, '/api/cities/delhi/messages', { content: 'in delhi' })
+    for (const cursor of [elsewhere.body.message._id, '0123456789abcdef01234567']) {
+      for (const side of ['before', 'after']) {
+        const res = await api(server.url, 'GET', `/api/cities/pune/messages?${side}=${cursor}`, {
+          token: alice.accessToken,
+        })
+        expect(res.status).toBe(400)
+        expect(res.body.error.message).toBe(`${side} is not a message in this room`)
+      }
+    }
+  })
+
   test('rooms are separate: a city page never shows another room', async () => {
     await seed(2)
     await send(alice, '/api/cities/delhi/messages', { content: 'delhi only' })

@@ -1,14 +1,20 @@
 /**
- * @module Group commit over both drivers: a resolved write is committed (readable), room event
- * ids follow call order, a clientId retry stores nothing, and one bad row fails alone. A held
- * bun:sqlite writer (the checkpoint thread restarting the WAL) commits nothing until released.
+ * @module Group commit over both drivers: a resolved write is committed (readable), offsets follow
+ * call order across messages and log rows and never go back, a clientId retry stores nothing, and
+ * one bad row fails alone. A held bun:sqlite writer (the checkpoint thread restarting the WAL)
+ * commits nothing until released.
  */
 import { Database as BunDatabase } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
+import { deleteChat, insertChat } from '../../src/store/chats.ts'
 import type { DriverName } from '../../src/store/db.ts'
 import { createGroupWriter } from '../../src/store/group-commit.ts'
 import { newId } from '../../src/store/ids.ts'
-import { findMessageById, type NewMessageRow } from '../../src/store/messages.ts'
+import {
+  findMessageById,
+  listRoomMessagesAfter,
+  type NewMessageRow,
+} from '../../src/store/messages.ts'
 import { listRoomEventsAfter } from '../../src/store/recovery.ts'
 import { createBatchCommitter } from '../../src/store/write-batch.ts'
 import { tempDatabases } from '../helpers/store.ts'
@@ -32,23 +38,28 @@ async function fresh(driver: DriverName, synchronous?: 'NORMAL' | 'FULL') {
     createdAt: Date.now(),
     ...fields,
   })
-  return { database, message }
+  return { database, message, author }
 }
 
 describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', (driver) => {
-  test('resolved writes are readable; event ids follow call order', async () => {
+  test('resolved writes are readable; offsets follow call order across messages and log rows', async () => {
     const { database, message } = await fresh(driver)
     const rows = Array.from({ length: 50 }, () => message())
-    const stored = await Promise.all(rows.map((row) => database.writer.insertMessage(row)))
-    expect(stored.every((result) => result.stored && result.offset === null)).toBe(true)
-    for (const row of rows) expect((await findMessageById(database.db, row.id))?.id).toBe(row.id)
-
-    const ids = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => database.writer.appendRoomEvent(logRow(i)))
+    // Messages and log rows interleaved, all queued at once.
+    const offsets = await Promise.all(
+      rows.flatMap((row, i) => [
+        database.writer.insertMessage(row).then((result) => (result.stored ? result.offset : -1)),
+        database.writer.appendRoomEvent(logRow(i)),
+      ])
     )
-    expect([...ids].sort((a, b) => a - b)).toEqual(ids)
+    expect(offsets.every((offset, i) => i === 0 || offset > (offsets[i - 1] as number))).toBe(true)
+    for (const row of rows) expect((await findMessageById(database.db, row.id))?.id).toBe(row.id)
+    // A message's offset is its seq; it writes no log row.
+    const replayed = await listRoomMessagesAfter(database.db, { cityId: 'mumbai' }, 0, 100)
+    expect(replayed.map((m) => m.seq)).toEqual(offsets.filter((_, i) => i % 2 === 0))
     const logged = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)
-    expect(logged.map((row) => JSON.parse(row.packet ?? 'null')[1])).toEqual(ids.map((_, i) => i))
+    expect(logged.map((row) => row.id)).toEqual(offsets.filter((_, i) => i % 2 === 1))
+    expect(logged.map((row) => JSON.parse(row.packet)[1])).toEqual(rows.map((_, i) => i))
   })
 
   test('a clientId used twice stores one row, also within one batch', async () => {
@@ -61,34 +72,22 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
     expect((await database.writer.insertMessage(message({ clientId: 'c1' }))).stored).toBe(false)
   })
 
-  test('a message and its log row commit together; a duplicate logs nothing', async () => {
-    const { database, message } = await fresh(driver)
-    const first = message({ clientId: 'c1' })
-    const other = message()
-    const at = { room: 'city:mumbai', createdAt: Date.now() }
-    const [stored, again, storedOther] = await Promise.all([
-      database.writer.insertMessage(first, at),
-      database.writer.insertMessage(message({ clientId: 'c1' }), at),
-      database.writer.insertMessage(other, at),
-    ])
-    expect(stored?.stored).toBe(true)
-    expect(again).toEqual({ stored: false, offset: null })
-    expect(storedOther?.stored).toBe(true)
-    // A message's row names it instead of holding a packet (replay builds the packet again).
-    const logged = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)
-    expect(logged.map(({ id, packet, messageId }) => [id, packet, messageId])).toEqual([
-      [stored?.offset, null, first.id],
-      [storedOther?.offset, null, other.id],
-    ])
-  })
-
-  test('a message whose log row cannot be written is not stored either', async () => {
-    const { database, message } = await fresh(driver)
-    const row = message()
-    // room is NOT NULL: the log insert fails after the message insert succeeded.
-    const broken = { room: null as unknown as string, createdAt: Date.now() }
-    await expect(database.writer.insertMessage(row, broken)).rejects.toThrow()
-    expect(await findMessageById(database.db, row.id)).toBeUndefined()
+  test('offsets never go back, not even when the newest messages go with their chat', async () => {
+    const { database, message, author } = await fresh(driver)
+    const chatId = newId()
+    const chat = { id: chatId, name: 'gone', createdBy: author.id, createdAt: 1 }
+    await insertChat(database.db, chat, [{ userId: author.id, role: 'owner' }])
+    const offsetOf = async (row: NewMessageRow) => {
+      const result = await database.writer.insertMessage(row)
+      if (!result.stored) throw new Error('not stored')
+      return result.offset
+    }
+    await offsetOf(message())
+    const gone = message({ cityId: null, chatId })
+    const newest = await offsetOf(gone)
+    await deleteChat(database.db, chatId)
+    expect(await findMessageById(database.db, gone.id)).toBeUndefined()
+    expect(await offsetOf(message())).toBeGreaterThan(newest)
   })
 
   test('a row breaking a constraint fails alone', async () => {
@@ -99,7 +98,10 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
       database.writer.insertMessage(good),
     ])
     expect(results[0]?.status).toBe('rejected')
-    expect(results[1]).toEqual({ status: 'fulfilled', value: { stored: true, offset: null } })
+    expect(results[1]).toEqual({
+      status: 'fulfilled',
+      value: { stored: true, offset: expect.any(Number) },
+    })
     expect(await findMessageById(database.db, good.id)).toBeDefined()
   })
 })

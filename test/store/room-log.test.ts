@@ -6,9 +6,13 @@
 import { expect, test } from 'bun:test'
 import { createRoomLog } from '../../src/chat/recovery.ts'
 import { newMessageBroadcast } from '../../src/events/broadcasts.ts'
+import { storedRoomOfTopic } from '../../src/events/rooms.ts'
 import { createLogger } from '../../src/log.ts'
+import { newId } from '../../src/store/ids.ts'
+import { listRoomMessages } from '../../src/store/messages.ts'
 import { loadMigrations, migrate } from '../../src/store/migrate.ts'
 import { listRoomEventsAfter, pruneRecovery } from '../../src/store/recovery.ts'
+import { seedCities } from '../../src/store/seed.ts'
 import { tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
@@ -22,6 +26,7 @@ test('log rows older than twice the window are pruned; newer ones stay', async (
     windowMs: 1_000,
     maxReplay: 100,
     newMessageBroadcast,
+    storedRoom: storedRoomOfTopic,
   })
   const record = (tag: string) =>
     roomLog.record({ room: 'city:mumbai', packet: ['e', tag] }, () => {})
@@ -91,4 +96,36 @@ test('a log emptied before the rowid migration keeps its high-water mark', async
   ])
   expect(await migrate(database)).toContain('0004_room_events_reference_messages')
   expect(await database.writer.appendRoomEvent(logRow)).toBe(6)
+})
+
+test('upgrading to shared offsets: messages keep their order, the old log and sessions go', async () => {
+  const { database } = await databases.migrated(
+    {},
+    loadMigrations().filter((migration) => migration.tag < '0006')
+  )
+  await seedCities(database.db)
+  const author = newId()
+  const ids = [newId(), newId(), newId()]
+  await database.executeAll([
+    `INSERT INTO users (id, username, email, full_name, created_at, updated_at)
+      VALUES ('${author}', 'old', 'old@example.test', 'Old', 0, 0)`,
+    // Stored out of id order: the rowids said nothing about the order before.
+    ...[2, 0, 1].map(
+      (i) => `INSERT INTO messages (id, city_id, author_id, content, created_at)
+        VALUES ('${ids[i]}', 'mumbai', '${author}', 'm${i}', 0)`
+    ),
+    ...Array.from(
+      { length: 40 },
+      () => "INSERT INTO room_events (room, packet, created_at) VALUES ('city:mumbai', '[]', 0)"
+    ),
+    `INSERT INTO socket_sessions (pid, socket_id, user_id, rooms, expires_at)
+      VALUES ('p', 's', '${author}', '[]', ${Date.now() + 60_000})`,
+  ])
+  expect(await migrate(database)).toEqual(['0006_message_offsets'])
+  const page = await listRoomMessages(database.db, { cityId: 'mumbai' }, { limit: 10 })
+  expect(page.messages.map((m) => m.content)).toEqual(['m0', 'm1', 'm2'])
+  expect(await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)).toEqual([])
+  expect(await database.queryRows('SELECT count(*) FROM socket_sessions')).toEqual([[0]])
+  // Offsets clients may hold (log ids up to 40) are never given out again.
+  expect(await database.writer.appendRoomEvent(logRow)).toBe(41)
 })

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test'
 import { listCities } from '../../src/store/cities.ts'
 import { type Database, type DriverName, isUniqueViolation } from '../../src/store/db.ts'
 import { ID_PATTERN, idTime, newId } from '../../src/store/ids.ts'
-import { insertMessage, listRoomMessages } from '../../src/store/messages.ts'
+import { listRoomMessages, type NewMessageRow } from '../../src/store/messages.ts'
 import { DEFAULT_CITIES, seedCities } from '../../src/store/seed.ts'
 import { insertUser, searchUsers } from '../../src/store/users.ts'
 import { tempDatabases } from '../helpers/store.ts'
@@ -43,7 +43,7 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('store over %s', (driver
   })
 
   test('users, messages and pages round-trip; foreign keys are enforced', async () => {
-    const { db } = await fresh(driver)
+    const { db, writer } = await fresh(driver)
     await seedCities(db)
     const now = Date.now()
     const user = await insertUser(db, {
@@ -56,32 +56,23 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('store over %s', (driver
     })
     expect(user.isActive).toBe(true)
     expect((await searchUsers(db, 'ze', 10)).map((u) => u.id)).toEqual([user.id])
+    const message = (fields: Partial<NewMessageRow>): NewMessageRow => ({
+      id: newId(),
+      authorId: user.id,
+      content: 'x',
+      createdAt: now,
+      ...fields,
+    })
     for (let i = 0; i < 3; i++) {
-      await insertMessage(db, {
-        id: newId(),
-        cityId: 'mumbai',
-        authorId: user.id,
-        content: `m${i}`,
-        createdAt: now,
-      })
+      await writer.insertMessage(message({ cityId: 'mumbai', content: `m${i}` }))
     }
     const page = await listRoomMessages(db, { cityId: 'mumbai' }, { limit: 2 })
     expect(page.messages.map((m) => m.content)).toEqual(['m1', 'm2'])
     expect(page.messages[0]?.author.username).toBe('zed')
     expect(page.hasMore).toBe(true)
-    await expect(
-      insertMessage(db, {
-        id: newId(),
-        cityId: 'nowhere',
-        authorId: user.id,
-        content: 'x',
-        createdAt: now,
-      })
-    ).rejects.toThrow()
+    await expect(writer.insertMessage(message({ cityId: 'nowhere' }))).rejects.toThrow()
     // The one-room check: a message is in a city or a chat, never neither.
-    await expect(
-      insertMessage(db, { id: newId(), authorId: user.id, content: 'x', createdAt: now })
-    ).rejects.toThrow()
+    await expect(writer.insertMessage(message({}))).rejects.toThrow()
   })
 })
 
