@@ -31,16 +31,19 @@ export type WriteResult = { stored: true; offset: number } | { stored: false } |
 export const LATEST_OFFSET = `max(coalesce((SELECT max(seq) FROM messages), 0),
   coalesce((SELECT max(id) FROM room_events), 0), coalesce((SELECT value FROM offset_floor), 0))`
 
-/** The hot inserts as SQL: the offset is `?` (given by the caller) or computed in the statement. */
+/**
+ * The hot inserts as SQL: the offset is `?` (given by the caller) or computed in the statement.
+ * (`VALUES`, not `INSERT … SELECT`: 9.0 against 10.5 µs a message at 8 per commit.)
+ */
 const insertMessage = (offset: string) => `INSERT INTO messages (seq, id, city_id, chat_id,
   author_id, content, message_type, media_url, reply_to, client_id, is_edited, is_deleted,
-  created_at) SELECT ${offset}, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ? WHERE true ON CONFLICT DO NOTHING`
+  created_at) VALUES (${offset}, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT DO NOTHING`
 const insertEvent = (offset: string) =>
-  `INSERT INTO room_events (id, room, packet, created_at) SELECT ${offset}, ?, ?, ?`
+  `INSERT INTO room_events (id, room, packet, created_at) VALUES (${offset}, ?, ?, ?)`
 
 /** Inserts that take the next offset themselves, for writers committing one op at a time. */
-export const INSERT_MESSAGE_NEXT = insertMessage(`${LATEST_OFFSET} + 1`)
-export const INSERT_EVENT_NEXT = insertEvent(`${LATEST_OFFSET} + 1`)
+export const INSERT_MESSAGE_NEXT = insertMessage(`(SELECT ${LATEST_OFFSET}) + 1`)
+export const INSERT_EVENT_NEXT = insertEvent(`(SELECT ${LATEST_OFFSET}) + 1`)
 
 /** INSERT_MESSAGE's parameters after the offset, in order. */
 export const messageParams = (m: NewMessageRow) =>
