@@ -7,7 +7,7 @@
 import type { Chat, User } from '../chat/service.ts'
 import type { Logger } from '../log.ts'
 import type { RecoveryHooks } from '../realtime/index.ts'
-import { CITY, isChatRoom, PRIVATE } from './rooms.ts'
+import { isChatRoom, storedRoomOfTopic } from './rooms.ts'
 
 /**
  * @example const io = createIO({ recovery: chat.roomLog.enabled ? createRecoveryHooks(chat, log) : undefined })
@@ -46,15 +46,14 @@ export function createRecoveryHooks(chat: Chat, log: Logger): RecoveryHooks {
 /** The saved rooms the user may still enter: the city still exists, the user is still a member. */
 async function allowedRooms(chat: Chat, user: User, rooms: string[]): Promise<string[]> {
   const allowed: string[] = []
-  const cityPrefix = CITY.topic('')
-  const chatPrefix = PRIVATE.topic('')
   for (const room of rooms) {
-    if (room.startsWith(cityPrefix)) {
-      if ((await chat.getCity(room.slice(cityPrefix.length))).ok) allowed.push(room)
-    } else if (room.startsWith(chatPrefix)) {
-      const member = await chat.requireChatMember(user, room.slice(chatPrefix.length))
-      if (member.ok) allowed.push(room)
-    }
+    const stored = storedRoomOfTopic(room)
+    if (!stored) continue
+    const access =
+      'cityId' in stored
+        ? await chat.getCity(stored.cityId)
+        : await chat.requireChatMember(user, stored.chatId)
+    if (access.ok) allowed.push(room)
   }
   return allowed
 }
