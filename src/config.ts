@@ -167,7 +167,9 @@ const ENV_SCHEMA = z.object({
     .int()
     .min(1)
     .default(20)
-    .describe('Open sockets one user may have on one node (tabs, devices); more are refused.'),
+    .describe(
+      'Open sockets one user may have (tabs, devices), on all nodes together with REDIS_URL; more are refused.'
+    ),
   MAX_PAYLOAD: z.coerce
     .number()
     .int()

@@ -88,15 +88,28 @@ export function attachChatEvents({
     }),
   }
   const announceOnlineCount = createOnlineCountBroadcaster(io, presence, log)
-  /** Open sockets per user on this node (the per-user connection limit). */
+  /** Open sockets per user on this node. */
   const connections = new Map<string, number>()
+  /**
+   * The user's open sockets for the connection limit: on every node as presence counts them, or
+   * this node's own while presence cannot answer (Redis down). A socket is counted in presence
+   * just after its CONNECT, so handshakes racing on two nodes may both pass.
+   */
+  const openSockets = async (userId: string): Promise<number> => {
+    const here = connections.get(userId) ?? 0
+    try {
+      return Math.max(here, await presence.connectionCount(userId))
+    } catch {
+      return here
+    }
+  }
 
   io.use(async (socket, next) => {
     try {
       const session = await chat.authenticate(socket.handshake.auth.token)
       if (!session.ok) return next(new Error(AUTH_ERROR))
       const { user, expiresAt } = session.value
-      if ((connections.get(user.id) ?? 0) >= maxConnectionsPerUser) {
+      if ((await openSockets(user.id)) >= maxConnectionsPerUser) {
         const refusal: MiddlewareError = new Error('Too many connections')
         refusal.data = { code: 'rate_limited', limit: maxConnectionsPerUser }
         return next(refusal)

@@ -40,6 +40,9 @@ export function createMemoryPresence(): PresenceStore {
     async onlineCount() {
       return socketsByUser.size
     },
+    async connectionCount(userId) {
+      return socketsByUser.get(userId)?.size ?? 0
+    },
     async status(userId) {
       const isOnline = socketsByUser.has(userId)
       return { isOnline, lastSeen: isOnline ? null : (lastSeen.get(userId) ?? null) }

@@ -261,6 +261,11 @@ export function createRedisPresence({
     async onlineCount() {
       return Number(await call('online count', redis.send('HLEN', [key.online])))
     },
+    async connectionCount(userId) {
+      // Asked on every handshake: while the link is known to be down, fail at once, not in 2 s.
+      if (!link.up) throw new Error('presence: the Redis link is down')
+      return Number((await call('connections', redis.send('HGET', [key.online, userId]))) ?? 0)
+    },
     async status(userId) {
       const [online, seen] = await Promise.all([
         call('status', redis.send('HEXISTS', [key.online, userId])),

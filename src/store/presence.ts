@@ -29,6 +29,8 @@ export interface PresenceStore {
   addConnection(user: PresenceUser, socketId: string): Promise<ConnectionChange>
   removeConnection(userId: string, socketId: string, at: Date): Promise<ConnectionChange>
   onlineCount(): Promise<number>
+  /** The user's live connections (on every node, for the Redis store). */
+  connectionCount(userId: string): Promise<number>
   /** `lastSeen` is null while online, or when never seen since the store started. */
   status(userId: string): Promise<{ isOnline: boolean; lastSeen: Date | null }>
   /** The subset of `userIds` that is online. */

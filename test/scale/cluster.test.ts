@@ -36,7 +36,10 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
 
   beforeAll(async () => {
     redis = await startRedis()
-    const cluster = clusterEnv(redis.url, { LOGIN_ATTEMPTS_PER_ACCOUNT: '4' })
+    const cluster = clusterEnv(redis.url, {
+      LOGIN_ATTEMPTS_PER_ACCOUNT: '4',
+      MAX_CONNECTIONS_PER_USER: '3',
+    })
     cleanup = cluster.cleanup
     // The first node migrates and seeds the shared file; the others then find it ready.
     nodes.push(await startNode(cluster.env, 'n1'))
@@ -211,6 +214,32 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     expect(retryAfterMs).toBeLessThanOrEqual(225_000)
   })
 
+  test('the connection limit counts the sockets of a user on every node', async () => {
+    const [n1, n2, n3] = nodes as [Node, Node, Node]
+    const gina = await registerUser(n1.url)
+    for (const node of [n1, n2, n3]) track(await connectAs(node.url, gina))
+    // Each node holds one of gina's three sockets; a fourth anywhere is refused once Redis has
+    // counted them (just after each CONNECT). An attempt let in before that is closed again.
+    let refusal: (Error & { data?: unknown }) | undefined
+    await eventually(
+      async () => {
+        const attempt = await connectAs(n1.url, gina, { reconnection: false }).then(
+          (extra) => {
+            extra.socket.disconnect()
+            return undefined
+          },
+          (error: Error & { data?: unknown }) => error
+        )
+        refusal = attempt
+        return attempt !== undefined
+      },
+      3_000,
+      'a fourth socket refused'
+    )
+    expect(refusal?.message).toBe('Too many connections')
+    expect(refusal?.data).toEqual({ code: 'rate_limited', limit: 3 })
+  })
+
   test('a killed node is taken off presence and the others announce it', async () => {
     const [n1, n2, n3] = nodes as [Node, Node, Node]
     const watcher = track(await chatUser(n1.url))
@@ -292,6 +321,8 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
       body: { login: a.user.username, password: a.password },
     })
     expect(login.status).toBe(200)
+    // The connection limit falls back to this node's count: a handshake still connects.
+    track(await connectAs(n1.url, a))
 
     await redis.start()
     await Promise.all([n1.waitForLog(/redis link up again/), n2.waitForLog(/redis link up again/)])
