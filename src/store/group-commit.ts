@@ -1,8 +1,8 @@
 /**
  * @module Group commit: the hot writes (new messages, room-log rows for edits and deletes) are
  * queued and committed together, and every caller's promise resolves only after the COMMIT that
- * holds its row, so nothing is acknowledged or broadcast before it is durable. One transaction per batch instead of one per row is what lets SQLite take tens of
- * thousands of messages a second.
+ * holds its row, so nothing is acknowledged or broadcast before it is durable. One transaction per
+ * batch instead of one per row is what lets SQLite take tens of thousands of messages a second.
  *
  * A batch is committed on the next turn of the event loop (everything that arrived meanwhile,
  * e.g. all frames of one TCP read, goes together), or at once when `maxBatch` ops are waiting.
@@ -24,7 +24,7 @@ import {
 
 export type { LogRow }
 
-/** False when this author already used the message's clientId (nothing was written). */
+/** A message insert: not stored when its author already used its clientId (nothing written). */
 type StoredMessage = { stored: true; offset: number } | { stored: false }
 
 export interface GroupWriter {

@@ -134,7 +134,7 @@ export const messages = sqliteTable(
     uniqueIndex('messages_id_unique').on(t.id),
     // History pages and recovery walk (room, seq) in either direction (seq is the rowid, which
     // every index entry ends with). Partial: a message is in one kind of room and most carry no
-    // clientId, so each insert touches three secondary b-trees, not four.
+    // clientId, so an insert touches two secondary b-trees (its id's and its room's), not four.
     index('messages_city_idx').on(t.cityId).where(sql`${t.cityId} IS NOT NULL`),
     index('messages_chat_idx').on(t.chatId).where(sql`${t.chatId} IS NOT NULL`),
     uniqueIndex('messages_author_client_unique')

@@ -45,7 +45,7 @@ const insertEvent = (offset: string) =>
 export const INSERT_MESSAGE_NEXT = insertMessage(`(SELECT ${LATEST_OFFSET}) + 1`)
 export const INSERT_EVENT_NEXT = insertEvent(`(SELECT ${LATEST_OFFSET}) + 1`)
 
-/** INSERT_MESSAGE's parameters after the offset, in order. */
+/** A message insert's parameters after the offset, in order. */
 export const messageParams = (m: NewMessageRow) =>
   [
     m.id,
