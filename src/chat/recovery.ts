@@ -178,26 +178,31 @@ export function createRoomLog({
     const rooms = await input.allowed(saved)
     await ready
     const after = Number(input.offset)
-    const limit = maxReplay + 1
-    const [events, ...messagesByRoom] = await Promise.all([
-      listRoomEventsAfter(db, rooms, after, limit),
-      ...rooms.flatMap((room) => {
-        const stored = storedRoom(room)
-        return stored ? [listRoomMessagesAfter(db, stored, after, limit)] : []
-      }),
-    ])
+    const tooMany = fail('payload_too_large', 'too many missed events')
+    const events = await listRoomEventsAfter(db, rooms, after, maxReplay + 1)
+    // Every missed row is replayed, so at most maxReplay are read in all, room after room.
+    let budget = maxReplay - events.length
+    if (budget < 0) return tooMany
+    const messages: (MessageWithAuthor & { seq: number })[] = []
+    for (const room of rooms) {
+      const stored = storedRoom(room)
+      if (!stored) continue
+      const found = await listRoomMessagesAfter(db, stored, after, budget + 1)
+      if (found.length > budget) return tooMany
+      budget -= found.length
+      messages.push(...found)
+    }
     // A new message is replayed as it is now (edited, deleted: the later log rows say so too).
     const missed: { offset: number; packet: unknown[] }[] = [
       ...events.map((event) => ({
         offset: event.id,
         packet: JSON.parse(withOffset(event.packet, String(event.id))) as unknown[],
       })),
-      ...messagesByRoom.flat().map((message) => ({
+      ...messages.map((message) => ({
         offset: message.seq,
         packet: [...newMessageBroadcast(message).packet, String(message.seq)],
       })),
     ].sort((a, b) => a.offset - b.offset)
-    if (missed.length > maxReplay) return fail('payload_too_large', 'too many missed events')
     return ok({ socketId: session.socketId, rooms, missed: missed.map((event) => event.packet) })
   }
 
