@@ -17,6 +17,7 @@ import { listRoomMessagesAfter, type MessageWithAuthor, type Room } from '../sto
 import {
   latestOffset,
   listRoomEventsAfter,
+  newestRoomEvent,
   pruneRecovery,
   saveSocketSession,
   takeSocketSession,
@@ -82,17 +83,20 @@ export function createRoomLog({
   let chain: Promise<void> = Promise.resolve()
   /** The newest offset published from this node (what a joining socket starts from). */
   let head = 0
-  const ready = enabled
-    ? latestOffset(db).then((id) => {
-        head = Math.max(head, id)
-      })
-    : Promise.resolve()
   /**
    * The newest log id seen at each prune tick. Rows up to a mark older than twice the window were
    * committed before it, so they go; ids, not times, so the log needs no index on created_at.
    */
   const marks: Array<{ at: number; id: number }> = []
+  const ready = enabled
+    ? Promise.all([latestOffset(db), newestRoomEvent(db)]).then(([id, newest]) => {
+        head = Math.max(head, id)
+        // After a restart the log is as old as its rows, not as this process: the first mark.
+        if (newest) marks.push({ at: newest.createdAt, id: newest.id })
+      })
+    : Promise.resolve()
   const prune = async () => {
+    await ready
     const at = now()
     const cutoff = at - 2 * windowMs
     marks.push({ at, id: await latestOffset(db) })

@@ -3,7 +3,7 @@
  * `messages`) and dropped socket sessions, both in the database so a reconnect after a server
  * restart still resumes exactly.
  */
-import { and, asc, eq, gt, inArray, lt, lte, max, min, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, lt, lte, max, min, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { offsetFloor, roomEvents, socketSessions } from './schema.ts'
 import { LATEST_OFFSET } from './write-batch.ts'
@@ -36,6 +36,18 @@ export async function latestOffset(db: Db): Promise<number> {
     .select({ offset: sql<number>`${sql.raw(LATEST_OFFSET)}` })
     .from(offsetFloor)
   return Number(row?.offset ?? 0)
+}
+
+/** The newest log row's id and time, undefined for an empty log. */
+export async function newestRoomEvent(
+  db: Db
+): Promise<{ id: number; createdAt: number } | undefined> {
+  const [row] = await db
+    .select({ id: roomEvents.id, createdAt: roomEvents.createdAt })
+    .from(roomEvents)
+    .orderBy(desc(roomEvents.id))
+    .limit(1)
+  return row
 }
 
 /**

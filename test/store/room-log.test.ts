@@ -1,13 +1,15 @@
 /**
  * @module Room log pruning over a real SQLite file: rows go once they are older than twice the
- * recovery window (by id marks, there is no created_at index), newer rows and sessions stay.
- * Ids (offsets) never go back, not even when everything was pruned.
+ * recovery window (by id marks, there is no created_at index), newer rows and sessions stay, and
+ * a restart does not delay it. Ids (offsets) never go back, not even when everything was pruned.
+ * The upgrade to shared offsets (migration 0006) keeps message order.
  */
 import { expect, test } from 'bun:test'
 import { createRoomLog } from '../../src/chat/recovery.ts'
 import { newMessageBroadcast } from '../../src/events/broadcasts.ts'
 import { storedRoomOfTopic } from '../../src/events/rooms.ts'
 import { createLogger } from '../../src/log.ts'
+import type { Database } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
 import { listRoomMessages } from '../../src/store/messages.ts'
 import { loadMigrations, migrate } from '../../src/store/migrate.ts'
@@ -17,8 +19,8 @@ import { tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
 
-test('log rows older than twice the window are pruned; newer ones stay', async () => {
-  const { database } = await databases.migrated()
+/** A room log with a 1 s window (prune ticks every second) and what it has logged. */
+function roomLogOf(database: Database) {
   const roomLog = createRoomLog({
     db: database.db,
     writer: database.writer,
@@ -32,8 +34,14 @@ test('log rows older than twice the window are pruned; newer ones stay', async (
     roomLog.record({ room: 'city:mumbai', packet: ['e', tag] }, () => {})
   const logged = async () =>
     (await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)).map(
-      (row) => JSON.parse(row.packet ?? 'null')[1]
+      (row) => JSON.parse(row.packet)[1]
     )
+  return { roomLog, record, logged }
+}
+
+test('log rows older than twice the window are pruned; newer ones stay', async () => {
+  const { database } = await databases.migrated()
+  const { roomLog, record, logged } = roomLogOf(database)
   try {
     await record('old-1')
     await record('old-2')
@@ -45,6 +53,24 @@ test('log rows older than twice the window are pruned; newer ones stay', async (
     expect(await logged()).toEqual(['new'])
   } finally {
     roomLog.close()
+  }
+}, 10_000)
+
+test('after a restart, rows written before it go twice the window after they were written', async () => {
+  const { database } = await databases.migrated()
+  const before = roomLogOf(database)
+  for (const tag of ['old-1', 'old-2', 'old-3']) await before.record(tag)
+  before.roomLog.close()
+  await Bun.sleep(2_100)
+  // The restarted log prunes at its first tick, not two windows after it started (the newest
+  // row always stays: it holds the latest offset).
+  const after = roomLogOf(database)
+  try {
+    expect(await after.logged()).toEqual(['old-1', 'old-2', 'old-3'])
+    await Bun.sleep(1_300)
+    expect(await after.logged()).toEqual(['old-3'])
+  } finally {
+    after.roomLog.close()
   }
 }, 10_000)
 
