@@ -62,6 +62,12 @@ const METRICS: readonly MetricDef[] = [
     digits: 0,
   },
   { key: 'persist_cpu', label: 'Persistence: server CPU %, 1 sender', better: 'lower', digits: 0 },
+  {
+    key: 'persist_1_w64',
+    label: 'Persistence: durable msgs/s, 1 sender with 64 in flight (no target)',
+    better: 'higher',
+    digits: 0,
+  },
 ]
 
 export interface TargetColumn {

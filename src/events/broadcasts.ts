@@ -49,9 +49,10 @@ export function createRoomBroadcasts(
 
   return {
     messageCreated(message, logged) {
-      // Its offset came from the message's own commit (chat/messages.ts).
-      const { room, packet } = newMessageBroadcast(message)
-      publish(io, room, logged, () => packet)
+      // Its offset and packet came from the message's own commit (chat/messages.ts): the view is
+      // built again only when there is no logged packet (recovery off).
+      const { kind, id } = roomOfMessage(message)
+      publish(io, kind.topic(id), logged, () => newMessageBroadcast(message).packet)
     },
     messageEdited(message) {
       const { kind, id } = roomOfMessage(message)
