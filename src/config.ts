@@ -148,7 +148,7 @@ const ENV_SCHEMA = z.object({
     .min(0)
     .default(120)
     .describe(
-      'Messages one user may send per minute, sustained (token bucket, REST and sockets together; 0: no limit).'
+      'Messages one user may send per minute, sustained (token bucket, REST and sockets together; 0: no limit). With REDIS_URL the count spans all nodes.'
     ),
   MESSAGE_BURST: z.coerce
     .number()

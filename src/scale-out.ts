@@ -3,7 +3,7 @@
  * in Redis with node death detection, and polling forwarding; without it, one node in memory.
  * server.ts hands the pieces to createIO and the events layer.
  */
-import type { SharedRateLimits } from './chat/rate-limit.ts'
+import type { SharedDebitLimits, SharedRateLimits } from './chat/rate-limit.ts'
 import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
 import { type AdapterFactory, createForwarder, createRedisAdapter } from './realtime/index.ts'
@@ -11,7 +11,7 @@ import type { ServerMetrics } from './server-metrics.ts'
 import type { PresenceStore, RoomLeft } from './store/presence.ts'
 import { createMemoryPresence } from './store/presence-memory.ts'
 import { createRedisPresence, type LostUser } from './store/presence-redis.ts'
-import { createRedisRateLimiter } from './store/rate-limit-redis.ts'
+import { createRedisDebits, createRedisRateLimiter } from './store/rate-limit-redis.ts'
 import { connectRedis } from './store/redis-link.ts'
 
 /** What server.ts tells the events layer when presence changed without a local socket event. */
@@ -33,6 +33,8 @@ export interface ScaleOut {
   readiness: { name: string; check(): Promise<void> }[]
   /** Rate limits all nodes share (login attempts); undefined on a single node. */
   sharedLimits?: SharedRateLimits
+  /** Rate limits all nodes share, debited after the fact (messages); undefined on a single node. */
+  sharedDebits?: SharedDebitLimits
   /** Once listening: advertise this node's internal URL and start the presence heartbeat. */
   start(nodeUrl: string): Promise<void>
   close(): Promise<void>
@@ -103,6 +105,7 @@ export async function createScaleOut(
     },
     readiness: [{ name: 'redis', check: () => link.ping() }],
     sharedLimits: (name, options) => createRedisRateLimiter(link, `mc:limit:${name}`, options),
+    sharedDebits: (name, options) => createRedisDebits(link, `mc:limit:${name}`, options),
     async start(nodeUrl) {
       url = nodeUrl
       await presence.start()

@@ -82,6 +82,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     jwksUrl: config.JWT_JWKS_URL,
     publicKey: config.JWT_PUBLIC_KEY,
   })
+  let announcer: PresenceAnnouncer = { roomsLeft() {}, usersLost() {}, resynced() {} }
+  const scale = await createScaleOut(config, log, metrics, () => announcer)
+
   const chat = metrics.instrument(
     createChat({
       db: database.db,
@@ -90,15 +93,16 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       log: log.child('chat'),
       refreshTtlMs: config.REFRESH_TOKEN_TTL,
       argon2MemoryKib: config.ARGON2_MEMORY_KIB,
-      messageRate: { perMinute: config.MESSAGE_RATE_PER_MINUTE, burst: config.MESSAGE_BURST },
+      messageRate: {
+        perMinute: config.MESSAGE_RATE_PER_MINUTE,
+        burst: config.MESSAGE_BURST,
+        shared: scale.sharedDebits,
+      },
       recovery: { windowMs: config.RECOVERY_WINDOW, maxReplay: config.RECOVERY_MAX_EVENTS },
       newMessageBroadcast,
       storedRoom: storedRoomOfTopic,
     })
   )
-
-  let announcer: PresenceAnnouncer = { roomsLeft() {}, usersLost() {}, resynced() {} }
-  const scale = await createScaleOut(config, log, metrics, () => announcer)
 
   const io = createIO({
     cors: { origins: [...config.CORS_ORIGINS], credentials: true },

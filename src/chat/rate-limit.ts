@@ -1,7 +1,7 @@
 /**
- * @module Rate limits: token buckets keyed by a string (a user id, an account, an address). Pure
- * apart from the injectable clock; buckets that refilled completely are forgotten, so idle keys
- * cost nothing.
+ * @module Rate limits: token buckets keyed by a string (a user id, an account, an address), in
+ * this node's memory (buckets that refilled completely are forgotten, so idle keys cost nothing)
+ * or shared by every node (a store such as Redis, store/rate-limit-redis.ts).
  */
 import { fail, ok, type Result } from '../errors.ts'
 
@@ -124,6 +124,96 @@ export function sharedOrLocal(
     reset: async (key) => {
       local.reset(key)
       await shared.reset(key).catch(() => undefined)
+    },
+  }
+}
+
+/**
+ * Buckets several nodes share, debited after the fact (messages): the send path never waits on
+ * the shared store, it only learns from each debit whether the bucket ran dry.
+ */
+export interface SharedDebits {
+  /**
+   * Takes each key's count from its bucket (a negative count gives tokens back); resolves, in the
+   * same order, how many ms until each bucket holds a token again (0: it does now).
+   */
+  debit(counts: ReadonlyArray<readonly [key: string, count: number]>): Promise<number[]>
+}
+
+/** Makes shared debit buckets: one bucket space per `name`. */
+export type SharedDebitLimits = (name: string, options: RateLimitOptions) => SharedDebits
+
+/** How often a node settles its sends with the shared buckets. */
+export const DEBIT_EVERY_MS = 100
+
+/**
+ * This node's buckets decide at once; what they let through is debited from the shared buckets
+ * every `DEBIT_EVERY_MS`, and a key whose shared bucket ran dry (its sends on other nodes) is
+ * refused here until it refills. So the limit holds across nodes, give or take what one node lets
+ * through in one interval; while the store does not answer, each node's own buckets still hold.
+ * @example const sends = withSharedDebits(createRateLimiter(options), shared, options)
+ */
+export function withSharedDebits(
+  local: RateLimiter,
+  shared: SharedDebits,
+  { message, now = Date.now }: Pick<RateLimitOptions, 'message' | 'now'>
+): RateLimiter {
+  /** Tokens taken (or given back) since the last debit, by key. */
+  let owed = new Map<string, number>()
+  /** Keys whose shared bucket is dry, until when. */
+  const dryUntil = new Map<string, number>()
+  let timer: Timer | undefined
+
+  const owe = (key: string, count: number) => {
+    owed.set(key, (owed.get(key) ?? 0) + count)
+    if (timer) return
+    timer = setTimeout(settle, DEBIT_EVERY_MS)
+    timer.unref?.()
+  }
+
+  function settle(): void {
+    timer = undefined
+    const counts = [...owed].filter(([, count]) => count !== 0)
+    owed = new Map()
+    const at = now()
+    for (const [key, until] of dryUntil) if (until <= at) dryUntil.delete(key)
+    if (counts.length === 0) return
+    shared.debit(counts).then(
+      (waits) => {
+        const settled = now()
+        counts.forEach(([key], i) => {
+          const wait = waits[i] ?? 0
+          if (wait > 0) dryUntil.set(key, settled + wait)
+          else dryUntil.delete(key)
+        })
+      },
+      // The store is down (the Redis link logs it): this node's buckets are the limit meanwhile.
+      () => {}
+    )
+  }
+
+  return {
+    take(key) {
+      const until = dryUntil.get(key)
+      if (until !== undefined) {
+        const wait = until - now()
+        if (wait > 0) return fail('rate_limited', message, { retryAfterMs: Math.ceil(wait) })
+        dryUntil.delete(key)
+      }
+      const allowed = local.take(key)
+      if (allowed.ok) owe(key, 1)
+      return allowed
+    },
+    refund(key) {
+      local.refund(key)
+      owe(key, -1)
+    },
+    reset(key) {
+      local.reset(key)
+      dryUntil.delete(key)
+    },
+    get size() {
+      return local.size
     },
   }
 }

@@ -11,7 +11,13 @@ import type { RoomBroadcast } from './chat-events.ts'
 import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createMessages } from './messages.ts'
-import { createRateLimiter, UNLIMITED } from './rate-limit.ts'
+import {
+  createRateLimiter,
+  type RateLimitOptions,
+  type SharedDebitLimits,
+  UNLIMITED,
+  withSharedDebits,
+} from './rate-limit.ts'
 import { createRoomLog } from './recovery.ts'
 import type { Tokens } from './tokens.ts'
 import { createUserCache } from './user-cache.ts'
@@ -25,8 +31,11 @@ export interface ChatOptions {
   log: Logger
   refreshTtlMs: number
   argon2MemoryKib: number
-  /** Per-user message rate: `perMinute` sustained, `burst` at once; perMinute 0 turns it off. */
-  messageRate?: { perMinute: number; burst: number }
+  /**
+   * Per-user message rate: `perMinute` sustained, `burst` at once; perMinute 0 turns it off.
+   * `shared`: buckets every node debits (scale-out), so the rate holds across nodes.
+   */
+  messageRate?: { perMinute: number; burst: number; shared?: SharedDebitLimits | undefined }
   /** Connection state recovery bounds; windowMs 0 (the default) turns it off. */
   recovery?: { windowMs: number; maxReplay: number }
   /** How a new message is broadcast (events/broadcasts.ts): what the room log publishes and replays. */
@@ -44,16 +53,7 @@ export function createChat(options: ChatOptions) {
   const { db, writer } = options
   const cities = createCities({ db })
   const chats = createChats({ db })
-  const rate = options.messageRate
-  const sendLimiter =
-    rate && rate.perMinute > 0
-      ? createRateLimiter({
-          burst: rate.burst,
-          refill: rate.perMinute,
-          perMs: 60_000,
-          message: 'too many messages; slow down',
-        })
-      : UNLIMITED
+  const sendLimiter = messageLimiter(options.messageRate)
   const roomLog = createRoomLog({
     db,
     writer,
@@ -82,6 +82,18 @@ export function createChat(options: ChatOptions) {
 }
 
 export type Chat = ReturnType<typeof createChat>
+
+function messageLimiter(rate: ChatOptions['messageRate']) {
+  if (!rate || rate.perMinute === 0) return UNLIMITED
+  const options: RateLimitOptions = {
+    burst: rate.burst,
+    refill: rate.perMinute,
+    perMs: 60_000,
+    message: 'too many messages; slow down',
+  }
+  const local = createRateLimiter(options)
+  return rate.shared ? withSharedDebits(local, rate.shared('message', options), options) : local
+}
 
 /** The authenticated actor every domain function takes (a user row). */
 export type { UserRow as User } from '../store/schema.ts'

@@ -4,6 +4,7 @@
  * SIGKILL is taken off presence; polling through a balancer with no sticky sessions.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { DEBIT_EVERY_MS } from '../../src/chat/rate-limit.ts'
 import { api, registerUser } from '../helpers/api.ts'
 import {
   ask,
@@ -39,6 +40,9 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     const cluster = clusterEnv(redis.url, {
       LOGIN_ATTEMPTS_PER_ACCOUNT: '4',
       MAX_CONNECTIONS_PER_USER: '3',
+      // A token a second, 8 at once: above what the other tests send, low enough to run dry.
+      MESSAGE_RATE_PER_MINUTE: '60',
+      MESSAGE_BURST: '8',
     })
     cleanup = cluster.cleanup
     // The first node migrates and seeds the shared file; the others then find it ready.
@@ -214,6 +218,31 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     expect(retryAfterMs).toBeLessThanOrEqual(225_000)
   })
 
+  test('the message rate counts sends on every node', async () => {
+    const [n1, n2] = nodes as [Node, Node, Node]
+    const hana = await registerUser(n1.url)
+    const onN1 = track(await connectAs(n1.url, hana))
+    const onN2 = track(await connectAs(n2.url, hana))
+    for (const c of [onN1, onN2]) await joinCity(c, 'kolkata')
+    const send = (c: ChatClient, content: string) =>
+      ask(c.socket, 'send-city-message', { cityId: 'kolkata', content })
+    // MESSAGE_BURST is 8: n1's own bucket lets all of them through at once.
+    for (let i = 0; i < 8; i++) expect((await send(onN1, `n1 ${i}`)).ok).toBe(true)
+    // n2's own bucket is full, but n1 settles its sends with Redis within DEBIT_EVERY_MS, and n2
+    // learns from settling its own first send that the user's shared bucket is dry.
+    const answers = []
+    for (let i = 0; i < 6; i++) {
+      await Bun.sleep(2 * DEBIT_EVERY_MS)
+      answers.push(await send(onN2, `n2 ${i}`))
+    }
+    expect(answers.filter((answer) => answer.ok).length).toBeLessThanOrEqual(1)
+    const refused = answers.find((answer) => !answer.ok)
+    expect(refused?.error.code).toBe('rate_limited')
+    // The bucket is a token short or more, at a token a second.
+    expect(refused?.error.details.retryAfterMs).toBeGreaterThan(0)
+    expect(refused?.error.details.retryAfterMs).toBeLessThanOrEqual(2_000)
+  })
+
   test('the connection limit counts the sockets of a user on every node', async () => {
     const [n1, n2, n3] = nodes as [Node, Node, Node]
     const gina = await registerUser(n1.url)
@@ -309,6 +338,7 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     const b = track(await chatUser(n2.url))
     await joinCity(a, 'jaipur')
     await joinCity(b, 'jaipur')
+    await joinCity(a, 'paris')
 
     await redis.stop()
     await n1.waitForLog(/redis link down/)
@@ -323,6 +353,12 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     expect(login.status).toBe(200)
     // The connection limit falls back to this node's count: a handshake still connects.
     track(await connectAs(n1.url, a))
+    // The message rate falls back to this node's buckets: sends are acknowledged, and settling
+    // them with Redis fails quietly (a room only a's sockets are in, so nothing is left in flight).
+    for (const content of ['during the outage', 'and again']) {
+      expect((await ask(a.socket, 'send-city-message', { cityId: 'paris', content })).ok).toBe(true)
+      await Bun.sleep(2 * DEBIT_EVERY_MS)
+    }
 
     await redis.start()
     await Promise.all([n1.waitForLog(/redis link up again/), n2.waitForLog(/redis link up again/)])
