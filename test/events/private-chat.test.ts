@@ -29,7 +29,11 @@ beforeEach(async () => {
     chatUser(server.url),
     chatUser(server.url),
   ])
+  // The members hear of the new chat over their sockets, which can come after the HTTP answer:
+  // waited for here, so a test's own `added-to-chat` listener never catches this one.
+  const announced = [owner, member].map((user) => once(user.socket, 'added-to-chat'))
   chatId = await createPrivateChat(server.url, owner, [member], 'Trip')
+  await Promise.all(announced)
 })
 
 afterEach(async () => {
