@@ -6,7 +6,12 @@
 import type { SharedDebitLimits, SharedRateLimits } from './chat/rate-limit.ts'
 import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
-import { type AdapterFactory, createForwarder, createRedisAdapter } from './realtime/index.ts'
+import {
+  type AdapterFactory,
+  createForwarder,
+  createRedisAdapter,
+  type OffsetLog,
+} from './realtime/index.ts'
 import type { ServerMetrics } from './server-metrics.ts'
 import type { PresenceStore, RoomLeft } from './store/presence.ts'
 import { createMemoryPresence } from './store/presence-memory.ts'
@@ -24,8 +29,11 @@ export interface PresenceAnnouncer {
 export interface ScaleOut {
   nodeId: string
   presence: PresenceStore
-  /** createIO options: cross-node rooms and sessions. Empty on a single node. */
-  io: {
+  /**
+   * createIO options: cross-node rooms and sessions. Empty on a single node. `offsets`: where
+   * recovery offsets can be read back, so each node delivers them in order (with recovery on).
+   */
+  io(offsets?: OffsetLog): {
     adapter?: AdapterFactory
     sidPrefix?: string
     forward?: (req: Request, sid: string) => Promise<Response | undefined>
@@ -43,7 +51,7 @@ export interface ScaleOut {
 /**
  * @example
  * const scale = await createScaleOut(config, log, metrics, () => announcer)
- * const io = createIO({ ...scale.io })
+ * const io = createIO({ ...scale.io(chat.roomLog.offsets) })
  */
 export async function createScaleOut(
   config: Config,
@@ -57,7 +65,7 @@ export async function createScaleOut(
     return {
       nodeId,
       presence,
-      io: {},
+      io: () => ({}),
       readiness: [],
       async start() {},
       close: () => presence.close(),
@@ -86,13 +94,14 @@ export async function createScaleOut(
   return {
     nodeId,
     presence,
-    io: {
+    io: (offsets) => ({
       adapter: createRedisAdapter({
         redis: link,
         nodeId,
         logger: log,
         onRemoteBroadcast: (ms) => metrics.broadcastLatency('remote', ms),
         onError: metrics.redisError,
+        offsets,
       }),
       // Node ids are [A-Za-z0-9_-] (config), so the first '.' ends the owner part.
       sidPrefix: `${nodeId}.`,
@@ -102,7 +111,7 @@ export async function createScaleOut(
         logger: log,
         onForward: metrics.forwarded,
       }),
-    },
+    }),
     readiness: [{ name: 'redis', check: () => link.ping() }],
     sharedLimits: (name, options) => createRedisRateLimiter(link, `mc:limit:${name}`, options),
     sharedDebits: (name, options) => createRedisDebits(link, `mc:limit:${name}`, options),

@@ -110,7 +110,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     recovery: chat.roomLog.enabled ? createRecoveryHooks(chat, log.child('recovery')) : undefined,
     logger: log.child('realtime'),
     observer: metrics.observer,
-    ...scale.io,
+    ...scale.io(chat.roomLog.enabled ? chat.roomLog.offsets : undefined),
   })
   metrics.watch(io)
   const presence = scale.presence

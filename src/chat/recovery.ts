@@ -13,10 +13,16 @@ import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import type { GroupWriter, LogRow } from '../store/group-commit.ts'
-import { listRoomMessagesAfter, type MessageWithAuthor, type Room } from '../store/messages.ts'
+import {
+  listMessagesBetween,
+  listRoomMessagesAfter,
+  type MessageWithAuthor,
+  type Room,
+} from '../store/messages.ts'
 import {
   latestOffset,
   listRoomEventsAfter,
+  listRoomEventsBetween,
   newestRoomEvent,
   pruneRecovery,
   saveSocketSession,
@@ -196,18 +202,39 @@ export function createRoomLog({
       budget -= found.length
       messages.push(...found)
     }
-    // A new message is replayed as it is now (edited, deleted: the later log rows say so too).
-    const missed: { offset: number; packet: unknown[] }[] = [
+    const missed = inOffsetOrder(events, messages).map((event) => JSON.parse(event.json))
+    return ok({ socketId: session.socketId, rooms, missed })
+  }
+
+  /**
+   * Log rows and messages as the broadcasts they went out as, `[event, ...args, offset]` JSON,
+   * merged in offset order. A new message is built as it is now (edited, deleted: the later log
+   * rows say so too).
+   */
+  function inOffsetOrder(
+    events: { id: number; room: string; packet: string }[],
+    messages: (MessageWithAuthor & { seq: number })[]
+  ): { offset: number; room: string; json: string }[] {
+    return [
       ...events.map((event) => ({
         offset: event.id,
-        packet: JSON.parse(withOffset(event.packet, String(event.id))) as unknown[],
+        room: event.room,
+        json: withOffset(event.packet, String(event.id)),
       })),
-      ...messages.map((message) => ({
-        offset: message.seq,
-        packet: [...newMessageBroadcast(message).packet, String(message.seq)],
-      })),
+      ...messages.map((message) => {
+        const { room, packet } = newMessageBroadcast(message)
+        return { offset: message.seq, room, json: JSON.stringify([...packet, String(message.seq)]) }
+      }),
     ].sort((a, b) => a.offset - b.offset)
-    return ok({ socketId: session.socketId, rooms, missed: missed.map((event) => event.packet) })
+  }
+
+  /** Every broadcast with `after < offset < before`, of every room (adapters/ordered.ts). */
+  async function between(after: number, before: number) {
+    const [events, messages] = await Promise.all([
+      listRoomEventsBetween(db, after, before),
+      listMessagesBetween(db, after, before),
+    ])
+    return inOffsetOrder(events, messages)
   }
 
   return {
@@ -217,6 +244,8 @@ export function createRoomLog({
     published,
     saveSession,
     resume,
+    /** The broadcasts a node has not heard, read back so it delivers in offset order. */
+    offsets: { newest: () => latestOffset(db), between },
     /** The offset a socket that joins a room now has seen everything up to. */
     async head(): Promise<string> {
       await ready

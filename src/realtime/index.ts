@@ -23,6 +23,7 @@ export type {
   RoomMember,
 } from './adapters/adapter.ts'
 export { createBunTopicsAdapter } from './adapters/bun-topics.ts'
+export type { OffsetLog } from './adapters/ordered.ts'
 export {
   createRedisAdapter,
   type RedisAdapterOptions,

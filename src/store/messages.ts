@@ -120,6 +120,18 @@ export async function listRoomMessagesAfter(
   return rows.map(flatten)
 }
 
+/** Messages of every room with `afterSeq < seq < beforeSeq`, oldest first. */
+export async function listMessagesBetween(
+  db: Db,
+  afterSeq: number,
+  beforeSeq: number
+): Promise<(MessageWithAuthor & { seq: number })[]> {
+  const rows = await selectWithAuthor(db)
+    .where(and(gt(messages.seq, afterSeq), lt(messages.seq, beforeSeq)))
+    .orderBy(asc(messages.seq))
+  return rows.map(flatten)
+}
+
 /** The newest message of each chat, by chat id. */
 export async function lastMessagesOfChats(
   db: Db,

@@ -29,6 +29,19 @@ export async function listRoomEventsAfter(
     .limit(limit)
 }
 
+/** Log rows of every room with `afterId < id < beforeId`, oldest first. */
+export async function listRoomEventsBetween(
+  db: Db,
+  afterId: number,
+  beforeId: number
+): Promise<{ id: number; room: string; packet: string }[]> {
+  return db
+    .select({ id: roomEvents.id, room: roomEvents.room, packet: roomEvents.packet })
+    .from(roomEvents)
+    .where(and(gt(roomEvents.id, afterId), lt(roomEvents.id, beforeId)))
+    .orderBy(asc(roomEvents.id))
+}
+
 /** The newest offset given out (message or log row), 0 for an empty database. */
 export async function latestOffset(db: Db): Promise<number> {
   // offset_floor always holds its one row (drizzle/0006).

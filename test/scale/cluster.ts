@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Subprocess } from 'bun'
+import { RedisClient, type Subprocess } from 'bun'
 
 const ROOT = join(import.meta.dir, '..', '..')
 const BUN = process.execPath
@@ -49,6 +49,8 @@ export interface Redis {
   stop(): Promise<void>
   /** Starts it again on the same port (empty: no persistence). */
   start(): Promise<void>
+  /** Holds every client's writes, PUBLISH included, for `ms` (CLIENT PAUSE … WRITE). */
+  pauseWrites(ms: number): Promise<void>
 }
 
 export async function startRedis(): Promise<Redis> {
@@ -81,9 +83,18 @@ export async function startRedis(): Promise<Redis> {
     void (proc.stdout as ReadableStream<Uint8Array>).pipeTo(new WritableStream())
   }
   await start()
+  const url = `redis://127.0.0.1:${port}`
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url,
     start,
+    async pauseWrites(ms) {
+      const client = new RedisClient(url)
+      try {
+        await client.send('CLIENT', ['PAUSE', String(ms), 'WRITE'])
+      } finally {
+        client.close()
+      }
+    },
     async stop() {
       proc?.kill(9)
       await proc?.exited

@@ -35,6 +35,11 @@ export interface BroadcastOptions {
   except: ReadonlySet<string>
   /** The emitting socket for `socket.to(...)`; its id is also in `except`. */
   sender?: RoomMember
+  /**
+   * The broadcast's place in one order every node shares (its recovery offset). Across nodes an
+   * adapter given an offset log delivers such broadcasts in that order (adapters/ordered.ts).
+   */
+  offset?: number
 }
 
 export interface Adapter {

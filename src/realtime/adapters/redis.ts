@@ -12,9 +12,10 @@
  * nobody on this node subscribes to is cheap.
  */
 import type { Logger } from '../../log.ts'
-import type { EncodedPacket } from '../io/parser.ts'
+import { type EncodedPacket, encodeJsonEvent } from '../io/parser.ts'
 import type { Adapter, AdapterFactory, BroadcastOptions } from './adapter.ts'
 import { createBunTopicsAdapter } from './bun-topics.ts'
+import { createOffsetOrder, type OffsetLog } from './ordered.ts'
 
 /** The two Redis operations the adapter needs (Bun's RedisClient fits, behind a reconnecting link). */
 export interface RedisPubSub {
@@ -35,16 +36,24 @@ export interface RedisAdapterOptions {
   onRemoteBroadcast?: (ms: number) => void
   /** A publication could not be sent or decoded. */
   onError?: (reason: 'publish' | 'decode') => void
+  /**
+   * Where broadcasts carrying an offset can be read back: with it, each node delivers them in
+   * offset order, reading any it has not heard yet (adapters/ordered.ts).
+   */
+  offsets?: OffsetLog
 }
 
-/** On the wire: frames are strings, or base64 binary attachments marked `{ b }`. */
+/** On the wire: frames are strings, or base64 binary attachments marked `{ b }`; `o` the offset. */
 interface Envelope {
   n: string
   t: number
   r: string[]
   e: string[]
   f: (string | { b: string })[]
+  o?: number
 }
+
+const NONE: ReadonlySet<string> = new Set()
 
 function toWire(packet: EncodedPacket): Envelope['f'] {
   return packet.map((frame) =>
@@ -82,11 +91,29 @@ export function createRedisAdapter({
   logger,
   onRemoteBroadcast,
   onError,
+  offsets,
 }: RedisAdapterOptions): AdapterFactory {
   const log = logger.child('redis-adapter')
   return (host) => {
     const local = createBunTopicsAdapter(host)
     const channel = `${prefix}:io:${host.name}`
+    const order =
+      offsets &&
+      createOffsetOrder(
+        offsets,
+        (room, json) =>
+          local.broadcast(encodeJsonEvent(host.name, json), {
+            rooms: new Set([room]),
+            except: NONE,
+          }),
+        log
+      )
+    /** Delivers here: at once, or in offset order when it carries one. */
+    const deliver = (packet: EncodedPacket, opts: BroadcastOptions) => {
+      if (order && opts.offset !== undefined)
+        order.offer(opts.offset, () => local.broadcast(packet, opts))
+      else local.broadcast(packet, opts)
+    }
 
     const receive = (message: string) => {
       let envelope: unknown
@@ -101,9 +128,10 @@ export function createRedisAdapter({
         return
       }
       if (envelope.n === nodeId) return
-      local.broadcast(fromWire(envelope.f), {
+      deliver(fromWire(envelope.f), {
         rooms: new Set(envelope.r),
         except: new Set(envelope.e),
+        offset: typeof envelope.o === 'number' ? envelope.o : undefined,
       })
       onRemoteBroadcast?.(Date.now() - envelope.t)
     }
@@ -122,7 +150,7 @@ export function createRedisAdapter({
       sockets: (rooms, except) => local.sockets(rooms, except),
       socketRooms: (id) => local.socketRooms(id),
       broadcast(packet: EncodedPacket, opts: BroadcastOptions) {
-        local.broadcast(packet, opts)
+        deliver(packet, opts)
         // A socket's own-id room lives on one node; still published: the id may be remote.
         const envelope: Envelope = {
           n: nodeId,
@@ -130,6 +158,7 @@ export function createRedisAdapter({
           r: [...opts.rooms],
           e: [...opts.except],
           f: toWire(packet),
+          o: opts.offset,
         }
         redis.publish(channel, JSON.stringify(envelope)).catch((error) => {
           onError?.('publish')

@@ -68,19 +68,21 @@ export class BroadcastOperator {
   /**
    * Broadcasts an event whose `[event, ...args]` array the caller already holds as JSON text
    * (a replay log keeps it so): published as it is, neither encoded again nor scanned for
-   * binary. No ack. An addition to the socket.io API.
-   * @example io.to('room').emitJson('["news",{"id":1},"42"]')
+   * binary. No ack. `offset`: its place in the order every node shares (adapters/adapter.ts).
+   * An addition to the socket.io API.
+   * @example io.to('room').emitJson('["news",{"id":1},"42"]', 42)
    */
-  emitJson(json: string): boolean {
-    this.publish(encodeJsonEvent(this.nsp.name, json))
+  emitJson(json: string, offset?: number): boolean {
+    this.publish(encodeJsonEvent(this.nsp.name, json), offset)
     return true
   }
 
-  private publish(packet: EncodedPacket): void {
+  private publish(packet: EncodedPacket, offset?: number): void {
     this.nsp.adapter.broadcast(packet, {
       rooms: this.rooms,
       except: this.exceptRooms,
       sender: this.sender,
+      offset,
     })
   }
 
