@@ -110,7 +110,11 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     recovery: chat.roomLog.enabled ? createRecoveryHooks(chat, log.child('recovery')) : undefined,
     logger: log.child('realtime'),
     observer: metrics.observer,
-    ...scale.io(chat.roomLog.enabled ? chat.roomLog.offsets : undefined),
+    // Offset order across nodes reads back what a node has not heard yet; an embedded replica's
+    // reads may lag the other nodes' writes, so there relayed broadcasts go out as they come.
+    ...scale.io(
+      chat.roomLog.enabled && !config.DATABASE_SYNC_URL ? chat.roomLog.offsets : undefined
+    ),
   })
   metrics.watch(io)
   const presence = scale.presence

@@ -87,7 +87,13 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
   const transaction = sqlite.transaction((ops: WriteOp[]) => {
     latest ??= sqlite.prepare(`SELECT ${LATEST_OFFSET} AS offset`)
     let offset = (latest.get() as { offset: number }).offset
-    return ops.map((op) => run(op, ++offset))
+    // A message not stored (its clientId was used) takes no offset: offsets stay contiguous, so
+    // a node delivering in offset order has no gap to read back (realtime/adapters/ordered.ts).
+    return ops.map((op) => {
+      const result = run(op, offset + 1)
+      if ('stored' in result && result.stored) offset += 1
+      return result
+    })
   })
   return (ops) => {
     try {

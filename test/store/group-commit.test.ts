@@ -62,14 +62,22 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
     expect(logged.map((row) => JSON.parse(row.packet)[1])).toEqual(rows.map((_, i) => i))
   })
 
-  test('a clientId used twice stores one row, also within one batch', async () => {
+  test('a clientId used twice stores one row, also within one batch, and takes no offset', async () => {
     const { database, message } = await fresh(driver)
     const results = await Promise.all([
       database.writer.insertMessage(message({ clientId: 'c1' })),
       database.writer.insertMessage(message({ clientId: 'c1' })),
+      database.writer.insertMessage(message({ clientId: 'c2' })),
     ])
-    expect(results.map((result) => result.stored)).toEqual([true, false])
+    expect(results.map((result) => result.stored)).toEqual([true, false, true])
     expect((await database.writer.insertMessage(message({ clientId: 'c1' }))).stored).toBe(false)
+    // Offsets stay contiguous (a node delivering in offset order has no gap to read back).
+    const next = await database.writer.insertMessage(message())
+    const offsets = [results[0], results[2], next].map((result) =>
+      result?.stored ? result.offset : -1
+    )
+    const first = offsets[0] as number
+    expect(offsets).toEqual([first, first + 1, first + 2])
   })
 
   test('offsets never go back, not even when the newest messages go with their chat', async () => {
