@@ -13,7 +13,7 @@ export interface RoomBroadcast {
 
 /** A replayable broadcast: its offset and its packet JSON `[event, ...args]`. */
 export interface LoggedBroadcast {
-  offset: string
+  offset: number
   packet: string
 }
 

@@ -63,9 +63,12 @@ export interface Resumed {
 
 const OFFSET = /^\d{1,15}$/
 
-/** A logged packet's JSON `[event, ...args]` with its offset appended as the last argument. */
-export function withOffset(packet: string, offset: string): string {
-  return `${packet.slice(0, -1)},${JSON.stringify(offset)}]`
+/**
+ * A logged packet's JSON `[event, ...args]` with its offset appended as the last argument, a
+ * string on the wire (socket.io-client keeps it as `_lastOffset`).
+ */
+export function withOffset(packet: string, offset: number): string {
+  return `${packet.slice(0, -1)},"${offset}"]`
 }
 
 /**
@@ -145,9 +148,9 @@ export function createRoomLog({
   }
 
   /** A new message's offset (its seq, store/group-commit.ts) goes out now: the head moves to it. */
-  function published(offset: number): string {
+  function published(offset: number): number {
     head = Math.max(head, offset)
-    return String(offset)
+    return offset
   }
 
   /** The row a broadcast is logged as. */
@@ -219,7 +222,7 @@ export function createRoomLog({
       ...events.map((event) => ({
         offset: event.id,
         room: event.room,
-        json: withOffset(event.packet, String(event.id)),
+        json: withOffset(event.packet, event.id),
       })),
       ...messages.map((message) => {
         const { room, packet } = newMessageBroadcast(message)

@@ -29,7 +29,7 @@ function publish(
   logged: LoggedBroadcast | undefined,
   packet: () => RoomBroadcast['packet']
 ): void {
-  if (logged) io.to(room).emitJson(withOffset(logged.packet, logged.offset), Number(logged.offset))
+  if (logged) io.to(room).emitJson(withOffset(logged.packet, logged.offset), logged.offset)
   else io.to(room).emit(...packet())
 }
 
