@@ -16,6 +16,7 @@ import {
   wsConnect,
   wsOpen,
 } from '../helpers/realtime.ts'
+import { rejectionOf } from '../helpers/rejection.ts'
 
 let srv: TestServer
 
@@ -292,7 +293,7 @@ describe('plain WebSocket', () => {
 
   test('upgrade with an unknown sid is refused', async () => {
     srv = startIO()
-    await expect(wsOpen(srv.url, 'EIO=4&transport=websocket&sid=nope')).rejects.toThrow()
+    await rejectionOf(wsOpen(srv.url, 'EIO=4&transport=websocket&sid=nope'))
     await stillServes()
   })
 
@@ -321,7 +322,7 @@ describe('plain WebSocket', () => {
     expect(await ws.next()).toBe('42["over-ws","yes"]')
     expect(socket.conn.transport.name).toBe('websocket')
     // A second upgrade attempt on the same session is refused.
-    await expect(wsOpen(srv.url, `EIO=4&transport=websocket&sid=${sid}`)).rejects.toThrow()
+    await rejectionOf(wsOpen(srv.url, `EIO=4&transport=websocket&sid=${sid}`))
     ws.ws.close()
   })
 

@@ -6,6 +6,7 @@ import { ID_PATTERN, idTime, newId } from '../../src/store/ids.ts'
 import { listRoomMessages, type NewMessageRow } from '../../src/store/messages.ts'
 import { DEFAULT_CITIES, seedCities } from '../../src/store/seed.ts'
 import { insertUser, searchUsers } from '../../src/store/users.ts'
+import { rejectionOf } from '../helpers/rejection.ts'
 import { tempDatabases } from '../helpers/store.ts'
 
 describe('ids', () => {
@@ -70,9 +71,11 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('store over %s', (driver
     expect(page.messages.map((m) => m.content)).toEqual(['m1', 'm2'])
     expect(page.messages[0]?.author.username).toBe('zed')
     expect(page.hasMore).toBe(true)
-    await expect(writer.insertMessage(message({ cityId: 'nowhere' }))).rejects.toThrow()
+    expect(
+      (await rejectionOf(writer.insertMessage(message({ cityId: 'nowhere' })))).message
+    ).toContain('FOREIGN KEY')
     // The one-room check: a message is in a city or a chat, never neither.
-    await expect(writer.insertMessage(message({}))).rejects.toThrow()
+    expect((await rejectionOf(writer.insertMessage(message({})))).message).toContain('CHECK')
   })
 })
 
