@@ -1,7 +1,5 @@
 /** @module Ids: 24-hex, time-sortable (ms timestamp + per-ms counter), so they double as cursors. */
 
-let lastMs = 0
-let counter = 0
 /** 2^48 - 1: a Number holds it exactly (2^53), so no BigInt on the send path. */
 const COUNTER_MAX = 0xffff_ffff_ffff
 
@@ -13,21 +11,29 @@ function randomStart(): number {
 }
 
 /**
- * A new id: 12 hex of milliseconds then 12 hex of a counter that starts at a random point each
- * millisecond and increments, so ids from one process are strictly increasing and ids from
- * different processes still sort by creation time.
- * @example newId() // '018f3a2b4c5d7e9a0b1c2d3e'
+ * An id source. Each id is 12 hex of milliseconds then 12 hex of a counter that starts at a random
+ * point each millisecond and increments, so one source's ids are strictly increasing (a clock that
+ * steps back keeps counting in the last millisecond) and different sources' ids still sort by
+ * creation time. Each source keeps its own clock.
+ * @example const nextId = createIdSource(); nextId() // '018f3a2b4c5d7e9a0b1c2d3e'
  */
-export function newId(now = Date.now()): string {
-  if (now <= lastMs) {
-    counter = counter < COUNTER_MAX ? counter + 1 : counter
-    now = lastMs
-  } else {
-    lastMs = now
-    counter = randomStart()
+export function createIdSource(): (now?: number) => string {
+  let lastMs = 0
+  let counter = 0
+  return (now = Date.now()) => {
+    if (now <= lastMs) {
+      counter = counter < COUNTER_MAX ? counter + 1 : counter
+      now = lastMs
+    } else {
+      lastMs = now
+      counter = randomStart()
+    }
+    return now.toString(16).padStart(12, '0') + counter.toString(16).padStart(12, '0')
   }
-  return now.toString(16).padStart(12, '0') + counter.toString(16).padStart(12, '0')
 }
+
+/** The process's ids, from one source: every id it makes is greater than the one before. */
+export const newId = createIdSource()
 
 export const ID_PATTERN = /^[0-9a-f]{24}$/
 
