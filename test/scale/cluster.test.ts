@@ -16,9 +16,9 @@ import {
   joinCity,
   once,
 } from '../helpers/chat-client.ts'
+import { eventually } from '../helpers/eventually.ts'
 import {
   clusterEnv,
-  eventually,
   type Node,
   type Redis,
   roundRobin,
@@ -294,6 +294,7 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     expect(refusal?.data).toEqual({ code: 'rate_limited', limit: 3 })
   })
 
+  // The last two tests change the shared cluster (n3 killed, the Redis link dropped): they stay last.
   test('a killed node is taken off presence and the others announce it', async () => {
     const [n1, n2, n3] = nodes as [Node, Node, Node]
     const watcher = track(await chatUser(n1.url))

@@ -30,20 +30,6 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Polls `check` until it holds (bounded; the thing awaited has no event to wait on). */
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  ms = 8_000,
-  what = 'condition'
-): Promise<void> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await Bun.sleep(50)
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-}
-
 export interface Redis {
   url: string
   stop(): Promise<void>
