@@ -13,16 +13,23 @@ import { tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
 
-/** Writes batches of 20 messages for `forMs`, `pauseMs` between batches; returns the bytes of content. */
+/** A bound on one call, so a very slow machine fails on the byte count instead of hanging. */
+const WRITE_BOUND_MS = 12_000
+
+/**
+ * Writes batches of 20 messages, `pauseMs` between batches, until `bytes` of content are written
+ * (at least one batch); returns the bytes written. A byte count, not a duration: what the
+ * checkpoint thread faces is the same on a fast machine and a slow one.
+ */
 async function writeMessages(
   database: ChatDatabase,
   authorId: string,
-  { forMs, pauseMs }: { forMs: number; pauseMs: number }
+  { bytes, pauseMs }: { bytes: number; pauseMs: number }
 ): Promise<number> {
   const content = 'x'.repeat(2_000)
-  const until = performance.now() + forMs
+  const until = performance.now() + WRITE_BOUND_MS
   let written = 0
-  while (performance.now() < until) {
+  do {
     await Promise.all(
       Array.from({ length: 20 }, () =>
         database.writer.insertMessage({
@@ -36,15 +43,15 @@ async function writeMessages(
     )
     written += 20 * content.length
     if (pauseMs > 0) await Bun.sleep(pauseMs)
-  }
+  } while (written < bytes && performance.now() < until)
   return written
 }
 
 test('the WAL is checkpointed off the event loop while writes go on', async () => {
   const { database, path, author } = await databases.seeded()
-  const written = await writeMessages(database, author.id, { forMs: 2_000, pauseMs: 5 })
+  const written = await writeMessages(database, author.id, { bytes: 8_000_000, pauseMs: 5 })
   await Bun.sleep(700)
-  expect(written).toBeGreaterThan(8_000_000)
+  expect(written).toBeGreaterThanOrEqual(8_000_000)
   expect(statSync(path).size).toBeGreaterThan(written / 2)
 }, 15_000)
 
@@ -64,9 +71,9 @@ test('under unbroken writes the WAL still restarts instead of growing with them'
   const { database, path, author } = await databases.seeded()
   const before = walRestarts(path)
   // A batch every millisecond or so: no quiet moment for a checkpoint to finish by itself in.
-  const written = await writeMessages(database, author.id, { forMs: 3_000, pauseMs: 1 })
   // Well past the WAL length at which the thread restarts it (16 MB, store/db.ts).
-  expect(written).toBeGreaterThan(40_000_000)
+  const written = await writeMessages(database, author.id, { bytes: 40_000_000, pauseMs: 1 })
+  expect(written).toBeGreaterThanOrEqual(40_000_000)
   expect(walRestarts(path) - before).toBeGreaterThanOrEqual(2)
   // Without restarts every page stays appended: about three times `written` (2 KB of content in
   // each 4 KB page, plus index pages). With them, one or two checkpoint intervals' worth.
@@ -81,13 +88,13 @@ test('a WAL that outgrew its limit is trimmed back once it restarts', async () =
   reader.query('SELECT count(*) FROM messages').get()
   const until = performance.now() + 10_000
   while (statSync(`${path}-wal`).size <= WAL_FILE_LIMIT_BYTES && performance.now() < until) {
-    await writeMessages(database, author.id, { forMs: 100, pauseMs: 0 })
+    await writeMessages(database, author.id, { bytes: 2_000_000, pauseMs: 0 })
   }
   expect(statSync(`${path}-wal`).size).toBeGreaterThan(WAL_FILE_LIMIT_BYTES)
   reader.exec('COMMIT')
   reader.close()
   // The thread copies everything back; the next commit restarts the WAL and trims the file.
   await Bun.sleep(500)
-  await writeMessages(database, author.id, { forMs: 1, pauseMs: 0 })
+  await writeMessages(database, author.id, { bytes: 1, pauseMs: 0 })
   expect(statSync(`${path}-wal`).size).toBeLessThanOrEqual(WAL_FILE_LIMIT_BYTES)
 }, 20_000)
