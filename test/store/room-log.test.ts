@@ -18,8 +18,6 @@ import { seedCities } from '../../src/store/seed.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { tempDatabases } from '../helpers/store.ts'
 
-const equal = (a: unknown[], b: unknown[]) => JSON.stringify(a) === JSON.stringify(b)
-
 const databases = tempDatabases()
 
 /** A room log with a 1 s window (prune ticks every second) and what it has logged. */
@@ -54,7 +52,11 @@ test('log rows older than twice the window are pruned; newer ones stay', async (
     expect(await logged()).toEqual(['old-1', 'old-2', 'new'])
     // Pruned at the 3 s tick (the 4 s one when the timer runs late); polled, so a loaded machine's
     // late timers do not fail it. Pruning 'new' too would never match.
-    await eventually(async () => equal(await logged(), ['new']), 2_200, 'the old rows pruned')
+    await eventually(
+      async () => Bun.deepEquals(await logged(), ['new']),
+      2_200,
+      'the old rows pruned'
+    )
   } finally {
     roomLog.close()
   }
@@ -73,7 +75,7 @@ test('after a restart, rows written before it go twice the window after they wer
     expect(await after.logged()).toEqual(['old-1', 'old-2', 'old-3'])
     // By the first tick (1 s), well before the 3 s tick a log that ignored its rows' age would need.
     await eventually(
-      async () => equal(await after.logged(), ['old-3']),
+      async () => Bun.deepEquals(await after.logged(), ['old-3']),
       1_800,
       'the rows written before the restart pruned'
     )
