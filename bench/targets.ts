@@ -39,7 +39,7 @@ export interface RunningTarget {
 export interface TargetSpec {
   name: TargetName
   title: string
-  /** True when the target persists every message (the persistence scenario needs it). */
+  /** True when the target stores every message (the persistence scenario reads them back). */
   persists: boolean
   /** Why the target cannot run here, or null. */
   unavailable(): string | null
