@@ -136,7 +136,9 @@ async function openLibsql({
     ...(syncUrl ? { syncUrl } : {}),
   })
   if (syncUrl) await client.sync()
-  if (local) {
+  // An embedded replica's file belongs to libSQL (it refuses these PRAGMAs), and its writes go to
+  // the primary, which enforces foreign keys itself.
+  if (local && !syncUrl) {
     await client.execute('PRAGMA journal_mode = WAL')
     await client.execute('PRAGMA busy_timeout = 5000')
     await client.execute(`PRAGMA synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)

@@ -1,13 +1,12 @@
 /**
- * @module Group commit over both drivers: a resolved write is committed (readable), offsets follow
- * call order across messages and log rows and never go back, a clientId retry stores nothing, and
- * one bad row fails alone. A held bun:sqlite writer (the checkpoint thread restarting the WAL)
- * commits nothing until released.
+ * @module Group commit over every store kind (bun:sqlite and libSQL files, a libSQL server): a
+ * resolved write is committed (readable), offsets follow call order across messages and log rows
+ * and never go back, a clientId retry stores nothing, and one bad row fails alone. A held
+ * bun:sqlite writer (the checkpoint thread restarting the WAL) commits nothing until released.
  */
 import { Database as BunDatabase } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import { deleteChat, insertChat } from '../../src/store/chats.ts'
-import type { DriverName } from '../../src/store/db.ts'
 import { createGroupWriter } from '../../src/store/group-commit.ts'
 import { newId } from '../../src/store/ids.ts'
 import {
@@ -17,7 +16,7 @@ import {
 } from '../../src/store/messages.ts'
 import { listRoomEventsAfter } from '../../src/store/recovery.ts'
 import { createBatchCommitter } from '../../src/store/write-batch.ts'
-import { tempDatabases } from '../helpers/store.ts'
+import { STORE_KINDS, type StoreKind, tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
 
@@ -27,8 +26,8 @@ const logRow = (tag: unknown) => ({
   createdAt: Date.now(),
 })
 
-async function fresh(driver: DriverName, synchronous?: 'NORMAL' | 'FULL') {
-  const { database, author } = await databases.seeded({ driver, synchronous })
+async function fresh(kind: StoreKind, synchronous?: 'NORMAL' | 'FULL') {
+  const { database, author } = await databases.seeded({ kind, synchronous })
   const message = (fields: Partial<NewMessageRow> = {}): NewMessageRow => ({
     id: newId(),
     cityId: 'mumbai',
@@ -41,9 +40,9 @@ async function fresh(driver: DriverName, synchronous?: 'NORMAL' | 'FULL') {
   return { database, message, author }
 }
 
-describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', (driver) => {
+describe.each(STORE_KINDS)('group commit over %s', (kind) => {
   test('resolved writes are readable; offsets follow call order across messages and log rows', async () => {
-    const { database, message } = await fresh(driver)
+    const { database, message } = await fresh(kind)
     const rows = Array.from({ length: 50 }, () => message())
     // Messages and log rows interleaved, all queued at once.
     const offsets = await Promise.all(
@@ -63,7 +62,7 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
   })
 
   test('a clientId used twice stores one row, also within one batch, and takes no offset', async () => {
-    const { database, message } = await fresh(driver)
+    const { database, message } = await fresh(kind)
     const results = await Promise.all([
       database.writer.insertMessage(message({ clientId: 'c1' })),
       database.writer.insertMessage(message({ clientId: 'c1' })),
@@ -81,7 +80,7 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
   })
 
   test('offsets never go back, not even when the newest messages go with their chat', async () => {
-    const { database, message, author } = await fresh(driver)
+    const { database, message, author } = await fresh(kind)
     const chatId = newId()
     const chat = { id: chatId, name: 'gone', createdBy: author.id, createdAt: 1 }
     await insertChat(database.db, chat, [{ userId: author.id, role: 'owner' }])
@@ -99,7 +98,7 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('group commit over %s', 
   })
 
   test('a row breaking a constraint fails alone', async () => {
-    const { database, message } = await fresh(driver)
+    const { database, message } = await fresh(kind)
     const good = message()
     const results = await Promise.allSettled([
       database.writer.insertMessage(message({ authorId: 'nobody' })),

@@ -1,13 +1,16 @@
-/** @module Store over both drivers: the same functions give the same answers on bun:sqlite and libSQL. */
+/**
+ * @module Store over every kind: the same functions give the same answers on bun:sqlite and libSQL
+ * files, and on a libSQL server (sqld).
+ */
 import { describe, expect, test } from 'bun:test'
 import { listCities } from '../../src/store/cities.ts'
-import { type Database, type DriverName, isUniqueViolation } from '../../src/store/db.ts'
+import { type Database, isUniqueViolation } from '../../src/store/db.ts'
 import { createIdSource, ID_PATTERN, idTime, newId } from '../../src/store/ids.ts'
 import { listRoomMessages, type NewMessageRow } from '../../src/store/messages.ts'
 import { DEFAULT_CITIES, seedCities } from '../../src/store/seed.ts'
 import { insertUser, searchUsers } from '../../src/store/users.ts'
 import { rejectionOf } from '../helpers/rejection.ts'
-import { tempDatabases } from '../helpers/store.ts'
+import { STORE_KINDS, type StoreKind, tempDatabases } from '../helpers/store.ts'
 
 describe('ids', () => {
   test('24 hex, strictly increasing within a process, and carry their time', () => {
@@ -31,13 +34,13 @@ describe('ids', () => {
 
 const databases = tempDatabases()
 
-async function fresh(driver: DriverName): Promise<Database> {
-  return (await databases.migrated({ driver })).database
+async function fresh(kind: StoreKind): Promise<Database> {
+  return (await databases.migrated({ kind })).database
 }
 
-describe.each(['bun-sqlite', 'libsql'] as DriverName[])('store over %s', (driver) => {
+describe.each(STORE_KINDS)('store over %s', (kind) => {
   test('seeding is idempotent and has mumbai', async () => {
-    const { db } = await fresh(driver)
+    const { db } = await fresh(kind)
     await seedCities(db)
     await seedCities(db)
     const cities = await listCities(db)
@@ -47,7 +50,7 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('store over %s', (driver
   })
 
   test('users, messages and pages round-trip; foreign keys are enforced', async () => {
-    const { db, writer } = await fresh(driver)
+    const { db, writer } = await fresh(kind)
     await seedCities(db)
     const now = Date.now()
     const user = await insertUser(db, {
@@ -82,9 +85,9 @@ describe.each(['bun-sqlite', 'libsql'] as DriverName[])('store over %s', (driver
   })
 })
 
-describe.each(['bun-sqlite', 'libsql'] as DriverName[])('unique violations over %s', (driver) => {
+describe.each(STORE_KINDS)('unique violations over %s', (kind) => {
   test('are recognised whichever driver threw them', async () => {
-    const { db } = await fresh(driver)
+    const { db } = await fresh(kind)
     const user = {
       id: newId(),
       username: 'u',
