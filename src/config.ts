@@ -54,7 +54,9 @@ const ENV_SCHEMA = z.object({
     .string()
     .url()
     .optional()
-    .describe('Remote libSQL URL to sync an embedded replica (DATABASE_URL=file:...) from.'),
+    .describe(
+      'Remote libSQL URL to sync an embedded replica (DATABASE_URL=file:...) from. Not with the compiled binary (it needs the native libSQL module).'
+    ),
   DATABASE_SYNCHRONOUS: z
     .enum(['NORMAL', 'FULL'])
     .default('NORMAL')

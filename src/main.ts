@@ -25,7 +25,11 @@ async function main(): Promise<void> {
     await superviseWorkers(config, process.env, log)
     process.exit(0)
   }
-  const app = await createServer(config, { log })
+  // The database unreachable or refusing us, a migration failing: one log line, exit 1.
+  const app = await createServer(config, { log }).catch((error: unknown) => {
+    log.error('startup failed', { error })
+    process.exit(1)
+  })
   const server = Bun.serve({
     port: config.PORT,
     hostname: config.HOST,

@@ -118,17 +118,38 @@ async function openBun(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'):
   }
 }
 
+/**
+ * libSQL's client, loaded on demand. A remote URL takes its pure-JavaScript entry (HTTP or
+ * WebSocket, the same code as the default entry's), so the compiled binary, which carries no
+ * native module, reaches a libSQL server too. Local libSQL files and embedded replicas need the
+ * native module: from a compiled binary that is a clear error, not a missing-module trace.
+ */
+async function loadLibsqlClient(
+  local: boolean
+): Promise<Pick<typeof import('@libsql/client'), 'createClient'>> {
+  if (!local) return import('@libsql/client/web')
+  try {
+    return await import('@libsql/client')
+  } catch (error) {
+    throw new Error(
+      "libSQL files and embedded replicas (DATABASE_SYNC_URL) need libSQL's native module, which " +
+        'this build cannot load (a compiled binary carries none): run `bun src/main.ts`, or use ' +
+        'a remote libSQL URL',
+      { cause: error }
+    )
+  }
+}
+
 async function openLibsql({
   url,
   authToken,
   syncUrl,
   synchronous,
 }: DatabaseOptions): Promise<Database> {
-  // Loaded on demand: its native module is only needed for libSQL URLs, and a
-  // `bun build --compile` binary serving a local file must start without it.
-  const { createClient } = await import('@libsql/client')
-  const { drizzle: drizzleLibsql } = await import('drizzle-orm/libsql')
   const local = url === ':memory:' || url.startsWith('file:')
+  const { createClient } = await loadLibsqlClient(local)
+  // Drizzle's web entry takes any libSQL client; `drizzle-orm/libsql` would load the native one.
+  const { drizzle: drizzleLibsql } = await import('drizzle-orm/libsql/web')
   if (local && url !== ':memory:') ensureParentDir(filePath(url))
   const client = createClient({
     url,

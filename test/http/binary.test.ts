@@ -1,16 +1,23 @@
-/** @module Single binary: `bun build --compile` output starts from an empty directory (no ./drizzle) and serves. */
-import { afterAll, expect, test } from 'bun:test'
+/**
+ * @module Single binary: `bun build --compile` output starts from an empty directory (no ./drizzle)
+ * and serves, on its own SQLite file or on a libSQL server; an embedded replica, which needs a
+ * native module the binary does not carry, is refused with a clear error.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Subprocess } from 'bun'
 import { JOURNAL_ENTRIES } from '../../src/store/migrations.ts'
+import { api } from '../helpers/api.ts'
+import { SQLD_SKIP_REASON, startSqld } from '../helpers/sqld.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'chat-binary-'))
+const outfile = join(dir, 'chat-server')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-test('the compiled binary migrates its embedded SQL and answers /readyz', async () => {
+beforeAll(() => {
   const root = join(import.meta.dir, '..', '..')
-  const outfile = join(dir, 'chat-server')
   const build = Bun.spawnSync([
     process.execPath,
     'build',
@@ -20,40 +27,104 @@ test('the compiled binary migrates its embedded SQL and answers /readyz', async 
     '--outfile',
     outfile,
   ])
-  expect(build.exitCode).toBe(0)
+  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`)
+}, 60_000)
 
+interface Started {
+  proc: Subprocess
+  /** The URL it listens on, or '' when it exited first. */
+  url: string
+  /** Everything it logged until then. */
+  seen: string
+}
+
+/** Runs the binary in a new empty directory until it logs `listening` or exits. */
+async function run(env: Record<string, string> = {}): Promise<Started> {
+  const cwd = mkdtempSync(join(dir, 'run-'))
   const proc = Bun.spawn([outfile], {
-    cwd: dir,
+    cwd,
     env: {
       PATH: process.env.PATH ?? '',
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       ARGON2_MEMORY_KIB: '1024',
+      ...env,
     },
     stderr: 'pipe',
     stdout: 'ignore',
   })
-  try {
-    // Wait for the "listening" log line, which carries the URL of the free port it got.
-    let url = ''
-    let seen = ''
-    const decoder = new TextDecoder()
-    for await (const chunk of proc.stderr) {
-      seen += decoder.decode(chunk)
-      const match = /"msg":"listening","url":"([^"]+)"/.exec(seen)
-      if (match?.[1]) {
-        url = match[1].replace('0.0.0.0', '127.0.0.1')
-        break
-      }
+  let seen = ''
+  const decoder = new TextDecoder()
+  const reader = proc.stderr.getReader()
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    seen += decoder.decode(read.value)
+    const match = /"msg":"listening","url":"([^"]+)"/.exec(seen)
+    if (match?.[1]) {
+      // Keep reading: a closed pipe would kill it at its next log line.
+      void (async () => {
+        while (!(await reader.read()).done) {}
+      })()
+      return { proc, url: match[1].replace('0.0.0.0', '127.0.0.1').replace(/\/$/, ''), seen }
     }
-    expect(url).toStartWith('http://127.0.0.1:')
-    const ready = await fetch(new URL('/readyz', url))
+  }
+  return { proc, url: '', seen }
+}
+
+async function stop({ proc }: Started) {
+  proc.kill()
+  await proc.exited
+}
+
+test('the compiled binary migrates its embedded SQL and answers /readyz', async () => {
+  const started = await run()
+  try {
+    expect(started.url).toStartWith('http://127.0.0.1:')
+    const ready = await fetch(new URL('/readyz', started.url))
     expect(ready.status).toBe(200)
     // Every migration drizzle-kit made, from the SQL embedded in the binary.
-    expect(seen).toContain(`"applied":${JSON.stringify(JOURNAL_ENTRIES.map((e) => e.tag))}`)
+    expect(started.seen).toContain(`"applied":${JSON.stringify(JOURNAL_ENTRIES.map((e) => e.tag))}`)
   } finally {
-    proc.kill()
-    await proc.exited
+    await stop(started)
   }
+})
+
+describe.skipIf(Boolean(SQLD_SKIP_REASON))('the compiled binary and a libSQL server', () => {
+  test('it migrates the libSQL server and serves from it', async () => {
+    const sqld = await startSqld()
+    const started = await run({ DATABASE_URL: sqld.url })
+    try {
+      expect(started.seen).toContain('"database":"libsql"')
+      expect((await fetch(new URL('/readyz', started.url))).status).toBe(200)
+      const registered = await api(started.url, 'POST', '/api/auth/register', {
+        body: {
+          username: 'binary_user',
+          email: 'binary@example.test',
+          full_name: 'Binary',
+          password: 'correct-horse-battery',
+        },
+      })
+      expect(registered.status).toBe(201)
+    } finally {
+      await stop(started)
+      await sqld.stop()
+    }
+  })
+
+  test('an embedded replica is refused at start with the reason', async () => {
+    const sqld = await startSqld()
+    const started = await run({
+      DATABASE_URL: `file:${join(dir, 'replica.db')}`,
+      DATABASE_SYNC_URL: sqld.url,
+    })
+    try {
+      expect(started.url).toBe('')
+      expect(await started.proc.exited).toBe(1)
+      expect(started.seen).toContain('"msg":"startup failed"')
+      expect(started.seen).toContain("need libSQL's native module")
+    } finally {
+      await stop(started)
+      await sqld.stop()
+    }
+  })
 })
