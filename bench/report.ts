@@ -63,6 +63,18 @@ const METRICS: readonly MetricDef[] = [
   },
   { key: 'persist_cpu', label: 'Persistence: server CPU %, 1 sender', better: 'lower', digits: 0 },
   {
+    key: 'persist_open',
+    label: 'Persistence: sustained msgs/s, 10 senders, open loop (no target)',
+    better: 'higher',
+    digits: 0,
+  },
+  {
+    key: 'persist_open_p99',
+    label: 'Persistence: p99 ms at 50k msgs/s, open loop',
+    better: 'lower',
+    digits: 1,
+  },
+  {
     key: 'persist_1_w64',
     label: 'Persistence: msgs/s, 1 sender with 64 in flight (no target)',
     better: 'higher',

@@ -34,6 +34,8 @@ interface Sizes {
   stormClients: number
   fanout: RampOptions
   rooms: RampOptions
+  /** Persistence as capacity: 10 senders alone in their rooms, open loop, the rate ramped. */
+  persistRamp: RampOptions
   persistMs: number
   /** Persistence runs: the metric each fills, its senders and each sender's messages in flight. */
   persist: ReadonlyArray<{ key: string; senders: number; window: number }>
@@ -64,6 +66,16 @@ const FULL: Sizes = {
     stepMs: 2_000,
     graceMs: 750,
   },
+  persistRamp: {
+    clients: 10,
+    rooms: 10,
+    senders: 10,
+    startDps: 12_500,
+    maxSteps: 5,
+    referenceDps: 50_000,
+    stepMs: 2_000,
+    graceMs: 750,
+  },
   persistMs: 4_000,
   persist: [
     { key: 'persist_1', senders: 1, window: 16 },
@@ -81,6 +93,7 @@ const QUICK: Sizes = {
   stormClients: 2_000,
   fanout: { ...FULL.fanout, maxSteps: 5, stepMs: 1_250, graceMs: 500 },
   rooms: { ...FULL.rooms, maxSteps: 3, stepMs: 1_250, graceMs: 500 },
+  persistRamp: { ...FULL.persistRamp, maxSteps: 3, stepMs: 1_250, graceMs: 500 },
   persistMs: 2_000,
 }
 
@@ -236,6 +249,10 @@ async function measure(
           column.notes.add(`persistence ${label}: errors ${JSON.stringify(result.errors)}`)
         }
       }
+      // Each sender is alone in its room, so a delivery is one message back at its sender.
+      const open = await ramp(ctx, sizes.persistRamp, 'persist open loop')
+      metrics.persist_open = open.best?.deliveriesPerSec ?? null
+      metrics.persist_open_p99 = open.atReference?.p99Ms ?? null
     }
   } finally {
     pool.stop()

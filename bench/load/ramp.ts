@@ -1,5 +1,5 @@
 /**
- * @module Open-loop ramps (fan-out: one room; many rooms): senders send at a fixed rate whatever the
+ * @module Open-loop ramps (fan-out: one room; many rooms; persistence: senders alone in their rooms):
  * server does, so queueing shows up as latency; the rate doubles until a step fails.
  */
 import { startCpuWindow, waitUntilQuiet } from '../proc.ts'
