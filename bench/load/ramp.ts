@@ -1,6 +1,7 @@
 /**
- * @module Open-loop ramps (fan-out: one room; many rooms; persistence: senders alone in their rooms):
- * server does, so queueing shows up as latency; the rate doubles until a step fails.
+ * @module Open-loop ramps (fan-out: one room; many rooms; persistence: senders alone in their
+ * rooms): senders send at a fixed rate whatever the server does, so queueing shows up as latency;
+ * the rate doubles until a step fails.
  */
 import { startCpuWindow, waitUntilQuiet } from '../proc.ts'
 import { createHistogram, mergeSparse, quantile } from './histogram.ts'
