@@ -3,10 +3,10 @@
  * (`bun src/main.ts`, as `npm start` runs it) in a child process that can be killed and restarted.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { freePort } from './ports.ts'
 
 const CHROMIUM_PATH = '/usr/bin/chromium'
 /** Why the browser suites skip; null when they can run. */
@@ -49,20 +49,6 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS_DIR, `${name}.png`)
   await page.screenshot({ path })
   return path
-}
-
-/** Asks the OS for a free port (the restarted server must come back on the same one). */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer()
-    probe.once('error', fail)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() =>
-        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))
-      )
-    })
-  })
 }
 
 export interface ServerProcess {

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
-import { freePort } from '../scale/cluster.ts'
+import { freePort } from './ports.ts'
 
 const FETCHED = join(import.meta.dir, '..', '..', 'node_modules', '.cache', 'sqld', 'sqld')
 const SQLD_BIN =

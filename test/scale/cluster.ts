@@ -4,10 +4,10 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RedisClient, type Subprocess } from 'bun'
+import { freePort } from '../helpers/ports.ts'
 
 const ROOT = join(import.meta.dir, '..', '..')
 const BUN = process.execPath
@@ -17,18 +17,6 @@ const REDIS_BIN = Bun.which('redis-server')
 export const SKIP_REASON = REDIS_BIN
   ? undefined
   : 'redis-server not found (CI installs it with apt: .ci/run); scale tests skipped'
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 export interface Redis {
   url: string

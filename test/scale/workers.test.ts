@@ -6,15 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { ConfigError, loadConfig } from '../../src/config.ts'
 import { ask, type ChatClient, chatUser, joinCity, once } from '../helpers/chat-client.ts'
-import {
-  clusterEnv,
-  freePort,
-  type Node,
-  type Redis,
-  SKIP_REASON,
-  startNode,
-  startRedis,
-} from './cluster.ts'
+import { freePort } from '../helpers/ports.ts'
+import { clusterEnv, type Node, type Redis, SKIP_REASON, startNode, startRedis } from './cluster.ts'
 
 test('WORKERS above 1 without REDIS_URL is a configuration error', () => {
   expect(() => loadConfig({ WORKERS: '2' })).toThrow(ConfigError)
