@@ -37,12 +37,11 @@ if (SQLD_SKIP_REASON) console.warn(SQLD_SKIP_REASON)
 
 describe.skipIf(Boolean(SQLD_SKIP_REASON))('over a libSQL server (sqld)', () => {
   let sqld: Sqld
+  let jwtKey: string
   let token: string
   const servers: TestServer[] = []
   const clients = trackClients()
   const dirs: string[] = []
-
-  let jwtKey: string
 
   beforeAll(async () => {
     // sqld checks every request's JWT against this Ed25519 public key.
