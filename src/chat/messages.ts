@@ -157,10 +157,10 @@ export function createMessages({
     }
     // Group-committed: settles after the COMMIT that holds it, with its offset. The row is built
     // from what we inserted, so nothing is read back; the unique (author, clientId) index detects
-    // a retry. Announced from the settling itself, so publish order is commit order.
-    const { author: _, ...row } = message
+    // a retry. Announced from the settling itself, so publish order is commit order. (The writer
+    // reads the row's columns by name: the author rides along unread.)
     const packet = roomLog.enabled ? roomLog.newMessagePacket(message) : undefined
-    const stored = await writer.insertMessage(row).then((result) => {
+    const stored = await writer.insertMessage(message).then((result) => {
       if (result.stored) {
         const logged =
           packet === undefined ? undefined : { offset: roomLog.published(result.offset), packet }

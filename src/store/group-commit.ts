@@ -50,7 +50,7 @@ interface Pending {
 /**
  * @example
  * const writer = createGroupWriter(createBatchCommitter(sqlite))
- * const { stored, offset } = await writer.insertMessage(row, { room, packet, createdAt })
+ * const result = await writer.insertMessage(row) // { stored: true, offset } once committed
  */
 export function createGroupWriter(
   commit: (ops: WriteOp[]) => WriteResult[],
