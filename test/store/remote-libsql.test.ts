@@ -1,9 +1,10 @@
 /**
- * @module The server over a real libSQL server (sqld): a remote primary (`DATABASE_URL=http://…`)
- * and an embedded replica (`DATABASE_URL=file:…` with `DATABASE_SYNC_URL`), both with a JWT the
- * libSQL server checks. Migrations, seeding, REST, realtime delivery, edits, deletes, private
- * chats and connection-state recovery all go through it, and a second server finds everything.
- * Two nodes on it with Redis deliver in offset order, reading back from it what Redis holds up.
+ * @module The server over a real libSQL server (sqld): a remote primary (`DATABASE_URL=http://…`,
+ * Hrana over HTTP, or `libsql://…`, over a WebSocket) and an embedded replica (`DATABASE_URL=
+ * file:…` with `DATABASE_SYNC_URL`), all with a JWT the libSQL server checks. Migrations, seeding,
+ * REST, realtime delivery, edits, deletes, private chats and connection-state recovery go through
+ * it, and a second server finds everything. Two nodes on it with Redis deliver in offset order,
+ * reading back from it what Redis holds up.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -34,6 +35,9 @@ import {
 } from '../scale/cluster.ts'
 
 if (SQLD_SKIP_REASON) console.warn(SQLD_SKIP_REASON)
+
+const SCHEMES = ['http', 'libsql'] as const
+type Scheme = (typeof SCHEMES)[number]
 
 describe.skipIf(Boolean(SQLD_SKIP_REASON))('over a libSQL server (sqld)', () => {
   let sqld: Sqld
@@ -72,7 +76,14 @@ describe.skipIf(Boolean(SQLD_SKIP_REASON))('over a libSQL server (sqld)', () => 
     servers.push(server)
     return server
   }
-  const remote = () => start({ DATABASE_URL: sqld.url })
+  /**
+   * `http://` speaks Hrana over HTTP; `libsql://` (what Turso hands out) over a WebSocket, here
+   * without TLS.
+   */
+  const remote = (scheme: Scheme = 'http') =>
+    start({
+      DATABASE_URL: scheme === 'http' ? sqld.url : `${sqld.url.replace('http:', 'libsql:')}?tls=0`,
+    })
   const replica = () => {
     const dir = mkdtempSync(join(tmpdir(), 'chat-replica-'))
     dirs.push(dir)
@@ -139,34 +150,37 @@ describe.skipIf(Boolean(SQLD_SKIP_REASON))('over a libSQL server (sqld)', () => 
     return { alice, bob, ids: stored.map((m) => m._id) }
   }
 
-  test('remote primary: migrations, seed, REST and realtime; a second server finds it all', async () => {
-    const first = await remote()
-    const { alice, bob, ids } = await cityConversation(first)
-    const cities = await api(first.url, 'GET', '/api/cities', { token: alice.accessToken })
-    expect(cities.body.cities).toContainEqual({ _id: 'mumbai', name: 'Mumbai', country: 'India' })
+  test.each(SCHEMES)(
+    'remote primary over %s: migrations, seed, REST and realtime; a second server finds it all',
+    async (scheme) => {
+      const first = await remote(scheme)
+      const { alice, bob, ids } = await cityConversation(first)
+      const cities = await api(first.url, 'GET', '/api/cities', { token: alice.accessToken })
+      expect(cities.body.cities).toContainEqual({ _id: 'mumbai', name: 'Mumbai', country: 'India' })
 
-    const chatId = await createPrivateChat(first.url, alice, [bob])
-    for (const member of [alice, bob]) {
-      expect((await ask(member.socket, 'join-private-chat', { chatId })).ok).toBe(true)
+      const chatId = await createPrivateChat(first.url, alice, [bob])
+      for (const member of [alice, bob]) {
+        expect((await ask(member.socket, 'join-private-chat', { chatId })).ok).toBe(true)
+      }
+      const got = once<any>(bob.socket, 'new-private-message')
+      const sent = await ask(alice.socket, 'send-private-message', { chatId, content: 'psst' })
+      expect(sent.ok).toBe(true)
+      expect((await got)._id).toBe(sent.message._id)
+
+      // A second server over the same database: migrations are already applied, seeding is a
+      // no-op, logins and history are there.
+      const second = await remote(scheme)
+      const login = await api(second.url, 'POST', '/api/auth/login', {
+        body: { login: alice.user.email, password: alice.password },
+      })
+      expect(login.status).toBe(200)
+      expect((await history(second, bob, '/api/cities/mumbai/messages')).map((m) => m._id)).toEqual(
+        ids
+      )
+      const privateHistory = await history(second, bob, `/api/chats/${chatId}/messages`)
+      expect(privateHistory.map((m) => m.content)).toEqual(['psst'])
     }
-    const got = once<any>(bob.socket, 'new-private-message')
-    const sent = await ask(alice.socket, 'send-private-message', { chatId, content: 'psst' })
-    expect(sent.ok).toBe(true)
-    expect((await got)._id).toBe(sent.message._id)
-
-    // A second server over the same database: migrations are already applied, seeding is a
-    // no-op, logins and history are there.
-    const second = await remote()
-    const login = await api(second.url, 'POST', '/api/auth/login', {
-      body: { login: alice.user.email, password: alice.password },
-    })
-    expect(login.status).toBe(200)
-    expect((await history(second, bob, '/api/cities/mumbai/messages')).map((m) => m._id)).toEqual(
-      ids
-    )
-    const privateHistory = await history(second, bob, `/api/chats/${chatId}/messages`)
-    expect(privateHistory.map((m) => m.content)).toEqual(['psst'])
-  })
+  )
 
   test('remote primary: a dropped client recovers what it missed, in order', async () => {
     const server = await remote()
