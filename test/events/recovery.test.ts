@@ -8,14 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SignJWT } from 'jose'
-import type { Socket } from 'socket.io-client'
 import { loadConfig } from '../../src/config.ts'
 import { createServer } from '../../src/server.ts'
 import { api } from '../helpers/api.ts'
 import {
   ask,
   barrier,
-  type ChatClient,
   connectAs,
   createPrivateChat,
   joinCity,
@@ -23,6 +21,7 @@ import {
   trackClients,
 } from '../helpers/chat-client.ts'
 import { wsConnect } from '../helpers/realtime.ts'
+import { drop, reconnect, since } from '../helpers/recovery.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer | undefined
@@ -37,32 +36,6 @@ afterEach(async () => {
 })
 
 const user = (url: string, options = {}) => clients.user(url, options)
-
-/** Drops the client's transport (as a network loss would) and waits until the server noticed. */
-async function drop(client: ChatClient, witness: ChatClient, event = 'user-left-city-chat') {
-  const noticed = once(witness.socket, event)
-  const gone = once(client.socket, 'disconnect')
-  client.socket.io.engine.close()
-  // The client closed its own engine ("forced close"); the server sees a transport close.
-  expect(await gone).toBe('forced close')
-  await noticed
-}
-
-async function reconnect(socket: Socket): Promise<void> {
-  const back = once(socket, 'connect')
-  socket.connect()
-  await back
-}
-
-/** Presence broadcasts are coalesced on a timer, so they may land anywhere; they are not room events. */
-const PRESENCE = new Set(['online-users', 'user-offline'])
-
-/** Names and first arguments of the room events that arrived after index `from`. */
-const since = (client: ChatClient, from: number) =>
-  client.received
-    .slice(from)
-    .filter(([event]) => !PRESENCE.has(event as string))
-    .map(([event, payload]) => [event, payload])
 
 describe('drop and restore mid-conversation', () => {
   test('every missed message, edit and delete arrives once, in order, then live again', async () => {

@@ -19,6 +19,7 @@ import {
 import { eventually } from '../helpers/eventually.ts'
 import {
   clusterEnv,
+  expectOffsetOrder,
   type Node,
   type Redis,
   roundRobin,
@@ -109,27 +110,7 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
 
   test('a node delivers in offset order, reading back what another node has not relayed yet', async () => {
     const [n1, n2] = nodes as [Node, Node, Node]
-    const ana = track(await chatUser(n1.url))
-    const ben = track(await chatUser(n2.url))
-    const cleo = track(await chatUser(n2.url))
-    for (const c of [ana, ben, cleo]) await joinCity(c, 'london')
-    const heard: [string, string][] = []
-    cleo.socket.on('new-city-message', (message: any, offset: string) =>
-      heard.push([message.content, offset])
-    )
-    // Redis holds every PUBLISH: ana's message (n1) can reach cleo (n2) only through n2 reading
-    // it back, when ben's later one (n2) shows the gap.
-    await redis.pauseWrites(700)
-    await ask(ana.socket, 'send-city-message', { cityId: 'london', content: 'first, on n1' })
-    await ask(ben.socket, 'send-city-message', { cityId: 'london', content: 'second, on n2' })
-    await eventually(() => heard.length >= 2, 5_000, 'both messages at cleo')
-    expect(heard.map(([content]) => content)).toEqual(['first, on n1', 'second, on n2'])
-    const [first, second] = heard.map(([, offset]) => Number(offset)) as [number, number]
-    expect(second).toBeGreaterThan(first)
-    // Once Redis lets n1's relay through, n2 drops it: cleo heard the message once.
-    await Bun.sleep(1_000)
-    await barrier(cleo.socket)
-    expect(heard.length).toBe(2)
+    await expectOffsetOrder(redis, n1, n2, track)
   })
 
   test('read receipts and private messages cross nodes', async () => {

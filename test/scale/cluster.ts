@@ -3,10 +3,13 @@
  * (`bun src/main.ts`) on one shared SQLite file, and a round-robin HTTP balancer with no stickiness.
  */
 
+import { expect } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RedisClient, type Subprocess } from 'bun'
+import { ask, barrier, type ChatClient, chatUser, joinCity } from '../helpers/chat-client.ts'
+import { eventually } from '../helpers/eventually.ts'
 import { freePort } from '../helpers/ports.ts'
 
 const ROOT = join(import.meta.dir, '..', '..')
@@ -207,4 +210,41 @@ export function roundRobin(targets: string[]) {
     hits,
     stop: () => server.stop(true),
   }
+}
+
+/**
+ * Ana on `a`, Ben and Cleo on `b`, all in London. With Redis holding every PUBLISH, ana's message
+ * reaches cleo only by `b` reading it back from the database when ben's later one shows the gap;
+ * once Redis lets `a`'s relay through, `b` drops it. Cleo hears both once, in offset order.
+ */
+export async function expectOffsetOrder(
+  redis: Redis,
+  a: Node,
+  b: Node,
+  track: (client: ChatClient) => ChatClient
+): Promise<void> {
+  const ana = track(await chatUser(a.url))
+  const ben = track(await chatUser(b.url))
+  const cleo = track(await chatUser(b.url))
+  for (const c of [ana, ben, cleo]) await joinCity(c, 'london')
+  const heard: [string, string][] = []
+  cleo.socket.on('new-city-message', (message: { content: string }, offset: string) =>
+    heard.push([message.content, offset])
+  )
+  await redis.pauseWrites(700)
+  await ask(ana.socket, 'send-city-message', { cityId: 'london', content: `first, on ${a.nodeId}` })
+  await ask(ben.socket, 'send-city-message', {
+    cityId: 'london',
+    content: `second, on ${b.nodeId}`,
+  })
+  await eventually(() => heard.length >= 2, 5_000, 'both messages at cleo')
+  expect(heard.map(([content]) => content)).toEqual([
+    `first, on ${a.nodeId}`,
+    `second, on ${b.nodeId}`,
+  ])
+  const [first, second] = heard.map(([, offset]) => Number(offset)) as [number, number]
+  expect(second).toBeGreaterThan(first)
+  await Bun.sleep(1_000)
+  await barrier(cleo.socket)
+  expect(heard.length).toBe(2)
 }

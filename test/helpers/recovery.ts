@@ -1,0 +1,30 @@
+/** @module Connection-state recovery from the client's side: drop a transport, reconnect, read what came. */
+import { expect } from 'bun:test'
+import type { Socket } from 'socket.io-client'
+import { type ChatClient, once } from './chat-client.ts'
+
+/** Drops the client's transport (as a network loss would) and waits until the server noticed. */
+export async function drop(client: ChatClient, witness: ChatClient, event = 'user-left-city-chat') {
+  const noticed = once(witness.socket, event)
+  const gone = once(client.socket, 'disconnect')
+  client.socket.io.engine.close()
+  // The client closed its own engine ("forced close"); the server sees a transport close.
+  expect(await gone).toBe('forced close')
+  await noticed
+}
+
+export async function reconnect(socket: Socket): Promise<void> {
+  const back = once(socket, 'connect')
+  socket.connect()
+  await back
+}
+
+/** Presence broadcasts are coalesced on a timer, so they may land anywhere; they are not room events. */
+const PRESENCE = new Set(['online-users', 'user-offline'])
+
+/** Names and first arguments of the room events that arrived after index `from`. */
+export const since = (client: ChatClient, from: number) =>
+  client.received
+    .slice(from)
+    .filter(([event]) => !PRESENCE.has(event as string))
+    .map(([event, payload]) => [event, payload])
