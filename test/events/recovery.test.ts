@@ -21,7 +21,7 @@ import {
   trackClients,
 } from '../helpers/chat-client.ts'
 import { wsConnect } from '../helpers/realtime.ts'
-import { drop, reconnect, since } from '../helpers/recovery.ts'
+import { drop, reconnect, recover } from '../helpers/recovery.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer | undefined
@@ -66,13 +66,10 @@ describe('drop and restore mid-conversation', () => {
       body: { content: 'five' },
     })
 
-    const mark = alice.received.length
-    await reconnect(alice.socket)
-    expect(alice.socket.recovered).toBe(true)
+    const replayed = await recover(alice)
     expect(alice.socket.id).toBe(sid)
-    await barrier(alice.socket)
     // A missed message is replayed as it is now (the log row names it); its edit and delete follow.
-    expect(since(alice, mark)).toEqual([
+    expect(replayed).toEqual([
       ['new-city-message', edited.message],
       ['new-city-message', { ...sent[1].message, content: '', is_deleted: true }],
       ['new-city-message', sent[2].message],
@@ -112,11 +109,7 @@ describe('drop and restore mid-conversation', () => {
     const [alice, bob] = [await user(server.url), await user(server.url)]
     await Promise.all([joinCity(alice), joinCity(bob)])
     await drop(alice, bob)
-    const mark = alice.received.length
-    await reconnect(alice.socket)
-    expect(alice.socket.recovered).toBe(true)
-    await barrier(alice.socket)
-    expect(since(alice, mark).map(([event]) => event)).toEqual(['heartbeat-ack'])
+    expect((await recover(alice)).map(([event]) => event)).toEqual(['heartbeat-ack'])
   })
 
   test('a user removed from a private chat while away gets nothing from it', async () => {
@@ -281,11 +274,7 @@ describe('restart', () => {
       messageId: first.message._id,
       content: 'before (edited)',
     })
-    const mark = alice.received.length
-    await reconnect(alice.socket)
-    expect(alice.socket.recovered).toBe(true)
-    await barrier(alice.socket)
-    expect(since(alice, mark)).toEqual([
+    expect(await recover(alice)).toEqual([
       ['new-city-message', missed.message],
       ['city-message-edited', edited.message],
       ['heartbeat-ack', expect.anything()],

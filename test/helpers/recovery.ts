@@ -1,7 +1,7 @@
 /** @module Connection-state recovery from the client's side: drop a transport, reconnect, read what came. */
 import { expect } from 'bun:test'
 import type { Socket } from 'socket.io-client'
-import { type ChatClient, once } from './chat-client.ts'
+import { barrier, type ChatClient, once } from './chat-client.ts'
 
 /** Drops the client's transport (as a network loss would) and waits until the server noticed. */
 export async function drop(client: ChatClient, witness: ChatClient, event = 'user-left-city-chat') {
@@ -23,8 +23,20 @@ export async function reconnect(socket: Socket): Promise<void> {
 const PRESENCE = new Set(['online-users', 'user-offline'])
 
 /** Names and first arguments of the room events that arrived after index `from`. */
-export const since = (client: ChatClient, from: number) =>
+const since = (client: ChatClient, from: number) =>
   client.received
     .slice(from)
     .filter(([event]) => !PRESENCE.has(event as string))
     .map(([event, payload]) => [event, payload])
+
+/**
+ * Reconnects a dropped client, expects its session recovered, and returns the room events it got
+ * (since() form) up to a barrier: what was replayed, then the barrier's heartbeat-ack.
+ */
+export async function recover(client: ChatClient): Promise<unknown[][]> {
+  const mark = client.received.length
+  await reconnect(client.socket)
+  expect(client.socket.recovered).toBe(true)
+  await barrier(client.socket)
+  return since(client, mark)
+}

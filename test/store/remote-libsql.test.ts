@@ -22,7 +22,7 @@ import {
   once,
   trackClients,
 } from '../helpers/chat-client.ts'
-import { drop, reconnect, since } from '../helpers/recovery.ts'
+import { drop, recover } from '../helpers/recovery.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 import { SQLD_SKIP_REASON, type Sqld, startSqld } from '../helpers/sqld.ts'
 import {
@@ -198,11 +198,7 @@ describe.skipIf(Boolean(SQLD_SKIP_REASON))('over a libSQL server (sqld)', () => 
       messageId: missed[0].message._id,
       content: 'one (edited)',
     })
-    const mark = alice.received.length
-    await reconnect(alice.socket)
-    expect(alice.socket.recovered).toBe(true)
-    await barrier(alice.socket)
-    expect(since(alice, mark)).toEqual([
+    expect(await recover(alice)).toEqual([
       ['new-city-message', edit.message],
       ['new-city-message', missed[1].message],
       ['city-message-edited', edit.message],
