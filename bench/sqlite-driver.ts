@@ -80,7 +80,7 @@ async function measure(
     const tx = perSec(BATCH, performance.now() - start)
 
     // 3. History pages of 50 at random cursors, joined with the author.
-    const room = { cityId: 'mumbai' }
+    const room = { kind: 'city', id: 'mumbai' } as const
     const { messages: newest } = await listRoomMessages(database.db, room, { limit: 100 })
     const cursors = await Promise.all(newest.map((m) => messageSeq(database.db, room, m.id)))
     start = performance.now()

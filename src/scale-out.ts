@@ -20,7 +20,7 @@ import { createRedisDebits, createRedisRateLimiter } from './store/rate-limit-re
 import { connectRedis } from './store/redis-link.ts'
 
 /** What server.ts tells the events layer when presence changed without a local socket event. */
-export interface PresenceAnnouncer {
+interface PresenceAnnouncer {
   roomsLeft(left: RoomLeft[]): void
   usersLost(users: LostUser[], at: Date): void
   resynced(): void
@@ -43,6 +43,8 @@ export interface ScaleOut {
   sharedLimits?: SharedRateLimits
   /** Rate limits all nodes share, debited after the fact (messages); undefined on a single node. */
   sharedDebits?: SharedDebitLimits
+  /** Who hears of presence lost without a local socket event (the events layer, once io exists). */
+  announceTo(announcer: PresenceAnnouncer): void
   /** Once listening: advertise this node's internal URL and start the presence heartbeat. */
   start(nodeUrl: string): Promise<void>
   close(): Promise<void>
@@ -50,14 +52,14 @@ export interface ScaleOut {
 
 /**
  * @example
- * const scale = await createScaleOut(config, log, metrics, () => announcer)
- * const io = createIO({ ...scale.io(chat.roomLog.offsets) })
+ * const scale = await createScaleOut(config, log, metrics)
+ * const io = createIO({ ...scale.io(chat.stream.offsets) })
+ * scale.announceTo(createPresenceAnnouncer(io, scale.presence, log))
  */
 export async function createScaleOut(
   config: Config,
   log: Logger,
-  metrics: ServerMetrics,
-  announcer: () => PresenceAnnouncer
+  metrics: ServerMetrics
 ): Promise<ScaleOut> {
   const nodeId = config.NODE_ID ?? randomNodeId()
   if (!config.REDIS_URL) {
@@ -67,6 +69,7 @@ export async function createScaleOut(
       presence,
       io: () => ({}),
       readiness: [],
+      announceTo() {},
       async start() {},
       close: () => presence.close(),
     }
@@ -78,6 +81,7 @@ export async function createScaleOut(
     onState: (up) => metrics.redisUp(up),
   })
   let url = ''
+  let announcer: PresenceAnnouncer = { roomsLeft() {}, usersLost() {}, resynced() {} }
   const ttlMs = config.NODE_TTL
   const presence = createRedisPresence({
     link,
@@ -87,9 +91,9 @@ export async function createScaleOut(
     // Three refreshes per TTL: one lost heartbeat does not declare a live node dead.
     heartbeatMs: Math.max(100, Math.floor(ttlMs / 3)),
     logger: log,
-    onRoomsLeft: (left) => announcer().roomsLeft(left),
-    onUsersLost: (users, at) => announcer().usersLost(users, at),
-    onResync: () => announcer().resynced(),
+    onRoomsLeft: (left) => announcer.roomsLeft(left),
+    onUsersLost: (users, at) => announcer.usersLost(users, at),
+    onResync: () => announcer.resynced(),
   })
   return {
     nodeId,
@@ -113,6 +117,9 @@ export async function createScaleOut(
       }),
     }),
     readiness: [{ name: 'redis', check: () => link.ping() }],
+    announceTo(next) {
+      announcer = next
+    },
     sharedLimits: (name, options) => createRedisRateLimiter(link, `mc:limit:${name}`, options),
     sharedDebits: (name, options) => createRedisDebits(link, `mc:limit:${name}`, options),
     async start(nodeUrl) {

@@ -2,25 +2,34 @@
  * @module The server's metric families (GET /metrics) and the hooks that feed them: the realtime
  * observer, a timing wrapper around the domain's write operations, and live gauges.
  */
+import type { Chat } from './chat/service.ts'
 import { createMetrics } from './metrics.ts'
 import type { IOObserver, IOServer } from './realtime/index.ts'
 
-/** Domain calls that write to the database; their duration is the DB write latency. */
-const WRITES = new Set([
-  'register',
-  'updateProfile',
-  'deactivateAccount',
-  'createChat',
-  'addMembers',
-  'removeMember',
-  'leaveChat',
-  'markRead',
-  'sendMessage',
-  'editMessage',
-  'deleteMessage',
-])
+/** Which functions of a domain object write (timed as the DB write latency) and which sends. */
+interface Operations<T> {
+  writes: readonly (keyof T & string)[]
+  /** Counted as a stored message when it succeeds. */
+  send: keyof T & string
+}
 
-const MESSAGE_SENDS = new Set(['sendMessage'])
+/** The chat's: named by its keys, so renaming one of them is a type error here. */
+export const CHAT_OPERATIONS: Operations<Chat> = {
+  writes: [
+    'register',
+    'updateProfile',
+    'deactivateAccount',
+    'createChat',
+    'addMembers',
+    'removeMember',
+    'leaveChat',
+    'markRead',
+    'sendMessage',
+    'editMessage',
+    'deleteMessage',
+  ],
+  send: 'sendMessage',
+}
 
 function isFailure(value: unknown): value is { ok: false; error: { code: string } } {
   const v = value as { ok?: unknown; error?: { code?: unknown } } | null
@@ -30,7 +39,7 @@ function isFailure(value: unknown): value is { ok: false; error: { code: string 
 /**
  * @example
  * const metrics = createServerMetrics()
- * const chat = metrics.instrument(createChat(...))
+ * const chat = metrics.instrument(createChat(...), CHAT_OPERATIONS)
  * createIO({ observer: metrics.observer })
  */
 export function createServerMetrics() {
@@ -75,20 +84,23 @@ export function createServerMetrics() {
     broadcast: { direction: 'out', kind: 'broadcast' },
   }
   const LOCAL = { origin: 'local' }
-  const opLabels = new Map([...WRITES].map((op) => [op, { op }]))
   const observer: IOObserver = {
     packetIn: () => packets.inc(PACKET_IN),
     packetOut: (kind) => packets.inc(PACKET_OUT[kind]),
     broadcast: (ms) => broadcastLatency.observe(ms / 1000, LOCAL),
   }
 
-  const timed = (name: string, fn: (...args: unknown[]) => unknown) =>
+  /** `op`: the write's label (undefined for reads); `send`: counts stored messages. */
+  const timed = (
+    fn: (...args: unknown[]) => unknown,
+    op: { op: string } | undefined,
+    send: boolean
+  ) =>
     function (this: unknown, ...args: unknown[]) {
       const started = performance.now()
       const settle = (value: unknown) => {
-        const op = opLabels.get(name)
         if (op) dbWrite.observe((performance.now() - started) / 1000, op)
-        if (!isFailure(value) && MESSAGE_SENDS.has(name)) messages.inc()
+        if (send && !isFailure(value)) messages.inc()
         return value
       }
       const result = fn.apply(this, args)
@@ -122,12 +134,12 @@ export function createServerMetrics() {
       const code = (payload as { code?: unknown } | null)?.code
       errors.inc({ code: typeof code === 'string' ? code : 'unknown', edge: 'socket' })
     },
-    /** Every function of the domain object, counted by outcome and timed when it writes. */
-    instrument<T extends object>(domain: T): T {
-      const out: Record<string, unknown> = {}
-      for (const [name, value] of Object.entries(domain)) {
-        out[name] =
-          typeof value === 'function' ? timed(name, value as (...a: unknown[]) => unknown) : value
+    /** The domain object with its writes timed and its sends counted. */
+    instrument<T extends object>(domain: T, operations: Operations<T>): T {
+      const out = { ...domain } as Record<string, unknown>
+      for (const name of operations.writes) {
+        const fn = domain[name] as (...a: unknown[]) => unknown
+        out[name] = timed(fn, { op: name }, name === operations.send)
       }
       return out as T
     },

@@ -3,20 +3,19 @@
  * domain, HTTP app — and exposes `fetch`/`websocket` for Bun.serve. main.ts and tests call it.
  */
 import type { Server } from 'bun'
-import type { ChatEvents, LoggedBroadcast } from './chat/chat-events.ts'
+import type { ChatNotices } from './chat/notices.ts'
+import type { RoomPublisher } from './chat/room-stream.ts'
 import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
-import { newMessageBroadcast } from './events/broadcasts.ts'
 import { attachChatEvents } from './events/connection.ts'
-import { announceRoomsLeft, announceUsersOffline } from './events/presence.ts'
-import { createRecoveryHooks } from './events/recovery.ts'
-import { storedRoomOfTopic } from './events/rooms.ts'
+import { createPresenceAnnouncer } from './events/presence.ts'
+import { createSessionHooks } from './events/session-hooks.ts'
 import { createApp } from './http/app.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createIO } from './realtime/index.ts'
-import { createScaleOut, type PresenceAnnouncer } from './scale-out.ts'
-import { createServerMetrics } from './server-metrics.ts'
+import { createScaleOut } from './scale-out.ts'
+import { CHAT_OPERATIONS, createServerMetrics } from './server-metrics.ts'
 import { openDatabase } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { loadOrCreateSecret } from './store/secret.ts'
@@ -25,36 +24,24 @@ import { asyncApiDocument, webDocs, webIndex } from './web/index.ts'
 
 export interface ServerDeps {
   log?: Logger
-  /** Where REST writes are broadcast instead of the socket rooms (tests observe them this way). */
-  events?: ChatEvents
+  /** Where room events go instead of the socket rooms (tests observe them this way). */
+  publisher?: RoomPublisher
+  /** Where REST notices go instead of the sockets (tests observe them this way). */
+  notices?: ChatNotices
 }
 
-/** Wraps ChatEvents so a failing hook is logged and never fails the request that raised it. */
-function guardEvents(events: ChatEvents, log: Logger): ChatEvents {
-  const guard =
-    <A extends unknown[]>(name: string, call: (events: ChatEvents, ...args: A) => void) =>
-    (...args: A) => {
-      try {
-        call(events, ...args)
-      } catch (error) {
-        log.error('chat event hook threw', { hook: name, error })
-      }
-    }
-  return {
-    messageCreated: guard('messageCreated', (e, message, logged: LoggedBroadcast | undefined) =>
-      e.messageCreated(message, logged)
-    ),
-    messageEdited: guard('messageEdited', (e, message) => e.messageEdited(message)),
-    messageDeleted: guard('messageDeleted', (e, message) => e.messageDeleted(message)),
-    messagesRead: guard('messagesRead', (e, receipt) => e.messagesRead(receipt)),
-    chatMembersAdded: guard('chatMembersAdded', (e, chatId: string, userIds: string[]) =>
-      e.chatMembersAdded?.(chatId, userIds)
-    ),
-    chatMembersRemoved: guard('chatMembersRemoved', (e, chatId: string, userIds: string[]) =>
-      e.chatMembersRemoved?.(chatId, userIds)
-    ),
-    userDeactivated: guard('userDeactivated', (e, userId: string) => e.userDeactivated?.(userId)),
-  }
+/** The database, migrated and seeded. */
+async function openStore(config: Config, log: Logger) {
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    authToken: config.DATABASE_AUTH_TOKEN,
+    syncUrl: config.DATABASE_SYNC_URL,
+    synchronous: config.DATABASE_SYNCHRONOUS,
+  })
+  const applied = await migrate(database)
+  if (applied.length > 0) log.info('migrations applied', { applied })
+  if (config.SEED_CITIES) await seedCities(database.db)
+  return database
 }
 
 /**
@@ -64,17 +51,8 @@ function guardEvents(events: ChatEvents, log: Logger): ChatEvents {
  */
 export async function createServer(config: Config, deps: ServerDeps = {}) {
   const log = deps.log ?? createLogger({ level: config.LOG_LEVEL })
-  const database = await openDatabase({
-    url: config.DATABASE_URL,
-    authToken: config.DATABASE_AUTH_TOKEN,
-    syncUrl: config.DATABASE_SYNC_URL,
-    synchronous: config.DATABASE_SYNCHRONOUS,
-  })
   const metrics = createServerMetrics()
-  const applied = await migrate(database)
-  if (applied.length > 0) log.info('migrations applied', { applied })
-  if (config.SEED_CITIES) await seedCities(database.db)
-
+  const database = await openStore(config, log)
   const tokens = createTokens({
     secret: config.JWT_SECRET ?? loadOrCreateSecret(config.DATA_DIR),
     issuer: config.JWT_ISSUER,
@@ -82,9 +60,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     jwksUrl: config.JWT_JWKS_URL,
     publicKey: config.JWT_PUBLIC_KEY,
   })
-  let announcer: PresenceAnnouncer = { roomsLeft() {}, usersLost() {}, resynced() {} }
-  const scale = await createScaleOut(config, log, metrics, () => announcer)
-
+  const scale = await createScaleOut(config, log, metrics)
   const chat = metrics.instrument(
     createChat({
       db: database.db,
@@ -99,46 +75,35 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
         shared: scale.sharedDebits,
       },
       recovery: { windowMs: config.RECOVERY_WINDOW, maxReplay: config.RECOVERY_MAX_EVENTS },
-      newMessageBroadcast,
-      storedRoom: storedRoomOfTopic,
-    })
+      nodeId: scale.nodeId,
+    }),
+    CHAT_OPERATIONS
   )
-
   const io = createIO({
     cors: { origins: [...config.CORS_ORIGINS], credentials: true },
     maxPayload: config.MAX_PAYLOAD,
-    recovery: chat.roomLog.enabled ? createRecoveryHooks(chat, log.child('recovery')) : undefined,
+    recovery: chat.stream.enabled ? createSessionHooks(chat, log.child('recovery')) : undefined,
     logger: log.child('realtime'),
     observer: metrics.observer,
     // Offset order across nodes reads back what a node has not heard yet; an embedded replica's
     // reads may lag the other nodes' writes, so there relayed broadcasts go out as they come.
-    ...scale.io(
-      chat.roomLog.enabled && !config.DATABASE_SYNC_URL ? chat.roomLog.offsets : undefined
-    ),
+    ...scale.io(chat.stream.enabled && !config.DATABASE_SYNC_URL ? chat.stream.offsets : undefined),
   })
   metrics.watch(io)
-  const presence = scale.presence
-  const lost = (users: Parameters<PresenceAnnouncer['usersLost']>[0], at: Date) =>
-    announceUsersOffline(io, presence, users, at).catch((error) =>
-      log.error('announcing offline users failed', { error })
-    )
-  announcer = {
-    roomsLeft: (left) => announceRoomsLeft(io, left),
-    usersLost: lost,
-    resynced: () => void lost([], new Date()),
-  }
   const realtime = attachChatEvents({
     io,
     chat,
-    presence,
+    presence: scale.presence,
     log: log.child('events'),
     typingTimeoutMs: config.TYPING_TIMEOUT,
     maxRoomsPerSocket: config.MAX_ROOMS_PER_SOCKET,
     maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
   })
+  if (deps.publisher) chat.stream.attach(deps.publisher)
+  scale.announceTo(createPresenceAnnouncer(io, scale.presence, log.child('events')))
   const app = createApp({
     chat,
-    events: guardEvents(deps.events ?? realtime.broadcasts, log.child('events')),
+    notices: deps.notices ?? realtime.notices,
     log: log.child('http'),
     readiness: [{ name: 'database', check: () => database.ping() }, ...scale.readiness],
     corsOrigins: config.CORS_ORIGINS,

@@ -11,6 +11,7 @@ import { lastMessagesOfChats, latestMessageId } from '../store/messages.ts'
 import type { ChatMemberRow, ChatRow, UserRow } from '../store/schema.ts'
 import { findUsersByIds } from '../store/users.ts'
 import type { createChatBody } from './inputs.ts'
+import { chatRoom } from './rooms.ts'
 import type { ChatDetails, ChatMemberDetails, ReadReceipt } from './views.ts'
 
 export interface Membership {
@@ -212,7 +213,7 @@ export function createChats({ db }: { db: Db }) {
     const membership = await requireChatMember(actor, chatId)
     if (!membership.ok) return membership
     const readAt = Date.now()
-    const lastReadMessageId = await latestMessageId(db, { chatId })
+    const lastReadMessageId = await latestMessageId(db, chatRoom(chatId))
     await store.setReadPosition(db, chatId, actor.id, lastReadMessageId, readAt)
     return ok({ chatId, userId: actor.id, readAt, lastReadMessageId })
   }

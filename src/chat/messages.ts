@@ -1,19 +1,19 @@
 /**
  * @module Messages: send (idempotent by clientId), edit (author only), delete (author, or a
- * private chat's owner/admin), and history pages. REST and socket handlers both call these.
+ * private chat's owner/admin), and history pages. REST and socket handlers both call these; each
+ * write reaches its room through the room stream before it resolves.
  */
 import { fail, ok, type Result } from '../errors.ts'
 import type { Db } from '../store/db.ts'
-import type { GroupWriter } from '../store/group-commit.ts'
 import { newId } from '../store/ids.ts'
-import type { MessageWithAuthor, Room } from '../store/messages.ts'
+import type { MessageWithAuthor } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
-import type { LoggedBroadcast } from './chat-events.ts'
-import type { createChats } from './chats.ts'
-import type { createCities } from './cities.ts'
 import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
-import type { RoomLog } from './recovery.ts'
+import type { Entry, RoomAccess } from './room-access.ts'
+import type { RoomStream } from './room-stream.ts'
+import { isInRoom, kindOf, type RoomRef, roomOfMessage } from './rooms.ts'
+import { deletedView, messageView } from './views.ts'
 
 /** A history request: message ids as cursors. */
 export interface HistoryPage {
@@ -22,84 +22,53 @@ export interface HistoryPage {
   limit: number
 }
 
-export type { MessageWithAuthor, Room }
+export type { MessageWithAuthor }
 
 export interface SendMessageInput {
   actor: UserRow
-  target: Room
+  target: RoomRef
   /** Already validated by chat/inputs.ts (control characters stripped, length checked). */
   content: string
   message_type: MessageType
   media_url: string | null
   reply_to: string | null
   clientId: string | null
-  /**
-   * Publishes the new message with its room-log offset: called once it is durable, from its
-   * commit, so messages go out in offset order, and before sendMessage resolves. Not called for
-   * a duplicate.
-   */
-  announce?(message: MessageWithAuthor, logged: LoggedBroadcast | undefined): void
 }
 
 export interface MessageTargetInput {
   actor: UserRow
   messageId: string
   /** When the caller names the room (socket payloads do), the message must be in it. */
-  room?: Room | undefined
+  room?: RoomRef | undefined
 }
 
 interface Deps {
   db: Db
-  /** Group-committed message inserts (store/group-commit.ts). */
-  writer: GroupWriter
-  cities: ReturnType<typeof createCities>
-  chats: ReturnType<typeof createChats>
-  /** A new message's broadcast is logged in the message's own commit (chat/recovery.ts). */
-  roomLog: RoomLog
+  access: RoomAccess
+  /** New messages, edits and deletes reach their rooms through it, in offset order. */
+  stream: RoomStream
   /** Per-user send rate (REST and sockets share it); a retried clientId does not spend a token. */
-  sendLimiter?: RateLimiter
+  sendLimiter: RateLimiter
 }
-
-const sameRoom = (message: MessageWithAuthor, room: Room) =>
-  'cityId' in room ? message.cityId === room.cityId : message.chatId === room.chatId
-
-const roomOf = (message: MessageWithAuthor): Room =>
-  message.cityId !== null ? { cityId: message.cityId } : { chatId: message.chatId ?? '' }
 
 type Sent = { message: MessageWithAuthor; duplicate: boolean }
 
-export function createMessages({
-  db,
-  writer,
-  cities,
-  chats,
-  roomLog,
-  sendLimiter = UNLIMITED,
-}: Deps) {
-  /** City: it must exist. Chat: the actor must be a member. */
-  async function requireRoomAccess(actor: UserRow, room: Room): Promise<Result<null>> {
-    const access =
-      'cityId' in room
-        ? await cities.getCity(room.cityId)
-        : await chats.requireChatMember(actor, room.chatId)
-    return access.ok ? ok(null) : access
-  }
-
+export function createMessages({ db, access, stream, sendLimiter = UNLIMITED }: Deps) {
   /** Sends in progress by author and clientId: a concurrent retry waits for the first one. */
   const sending = new Map<string, Promise<Result<Sent>>>()
 
   /**
-   * Stores a message in a city or a private chat. Sending the same `clientId` again returns the
-   * first message with `duplicate: true` instead of storing a second one.
+   * Stores a message in a city or a private chat; it resolves once the room heard it (so the
+   * sender's ack follows the broadcast). Sending the same `clientId` again returns the first
+   * message with `duplicate: true` instead of storing a second one.
    * @example
-   * const sent = await chat.sendMessage({ actor, target: { cityId: 'mumbai' }, content: 'hi',
-   *   message_type: 'text', media_url: null, reply_to: null, clientId: 'c1',
-   *   announce: (message, logged) => events.messageCreated(message, logged) })
+   * const sent = await chat.sendMessage({ actor, target: cityRoom('mumbai'), content: 'hi',
+   *   message_type: 'text', media_url: null, reply_to: null, clientId: 'c1' })
    */
   async function sendMessage(input: SendMessageInput): Promise<Result<Sent>> {
     const { actor, target, clientId } = input
-    const access = await requireRoomAccess(actor, target)
-    if (!access.ok) return access
+    const entry = await access.canEnter(actor, target)
+    if (!entry.ok) return entry
     if (clientId === null) return storeNew(input)
     const key = `${actor.id}\u0000${clientId}`
     const first = sending.get(key)
@@ -127,7 +96,7 @@ export function createMessages({
     }
     if (input.reply_to !== null) {
       const parent = await store.findMessageById(db, input.reply_to)
-      if (!parent || !sameRoom(parent, target)) {
+      if (!parent || !isInRoom(parent, target)) {
         sendLimiter.refund(actor.id)
         return fail('invalid_input', 'reply_to must be a message in the same room')
       }
@@ -135,8 +104,8 @@ export function createMessages({
     const now = Date.now()
     const message: MessageWithAuthor = {
       id: newId(now),
-      cityId: 'cityId' in target ? target.cityId : null,
-      chatId: 'chatId' in target ? target.chatId : null,
+      cityId: target.kind === 'city' ? target.id : null,
+      chatId: target.kind === 'chat' ? target.id : null,
       authorId: actor.id,
       content: input.content,
       messageType: input.message_type,
@@ -155,19 +124,9 @@ export function createMessages({
         profilePhotoUrl: actor.profilePhotoUrl,
       },
     }
-    // Group-committed: settles after the COMMIT that holds it, with its offset. The row is built
-    // from what we inserted, so nothing is read back; the unique (author, clientId) index detects
-    // a retry. Announced from the settling itself, so publish order is commit order. (The writer
-    // reads the row's columns by name: the author rides along unread.)
-    const packet = roomLog.enabled ? roomLog.newMessagePacket(message) : undefined
-    const stored = await writer.insertMessage(message).then((result) => {
-      if (result.stored) {
-        const logged =
-          packet === undefined ? undefined : { offset: roomLog.published(result.offset), packet }
-        input.announce?.(message, logged)
-      }
-      return result.stored
-    })
+    // Group-committed and handed to the room in offset order. The row is built from what we
+    // inserted, so nothing is read back; the unique (author, clientId) index detects a retry.
+    const stored = await stream.appendMessage(message)
     if (stored) return ok({ message, duplicate: false })
     sendLimiter.refund(actor.id)
     const existing = input.clientId !== null && (await findByClientId(actor, input.clientId))
@@ -178,8 +137,8 @@ export function createMessages({
   const findByClientId = (actor: UserRow, clientId: string) =>
     store.findMessageByClientId(db, actor.id, clientId)
 
-  function duplicateOf(existing: MessageWithAuthor, target: Room) {
-    if (!sameRoom(existing, target))
+  function duplicateOf(existing: MessageWithAuthor, target: RoomRef) {
+    if (!isInRoom(existing, target))
       return fail('conflict', 'clientId was already used for another room')
     return ok({ message: existing, duplicate: true })
   }
@@ -188,47 +147,50 @@ export function createMessages({
     actor,
     messageId,
     room,
-  }: MessageTargetInput): Promise<Result<MessageWithAuthor>> {
+  }: MessageTargetInput): Promise<Result<{ message: MessageWithAuthor; entry: Entry }>> {
     const message = await store.findMessageById(db, messageId)
-    if (!message || (room && !sameRoom(message, room))) return fail('not_found', 'no such message')
-    const access = await requireRoomAccess(actor, roomOf(message))
-    if (!access.ok) return access
-    return ok(message)
+    if (!message || (room && !isInRoom(message, room))) return fail('not_found', 'no such message')
+    const entry = await access.canEnter(actor, roomOfMessage(message))
+    if (!entry.ok) return entry
+    return ok({ message, entry: entry.value })
   }
 
-  /** Only the author edits, and not after deleting. */
+  /** Only the author edits, and not after deleting. Resolves once the room heard of it. */
   async function editMessage(
     input: MessageTargetInput & { content: string }
   ): Promise<Result<MessageWithAuthor>> {
     const found = await findForChange(input)
     if (!found.ok) return found
-    if (found.value.authorId !== input.actor.id)
+    const { message } = found.value
+    if (message.authorId !== input.actor.id)
       return fail('not_author', 'only the author may edit this message')
-    if (found.value.isDeleted) return fail('not_found', 'this message was deleted')
+    if (message.isDeleted) return fail('not_found', 'this message was deleted')
     const now = Date.now()
-    await store.updateMessageContent(db, found.value.id, input.content, now)
-    return ok({ ...found.value, content: input.content, isEdited: true, editedAt: now })
+    await store.updateMessageContent(db, message.id, input.content, now)
+    const edited = { ...message, content: input.content, isEdited: true, editedAt: now }
+    const room = roomOfMessage(edited)
+    await stream.append({ room, event: kindOf(room).events.edited, args: [messageView(edited)] })
+    return ok(edited)
   }
 
-  /** The author deletes; in a private chat its owner or an admin may too. Deleting twice is fine. */
+  /**
+   * The author deletes; in a private chat its owner or an admin may too. Deleting twice is fine
+   * (the second is not announced). Resolves once the room heard of it.
+   */
   async function deleteMessage(input: MessageTargetInput): Promise<Result<MessageWithAuthor>> {
     const found = await findForChange(input)
     if (!found.ok) return found
-    const message = found.value
-    if (message.authorId !== input.actor.id) {
-      const membership =
-        message.chatId !== null
-          ? await chats.requireChatMember(input.actor, message.chatId)
-          : undefined
-      const role = membership?.ok ? membership.value.member.role : undefined
-      if (role !== 'owner' && role !== 'admin') {
-        return fail('not_author', 'only the author or a chat owner/admin may delete this message')
-      }
+    const { message, entry } = found.value
+    if (message.authorId !== input.actor.id && entry.role !== 'owner' && entry.role !== 'admin') {
+      return fail('not_author', 'only the author or a chat owner/admin may delete this message')
     }
     if (message.isDeleted) return ok(message)
     const now = Date.now()
     await store.markMessageDeleted(db, message.id, now)
-    return ok({ ...message, content: '', mediaUrl: null, isDeleted: true, deletedAt: now })
+    const deleted = { ...message, content: '', mediaUrl: null, isDeleted: true, deletedAt: now }
+    const room = roomOfMessage(deleted)
+    await stream.append({ room, event: kindOf(room).events.deleted, args: [deletedView(deleted)] })
+    return ok(deleted)
   }
 
   /**
@@ -237,11 +199,11 @@ export function createMessages({
    */
   async function listMessages(
     actor: UserRow,
-    room: Room,
+    room: RoomRef,
     { before, after, limit }: HistoryPage
   ): Promise<Result<{ messages: MessageWithAuthor[]; hasMore: boolean }>> {
-    const access = await requireRoomAccess(actor, room)
-    if (!access.ok) return access
+    const entry = await access.canEnter(actor, room)
+    if (!entry.ok) return entry
     const cursor = async (id: string | undefined) =>
       id === undefined ? undefined : ((await store.messageSeq(db, room, id)) ?? null)
     const [beforeSeq, afterSeq] = await Promise.all([cursor(before), cursor(after)])

@@ -7,10 +7,10 @@ import type { User } from './service.ts'
 
 export type { PresenceStore, PresenceUser, RoomLeft } from '../store/presence.ts'
 
-/** The public fields the guide's online-user lists carry. */
+/** The public fields the guide's online-user lists carry (chat/views.ts onlineUserView). */
 export const presenceUser = (user: User): PresenceUser => ({
   userId: user.id,
   username: user.username,
-  full_name: user.fullName,
-  profile_photo_url: user.profilePhotoUrl,
+  fullName: user.fullName,
+  profilePhotoUrl: user.profilePhotoUrl,
 })

@@ -5,9 +5,7 @@
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import type { GroupWriter } from '../store/group-commit.ts'
-import type { MessageWithAuthor, Room } from '../store/messages.ts'
 import { createAuth } from './auth.ts'
-import type { RoomBroadcast } from './chat-events.ts'
 import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createMessages } from './messages.ts'
@@ -18,7 +16,8 @@ import {
   UNLIMITED,
   withSharedDebits,
 } from './rate-limit.ts'
-import { createRoomLog } from './recovery.ts'
+import { createRoomAccess } from './room-access.ts'
+import { createRoomStream } from './room-stream.ts'
 import type { Tokens } from './tokens.ts'
 import { createUserCache } from './user-cache.ts'
 import { createUsers } from './users.ts'
@@ -35,13 +34,11 @@ export interface ChatOptions {
    * Per-user message rate: `perMinute` sustained, `burst` at once; perMinute 0 turns it off.
    * `shared`: buckets every node debits (scale-out), so the rate holds across nodes.
    */
-  messageRate?: { perMinute: number; burst: number; shared?: SharedDebitLimits | undefined }
-  /** Connection state recovery bounds; windowMs 0 (the default) turns it off. */
-  recovery?: { windowMs: number; maxReplay: number }
-  /** How a new message is broadcast (events/broadcasts.ts): what the room log publishes and replays. */
-  newMessageBroadcast(message: MessageWithAuthor): RoomBroadcast
-  /** The stored room behind a broadcast room (events/rooms.ts), for replaying its messages. */
-  storedRoom(room: string): Room | null
+  messageRate: { perMinute: number; burst: number; shared?: SharedDebitLimits | undefined }
+  /** Connection state recovery bounds; windowMs 0 turns it off. */
+  recovery: { windowMs: number; maxReplay: number }
+  /** This node among several (its live sessions are the ones it keeps resumable). */
+  nodeId: string
 }
 
 /**
@@ -53,38 +50,32 @@ export function createChat(options: ChatOptions) {
   const { db, writer } = options
   const cities = createCities({ db })
   const chats = createChats({ db })
-  const sendLimiter = messageLimiter(options.messageRate)
-  const roomLog = createRoomLog({
+  const access = createRoomAccess({ cities, chats })
+  const stream = createRoomStream({
     db,
     writer,
     log: options.log,
-    windowMs: options.recovery?.windowMs ?? 0,
-    maxReplay: options.recovery?.maxReplay ?? 1_000,
-    newMessageBroadcast: options.newMessageBroadcast,
-    storedRoom: options.storedRoom,
+    access,
+    nodeId: options.nodeId,
+    windowMs: options.recovery.windowMs,
+    maxReplay: options.recovery.maxReplay,
   })
   const userCache = createUserCache()
   return {
-    roomLog,
+    stream,
+    ...access,
     ...createAuth({ ...options, userCache }),
     ...createUsers({ db, userCache }),
     ...cities,
     ...chats,
-    ...createMessages({
-      db,
-      writer,
-      cities,
-      chats,
-      roomLog,
-      sendLimiter,
-    }),
+    ...createMessages({ db, access, stream, sendLimiter: messageLimiter(options.messageRate) }),
   }
 }
 
 export type Chat = ReturnType<typeof createChat>
 
 function messageLimiter(rate: ChatOptions['messageRate']) {
-  if (!rate || rate.perMinute === 0) return UNLIMITED
+  if (rate.perMinute === 0) return UNLIMITED
   const options: RateLimitOptions = {
     burst: rate.burst,
     refill: rate.perMinute,

@@ -9,7 +9,7 @@ interface TypingEntry<T> {
 
 export interface TypingTrackerOptions<T> {
   /** A typing state not refreshed for this long stops by itself. */
-  ttlMs?: number
+  ttlMs: number
   /** While typing continues, re-announce at most this often (clients hide stale indicators after ~3 s). */
   reannounceMs?: number
   /** How often expired states are swept. */
@@ -41,7 +41,7 @@ interface State<T> {
  * if (typing.start({ room, socketId: socket.id, who })) socket.to(room).emit('user-typing-city', who)
  */
 export function createTypingTracker<T>({
-  ttlMs = 5_000,
+  ttlMs,
   reannounceMs = 2_000,
   sweepMs = 1_000,
   onExpire,

@@ -1,6 +1,8 @@
 /** @module Views: the one place that builds the contract's snake_case JSON from domain records. */
 import type { MessageWithAuthor } from '../store/messages.ts'
+import type { PresenceUser } from '../store/presence.ts'
 import type { ChatMemberRow, ChatRow, CityRow, UserRow } from '../store/schema.ts'
+import { kindOf, type RoomRef, roomOfMessage, roomPayload } from './rooms.ts'
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms))
@@ -158,9 +160,33 @@ export interface DeletedMessage {
 
 /** The `*-message-deleted` payload. */
 export function deletedView(message: MessageWithAuthor): DeletedMessage {
+  return { messageId: message.id, ...roomPayload(roomOfMessage(message)) }
+}
+
+/** A user in the guide's online-user lists (`city-online-users`, `chat-online-users`). */
+export function onlineUserView(user: PresenceUser) {
   return {
-    messageId: message.id,
-    ...(message.cityId !== null ? { cityId: message.cityId } : {}),
-    ...(message.chatId !== null ? { chatId: message.chatId } : {}),
+    userId: user.userId,
+    username: user.username,
+    full_name: user.fullName,
+    profile_photo_url: user.profilePhotoUrl,
   }
+}
+
+/** Who is doing something in a room, as `user-typing-*` and `user-left-*` carry it. */
+export function actorView(
+  room: RoomRef,
+  user: { id: string; username: string; fullName: string }
+): Record<string, string> {
+  return {
+    userId: user.id,
+    username: user.username,
+    full_name: user.fullName,
+    [kindOf(room).key]: room.id,
+  }
+}
+
+/** As `user-joined-*` carries it: the public user fields under `userId`. */
+export function joinerView(room: RoomRef, user: UserRow) {
+  return { ...actorView(room, user), profile_photo_url: user.profilePhotoUrl }
 }

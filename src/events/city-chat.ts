@@ -1,11 +1,8 @@
 /** @module City chat events (the guide's cityChat.js): any active user may join any existing city. */
+import { CITY } from '../chat/rooms.ts'
 import { type EventDeps, registerRoomHandlers } from './room-handlers.ts'
-import { CITY } from './rooms.ts'
 
 /** Once per server: the handlers are shared by every socket. */
 export function registerCityChat(deps: EventDeps): void {
-  registerRoomHandlers(deps, CITY, async (_actor, cityId) => {
-    const city = await deps.chat.getCity(cityId)
-    return city.ok ? { ok: true, value: { name: city.value.name } } : city
-  })
+  registerRoomHandlers(deps, CITY)
 }

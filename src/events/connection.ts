@@ -2,20 +2,23 @@
  * @module Connection: authenticates handshakes, registers the guide's handlers on every socket,
  * and cleans up typing and room presence when a socket goes. The events layer's one entry point.
  */
-import type { ChatEvents } from '../chat/chat-events.ts'
+import type { ChatNotices } from '../chat/notices.ts'
 import { type PresenceStore, presenceUser } from '../chat/presence.ts'
+import { kindOf, roomOfTopic } from '../chat/rooms.ts'
 import type { Chat } from '../chat/service.ts'
 import { createTypingTracker } from '../chat/typing.ts'
+import { joinerView } from '../chat/views.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket, MiddlewareError } from '../realtime/index.ts'
 import { createTokenExpiry, registerAuthLifetime, userRoom } from './auth-lifetime.ts'
-import { createRoomBroadcasts } from './broadcasts.ts'
 import { registerCityChat } from './city-chat.ts'
+import { createChatNotices } from './notices.ts'
 import { createOnlineCountBroadcaster, presenceDisconnected, registerPresence } from './presence.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
-import { joinerIn, roomOfTopic } from './rooms.ts'
+import { createRoomPublisher } from './room-publisher.ts'
+import { sessionOf } from './session-hooks.ts'
 
 export interface ChatEventsOptions {
   io: IOServer
@@ -23,11 +26,11 @@ export interface ChatEventsOptions {
   presence: PresenceStore
   log: Logger
   /** A typing state not refreshed for this long stops by itself. */
-  typingTimeoutMs?: number
+  typingTimeoutMs: number
   /** City and private rooms one socket may have joined at once. */
-  maxRoomsPerSocket?: number
-  /** Open sockets one user may have on this node; a further handshake is refused. */
-  maxConnectionsPerUser?: number
+  maxRoomsPerSocket: number
+  /** Open sockets one user may have on every node; a further handshake is refused. */
+  maxConnectionsPerUser: number
 }
 
 /** A resumed socket is back in its rooms: count it in their online lists again. */
@@ -36,7 +39,7 @@ async function rejoinPresence(socket: IOSocket, deps: EventDeps): Promise<void> 
   for (const topic of socket.rooms) {
     const room = roomOfTopic(topic)
     if (room && (await deps.presence.joinRoom(topic, user.id, socket.id))) {
-      socket.to(topic).emit(room.kind.events.userJoined, joinerIn(room.kind, room.id, user))
+      socket.to(topic).emit(kindOf(room).events.userJoined, joinerView(room, user))
     }
   }
 }
@@ -45,7 +48,7 @@ async function rejoinPresence(socket: IOSocket, deps: EventDeps): Promise<void> 
 async function leaveChatRooms(socket: IOSocket, deps: EventDeps): Promise<void> {
   for (const topic of [...socket.rooms]) {
     const room = roomOfTopic(topic)
-    if (room) await leaveRoom(socket, deps, room.kind, room.id, true)
+    if (room) await leaveRoom(socket, deps, room, true)
   }
 }
 
@@ -53,40 +56,34 @@ async function leaveChatRooms(socket: IOSocket, deps: EventDeps): Promise<void> 
 const AUTH_ERROR = 'Authentication error'
 
 /**
- * Wires the chat onto the realtime layer. Returns the ChatEvents REST writes should raise, and
+ * Wires the chat onto the realtime layer: the room stream hands its events to io's rooms, and the
+ * guide's handlers serve every socket. Returns the notices REST writes should raise, and
  * `close()` for shutdown.
  * @example
- * const events = attachChatEvents({ io, chat, presence, log })
- * createApp({ chat, events: events.broadcasts, log, readiness })
+ * const realtime = attachChatEvents({ io, chat, presence, log, typingTimeoutMs: 5_000,
+ *   maxRoomsPerSocket: 100, maxConnectionsPerUser: 20 })
+ * createApp({ chat, notices: realtime.notices, log, readiness })
  */
 export function attachChatEvents({
   io,
   chat,
   presence,
   log,
-  typingTimeoutMs = 5_000,
-  maxRoomsPerSocket = 100,
-  maxConnectionsPerUser = 20,
+  typingTimeoutMs,
+  maxRoomsPerSocket,
+  maxConnectionsPerUser,
 }: ChatEventsOptions) {
+  chat.stream.attach(createRoomPublisher(io))
   const typing = createTypingTracker<TypingNotice>({
     ttlMs: typingTimeoutMs,
     sweepMs: Math.min(1_000, typingTimeoutMs / 2),
     onExpire: ({ room, socketId, who }) =>
       io.to(room).except(socketId).emit(who.kind.events.userStoppedTyping, who.payload),
   })
-  const deps: EventDeps = {
-    io,
-    chat,
-    presence,
-    typing,
-    log,
-    maxRoomsPerSocket,
-    broadcasts: createRoomBroadcasts(io, chat.roomLog, (chatId, userIds) => {
-      evictMembers(deps, chatId, userIds).catch((error) =>
-        log.error('evicting removed members failed', { chatId, error })
-      )
-    }),
-  }
+  const deps: EventDeps = { io, chat, presence, typing, log, maxRoomsPerSocket }
+  const notices: ChatNotices = createChatNotices(io, log, (chatId, userIds) =>
+    evictMembers(deps, chatId, userIds)
+  )
   const announceOnlineCount = createOnlineCountBroadcaster(io, presence, log)
   /** Open sockets per user on this node. */
   const connections = new Map<string, number>()
@@ -128,7 +125,7 @@ export function attachChatEvents({
   const expiry = createTokenExpiry()
   registerAuthLifetime(deps, expiry)
   registerCityChat(deps)
-  registerPrivateChat(deps)
+  registerPrivateChat(deps, notices)
   registerPresence(deps)
 
   /** The only per-socket listeners: one function each, shared by every socket. */
@@ -152,6 +149,8 @@ export function attachChatEvents({
     socket.join(userRoom(user.id))
     expiry.arm(socket)
     if (socket.recovered) await rejoinPresence(socket, deps)
+    // Resumable even if this process dies: its rooms are kept in the stream while it lives.
+    if (socket.pid !== undefined) chat.stream.trackSession(sessionOf(socket))
     try {
       const change = await presence.addConnection(presenceUser(user), socket.id)
       if (change.changed) announceOnlineCount()
@@ -161,16 +160,16 @@ export function attachChatEvents({
   })
 
   return {
-    broadcasts: deps.broadcasts as ChatEvents,
+    notices,
     /** Resolves once every socket handler already running has answered (graceful shutdown). */
     async settle() {
       await settleHandlers(io)
-      await chat.roomLog.settled()
+      await chat.stream.settled()
     },
     close() {
       typing.close()
       expiry.close()
-      chat.roomLog.close()
+      chat.stream.close()
     },
   }
 }

@@ -10,12 +10,13 @@ import {
   heartbeatPayload,
 } from '../chat/inputs.ts'
 import { type PresenceStore, presenceUser, type RoomLeft } from '../chat/presence.ts'
+import { chatRoom, cityRoom, kindOf, roomOfTopic, topicOf } from '../chat/rooms.ts'
+import { actorView, onlineUserView } from '../chat/views.ts'
 import { ok } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
 import { on } from './respond.ts'
 import { type EventDeps, userOf } from './room-handlers.ts'
-import { actorIn, CITY, roomOfTopic } from './rooms.ts'
 
 const noPayload = z.unknown()
 
@@ -48,7 +49,7 @@ export function createOnlineCountBroadcaster(
  * died, reaped by this node): `user-offline` for each, then the new count. Runs on one node only,
  * and io's adapter carries it to every node.
  */
-export async function announceUsersOffline(
+async function announceUsersOffline(
   io: IOServer,
   presence: PresenceStore,
   users: readonly { userId: string; username: string }[],
@@ -61,18 +62,35 @@ export async function announceUsersOffline(
 }
 
 /**
+ * What this node announces when presence changed without a local socket event (a dead node
+ * reaped, Redis back after an outage).
+ * @example scale.announceTo(createPresenceAnnouncer(io, presence, log))
+ */
+export function createPresenceAnnouncer(io: IOServer, presence: PresenceStore, log: Logger) {
+  const lost = (users: readonly { userId: string; username: string }[], at: Date) =>
+    announceUsersOffline(io, presence, users, at).catch((error) =>
+      log.error('announcing offline users failed', { error })
+    )
+  return {
+    roomsLeft: (left: readonly RoomLeft[]) => announceRoomsLeft(io, left),
+    usersLost: lost,
+    resynced: () => void lost([], new Date()),
+  }
+}
+
+/**
  * A dead node's sockets were a user's last in these rooms: the others hear them stop typing (the
  * typing state died with the node) and `user-left-*`, as from a leave. (Survivors reap the node;
  * exactly one of them announces it.)
  */
-export function announceRoomsLeft(io: IOServer, left: readonly RoomLeft[]): void {
+function announceRoomsLeft(io: IOServer, left: readonly RoomLeft[]): void {
   for (const { room, user } of left) {
     const target = roomOfTopic(room)
     if (!target) continue
-    const actor = { id: user.userId, username: user.username, fullName: user.full_name }
-    const payload = actorIn(target.kind, target.id, actor)
-    io.to(room).emit(target.kind.events.userStoppedTyping, payload)
-    io.to(room).emit(target.kind.events.userLeft, payload)
+    const actor = { id: user.userId, username: user.username, fullName: user.fullName }
+    const payload = actorView(target, actor)
+    io.to(room).emit(kindOf(target).events.userStoppedTyping, payload)
+    io.to(room).emit(kindOf(target).events.userLeft, payload)
   }
 }
 
@@ -87,19 +105,22 @@ export function registerPresence(deps: EventDeps): void {
   })
 
   on(io, log, 'get-city-online-users', cityRoomPayload, async (socket, { cityId }) => {
-    const city = await chat.getCity(cityId)
-    if (!city.ok) return city
-    const users = await presence.roomUsers(CITY.topic(cityId))
+    const room = cityRoom(cityId)
+    const entry = await chat.canEnter(userOf(socket), room)
+    if (!entry.ok) return entry
+    const users = (await presence.roomUsers(topicOf(room))).map(onlineUserView)
     const answer = { cityId, count: users.length, users }
     socket.emit('city-online-users', answer)
     return ok(answer)
   })
 
   on(io, log, 'get-chat-online-users', chatRoomPayload, async (socket, { chatId }) => {
-    const membership = await chat.requireChatMember(userOf(socket), chatId)
-    if (!membership.ok) return membership
+    const entry = await chat.canEnter(userOf(socket), chatRoom(chatId))
+    if (!entry.ok) return entry
     const online = await presence.onlineAmong(await chat.listChatMemberIds(chatId))
-    const users = (await chat.findUsersByIds([...online])).map(presenceUser)
+    const users = (await chat.findUsersByIds([...online])).map((user) =>
+      onlineUserView(presenceUser(user))
+    )
     const answer = { chatId, count: users.length, users }
     socket.emit('chat-online-users', answer)
     return ok(answer)

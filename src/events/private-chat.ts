@@ -1,30 +1,27 @@
 /** @module Private chat events (the guide's privateChat.js): members only, plus read receipts. */
 import { chatRoomPayload } from '../chat/inputs.ts'
+import type { ChatNotices } from '../chat/notices.ts'
+import { chatRoom, PRIVATE, topicOf } from '../chat/rooms.ts'
 import { readView } from '../chat/views.ts'
 import { ok } from '../errors.ts'
 import { on } from './respond.ts'
 import { type EventDeps, leaveRoom, registerRoomHandlers, userOf } from './room-handlers.ts'
-import { PRIVATE } from './rooms.ts'
 
 /** Once per server: the handlers are shared by every socket. */
-export function registerPrivateChat(deps: EventDeps): void {
-  registerRoomHandlers(deps, PRIVATE, async (actor, chatId) => {
-    const membership = await deps.chat.requireChatMember(actor, chatId)
-    if (!membership.ok) return membership
-    return ok({ name: membership.value.chat.name ?? 'private' })
-  })
+export function registerPrivateChat(deps: EventDeps, notices: ChatNotices): void {
+  registerRoomHandlers(deps, PRIVATE)
 
   on(deps.io, deps.log, 'mark-messages-read', chatRoomPayload, async (socket, input) => {
     const receipt = await deps.chat.markRead(userOf(socket), input.chatId)
     if (!receipt.ok) return receipt
-    deps.broadcasts.messagesRead(receipt.value)
+    notices.messagesRead(receipt.value)
     return ok(readView(receipt.value))
   })
 }
 
 /**
  * Removed members lose the room at once: their sockets on this node leave it and are told so.
- * @example createRoomBroadcasts(io, (chatId, userIds) => void evictMembers(deps, chatId, userIds))
+ * @example createChatNotices(io, log, (chatId, userIds) => evictMembers(deps, chatId, userIds))
  */
 export async function evictMembers(
   deps: EventDeps,
@@ -32,10 +29,11 @@ export async function evictMembers(
   userIds: string[]
 ): Promise<void> {
   const removed = new Set(userIds)
-  const sockets = await deps.io.in(PRIVATE.topic(chatId)).fetchSockets()
+  const room = chatRoom(chatId)
+  const sockets = await deps.io.in(topicOf(room)).fetchSockets()
   for (const socket of sockets) {
     if (!removed.has(userOf(socket).id)) continue
-    await leaveRoom(socket, deps, PRIVATE, chatId)
+    await leaveRoom(socket, deps, room)
     socket.emit(PRIVATE.events.left, { chatId })
   }
 }

@@ -2,16 +2,16 @@
  * @module Room handlers: join, leave, send, edit, delete and typing for one room kind. The guide's
  * city-chat and private-chat handlers are this module with their own vocabulary and access rule.
  */
-import type { ChatEvents } from '../chat/chat-events.ts'
 import type { PresenceStore } from '../chat/presence.ts'
+import { isChatRoom, kindOf, type RoomKind, type RoomRef, topicOf } from '../chat/rooms.ts'
 import type { Chat, User } from '../chat/service.ts'
 import type { TypingTracker } from '../chat/typing.ts'
-import { deletedView, messageView } from '../chat/views.ts'
+import { actorView, deletedView, joinerView, messageView } from '../chat/views.ts'
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
 import { on } from './respond.ts'
-import { actorIn, isChatRoom, joinerIn, type RoomKind } from './rooms.ts'
+import { sessionOf } from './session-hooks.ts'
 
 /** A typing state remembers what to announce when it stops. */
 export interface TypingNotice {
@@ -24,35 +24,32 @@ export interface EventDeps {
   chat: Chat
   presence: PresenceStore
   typing: TypingTracker<TypingNotice>
-  broadcasts: ChatEvents
   log: Logger
   /** City and private rooms one socket may have joined at once (abuse limit). */
   maxRoomsPerSocket: number
 }
 
-/** May this user enter the room? Answers the room's display name. */
-export type RoomAccess = (actor: User, id: string) => Promise<Result<{ name: string }>>
-
 export const userOf = (socket: IOSocket): User => socket.data.user as User
 
 /**
- * Leaves one room: stops typing, forgets presence, tells the others once per user. `wasIn` is
- * for a disconnecting socket, whose rooms are gone after the first await: the caller checked.
+ * Leaves one room: stops typing, forgets presence, tells the others once per user. `closing` is
+ * for a disconnecting socket, whose rooms are gone after the first await (the caller checked it
+ * was in this one), and whose session the realtime layer saves itself.
  */
 export async function leaveRoom(
   socket: IOSocket,
   deps: EventDeps,
-  kind: RoomKind,
-  id: string,
-  wasIn = socket.inRoom(kind.topic(id))
+  room: RoomRef,
+  closing = false
 ): Promise<void> {
-  const topic = kind.topic(id)
-  if (!wasIn) return
+  const topic = topicOf(room)
+  if (!closing && !socket.inRoom(topic)) return
   const user = userOf(socket)
   socket.leave(topic)
+  if (!closing) deps.chat.stream.trackSession(sessionOf(socket))
   announceStoppedTyping(deps, topic, socket.id)
   if (await deps.presence.leaveRoom(topic, user.id, socket.id)) {
-    deps.io.to(topic).emit(kind.events.userLeft, actorIn(kind, id, user))
+    deps.io.to(topic).emit(kindOf(room).events.userLeft, actorView(room, user))
   }
 }
 
@@ -75,68 +72,76 @@ function announceStoppedTyping(deps: EventDeps, topic: string, socketId: string)
 
 /**
  * Registers the room kind's events, once for every socket (shared handlers keep sockets small).
- * @example registerRoomHandlers(deps, CITY, (actor, id) => cityAccess(id))
+ * Who may enter is the domain's one rule (`chat.canEnter`).
+ * @example registerRoomHandlers(deps, CITY)
  */
-export function registerRoomHandlers(deps: EventDeps, kind: RoomKind, access: RoomAccess): void {
-  const { io, chat, presence, typing, broadcasts, log } = deps
+export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
+  const { io, chat, presence, typing, log } = deps
   const { events, schemas, key } = kind
-  const idOf = (input: Record<string, unknown>) => input[key] as string
+  const roomOf = (input: Record<string, unknown>): RoomRef => ({
+    kind: kind.name,
+    id: input[key] as string,
+  })
 
   /** Sending and typing need this socket to have joined the room (contract: "Events the guide leaves open"). */
-  const requireJoined = (socket: IOSocket, id: string): Result<null> =>
-    socket.inRoom(kind.topic(id))
+  const requireJoined = (socket: IOSocket, room: RoomRef): Result<null> =>
+    socket.inRoom(topicOf(room))
       ? ok(null)
-      : fail('not_member', `join the ${kind.label} '${id}' first`)
+      : fail('not_member', `join the ${kind.label} '${room.id}' first`)
 
   on(io, log, events.join, schemas.room, async (socket, input) => {
     const user = userOf(socket)
-    const id = idOf(input)
-    const topic = kind.topic(id)
+    const room = roomOf(input)
+    const topic = topicOf(room)
     if (!socket.inRoom(topic) && joinedRoomCount(socket) >= deps.maxRoomsPerSocket) {
       return fail('forbidden', `at most ${deps.maxRoomsPerSocket} rooms per connection`, {
         limit: deps.maxRoomsPerSocket,
       })
     }
-    const allowed = await access(user, id)
-    if (!allowed.ok) return allowed
+    const entry = await chat.canEnter(user, room)
+    if (!entry.ok) return entry
     socket.join(topic)
-    const name = allowed.value.name
-    const joined = { [key]: id, [kind.nameKey]: name, message: `Successfully joined ${name} chat` }
-    // With recovery on, the confirmation carries the log's current offset as its last argument,
-    // so a client that drops before any message arrives still resumes from here.
-    if (chat.roomLog.enabled) socket.emit(events.joined, joined, await chat.roomLog.head())
+    chat.stream.trackSession(sessionOf(socket))
+    const name = entry.value.name
+    const joined = {
+      [key]: room.id,
+      [kind.nameKey]: name,
+      message: `Successfully joined ${name} chat`,
+    }
+    // With recovery on, the confirmation carries the stream's current offset as its last
+    // argument, so a client that drops before any message arrives still resumes from here.
+    if (chat.stream.enabled) socket.emit(events.joined, joined, String(await chat.stream.head()))
     else socket.emit(events.joined, joined)
     if (await presence.joinRoom(topic, user.id, socket.id)) {
-      socket.to(topic).emit(events.userJoined, joinerIn(kind, id, user))
+      socket.to(topic).emit(events.userJoined, joinerView(room, user))
     }
-    return ok({ [key]: id, [kind.nameKey]: name })
+    return ok({ [key]: room.id, [kind.nameKey]: name })
   })
 
   on(io, log, events.leave, schemas.room, async (socket, input) => {
-    const id = idOf(input)
-    await leaveRoom(socket, deps, kind, id)
-    socket.emit(events.left, { [key]: id })
-    return ok({ [key]: id })
+    const room = roomOf(input)
+    await leaveRoom(socket, deps, room)
+    socket.emit(events.left, { [key]: room.id })
+    return ok({ [key]: room.id })
   })
 
   on(io, log, events.send, schemas.send, async (socket, input) => {
-    const id = idOf(input)
-    const joined = requireJoined(socket, id)
+    const room = roomOf(input)
+    const joined = requireJoined(socket, room)
     if (!joined.ok) return joined
+    // Resolves after the room (and the sender's other tabs) heard of it: the ack comes after.
     const sent = await chat.sendMessage({
       actor: userOf(socket),
-      target: kind.room(id),
+      target: room,
       content: input.content,
       message_type: input.message_type,
       media_url: input.media_url,
       reply_to: input.reply_to,
       clientId: input.clientId,
-      // The room (and the sender's other tabs) hear of it before the sender's ack.
-      announce: broadcasts.messageCreated,
     })
     if (!sent.ok) return sent
     const { message, duplicate } = sent.value
-    announceStoppedTyping(deps, kind.topic(id), socket.id)
+    announceStoppedTyping(deps, topicOf(room), socket.id)
     return ok({ message: messageView(message), duplicate })
   })
 
@@ -144,11 +149,10 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind, access: Ro
     const edited = await chat.editMessage({
       actor: userOf(socket),
       messageId: input.messageId,
-      room: kind.room(idOf(input)),
+      room: roomOf(input),
       content: input.content,
     })
     if (!edited.ok) return edited
-    await broadcasts.messageEdited(edited.value)
     return ok({ message: messageView(edited.value) })
   })
 
@@ -156,19 +160,18 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind, access: Ro
     const deleted = await chat.deleteMessage({
       actor: userOf(socket),
       messageId: input.messageId,
-      room: kind.room(idOf(input)),
+      room: roomOf(input),
     })
     if (!deleted.ok) return deleted
-    await broadcasts.messageDeleted(deleted.value)
     return ok({ ...deletedView(deleted.value) })
   })
 
   on(io, log, events.typing, schemas.room, (socket, input) => {
-    const id = idOf(input)
-    const joined = requireJoined(socket, id)
+    const room = roomOf(input)
+    const joined = requireJoined(socket, room)
     if (!joined.ok) return joined
-    const topic = kind.topic(id)
-    const payload = actorIn(kind, id, userOf(socket))
+    const topic = topicOf(room)
+    const payload = actorView(room, userOf(socket))
     if (typing.start({ room: topic, socketId: socket.id, who: { kind, payload } })) {
       socket.to(topic).emit(events.userTyping, payload)
     }
@@ -176,7 +179,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind, access: Ro
   })
 
   on(io, log, events.stopTyping, schemas.room, (socket, input) => {
-    announceStoppedTyping(deps, kind.topic(idOf(input)), socket.id)
+    announceStoppedTyping(deps, topicOf(roomOf(input)), socket.id)
     return ok({})
   })
 }

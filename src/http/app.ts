@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
-import type { ChatEvents } from '../chat/chat-events.ts'
+import type { ChatNotices } from '../chat/notices.ts'
 import type { Chat } from '../chat/service.ts'
 import type { Logger } from '../log.ts'
 import type { AppEnv } from './env.ts'
@@ -21,7 +21,7 @@ import { userRoutes } from './routes/users.ts'
 
 export interface AppOptions {
   chat: Chat
-  events: ChatEvents
+  notices: ChatNotices
   log: Logger
   readiness: ReadinessCheck[]
   /** Allowed origins; empty allows any. */
@@ -29,17 +29,17 @@ export interface AppOptions {
   /** Largest accepted request body; a message is at most 4000 chars, so 64 KiB is generous. */
   maxBodyBytes?: number
   /** Login attempts per account and per address over a window (see login-throttle.ts). */
-  loginThrottle?: LoginThrottleOptions
+  loginThrottle: LoginThrottleOptions
 }
 
 export function createApp({
   chat,
-  events,
+  notices,
   log,
   readiness,
   corsOrigins = [],
   maxBodyBytes = 64 * 1024,
-  loginThrottle = {},
+  loginThrottle,
 }: AppOptions) {
   const app = new Hono<AppEnv>()
   app.use('*', requestId())
@@ -71,10 +71,10 @@ export function createApp({
   app.get('/api/openapi.json', (c) => c.json(openApi))
   app.route('/', healthRoutes(readiness, log))
   app.route('/api/auth', authRoutes(chat, loginThrottle))
-  app.route('/api/users', userRoutes(chat, events))
-  app.route('/api/cities', cityRoutes(chat, events))
-  app.route('/api/chats', chatRoutes(chat, events))
-  app.route('/api/messages', messageRoutes(chat, events))
+  app.route('/api/users', userRoutes(chat, notices))
+  app.route('/api/cities', cityRoutes(chat))
+  app.route('/api/chats', chatRoutes(chat, notices))
+  app.route('/api/messages', messageRoutes(chat))
 
   app.notFound(notFound)
   app.onError(createErrorHandler(log))

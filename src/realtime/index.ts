@@ -38,6 +38,11 @@ export type { IOObserver } from './io/client.ts'
 export type { Handshake } from './io/handshake.ts'
 export type { Middleware, MiddlewareError, Namespace } from './io/namespace.ts'
 export type { EncodedPacket } from './io/parser.ts'
-export type { RecoveryHooks, RestoredSession, SavedSession } from './io/recovery.ts'
+export type {
+  LoggedEvent,
+  RecoveryHooks,
+  RestoredSession,
+  SavedSession,
+} from './io/recovery.ts'
 export { createIO, type IOOptions, type IOServer } from './io/server.ts'
 export type { IOSocket, SocketData } from './io/socket.ts'

@@ -1,5 +1,5 @@
 /**
- * @module Group commit: the hot writes (new messages, room-log rows for edits and deletes) are
+ * @module Group commit: the hot writes (new messages, room-log rows, live socket sessions) are
  * queued and committed together, and every caller's promise resolves only after the COMMIT that
  * holds its row, so nothing is acknowledged or broadcast before it is durable. One transaction per
  * batch instead of one per row is what lets SQLite take tens of thousands of messages a second.
@@ -12,17 +12,19 @@
  */
 import type { Client as LibsqlClient } from '@libsql/client'
 import type { NewMessageRow } from './messages.ts'
+import type { SocketSessionRow } from './room-stream.ts'
 import {
   eventParams,
+  FORGET_SESSION,
   INSERT_EVENT_NEXT,
   INSERT_MESSAGE_NEXT,
   type LogRow,
   messageParams,
+  SAVE_SESSION,
+  sessionParams,
   type WriteOp,
   type WriteResult,
 } from './write-batch.ts'
-
-export type { LogRow }
 
 /** A message insert: not stored when its author already used its clientId (nothing written). */
 type StoredMessage = { stored: true; offset: number } | { stored: false }
@@ -32,6 +34,10 @@ export interface GroupWriter {
   insertMessage(row: NewMessageRow): Promise<StoredMessage>
   /** Appends to the room event log; the row id is the recovery offset. */
   appendRoomEvent(log: LogRow): Promise<number>
+  /** Saves a socket session (insert or replace by pid), committed with the writes around it. */
+  saveSession(row: SocketSessionRow): Promise<void>
+  /** Deletes a socket session by pid. */
+  forgetSession(pid: string): Promise<void>
   /** Commits whatever is queued and stops taking work (shutdown). */
   close(): Promise<void>
 }
@@ -98,6 +104,12 @@ export function createGroupWriter(
       if (!result.stored) throw new Error('a log row is always stored')
       return result.offset
     },
+    saveSession: async (session) => {
+      await enqueue({ session })
+    },
+    forgetSession: async (forget) => {
+      await enqueue({ forget })
+    },
     async close() {
       closed = true
       flush()
@@ -142,6 +154,14 @@ export function createDirectWriter(client: LibsqlClient): GroupWriter {
           args: [...eventParams(log)],
         })
         return Number(lastInsertRowid)
+      }),
+    saveSession: (row) =>
+      inOrder(async () => {
+        await client.execute({ sql: SAVE_SESSION, args: [...sessionParams(row)] })
+      }),
+    forgetSession: (pid) =>
+      inOrder(async () => {
+        await client.execute({ sql: FORGET_SESSION, args: [pid] })
       }),
     async close() {
       await chain

@@ -18,8 +18,15 @@ export type MessageWithAuthor = Omit<MessageRow, 'seq'> & { author: AuthorRow }
 
 export type NewMessageRow = typeof messages.$inferInsert
 
-/** A room is a city or a private chat; exactly one is set on every message. */
-export type Room = { cityId: string } | { chatId: string }
+/**
+ * A room: a city or a private chat, the one reference the code passes around (chat/rooms.ts holds
+ * its vocabulary: topic, event names, the contract's `{ cityId } | { chatId }`). Exactly one of a
+ * message's `city_id` / `chat_id` names it.
+ */
+export interface RoomRef {
+  kind: 'city' | 'chat'
+  id: string
+}
 
 const AUTHOR_COLUMNS = {
   id: users.id,
@@ -28,18 +35,19 @@ const AUTHOR_COLUMNS = {
   profilePhotoUrl: users.profilePhotoUrl,
 }
 
-function roomCondition(room: Room) {
-  return 'cityId' in room ? eq(messages.cityId, room.cityId) : eq(messages.chatId, room.chatId)
+export function roomCondition(room: RoomRef) {
+  return room.kind === 'city' ? eq(messages.cityId, room.id) : eq(messages.chatId, room.id)
 }
 
-function selectWithAuthor(db: Db) {
+/** Messages joined with their authors; `flatten` turns a row into a MessageWithAuthor. */
+export function selectWithAuthor(db: Db) {
   return db
     .select({ message: messages, author: AUTHOR_COLUMNS })
     .from(messages)
     .innerJoin(users, eq(users.id, messages.authorId))
 }
 
-const flatten = (row: {
+export const flatten = (row: {
   message: MessageRow
   author: AuthorRow
 }): MessageWithAuthor & { seq: number } => ({
@@ -71,7 +79,7 @@ export interface PageOptions {
 }
 
 /** The seq of message `id` in `room`: the position history cursors stand for. */
-export async function messageSeq(db: Db, room: Room, id: string): Promise<number | undefined> {
+export async function messageSeq(db: Db, room: RoomRef, id: string): Promise<number | undefined> {
   const [row] = await db
     .select({ seq: messages.seq })
     .from(messages)
@@ -87,7 +95,7 @@ export async function messageSeq(db: Db, room: Room, id: string): Promise<number
  */
 export async function listRoomMessages(
   db: Db,
-  room: Room,
+  room: RoomRef,
   { beforeSeq, afterSeq, limit }: PageOptions
 ): Promise<{ messages: MessageWithAuthor[]; hasMore: boolean }> {
   const forward = afterSeq !== undefined
@@ -106,32 +114,6 @@ export async function listRoomMessages(
   return { messages: page, hasMore }
 }
 
-/** A room's messages committed after offset `afterSeq`, oldest first (recovery replay). */
-export async function listRoomMessagesAfter(
-  db: Db,
-  room: Room,
-  afterSeq: number,
-  limit: number
-): Promise<(MessageWithAuthor & { seq: number })[]> {
-  const rows = await selectWithAuthor(db)
-    .where(and(roomCondition(room), gt(messages.seq, afterSeq)))
-    .orderBy(asc(messages.seq))
-    .limit(limit)
-  return rows.map(flatten)
-}
-
-/** Messages of every room with `afterSeq < seq < beforeSeq`, oldest first. */
-export async function listMessagesBetween(
-  db: Db,
-  afterSeq: number,
-  beforeSeq: number
-): Promise<(MessageWithAuthor & { seq: number })[]> {
-  const rows = await selectWithAuthor(db)
-    .where(and(gt(messages.seq, afterSeq), lt(messages.seq, beforeSeq)))
-    .orderBy(asc(messages.seq))
-  return rows.map(flatten)
-}
-
 /** The newest message of each chat, by chat id. */
 export async function lastMessagesOfChats(
   db: Db,
@@ -147,7 +129,7 @@ export async function lastMessagesOfChats(
   return new Map(rows.map((row) => [row.message.chatId ?? '', flatten(row)]))
 }
 
-export async function latestMessageId(db: Db, room: Room): Promise<string | null> {
+export async function latestMessageId(db: Db, room: RoomRef): Promise<string | null> {
   const [row] = await db
     .select({ id: messages.id })
     .from(messages)

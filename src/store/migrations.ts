@@ -7,6 +7,7 @@ import m0003 from '../../drizzle/0003_room_events_prune_by_id.sql' with { type: 
 import m0004 from '../../drizzle/0004_room_events_reference_messages.sql' with { type: 'text' }
 import m0005 from '../../drizzle/0005_refresh_tokens_expiry.sql' with { type: 'text' }
 import m0006 from '../../drizzle/0006_message_offsets.sql' with { type: 'text' }
+import m0007 from '../../drizzle/0007_live_socket_sessions.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -21,6 +22,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0004_room_events_reference_messages': m0004,
   '0005_refresh_tokens_expiry': m0005,
   '0006_message_offsets': m0006,
+  '0007_live_socket_sessions': m0007,
 }
 
 export interface JournalEntry {

@@ -26,9 +26,9 @@ export interface RedisPresenceOptions {
   nodeUrl: () => string
   prefix?: string
   /** Alive key lifetime: a node silent this long is dead. */
-  ttlMs?: number
+  ttlMs: number
   /** How often the alive key is refreshed and other nodes checked. */
-  heartbeatMs?: number
+  heartbeatMs: number
   /** A single Redis call waits at most this long. */
   commandTimeoutMs?: number
   logger: Logger
@@ -119,8 +119,8 @@ export function createRedisPresence({
   nodeId,
   nodeUrl,
   prefix = 'mc',
-  ttlMs = 10_000,
-  heartbeatMs = 3_000,
+  ttlMs,
+  heartbeatMs,
   commandTimeoutMs = 2_000,
   logger,
   onRoomsLeft,

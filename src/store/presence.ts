@@ -4,8 +4,8 @@
 export interface PresenceUser {
   userId: string
   username: string
-  full_name: string
-  profile_photo_url: string | null
+  fullName: string
+  profilePhotoUrl: string | null
 }
 
 /** A user a dead node's sockets were the last of in a room (presence-redis.ts reaps them). */

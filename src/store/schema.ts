@@ -159,14 +159,14 @@ export const roomEvents = sqliteTable(
     packet: text('packet').notNull(),
     createdAt: integer('created_at').notNull(),
   },
-  // No index on created_at: pruning goes by id (chat/recovery.ts), one b-tree less per event.
+  // No index on created_at: pruning goes by id (chat/room-stream.ts), one b-tree less per event.
   (t) => [index('room_events_room_idx').on(t.room, t.id)]
 )
 
 /**
  * One row: offsets given out stay below the next one even when their rows are gone. Deleting a
  * chat deletes its messages, so a trigger (drizzle/0006) raises this to the chat's newest seq
- * first; pruning keeps the newest log row (store/recovery.ts).
+ * first; pruning keeps the newest log row (store/room-stream.ts).
  */
 export const offsetFloor = sqliteTable(
   'offset_floor',
@@ -177,7 +177,10 @@ export const offsetFloor = sqliteTable(
   (t) => [check('offset_floor_one_row', sql`${t.id} = 1`)]
 )
 
-/** A dropped socket's session, kept for the recovery window so a reconnect can resume it. */
+/**
+ * A socket's session: written while the socket lives (when its rooms change), so a reconnect can
+ * resume it even after its node was killed; kept for the recovery window once it dropped.
+ */
 export const socketSessions = sqliteTable('socket_sessions', {
   pid: text('pid').primaryKey(),
   socketId: text('socket_id').notNull(),
@@ -187,6 +190,11 @@ export const socketSessions = sqliteTable('socket_sessions', {
   /** JSON array of the socket's chat rooms (`city:<id>`, `chat:<id>`). */
   rooms: text('rooms').notNull(),
   expiresAt: integer('expires_at').notNull(),
+  /**
+   * The node the socket is live on, which keeps extending `expires_at` (store/room-stream.ts);
+   * null once it dropped and its window runs from the drop.
+   */
+  nodeId: text('node_id'),
 })
 
 export type UserRow = typeof users.$inferSelect

@@ -1,7 +1,7 @@
 /**
- * @module Write batches: the hot writes (a new message, or a room-log row for an edit or delete)
- * and the bun:sqlite code that commits a batch of them in one transaction. The queueing and
- * settling around it is store/group-commit.ts.
+ * @module Write batches: the hot writes (a new message, a room-log row for an edit or delete, a
+ * live socket session whose rooms changed) and the bun:sqlite code that commits a batch of them in
+ * one transaction. The queueing and settling around it is store/group-commit.ts.
  *
  * Every write gets the next offset of one order shared by `messages.seq` and `room_events.id`,
  * given out inside the write transaction (so nodes sharing the database never give out one twice):
@@ -9,6 +9,7 @@
  */
 import type { Database as BunDatabase, Statement } from 'bun:sqlite'
 import type { NewMessageRow } from './messages.ts'
+import { LATEST_OFFSET, type SocketSessionRow } from './room-stream.ts'
 
 /** One row of the room event log; its id is the recovery offset clients get. */
 export interface LogRow {
@@ -18,18 +19,21 @@ export interface LogRow {
   createdAt: number
 }
 
-/** A message insert (skipped on a clientId conflict), or a log row. */
-export type WriteOp = { message: NewMessageRow; log?: never } | { message?: never; log: LogRow }
+/**
+ * A message insert (skipped on a clientId conflict), a log row, a socket session saved, or one
+ * forgotten (by pid). Sessions take no offset.
+ */
+export type WriteOp =
+  | { message: NewMessageRow; log?: never; session?: never; forget?: never }
+  | { message?: never; log: LogRow; session?: never; forget?: never }
+  | { message?: never; log?: never; session: SocketSessionRow; forget?: never }
+  | { message?: never; log?: never; session?: never; forget: string }
 
 /**
  * What one op did: `stored` false means the author's clientId was already used (nothing written);
  * `offset` is the stored row's seq or id.
  */
 export type WriteResult = { stored: true; offset: number } | { stored: false } | { error: string }
-
-/** The newest offset given out: the newest message, log row, or deleted chat's message. */
-export const LATEST_OFFSET = `max(coalesce((SELECT max(seq) FROM messages), 0),
-  coalesce((SELECT max(id) FROM room_events), 0), coalesce((SELECT value FROM offset_floor), 0))`
 
 /**
  * The hot inserts as SQL: the offset is `?` (given by the caller) or computed in the statement.
@@ -40,6 +44,17 @@ const insertMessage = (offset: string) => `INSERT INTO messages (seq, id, city_i
   created_at) VALUES (${offset}, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT DO NOTHING`
 const insertEvent = (offset: string) =>
   `INSERT INTO room_events (id, room, packet, created_at) VALUES (${offset}, ?, ?, ?)`
+
+/** A session saved (the socket's rooms changed, or it dropped) and one forgotten. */
+export const SAVE_SESSION = `INSERT INTO socket_sessions (pid, socket_id, user_id, rooms,
+  expires_at, node_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pid) DO UPDATE SET
+  socket_id = excluded.socket_id, user_id = excluded.user_id, rooms = excluded.rooms,
+  expires_at = excluded.expires_at, node_id = excluded.node_id`
+export const FORGET_SESSION = 'DELETE FROM socket_sessions WHERE pid = ?'
+
+/** A session's parameters, in order. */
+export const sessionParams = (row: SocketSessionRow) =>
+  [row.pid, row.socketId, row.userId, row.rooms, row.expiresAt, row.nodeId] as const
 
 /** Inserts that take the next offset themselves, for writers committing one op at a time. */
 export const INSERT_MESSAGE_NEXT = insertMessage(`(SELECT ${LATEST_OFFSET}) + 1`)
@@ -74,7 +89,19 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
   let latest: Statement<{ offset: number }> | undefined
   let message: Statement | undefined
   let event: Statement | undefined
+  let save: Statement | undefined
+  let forget: Statement | undefined
   const run = (op: WriteOp, offset: number): WriteResult => {
+    if (op.session) {
+      save ??= sqlite.prepare(SAVE_SESSION)
+      save.run(...sessionParams(op.session))
+      return { stored: false }
+    }
+    if (op.forget !== undefined) {
+      forget ??= sqlite.prepare(FORGET_SESSION)
+      forget.run(op.forget)
+      return { stored: false }
+    }
     if (op.message) {
       message ??= sqlite.prepare(insertMessage('?'))
       const { changes } = message.run(offset, ...messageParams(op.message))

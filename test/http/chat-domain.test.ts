@@ -110,7 +110,7 @@ describe('domain functions', () => {
     const chat = server.app.chat
     const sent = await chat.sendMessage({
       actor: alice,
-      target: { chatId },
+      target: { kind: 'chat', id: chatId },
       content: 'hi bob',
       message_type: 'text',
       media_url: null,
@@ -129,7 +129,7 @@ describe('domain functions', () => {
     expect(again).toMatchObject({ ok: true, value: { duplicate: true } })
     const otherRoom = await chat.sendMessage({
       ...sentInput(),
-      target: { cityId: 'mumbai' },
+      target: { kind: 'city', id: 'mumbai' },
       clientId: 'sock-1',
     })
     expect(otherRoom).toMatchObject({ ok: false, error: { code: 'conflict' } })
@@ -138,26 +138,30 @@ describe('domain functions', () => {
     const wrongRoom = await chat.editMessage({
       actor: alice,
       messageId: id,
-      room: { cityId: 'mumbai' },
+      room: { kind: 'city', id: 'mumbai' },
       content: 'x',
     })
     expect(wrongRoom).toMatchObject({ ok: false, error: { code: 'not_found' } })
     const edited = await chat.editMessage({
       actor: alice,
       messageId: id,
-      room: { chatId },
+      room: { kind: 'chat', id: chatId },
       content: 'hi Bob',
     })
     expect(edited).toMatchObject({ ok: true, value: { content: 'hi Bob', isEdited: true } })
     const byBob = await chat.editMessage({
       actor: bob,
       messageId: id,
-      room: { chatId },
+      room: { kind: 'chat', id: chatId },
       content: 'x',
     })
     expect(byBob).toMatchObject({ ok: false, error: { code: 'not_author' } })
 
-    const deleted = await chat.deleteMessage({ actor: alice, messageId: id, room: { chatId } })
+    const deleted = await chat.deleteMessage({
+      actor: alice,
+      messageId: id,
+      room: { kind: 'chat', id: chatId },
+    })
     if (!deleted.ok) throw new Error(deleted.error.message)
     expect(deletedView(deleted.value)).toEqual({ messageId: id, chatId })
   })
@@ -192,7 +196,7 @@ describe('domain functions', () => {
 function sentInput() {
   return {
     actor: alice,
-    target: { chatId } as { chatId: string } | { cityId: string },
+    target: { kind: 'chat', id: chatId } as { kind: 'city' | 'chat'; id: string },
     content: 'hi bob',
     message_type: 'text' as const,
     media_url: null,

@@ -1,6 +1,7 @@
 /** @module REST messages: send (idempotent), history pagination, reply_to, edit, delete, limits, broadcast hooks. */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import type { ChatEvents } from '../../src/chat/chat-events.ts'
+import type { ChatNotices } from '../../src/chat/notices.ts'
+import type { RoomPublisher } from '../../src/chat/room-stream.ts'
 import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
@@ -12,14 +13,25 @@ const seen: Array<[string, unknown]> = []
 
 beforeEach(async () => {
   seen.length = 0
-  // A recording ChatEvents: what the realtime layer will receive from REST writes.
-  const events: ChatEvents = {
-    messageCreated: (m) => seen.push(['created', m.id]),
-    messageEdited: (m) => seen.push(['edited', m.id]),
-    messageDeleted: (m) => seen.push(['deleted', m.id]),
-    messagesRead: (r) => seen.push(['read', r.chatId]),
+  // A recording publisher and notices: what the realtime layer will receive from REST writes.
+  const publisher: RoomPublisher = {
+    publish(_topic, json) {
+      const [event, view] = JSON.parse(json) as [string, { _id?: string; messageId?: string }]
+      const kind = event.startsWith('new-')
+        ? 'created'
+        : event.endsWith('-edited')
+          ? 'edited'
+          : 'deleted'
+      seen.push([kind, view._id ?? view.messageId])
+    },
   }
-  server = await startServer({}, { events })
+  const notices: ChatNotices = {
+    messagesRead: (r) => seen.push(['read', r.chatId]),
+    chatMembersAdded() {},
+    chatMembersRemoved() {},
+    userDeactivated() {},
+  }
+  server = await startServer({}, { publisher, notices })
   ;[alice, bob, carol] = (await Promise.all([1, 2, 3].map(() => registerUser(server.url)))) as [
     RegisteredUser,
     RegisteredUser,

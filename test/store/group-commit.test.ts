@@ -9,12 +9,8 @@ import { describe, expect, test } from 'bun:test'
 import { deleteChat, insertChat } from '../../src/store/chats.ts'
 import { createGroupWriter } from '../../src/store/group-commit.ts'
 import { newId } from '../../src/store/ids.ts'
-import {
-  findMessageById,
-  listRoomMessagesAfter,
-  type NewMessageRow,
-} from '../../src/store/messages.ts'
-import { listRoomEventsAfter } from '../../src/store/recovery.ts'
+import { findMessageById, type NewMessageRow } from '../../src/store/messages.ts'
+import { listRoomEventsAfter, listRoomMessagesAfter } from '../../src/store/room-stream.ts'
 import { createBatchCommitter } from '../../src/store/write-batch.ts'
 import { STORE_KINDS, type StoreKind, tempDatabases } from '../helpers/store.ts'
 
@@ -54,7 +50,12 @@ describe.each(STORE_KINDS)('group commit over %s', (kind) => {
     expect(offsets.every((offset, i) => i === 0 || offset > (offsets[i - 1] as number))).toBe(true)
     for (const row of rows) expect((await findMessageById(database.db, row.id))?.id).toBe(row.id)
     // A message's offset is its seq; it writes no log row.
-    const replayed = await listRoomMessagesAfter(database.db, { cityId: 'mumbai' }, 0, 100)
+    const replayed = await listRoomMessagesAfter(
+      database.db,
+      { kind: 'city', id: 'mumbai' },
+      0,
+      100
+    )
     expect(replayed.map((m) => m.seq)).toEqual(offsets.filter((_, i) => i % 2 === 0))
     const logged = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)
     expect(logged.map((row) => row.id)).toEqual(offsets.filter((_, i) => i % 2 === 1))

@@ -16,10 +16,10 @@ import { sendError } from './errors.ts'
 
 export interface LoginThrottleOptions {
   /** Attempts one account may see per window (a successful login refills it). */
-  perAccount?: number
+  perAccount: number
   /** Login attempts one address may make per window (any accounts). */
-  perAddress?: number
-  windowMs?: number
+  perAddress: number
+  windowMs: number
   now?: () => number
   /** Buckets every node shares (scale-out.ts makes them in Redis). */
   shared?: SharedRateLimits
@@ -60,12 +60,12 @@ function refuse(c: Context<AppEnv>, error: AppError): Response {
  * app.post('/login', throttle.check, handler)
  */
 export function createLoginThrottle({
-  perAccount = 10,
-  perAddress = 100,
-  windowMs = 15 * 60_000,
+  perAccount,
+  perAddress,
+  windowMs,
   now,
   shared,
-}: LoginThrottleOptions = {}): LoginThrottle {
+}: LoginThrottleOptions): LoginThrottle {
   const limiter = (name: string, perWindow: number) => {
     const options: RateLimitOptions = {
       burst: perWindow,

@@ -13,7 +13,7 @@ import { readBody } from '../validate.ts'
  * Login throttling sits in front of /login (per account and per address). /register is not
  * throttled here: it costs one argon2 hash like a login, but benchmarks register users in bulk.
  */
-export function authRoutes(chat: Chat, throttleOptions: LoginThrottleOptions = {}) {
+export function authRoutes(chat: Chat, throttleOptions: LoginThrottleOptions) {
   const app = new Hono<AppEnv>()
   const throttle = createLoginThrottle(throttleOptions)
 

@@ -1,16 +1,17 @@
 /** @module /api/chats: private chats — create, list mine, read, members, leave, history, read receipts. */
 import { Hono } from 'hono'
-import type { ChatEvents } from '../../chat/chat-events.ts'
 import { addMembersBody, chatIdParam, chatMemberParam, createChatBody } from '../../chat/inputs.ts'
+import type { ChatNotices } from '../../chat/notices.ts'
+import { chatRoom } from '../../chat/rooms.ts'
 import type { Chat } from '../../chat/service.ts'
 import { chatView, readView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
 import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readBody, readParams } from '../validate.ts'
-import { listRoomMessages, postRoomMessage } from './history.ts'
+import { listRoomMessages, postRoomMessage } from './room-messages.ts'
 
-export function chatRoutes(chat: Chat, events: ChatEvents) {
+export function chatRoutes(chat: Chat, notices: ChatNotices) {
   const app = new Hono<AppEnv>()
   app.use('*', requireUser(chat))
 
@@ -20,7 +21,7 @@ export function chatRoutes(chat: Chat, events: ChatEvents) {
     const created = await chat.createChat(c.get('user'), body.value)
     if (!created.ok) return sendError(c, created.error)
     const { chat: row, members } = created.value
-    events.chatMembersAdded?.(
+    notices.chatMembersAdded(
       row.id,
       members.map((member) => member.userId)
     )
@@ -48,7 +49,7 @@ export function chatRoutes(chat: Chat, events: ChatEvents) {
     if (!body.ok) return sendError(c, body.error)
     const updated = await chat.addMembers(c.get('user'), params.value.chatId, body.value.userIds)
     if (!updated.ok) return sendError(c, updated.error)
-    events.chatMembersAdded?.(params.value.chatId, body.value.userIds)
+    notices.chatMembersAdded(params.value.chatId, body.value.userIds)
     return c.json({ chat: chatView(updated.value) })
   })
 
@@ -58,7 +59,7 @@ export function chatRoutes(chat: Chat, events: ChatEvents) {
     const { chatId, userId } = params.value
     const updated = await chat.removeMember(c.get('user'), chatId, userId)
     if (!updated.ok) return sendError(c, updated.error)
-    events.chatMembersRemoved?.(chatId, [userId])
+    notices.chatMembersRemoved(chatId, [userId])
     return c.json({ chat: chatView(updated.value) })
   })
 
@@ -67,20 +68,20 @@ export function chatRoutes(chat: Chat, events: ChatEvents) {
     if (!params.ok) return sendError(c, params.error)
     const left = await chat.leaveChat(c.get('user'), params.value.chatId)
     if (!left.ok) return sendError(c, left.error)
-    events.chatMembersRemoved?.(params.value.chatId, [c.get('user').id])
+    notices.chatMembersRemoved(params.value.chatId, [c.get('user').id])
     return c.body(null, 204)
   })
 
   app.get('/:chatId/messages', (c) => {
     const params = readParams(c, chatIdParam)
     if (!params.ok) return sendError(c, params.error)
-    return listRoomMessages(c, chat, { chatId: params.value.chatId })
+    return listRoomMessages(c, chat, chatRoom(params.value.chatId))
   })
 
   app.post('/:chatId/messages', (c) => {
     const params = readParams(c, chatIdParam)
     if (!params.ok) return sendError(c, params.error)
-    return postRoomMessage(c, chat, events, { chatId: params.value.chatId })
+    return postRoomMessage(c, chat, chatRoom(params.value.chatId))
   })
 
   app.post('/:chatId/read', async (c) => {
@@ -88,7 +89,7 @@ export function chatRoutes(chat: Chat, events: ChatEvents) {
     if (!params.ok) return sendError(c, params.error)
     const receipt = await chat.markRead(c.get('user'), params.value.chatId)
     if (!receipt.ok) return sendError(c, receipt.error)
-    events.messagesRead(receipt.value)
+    notices.messagesRead(receipt.value)
     return c.json(readView(receipt.value))
   })
 

@@ -1,16 +1,16 @@
 /** @module /api/cities: list, read, and each city's message history and REST send. */
 import { Hono } from 'hono'
-import type { ChatEvents } from '../../chat/chat-events.ts'
 import { cityIdParam } from '../../chat/inputs.ts'
+import { cityRoom } from '../../chat/rooms.ts'
 import type { Chat } from '../../chat/service.ts'
 import { cityView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
 import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readParams } from '../validate.ts'
-import { listRoomMessages, postRoomMessage } from './history.ts'
+import { listRoomMessages, postRoomMessage } from './room-messages.ts'
 
-export function cityRoutes(chat: Chat, events: ChatEvents) {
+export function cityRoutes(chat: Chat) {
   const app = new Hono<AppEnv>()
   app.use('*', requireUser(chat))
 
@@ -31,13 +31,13 @@ export function cityRoutes(chat: Chat, events: ChatEvents) {
   app.get('/:cityId/messages', (c) => {
     const params = readParams(c, cityIdParam)
     if (!params.ok) return sendError(c, params.error)
-    return listRoomMessages(c, chat, { cityId: params.value.cityId })
+    return listRoomMessages(c, chat, cityRoom(params.value.cityId))
   })
 
   app.post('/:cityId/messages', (c) => {
     const params = readParams(c, cityIdParam)
     if (!params.ok) return sendError(c, params.error)
-    return postRoomMessage(c, chat, events, { cityId: params.value.cityId })
+    return postRoomMessage(c, chat, cityRoom(params.value.cityId))
   })
 
   return app

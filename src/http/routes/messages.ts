@@ -1,6 +1,5 @@
 /** @module /api/messages/:messageId: edit (author) and delete (author or chat owner/admin). */
 import { Hono } from 'hono'
-import type { ChatEvents } from '../../chat/chat-events.ts'
 import { editMessageBody, messageIdParam } from '../../chat/inputs.ts'
 import type { Chat } from '../../chat/service.ts'
 import { messageView } from '../../chat/views.ts'
@@ -9,7 +8,7 @@ import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readBody, readParams } from '../validate.ts'
 
-export function messageRoutes(chat: Chat, events: ChatEvents) {
+export function messageRoutes(chat: Chat) {
   const app = new Hono<AppEnv>()
   app.use('*', requireUser(chat))
 
@@ -24,7 +23,6 @@ export function messageRoutes(chat: Chat, events: ChatEvents) {
       content: body.value.content,
     })
     if (!edited.ok) return sendError(c, edited.error)
-    events.messageEdited(edited.value)
     return c.json({ message: messageView(edited.value) })
   })
 
@@ -36,7 +34,6 @@ export function messageRoutes(chat: Chat, events: ChatEvents) {
       messageId: params.value.messageId,
     })
     if (!deleted.ok) return sendError(c, deleted.error)
-    events.messageDeleted(deleted.value)
     return c.json({ message: messageView(deleted.value) })
   })
 

@@ -1,7 +1,7 @@
 /** @module /api/users: search, look up by id or username, update or deactivate your own profile. */
 import { Hono } from 'hono'
-import type { ChatEvents } from '../../chat/chat-events.ts'
 import { updateMeBody, userRefParam, userSearchQuery } from '../../chat/inputs.ts'
+import type { ChatNotices } from '../../chat/notices.ts'
 import type { Chat } from '../../chat/service.ts'
 import { publicUserView, userView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
@@ -9,7 +9,7 @@ import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readBody, readParams, readQuery } from '../validate.ts'
 
-export function userRoutes(chat: Chat, events: ChatEvents) {
+export function userRoutes(chat: Chat, notices: ChatNotices) {
   const app = new Hono<AppEnv>()
   app.use('*', requireUser(chat))
 
@@ -35,7 +35,7 @@ export function userRoutes(chat: Chat, events: ChatEvents) {
     const user = c.get('user')
     await chat.deactivateAccount(user)
     // Its live sockets close now, not when their access tokens would have expired.
-    events.userDeactivated?.(user.id)
+    notices.userDeactivated(user.id)
     return c.body(null, 204)
   })
 

@@ -8,16 +8,17 @@
  * already delivered that way is dropped.
  */
 import type { Logger } from '../../log.ts'
+import type { LoggedEvent } from '../io/recovery.ts'
 
-/** Where a node reads the broadcasts it has not heard yet (the chat's room log). */
+/** Where a node reads the broadcasts it has not heard yet (the application's event log). */
 export interface OffsetLog {
   /** The newest offset given out so far: where a starting node's delivery begins. */
   newest(): Promise<number>
-  /** Every broadcast with `after < offset < before`, oldest first: its room and event as JSON. */
-  between(
-    after: number,
-    before: number
-  ): Promise<Array<{ offset: number; room: string; json: string }>>
+  /**
+   * Every broadcast with `after < offset < before`, oldest first: its room and its event as JSON
+   * `[event, ...args]` (the offset is appended on delivery).
+   */
+  between(after: number, before: number): Promise<Array<LoggedEvent & { room: string }>>
 }
 
 /** A gap this long is not read back (a node cut off for a while): delivery skips ahead. */
@@ -25,12 +26,12 @@ const MAX_GAP = 1_000
 
 /**
  * @example
- * const order = createOffsetOrder(log, (room, json) => deliverHere(room, json), logger)
+ * const order = createOffsetOrder(log, (room, event) => deliverHere(room, event), logger)
  * order.offer(offset, () => deliverHere(room, json))
  */
 export function createOffsetOrder(
   log: OffsetLog,
-  deliverRead: (room: string, json: string) => void,
+  deliverRead: (room: string, event: LoggedEvent) => void,
   logger: Logger
 ) {
   /** The newest offset delivered here; undefined until the starting point is known. */
@@ -80,7 +81,7 @@ export function createOffsetOrder(
             waiting.delete(row.offset)
             delivered = row.offset
             if (own) own()
-            else deliverRead(row.room, row.json)
+            else deliverRead(row.room, row)
           }
         } catch (error) {
           logger.warn('offset order: a gap could not be read; delivering on', { error })

@@ -13,6 +13,7 @@
  */
 import type { Logger } from '../../log.ts'
 import { type EncodedPacket, encodeJsonEvent } from '../io/parser.ts'
+import { withOffset } from '../io/recovery.ts'
 import type { Adapter, AdapterFactory, BroadcastOptions } from './adapter.ts'
 import { createBunTopicsAdapter } from './bun-topics.ts'
 import { createOffsetOrder, type OffsetLog } from './ordered.ts'
@@ -101,8 +102,8 @@ export function createRedisAdapter({
       offsets &&
       createOffsetOrder(
         offsets,
-        (room, json) =>
-          local.broadcast(encodeJsonEvent(host.name, json), {
+        (room, { json, offset }) =>
+          local.broadcast(encodeJsonEvent(host.name, withOffset(json, offset)), {
             rooms: new Set([room]),
             except: NONE,
           }),

@@ -14,6 +14,7 @@ import {
   PacketType,
   RESERVED_EVENTS,
 } from './parser.ts'
+import { withOffset } from './recovery.ts'
 import { ACK_TIMEOUT_MESSAGE, type IOSocket } from './socket.ts'
 
 const asList = (room: string | string[]) => (Array.isArray(room) ? room : [room])
@@ -68,12 +69,14 @@ export class BroadcastOperator {
   /**
    * Broadcasts an event whose `[event, ...args]` array the caller already holds as JSON text
    * (a replay log keeps it so): published as it is, neither encoded again nor scanned for
-   * binary. No ack. `offset`: its place in the order every node shares (adapters/adapter.ts).
+   * binary. No ack. `offset`: its place in the order every node shares (adapters/adapter.ts),
+   * appended as its last argument for connection state recovery (io/recovery.ts).
    * An addition to the socket.io API.
-   * @example io.to('room').emitJson('["news",{"id":1},"42"]', 42)
+   * @example io.to('room').emitJson('["news",{"id":1}]', 42) // 42["news",{"id":1},"42"]
    */
   emitJson(json: string, offset?: number): boolean {
-    this.publish(encodeJsonEvent(this.nsp.name, json), offset)
+    const data = offset === undefined ? json : withOffset(json, offset)
+    this.publish(encodeJsonEvent(this.nsp.name, data), offset)
     return true
   }
 

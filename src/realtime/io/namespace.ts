@@ -198,6 +198,15 @@ export class Namespace extends Emitter implements AdapterHost {
     void saving.finally(() => this.saving.delete(saving))
   }
 
+  /** @internal a socket with a pid left for good. */
+  forgetSession(pid: string): void {
+    try {
+      this.context.recovery?.forget?.(pid)
+    } catch (error) {
+      this.logger.error('session forget failed', { nsp: this.name, error })
+    }
+  }
+
   /** @internal resolves once every session save under way has finished. */
   async settleSaves(): Promise<void> {
     await Promise.all([...this.saving])

@@ -22,17 +22,25 @@ export interface SavedSession {
   data: SocketData
 }
 
+/** An event as its JSON `[event, ...args]` and its offset: what a broadcast log keeps. */
+export interface LoggedEvent {
+  json: string
+  offset: number
+}
+
 /** What the hooks give back for a recoverable CONNECT. */
 export interface RestoredSession {
   id: string
   rooms: string[]
-  /** EVENT arguments (`[event, ...args, offset]`) sent after CONNECT, in order. */
-  missed: unknown[][]
+  /** The events the session missed, sent after CONNECT in this order, each with its offset. */
+  missed: LoggedEvent[]
 }
 
 export interface RecoveryHooks {
   /** Persists a dropped socket's session; `io.close()` waits for it. */
   save(session: SavedSession): void | Promise<void>
+  /** A socket with a pid left for good (its client chose to): there is nothing to resume. */
+  forget?(pid: string): void
   /**
    * Called after the connection middlewares accepted `socket` (so `socket.data` holds the fresh
    * credentials). Returns undefined when the session is unknown, expired, belongs to someone
@@ -58,6 +66,14 @@ export const RECOVERABLE_REASONS: ReadonlySet<string> = new Set([
   'server shutting down',
   'forced server close',
 ])
+
+/**
+ * An event's JSON `[event, ...args]` with its offset appended as the last argument, a string on
+ * the wire: socket.io-client keeps the last string argument of each event as `_lastOffset`.
+ */
+export function withOffset(json: string, offset: number): string {
+  return `${json.slice(0, -1)},"${offset}"]`
+}
 
 /** The client's `{ pid, offset }` from a CONNECT payload, when both are strings. */
 export function recoveryRequest(

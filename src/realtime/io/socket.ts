@@ -12,8 +12,15 @@ import type { Client } from './client.ts'
 import { Emitter, type Listener, safeCall } from './emitter.ts'
 import { type Handshake, SocketHandshake } from './handshake.ts'
 import type { Namespace } from './namespace.ts'
-import { type EncodedPacket, encode, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
-import { RECOVERABLE_REASONS, type RestoredSession } from './recovery.ts'
+import {
+  type EncodedPacket,
+  encode,
+  encodeJsonEvent,
+  type Packet,
+  PacketType,
+  RESERVED_EVENTS,
+} from './parser.ts'
+import { RECOVERABLE_REASONS, type RestoredSession, withOffset } from './recovery.ts'
 
 export type SocketData = Record<string, any>
 
@@ -224,8 +231,8 @@ export class IOSocket extends Emitter implements RoomMember {
   /** @internal after CONNECT: back into the saved rooms, then the missed events in order. */
   resume(session: RestoredSession): void {
     this.join(session.rooms)
-    for (const args of session.missed) {
-      this.packet({ type: PacketType.EVENT, nsp: this.nsp.name, data: args })
+    for (const { json, offset } of session.missed) {
+      this.client.write(encodeJsonEvent(this.nsp.name, withOffset(json, offset)))
     }
   }
 
@@ -298,6 +305,8 @@ export class IOSocket extends Emitter implements RoomMember {
         rooms,
         data: this.data,
       })
+    } else if (this.pid !== undefined) {
+      this.nsp.forgetSession(this.pid)
     }
     this.left = true
     this.emitLocal('disconnecting', [reason])

@@ -1,8 +1,7 @@
-/** @module Room message routes shared by cities and chats: history pages and REST sends. */
+/** @module A room's messages over REST, for cities and chats alike: history pages and sends. */
 import type { Context } from 'hono'
-import type { ChatEvents } from '../../chat/chat-events.ts'
 import { historyQuery, messageBody } from '../../chat/inputs.ts'
-import type { Room } from '../../chat/messages.ts'
+import type { RoomRef } from '../../chat/rooms.ts'
 import type { Chat } from '../../chat/service.ts'
 import { messageView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
@@ -10,7 +9,7 @@ import { sendError } from '../middleware/errors.ts'
 import { readBody, readQuery } from '../validate.ts'
 
 /** GET …/messages?before=&after=&limit= → `{ messages (oldest first), hasMore }` */
-export async function listRoomMessages(c: Context<AppEnv>, chat: Chat, room: Room) {
+export async function listRoomMessages(c: Context<AppEnv>, chat: Chat, room: RoomRef) {
   const query = readQuery(c, historyQuery)
   if (!query.ok) return sendError(c, query.error)
   const page = await chat.listMessages(c.get('user'), room, query.value)
@@ -22,20 +21,10 @@ export async function listRoomMessages(c: Context<AppEnv>, chat: Chat, room: Roo
  * POST …/messages → 201 `{ message }`, broadcast to the room like the socket event. A repeated
  * clientId answers 200 with the first message and `duplicate: true`, and is not broadcast again.
  */
-export async function postRoomMessage(
-  c: Context<AppEnv>,
-  chat: Chat,
-  events: ChatEvents,
-  room: Room
-) {
+export async function postRoomMessage(c: Context<AppEnv>, chat: Chat, room: RoomRef) {
   const body = await readBody(c, messageBody)
   if (!body.ok) return sendError(c, body.error)
-  const sent = await chat.sendMessage({
-    actor: c.get('user'),
-    target: room,
-    ...body.value,
-    announce: events.messageCreated,
-  })
+  const sent = await chat.sendMessage({ actor: c.get('user'), target: room, ...body.value })
   if (!sent.ok) return sendError(c, sent.error)
   const { message, duplicate } = sent.value
   if (duplicate) return c.json({ message: messageView(message), duplicate: true }, 200)

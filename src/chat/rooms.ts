@@ -1,8 +1,10 @@
 /**
- * @module Room kinds: the guide's city and private chats are the same set of events under two
- * vocabularies. This table names each event and room once; handlers and broadcasts read it.
+ * @module Rooms: the one room reference (kind + id) and its vocabulary. The guide's city and
+ * private chats are the same set of events under two names; this table names each event once,
+ * and the topic string and the contract's `{ cityId } | { chatId }` are made and read here only.
  */
 import type { z } from 'zod'
+import type { MessageWithAuthor, RoomRef } from '../store/messages.ts'
 import {
   chatRoomPayload,
   cityRoomPayload,
@@ -12,20 +14,20 @@ import {
   editPrivateMessagePayload,
   sendCityMessagePayload,
   sendPrivateMessagePayload,
-} from '../chat/inputs.ts'
-import type { MessageWithAuthor, Room } from '../chat/messages.ts'
-import type { User } from '../chat/service.ts'
+} from './inputs.ts'
+
+export type { RoomRef }
 
 export interface RoomKind {
+  name: RoomRef['kind']
   /** The payload key that names the room (`cityId` / `chatId`). */
   key: 'cityId' | 'chatId'
   /** The key of the room's display name in the `joined-*` confirmation. */
   nameKey: 'cityName' | 'chatName'
   /** What the user calls it in messages ("city chat", "private chat"). */
   label: string
-  /** The realtime room (a Bun topic) for that city or chat. */
-  topic(id: string): string
-  room(id: string): Room
+  /** The realtime room (a Bun topic, and the room event log's room) starts with this. */
+  prefix: string
   schemas: {
     room: z.ZodType<Record<string, string>>
     send: typeof sendCityMessagePayload | typeof sendPrivateMessagePayload
@@ -53,6 +55,8 @@ export interface RoomKind {
 }
 
 export const CITY: RoomKind = {
+  name: 'city',
+  prefix: 'city:',
   key: 'cityId',
   nameKey: 'cityName',
   label: 'city chat',
@@ -62,8 +66,6 @@ export const CITY: RoomKind = {
     edit: editCityMessagePayload,
     delete: deleteCityMessagePayload,
   },
-  topic: (id) => `city:${id}`,
-  room: (id) => ({ cityId: id }),
   events: {
     join: 'join-city-chat',
     joined: 'joined-city-chat',
@@ -85,6 +87,8 @@ export const CITY: RoomKind = {
 }
 
 export const PRIVATE: RoomKind = {
+  name: 'chat',
+  prefix: 'chat:',
   key: 'chatId',
   nameKey: 'chatName',
   label: 'private chat',
@@ -94,8 +98,6 @@ export const PRIVATE: RoomKind = {
     edit: editPrivateMessagePayload,
     delete: deletePrivateMessagePayload,
   },
-  topic: (id) => `chat:${id}`,
-  room: (id) => ({ chatId: id }),
   events: {
     join: 'join-private-chat',
     joined: 'joined-private-chat',
@@ -116,42 +118,36 @@ export const PRIVATE: RoomKind = {
   },
 }
 
-/** The kind and id of a city or private chat's realtime room; null for a socket's own or user room. */
-export function roomOfTopic(topic: string): { kind: RoomKind; id: string } | null {
-  for (const kind of [CITY, PRIVATE]) {
-    const prefix = kind.topic('')
-    if (topic.startsWith(prefix)) return { kind, id: topic.slice(prefix.length) }
-  }
+const KINDS: Record<RoomRef['kind'], RoomKind> = { city: CITY, chat: PRIVATE }
+
+/** The vocabulary of a room's kind. */
+export const kindOf = (room: RoomRef): RoomKind => KINDS[room.kind]
+
+export const cityRoom = (id: string): RoomRef => ({ kind: 'city', id })
+export const chatRoom = (id: string): RoomRef => ({ kind: 'chat', id })
+
+/** The realtime room (a Bun topic) of a city or private chat; the log's room column too. */
+export const topicOf = (room: RoomRef): string => KINDS[room.kind].prefix + room.id
+
+/** The room behind a topic; null for a socket's own room or a user room. */
+export function roomOfTopic(topic: string): RoomRef | null {
+  if (topic.startsWith(CITY.prefix)) return cityRoom(topic.slice(CITY.prefix.length))
+  if (topic.startsWith(PRIVATE.prefix)) return chatRoom(topic.slice(PRIVATE.prefix.length))
   return null
 }
 
-/** The stored room behind a city or private chat's realtime room; null for other rooms. */
-export function storedRoomOfTopic(topic: string): Room | null {
-  const target = roomOfTopic(topic)
-  if (!target) return null
-  return target.kind === CITY ? { cityId: target.id } : { chatId: target.id }
+/** Is this topic a city or private chat (not a socket's own or user room)? */
+export const isChatRoom = (topic: string): boolean => roomOfTopic(topic) !== null
+
+/** The room a stored message belongs to. */
+export function roomOfMessage(message: MessageWithAuthor): RoomRef {
+  return message.cityId !== null ? cityRoom(message.cityId) : chatRoom(message.chatId ?? '')
 }
 
-/** Is this realtime room a city or private chat (not a socket's own or user room)? */
-export const isChatRoom = (room: string): boolean => roomOfTopic(room) !== null
+/** Is the message in this room? */
+export const isInRoom = (message: MessageWithAuthor, room: RoomRef): boolean =>
+  room.kind === 'city' ? message.cityId === room.id : message.chatId === room.id
 
-/** The kind and id of the room a stored message belongs to. */
-export function roomOfMessage(message: MessageWithAuthor): { kind: RoomKind; id: string } {
-  return message.cityId !== null
-    ? { kind: CITY, id: message.cityId }
-    : { kind: PRIVATE, id: message.chatId ?? '' }
-}
-
-/** Who is doing something in a room, as `user-typing-*` and `user-left-*` carry it. */
-export function actorIn(
-  kind: RoomKind,
-  id: string,
-  user: Pick<User, 'id' | 'username' | 'fullName'>
-) {
-  return { userId: user.id, username: user.username, full_name: user.fullName, [kind.key]: id }
-}
-
-/** As `user-joined-*` carries it: the public user fields under `userId`. */
-export function joinerIn(kind: RoomKind, id: string, user: User) {
-  return { ...actorIn(kind, id, user), profile_photo_url: user.profilePhotoUrl }
-}
+/** The contract's form of a room, `{ cityId }` or `{ chatId }`. */
+export const roomPayload = (room: RoomRef): { cityId: string } | { chatId: string } =>
+  room.kind === 'city' ? { cityId: room.id } : { chatId: room.id }

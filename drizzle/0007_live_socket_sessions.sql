@@ -1,0 +1,1 @@
+ALTER TABLE `socket_sessions` ADD `node_id` text;

@@ -1,0 +1,20 @@
+/**
+ * @module Chat notices: what REST writes tell the connected clients after they succeed, besides
+ * the replayable room events (those go through the room stream, chat/room-stream.ts). Nothing
+ * here is replayed. The realtime layer implements it (events/notices.ts).
+ */
+import type { ReadReceipt } from './views.ts'
+
+export interface ChatNotices {
+  /** Emit `messages-read` `{ chatId, userId, readAt }` to the chat room. */
+  messagesRead(receipt: ReadReceipt): void
+  /** Users became members (a new chat, or added): emit `added-to-chat` `{ chatId }` to each. */
+  chatMembersAdded(chatId: string, userIds: string[]): void
+  /**
+   * Users stopped being members: their sockets leave the chat room, and each is sent
+   * `removed-from-chat` `{ chatId }`.
+   */
+  chatMembersRemoved(chatId: string, userIds: string[]): void
+  /** The account was deactivated: close every socket it has at once. */
+  userDeactivated(userId: string): void
+}
