@@ -1,6 +1,6 @@
 /** @module Views: the one place that builds the contract's snake_case JSON from domain records. */
 import type { MessageWithAuthor } from '../store/messages.ts'
-import type { PresenceUser } from '../store/presence.ts'
+import type { PresenceUser } from '../store/presence-store.ts'
 import type { ChatMemberRow, ChatRow, CityRow, UserRow } from '../store/schema.ts'
 import { kindOf, type RoomRef, roomOfMessage, roomPayload } from './rooms.ts'
 

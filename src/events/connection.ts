@@ -13,7 +13,11 @@ import type { IOServer, IOSocket, MiddlewareError } from '../realtime/index.ts'
 import { createTokenExpiry, registerAuthLifetime, userRoom } from './auth-lifetime.ts'
 import { registerCityChat } from './city-chat.ts'
 import { createChatNotices } from './notices.ts'
-import { createOnlineCountBroadcaster, presenceDisconnected, registerPresence } from './presence.ts'
+import {
+  createOnlineCountBroadcaster,
+  presenceDisconnected,
+  registerPresence,
+} from './presence-handlers.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
