@@ -197,6 +197,55 @@ const ENV_SCHEMA = z.object({
   LOGIN_WINDOW: durationMs('LOGIN_WINDOW')
     .default(15 * 60_000)
     .describe('Window the login limits refill over (e.g. 15m).'),
+  REFRESH_REUSE_GRACE: durationMs('REFRESH_REUSE_GRACE')
+    .default(10_000)
+    .describe(
+      'A refresh token sent again this soon after it was rotated (a page reloaded mid-refresh) gets a fresh token of its session instead of revoking it; later reuse still revokes the session. 0: no grace.'
+    ),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://')
+    .optional()
+    .describe(
+      'Outgoing mail, e.g. smtp://user:pass@host:587 (STARTTLS when the server offers it) or smtps://host:465. Unset outside production: mails go to the log and DATA_DIR/outbox/; unset in production: mail is off.'
+    ),
+  MAIL_FROM: z
+    .string()
+    .default('myCommunity <no-reply@localhost>')
+    .describe('From address of every mail the server sends.'),
+  PUBLIC_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'Base URL of the web client that mailed links point to. Default: http://localhost:<PORT>.'
+    ),
+  EMAIL_TOKEN_TTL: durationMs('EMAIL_TOKEN_TTL')
+    .default(86_400_000)
+    .describe(
+      'How long a mailed verification or password reset link works (single use; e.g. 24h).'
+    ),
+  REQUIRE_VERIFIED_EMAIL: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe(
+      'true: users whose email is not verified may read cities but not send in them (code unverified).'
+    ),
+  PASSWORD_RESET_PER_ACCOUNT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(3)
+    .describe(
+      'Reset mails one address is sent per LOGIN_WINDOW; more requests still answer 202 but send nothing. With REDIS_URL the count spans all nodes.'
+    ),
+  PASSWORD_RESET_PER_ADDRESS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Forgot-password requests per client address per LOGIN_WINDOW; more answer 429.'),
   RECOVERY_WINDOW: durationMs('RECOVERY_WINDOW')
     .default(2 * 60_000)
     .describe(
@@ -254,6 +303,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Workers share rooms and presence only through Redis; without it each would be an island.
   if (config.WORKERS > 1 && !config.REDIS_URL) {
     throw new ConfigError('Invalid configuration:\n  WORKERS: more than 1 requires REDIS_URL')
+  }
+  // Nobody could ever verify, so every user would be locked out of sending.
+  if (config.NODE_ENV === 'production' && config.REQUIRE_VERIFIED_EMAIL && !config.SMTP_URL) {
+    throw new ConfigError(
+      'Invalid configuration:\n  REQUIRE_VERIFIED_EMAIL: requires SMTP_URL when NODE_ENV=production'
+    )
   }
   return Object.freeze(config)
 }

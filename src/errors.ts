@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   not_member: { status: 403, temporary: false },
   /** Only the author may do this to the message: do not retry. */
   not_author: { status: 403, temporary: false },
+  /** The account's email is not verified yet (REQUIRE_VERIFIED_EMAIL): verify it, then retry. */
+  unverified: { status: 403, temporary: false },
   /** The thing does not exist (or is not visible to you): do not retry. */
   not_found: { status: 404, temporary: false },
   /** It clashes with existing state (taken username, duplicate member): change the input. */

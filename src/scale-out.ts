@@ -13,9 +13,9 @@ import {
   type OffsetLog,
 } from './realtime/index.ts'
 import type { ServerMetrics } from './server-metrics.ts'
+import type { PresenceStore, RoomLeft } from './store/presence.ts'
 import { createMemoryPresence } from './store/presence-memory.ts'
 import { createRedisPresence, type LostUser } from './store/presence-redis.ts'
-import type { PresenceStore, RoomLeft } from './store/presence-store.ts'
 import { createRedisDebits, createRedisRateLimiter } from './store/rate-limit-redis.ts'
 import { connectRedis } from './store/redis-link.ts'
 

@@ -9,15 +9,15 @@ import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
 import type { Config } from './config.ts'
 import { attachChatEvents } from './events/connection.ts'
-import { createPresenceAnnouncer } from './events/presence-handlers.ts'
+import { createPresenceAnnouncer } from './events/presence.ts'
 import { createSessionHooks } from './events/session-hooks.ts'
 import { createApp } from './http/app.ts'
-import { answerConnectionClose } from './http/connection-close.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createIO } from './realtime/index.ts'
 import { createScaleOut } from './scale-out.ts'
 import { CHAT_OPERATIONS, createServerMetrics } from './server-metrics.ts'
 import { openDatabase } from './store/db.ts'
+import { createMailer } from './store/mail.ts'
 import { migrate } from './store/migrate.ts'
 import { loadOrCreateSecret } from './store/secret.ts'
 import { seedCities } from './store/seed.ts'
@@ -62,6 +62,22 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     publicKey: config.JWT_PUBLIC_KEY,
   })
   const scale = await createScaleOut(config, log, metrics)
+  const mailer = createMailer({
+    smtpUrl: config.SMTP_URL,
+    from: config.MAIL_FROM,
+    production: config.NODE_ENV === 'production',
+    dataDir: config.DATA_DIR,
+    log: log.child('mail'),
+  })
+  if (!mailer.enabled) {
+    log.warn(
+      'mail is off (NODE_ENV=production without SMTP_URL): email verification, password reset and email change are unavailable'
+    )
+  } else if (!config.SMTP_URL) {
+    log.info('no SMTP_URL: mails go to the log and the outbox directory', {
+      outbox: `${config.DATA_DIR}/outbox`,
+    })
+  }
   const chat = metrics.instrument(
     createChat({
       db: database.db,
@@ -69,7 +85,20 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       tokens,
       log: log.child('chat'),
       refreshTtlMs: config.REFRESH_TOKEN_TTL,
+      refreshGraceMs: config.REFRESH_REUSE_GRACE,
       argon2MemoryKib: config.ARGON2_MEMORY_KIB,
+      mail: {
+        mailer,
+        publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+        tokenTtlMs: config.EMAIL_TOKEN_TTL,
+      },
+      requireVerifiedEmail: config.REQUIRE_VERIFIED_EMAIL,
+      resetLimits: {
+        perAccount: config.PASSWORD_RESET_PER_ACCOUNT,
+        perAddress: config.PASSWORD_RESET_PER_ADDRESS,
+        windowMs: config.LOGIN_WINDOW,
+      },
+      sharedLimits: scale.sharedLimits,
       messageRate: {
         perMinute: config.MESSAGE_RATE_PER_MINUTE,
         burst: config.MESSAGE_BURST,
@@ -114,41 +143,32 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       windowMs: config.LOGIN_WINDOW,
       ...(scale.sharedLimits ? { shared: scale.sharedLimits } : {}),
     },
+    refreshCookie: { secure: config.NODE_ENV !== 'development', ttlMs: config.REFRESH_TOKEN_TTL },
   })
 
-  const route = (req: Request, server: Server<unknown>) => {
-    // undefined: the request was upgraded to a WebSocket and Bun has answered it.
-    if (io.handles(req)) return io.handleRequest(req, server)
-    if (isMetrics(req)) return metricsResponse(metrics.render())
-    const answer = app.fetch(req, { server })
-    if (answer instanceof Promise) {
-      return answer.then((res) => {
-        metrics.httpResponse(res)
-        return res
-      })
-    }
-    metrics.httpResponse(answer)
-    return answer
-  }
-
-  const asyncApi = JSON.stringify(asyncApiDocument())
   let closingRealtime: Promise<void> | undefined
   return {
     /** The Engine.IO/Socket.IO endpoint goes first; everything else is the Hono app. */
     fetch(req: Request, server: Server<unknown>): Promise<Response | undefined> | Response {
-      return answerConnectionClose(req, route(req, server))
+      // undefined: the request was upgraded to a WebSocket and Bun has answered it.
+      if (io.handles(req)) return io.handleRequest(req, server)
+      if (isMetrics(req)) return metricsResponse(metrics.render())
+      const answer = app.fetch(req, { server })
+      if (answer instanceof Promise) {
+        return answer.then((res) => {
+          metrics.httpResponse(res)
+          return res
+        })
+      }
+      metrics.httpResponse(answer)
+      return answer
     },
     websocket: io.websocket,
     /** Bun.serve static routes: the web client, the API docs page, the socket events document. */
     routes: {
       '/': webIndex,
       '/docs': webDocs,
-      // A handler, not a static Response, so `Connection: close` can be answered here too.
-      '/api/asyncapi.json': (req: Request) =>
-        answerConnectionClose(
-          req,
-          new Response(asyncApi, { headers: { 'Content-Type': 'application/json' } })
-        ),
+      '/api/asyncapi.json': Response.json(asyncApiDocument()),
     },
     /**
      * Call with the Bun server once it listens, so room broadcasts use server.publish. With Redis it
@@ -187,6 +207,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       // Broadcasts that REST requests started after the sockets closed are logged too.
       await realtime.settle()
       await scale.close()
+      await chat.mail.settled()
+      mailer.close()
       await database.close()
     },
   }

@@ -16,14 +16,18 @@ import {
   revokeRefreshFamily,
 } from '../store/refresh-tokens.ts'
 import type { UserRow } from '../store/schema.ts'
+import { deleteSession, findSession, insertSession, touchSession } from '../store/sessions.ts'
 import {
   findTakenFields,
+  findUserByEmail,
   findUserByExternalSubject,
   findUserById,
   findUserByLogin,
   findUserByUsername,
   insertUser,
 } from '../store/users.ts'
+import type { AccountMail } from './account-mail.ts'
+import { type Passwords, randomToken, sha256 } from './credentials.ts'
 import type { loginBody, registerBody } from './inputs.ts'
 import type { Tokens } from './tokens.ts'
 import { createUserCache, type UserCache } from './user-cache.ts'
@@ -33,9 +37,18 @@ export interface AuthDeps {
   /** Users verified lately (handshakes of the same user share one object). */
   userCache?: UserCache
   tokens: Tokens
+  passwords: Passwords
+  mail: AccountMail
   log: Logger
   refreshTtlMs: number
-  argon2MemoryKib: number
+  /** A token rotated this recently may be sent again (a reload mid-refresh) without revoking. */
+  refreshGraceMs: number
+}
+
+/** Where a login comes from: the device list shows it. */
+export interface ClientInfo {
+  userAgent: string | null
+  address: string | null
 }
 
 export interface Session {
@@ -55,24 +68,16 @@ const BAD_LOGIN = 'wrong login or password'
 const SWEEP_EVERY = 100
 const SWEEP_ROWS = 1_000
 
-const sha256 = (text: string): string => new Bun.CryptoHasher('sha256').update(text).digest('hex')
-
-function randomToken(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
-}
-
 export function createAuth({
   db,
   tokens,
+  passwords,
+  mail,
   log,
   refreshTtlMs,
-  argon2MemoryKib,
+  refreshGraceMs,
   userCache = createUserCache(),
 }: AuthDeps) {
-  const hashOptions = { algorithm: 'argon2id', memoryCost: argon2MemoryKib, timeCost: 2 } as const
-  // Verified against when the login names nobody, so both paths cost one argon2 run.
-  const dummyHash = Bun.password.hash(randomToken(), hashOptions)
-
   let issued = 0
   async function issueRefreshToken(userId: string, familyId: string): Promise<string> {
     const token = randomToken()
@@ -93,85 +98,153 @@ export function createAuth({
     return token
   }
 
-  async function startSession(user: UserRow): Promise<Session> {
+  async function startSession(user: UserRow, client: ClientInfo): Promise<Session> {
+    const sessionId = newId()
+    const now = Date.now()
+    await insertSession(db, {
+      id: sessionId,
+      userId: user.id,
+      userAgent: client.userAgent?.slice(0, 400) ?? null,
+      address: client.address,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: now + refreshTtlMs,
+    })
     const [accessToken, refreshToken] = await Promise.all([
-      tokens.signAccessToken(user.id),
-      issueRefreshToken(user.id, newId()),
+      tokens.signAccessToken(user.id, sessionId),
+      issueRefreshToken(user.id, sessionId),
     ])
     return { user, accessToken, refreshToken }
   }
 
-  async function register(input: z.output<typeof registerBody>): Promise<Result<Session>> {
+  /**
+   * A taken username answers 409 (usernames are public: anyone can look one up). A taken email
+   * does not: the answer has the same status and shape as a registration, built for an account
+   * that is never stored (its tokens authenticate nobody), and the address's owner is mailed
+   * instead. Both paths do the same argon2 and signing work.
+   */
+  async function register(
+    input: z.output<typeof registerBody>,
+    client: ClientInfo
+  ): Promise<Result<Session>> {
     const taken = await findTakenFields(db, input.username, input.email)
-    if (taken.length > 0)
-      return fail('conflict', `${taken.join(' and ')} already taken`, { fields: taken })
+    if (taken.includes('username'))
+      return fail('conflict', 'username already taken', { fields: ['username'] })
     const now = Date.now()
-    const passwordHash = await Bun.password.hash(input.password, hashOptions)
+    const passwordHash = await passwords.hash(input.password)
+    const row = {
+      id: newId(now),
+      username: input.username,
+      email: input.email,
+      fullName: input.full_name,
+      passwordHash,
+      createdAt: now,
+      updatedAt: now,
+    }
+    if (taken.includes('email')) return ok(await decoySession(row))
     try {
-      const user = await insertUser(db, {
-        id: newId(now),
-        username: input.username,
-        email: input.email,
-        fullName: input.full_name,
-        passwordHash,
-        createdAt: now,
-        updatedAt: now,
-      })
-      return ok(await startSession(user))
+      const user = await insertUser(db, row)
+      await mail.sendVerification(user)
+      return ok(await startSession(user, client))
     } catch (error) {
-      // Lost a race with a concurrent registration of the same name.
-      if (isUniqueViolation(error)) return fail('conflict', 'username or email already taken')
+      // Lost a race with a concurrent registration of the same name or address.
+      if (isUniqueViolation(error)) {
+        const again = await findTakenFields(db, input.username, input.email)
+        if (again.includes('username'))
+          return fail('conflict', 'username already taken', { fields: ['username'] })
+        return ok(await decoySession(row))
+      }
       throw error
     }
   }
 
-  async function login(input: z.output<typeof loginBody>): Promise<Result<Session>> {
+  /** The registration answer for an address that has an account: nothing is stored. */
+  async function decoySession(
+    row: Omit<UserRow, 'profilePhotoUrl' | 'isActive' | 'externalSubject' | 'emailVerifiedAt'>
+  ): Promise<Session> {
+    const owner = await findUserByEmail(db, row.email)
+    if (owner) mail.notifyRegistrationAttempt(owner)
+    const user: UserRow = {
+      ...row,
+      profilePhotoUrl: null,
+      isActive: true,
+      externalSubject: null,
+      emailVerifiedAt: null,
+    }
+    const [accessToken] = await Promise.all([
+      tokens.signAccessToken(user.id, newId()),
+      // The same work as a stored token, minus the row.
+      Promise.resolve(sha256(randomToken())),
+    ])
+    return { user, accessToken, refreshToken: randomToken() }
+  }
+
+  async function login(
+    input: z.output<typeof loginBody>,
+    client: ClientInfo
+  ): Promise<Result<Session>> {
     const user = await findUserByLogin(db, input.login)
-    const matches = await Bun.password.verify(
-      input.password,
-      user?.passwordHash ?? (await dummyHash)
-    )
-    if (!user?.passwordHash || !matches) return fail('unauthorized', BAD_LOGIN)
+    const matches = await passwords.verify(input.password, user?.passwordHash)
+    if (!user || !matches) return fail('unauthorized', BAD_LOGIN)
     if (!user.isActive) return { ok: false, error: INACTIVE }
-    return ok(await startSession(user))
+    return ok(await startSession(user, client))
   }
 
   /**
    * Rotates a refresh token. A token that was already rotated is a stolen copy (or a replay):
-   * the whole family is revoked, so the thief and the victim must both log in again.
+   * the whole family is revoked, so the thief and the victim must both log in again. Except
+   * within `refreshGraceMs` of its rotation: a page reloaded while its refresh was in flight
+   * sends the old token again, and gets another fresh token of the same session.
    */
   async function refresh(
-    token: string
+    token: string,
+    client: ClientInfo = { userAgent: null, address: null }
   ): Promise<Result<{ accessToken: string; refreshToken: string }>> {
     const row = await findRefreshTokenByHash(db, sha256(token))
     const now = Date.now()
     if (!row || row.revokedAt !== null || row.expiresAt <= now) {
       return fail('unauthorized', 'invalid or expired refresh token')
     }
-    if (row.rotatedAt !== null || !(await claimRefreshToken(db, row.id, now))) {
-      await revokeRefreshFamily(db, row.familyId, now)
-      log.warn('refresh token reuse; family revoked', {
-        userId: row.userId,
-        familyId: row.familyId,
-      })
-      return fail('unauthorized', 'refresh token was already used; log in again')
+    const claimed = row.rotatedAt === null && (await claimRefreshToken(db, row.id, now))
+    if (!claimed) {
+      const rotatedAt = row.rotatedAt ?? now
+      if (now - rotatedAt > refreshGraceMs) {
+        await endFamily(row.familyId, now)
+        log.warn('refresh token reuse; family revoked', {
+          userId: row.userId,
+          familyId: row.familyId,
+        })
+        return fail('unauthorized', 'refresh token was already used; log in again')
+      }
     }
     const user = await findUserById(db, row.userId)
     if (!user?.isActive) {
-      await revokeRefreshFamily(db, row.familyId, now)
+      await endFamily(row.familyId, now)
       return fail('unauthorized', 'this account is deactivated')
     }
     const [accessToken, refreshToken] = await Promise.all([
-      tokens.signAccessToken(user.id),
+      tokens.signAccessToken(user.id, row.familyId),
       issueRefreshToken(user.id, row.familyId),
+      touchSession(db, {
+        id: row.familyId,
+        userId: user.id,
+        lastUsedAt: now,
+        expiresAt: now + refreshTtlMs,
+        address: client.address,
+      }),
     ])
     return ok({ accessToken, refreshToken })
+  }
+
+  async function endFamily(familyId: string, now: number): Promise<void> {
+    await revokeRefreshFamily(db, familyId, now)
+    await deleteSession(db, familyId)
   }
 
   /** Revokes the token's family. Unknown tokens are fine: logging out twice is not an error. */
   async function logout(token: string): Promise<Result<null>> {
     const row = await findRefreshTokenByHash(db, sha256(token))
-    if (row) await revokeRefreshFamily(db, row.familyId, Date.now())
+    if (row) await endFamily(row.familyId, Date.now())
     return ok(null)
   }
 
@@ -221,13 +294,15 @@ export function createAuth({
    */
   async function authenticate(
     token: unknown
-  ): Promise<Result<{ user: UserRow; expiresAt: number | null }>> {
+  ): Promise<Result<{ user: UserRow; expiresAt: number | null; sessionId: string | null }>> {
     if (typeof token !== 'string' || token === '')
       return fail('unauthorized', 'missing access token')
     const verified = await tokens.verifyToken(token)
     if (!verified.ok) return verified
     let user: UserRow | undefined
+    let sessionId: string | null = null
     if (verified.value.kind === 'local') {
+      sessionId = verified.value.sessionId
       const userId = verified.value.userId
       user = userCache.get(userId)
       if (!user) {
@@ -248,8 +323,30 @@ export function createAuth({
     }
     if (!user) return fail('unauthorized', 'user no longer exists')
     if (!user.isActive) return fail('unauthorized', 'this account is deactivated')
-    return ok({ user, expiresAt: verified.value.expiresAt })
+    return ok({ user, expiresAt: verified.value.expiresAt, sessionId })
   }
 
-  return { register, login, refresh, logout, verifyAccessToken, authenticate }
+  /**
+   * As authenticate, for a socket handshake: a token of a session that was revoked (signed out
+   * from the device list, password changed or reset) is refused, though it has not expired.
+   */
+  async function authenticateSocket(
+    token: unknown
+  ): Promise<Result<{ user: UserRow; expiresAt: number | null; sessionId: string | null }>> {
+    const session = await authenticate(token)
+    if (!session.ok || session.value.sessionId === null) return session
+    if (!(await findSession(db, session.value.sessionId)))
+      return fail('unauthorized', 'this session was signed out')
+    return session
+  }
+
+  return {
+    register,
+    login,
+    refresh,
+    logout,
+    verifyAccessToken,
+    authenticate,
+    authenticateSocket,
+  }
 }

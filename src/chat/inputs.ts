@@ -68,7 +68,21 @@ export const loginBody = z.object({
   login: z.string().trim().toLowerCase().min(1).max(254),
   password: z.string().min(1).max(LIMITS.passwordMaxChars),
 })
-export const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) })
+/** The web client's refresh token travels in a cookie instead (http/routes/auth.ts). */
+export const refreshOrCookieBody = z.object({ refreshToken: z.string().min(1).max(200).optional() })
+const mailedToken = z.string().min(1).max(200)
+export const emailTokenBody = z.object({ token: mailedToken })
+export const forgotPasswordBody = z.object({ email: emailSchema })
+export const resetPasswordBody = z.object({ token: mailedToken, password: passwordSchema })
+export const changePasswordBody = z.object({
+  currentPassword: z.string().min(1).max(LIMITS.passwordMaxChars),
+  newPassword: passwordSchema,
+})
+export const changeEmailBody = z.object({
+  password: z.string().min(1).max(LIMITS.passwordMaxChars),
+  email: emailSchema,
+})
+export const sessionIdParam = z.object({ id: idSchema })
 export const updateMeBody = z
   .object({
     full_name: fullNameSchema.optional(),

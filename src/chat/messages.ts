@@ -9,6 +9,7 @@ import { newId } from '../store/ids.ts'
 import type { MessageWithAuthor } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
+import { findUserById } from '../store/users.ts'
 import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
 import type { Entry, RoomAccess } from './room-access.ts'
 import type { RoomStream } from './room-stream.ts'
@@ -49,11 +50,22 @@ interface Deps {
   stream: RoomStream
   /** Per-user send rate (REST and sockets share it); a retried clientId does not spend a token. */
   sendLimiter: RateLimiter
+  /** REQUIRE_VERIFIED_EMAIL: city sends need a verified address (reading does not). */
+  requireVerifiedEmail: boolean
 }
+
+const isVerifiedNow = async (db: Db, userId: string): Promise<boolean> =>
+  ((await findUserById(db, userId))?.emailVerifiedAt ?? null) !== null
 
 type Sent = { message: MessageWithAuthor; duplicate: boolean }
 
-export function createMessages({ db, access, stream, sendLimiter = UNLIMITED }: Deps) {
+export function createMessages({
+  db,
+  access,
+  stream,
+  sendLimiter = UNLIMITED,
+  requireVerifiedEmail,
+}: Deps) {
   /** Sends in progress by author and clientId: a concurrent retry waits for the first one. */
   const sending = new Map<string, Promise<Result<Sent>>>()
 
@@ -69,6 +81,14 @@ export function createMessages({ db, access, stream, sendLimiter = UNLIMITED }: 
     const { actor, target, clientId } = input
     const entry = await access.canEnter(actor, target)
     if (!entry.ok) return entry
+    // A socket holds the row of its handshake: an address verified since is read back.
+    if (
+      requireVerifiedEmail &&
+      target.kind === 'city' &&
+      actor.emailVerifiedAt === null &&
+      !(await isVerifiedNow(db, actor.id))
+    )
+      return fail('unverified', 'verify your email address to send in cities')
     if (clientId === null) return storeNew(input)
     const key = `${actor.id}\u0000${clientId}`
     const first = sending.get(key)

@@ -17,4 +17,6 @@ export interface ChatNotices {
   chatMembersRemoved(chatId: string, userIds: string[]): void
   /** The account was deactivated: close every socket it has at once. */
   userDeactivated(userId: string): void
+  /** Sessions were signed out (device list, password change or reset): close their sockets. */
+  sessionsEnded(ended: { userId: string; sessionIds: string[] }): void
 }

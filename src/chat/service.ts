@@ -5,19 +5,25 @@
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import type { GroupWriter } from '../store/group-commit.ts'
+import type { Mailer } from '../store/mail.ts'
+import { createAccount } from './account.ts'
+import { createAccountMail } from './account-mail.ts'
 import { createAuth } from './auth.ts'
 import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
+import { createPasswords } from './credentials.ts'
 import { createMessages } from './messages.ts'
 import {
   createRateLimiter,
   type RateLimitOptions,
   type SharedDebitLimits,
+  type SharedRateLimits,
   UNLIMITED,
   withSharedDebits,
 } from './rate-limit.ts'
 import { createRoomAccess } from './room-access.ts'
 import { createRoomStream } from './room-stream.ts'
+import { createSessions } from './sessions.ts'
 import type { Tokens } from './tokens.ts'
 import { createUserCache } from './user-cache.ts'
 import { createUsers } from './users.ts'
@@ -29,7 +35,17 @@ export interface ChatOptions {
   tokens: Tokens
   log: Logger
   refreshTtlMs: number
+  /** A just-rotated refresh token sent again this soon gets a fresh one instead of revoking. */
+  refreshGraceMs: number
   argon2MemoryKib: number
+  /** Account mail: the mailer, the web client's URL its links open, how long a link works. */
+  mail: { mailer: Mailer; publicUrl: string; tokenTtlMs: number }
+  /** REQUIRE_VERIFIED_EMAIL. */
+  requireVerifiedEmail: boolean
+  /** Forgot-password: mails per account and requests per client address, per window. */
+  resetLimits: { perAccount: number; perAddress: number; windowMs: number }
+  /** Buckets every node shares (scale-out), for the reset limits. */
+  sharedLimits?: SharedRateLimits | undefined
   /**
    * Per-user message rate: `perMinute` sustained, `burst` at once; perMinute 0 turns it off.
    * `shared`: buckets every node debits (scale-out), so the rate holds across nodes.
@@ -61,14 +77,32 @@ export function createChat(options: ChatOptions) {
     maxReplay: options.recovery.maxReplay,
   })
   const userCache = createUserCache()
+  const passwords = createPasswords(options.argon2MemoryKib)
+  const mail = createAccountMail({ db, log: options.log, ...options.mail })
   return {
     stream,
+    mail,
     ...access,
-    ...createAuth({ ...options, userCache }),
+    ...createAuth({ ...options, userCache, passwords, mail }),
+    ...createAccount({
+      db,
+      mail,
+      passwords,
+      userCache,
+      resetLimits: options.resetLimits,
+      shared: options.sharedLimits,
+    }),
+    ...createSessions({ db }),
     ...createUsers({ db, userCache }),
     ...cities,
     ...chats,
-    ...createMessages({ db, access, stream, sendLimiter: messageLimiter(options.messageRate) }),
+    ...createMessages({
+      db,
+      access,
+      stream,
+      sendLimiter: messageLimiter(options.messageRate),
+      requireVerifiedEmail: options.requireVerifiedEmail,
+    }),
   }
 }
 

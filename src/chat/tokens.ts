@@ -24,7 +24,7 @@ export interface TokenOptions {
 
 /** `expiresAt`: the token's `exp` in epoch ms, null when it has none (an external token may not). */
 type VerifiedToken = { expiresAt: number | null } & (
-  | { kind: 'local'; userId: string }
+  | { kind: 'local'; userId: string; sessionId: string | null }
   | { kind: 'external'; subject: string; claims: JWTPayload }
 )
 
@@ -32,7 +32,8 @@ const expiryOf = (payload: JWTPayload): number | null =>
   typeof payload.exp === 'number' ? payload.exp * 1000 : null
 
 export interface Tokens {
-  signAccessToken(userId: string): Promise<string>
+  /** `sessionId`: the login (refresh family) it belongs to, as the `sid` claim. */
+  signAccessToken(userId: string, sessionId?: string): Promise<string>
   verifyToken(token: string): Promise<Result<VerifiedToken>>
 }
 
@@ -56,7 +57,10 @@ export function createTokens({
    * Our own tokens verified lately: the same token string (a user's tabs, reconnects) verifies
    * to the same result until it expires, so the HMAC is computed once. Bounded.
    */
-  const verifiedLocal = new Map<string, { userId: string; expiresAt: number | null }>()
+  const verifiedLocal = new Map<
+    string,
+    { userId: string; sessionId: string | null; expiresAt: number | null }
+  >()
   const jwks: JWTVerifyGetKey | undefined = jwksUrl
     ? createRemoteJWKSet(new URL(jwksUrl))
     : undefined
@@ -76,9 +80,9 @@ export function createTokens({
   }
 
   return {
-    async signAccessToken(userId) {
+    async signAccessToken(userId, sessionId) {
       const now = Date.now()
-      return new SignJWT({})
+      return new SignJWT(sessionId ? { sid: sessionId } : {})
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
         .setIssuer(issuer)
@@ -91,7 +95,7 @@ export function createTokens({
       const known = verifiedLocal.get(token)
       if (known) {
         if (known.expiresAt === null || known.expiresAt > Date.now()) {
-          return ok({ kind: 'local', userId: known.userId, expiresAt: known.expiresAt })
+          return ok({ kind: 'local', ...known })
         }
         verifiedLocal.delete(token)
       }
@@ -103,7 +107,11 @@ export function createTokens({
             algorithms: ['HS256'],
           })
           if (!payload.sub) return fail('unauthorized', INVALID)
-          const verified = { userId: payload.sub, expiresAt: expiryOf(payload) }
+          const verified = {
+            userId: payload.sub,
+            sessionId: typeof payload.sid === 'string' ? payload.sid : null,
+            expiresAt: expiryOf(payload),
+          }
           if (verifiedLocal.size >= 10_000) verifiedLocal.clear()
           verifiedLocal.set(token, verified)
           return ok({ kind: 'local', ...verified })

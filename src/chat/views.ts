@@ -1,6 +1,6 @@
 /** @module Views: the one place that builds the contract's snake_case JSON from domain records. */
 import type { MessageWithAuthor } from '../store/messages.ts'
-import type { PresenceUser } from '../store/presence-store.ts'
+import type { PresenceUser } from '../store/presence.ts'
 import type { ChatMemberRow, ChatRow, CityRow, UserRow } from '../store/schema.ts'
 import { kindOf, type RoomRef, roomOfMessage, roomPayload } from './rooms.ts'
 
@@ -14,6 +14,7 @@ export interface UserView {
   email: string
   profile_photo_url: string | null
   is_active: boolean
+  email_verified: boolean
   created_at: string
 }
 
@@ -33,7 +34,29 @@ export function userView(user: UserRow): UserView {
     email: user.email,
     profile_photo_url: user.profilePhotoUrl,
     is_active: user.isActive,
+    email_verified: user.emailVerifiedAt !== null,
     created_at: iso(user.createdAt),
+  }
+}
+
+/** One entry of the owner's device list (GET /api/auth/sessions). */
+export function sessionView(session: {
+  id: string
+  device: string
+  userAgent: string | null
+  address: string | null
+  createdAt: number
+  lastUsedAt: number
+  current: boolean
+}) {
+  return {
+    _id: session.id,
+    device: session.device,
+    user_agent: session.userAgent,
+    address: session.address,
+    created_at: iso(session.createdAt),
+    last_used_at: iso(session.lastUsedAt),
+    current: session.current,
   }
 }
 

@@ -14,6 +14,9 @@ import { userOf } from './room-handlers.ts'
 /** Every socket of a user is in this room, so a deactivation reaches all of them (any node). */
 export const userRoom = (userId: string): string => `user:${userId}`
 
+/** Every socket of one login session is in this room, so signing it out reaches them (any node). */
+export const sessionRoom = (sessionId: string): string => `session:${sessionId}`
+
 /** What a client is told before the server disconnects it; `event: 'auth'` marks it actionable. */
 const TOKEN_EXPIRED = {
   code: 'unauthorized',
@@ -114,10 +117,16 @@ export function registerAuthLifetime(
   expiry: TokenExpiry
 ): void {
   on(deps.io, deps.log, 'refresh-auth', refreshAuthPayload, async (socket, { token }) => {
-    const session = await deps.chat.authenticate(token)
+    const session = await deps.chat.authenticateSocket(token)
     if (!session.ok) return session
     if (session.value.user.id !== userOf(socket).id) {
       return fail('forbidden', 'the new token belongs to another user')
+    }
+    if (session.value.sessionId !== null && session.value.sessionId !== socket.data.sessionId) {
+      if (typeof socket.data.sessionId === 'string')
+        socket.leave(sessionRoom(socket.data.sessionId))
+      socket.data.sessionId = session.value.sessionId
+      socket.join(sessionRoom(session.value.sessionId))
     }
     const expiresAt = session.value.expiresAt
     socket.data.tokenExpiresAt = expiresAt
@@ -127,6 +136,23 @@ export function registerAuthLifetime(
       expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
     })
   })
+}
+
+const SESSION_ENDED = {
+  code: 'unauthorized',
+  message: 'session signed out',
+  event: 'auth',
+} as const
+
+/**
+ * Closes every socket of the ended sessions at once (on every node), telling each why first.
+ * @example endSessions(io, ['64f…'])
+ */
+export function endSessions(io: IOServer, sessionIds: string[]): void {
+  if (sessionIds.length === 0) return
+  const rooms = sessionIds.map(sessionRoom)
+  io.to(rooms).emit('error', SESSION_ENDED)
+  io.in(rooms).disconnectSockets()
 }
 
 /**

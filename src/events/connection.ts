@@ -10,14 +10,10 @@ import { createTypingTracker } from '../chat/typing.ts'
 import { joinerView } from '../chat/views.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket, MiddlewareError } from '../realtime/index.ts'
-import { createTokenExpiry, registerAuthLifetime, userRoom } from './auth-lifetime.ts'
+import { createTokenExpiry, registerAuthLifetime, sessionRoom, userRoom } from './auth-lifetime.ts'
 import { registerCityChat } from './city-chat.ts'
 import { createChatNotices } from './notices.ts'
-import {
-  createOnlineCountBroadcaster,
-  presenceDisconnected,
-  registerPresence,
-} from './presence-handlers.ts'
+import { createOnlineCountBroadcaster, presenceDisconnected, registerPresence } from './presence.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
@@ -107,9 +103,9 @@ export function attachChatEvents({
 
   io.use(async (socket, next) => {
     try {
-      const session = await chat.authenticate(socket.handshake.auth.token)
+      const session = await chat.authenticateSocket(socket.handshake.auth.token)
       if (!session.ok) return next(new Error(AUTH_ERROR))
-      const { user, expiresAt } = session.value
+      const { user, expiresAt, sessionId } = session.value
       if ((await openSockets(user.id)) >= maxConnectionsPerUser) {
         const refusal: MiddlewareError = new Error('Too many connections')
         refusal.data = { code: 'rate_limited', limit: maxConnectionsPerUser }
@@ -117,6 +113,7 @@ export function attachChatEvents({
       }
       socket.data.user = user
       socket.data.tokenExpiresAt = expiresAt
+      socket.data.sessionId = sessionId
       next()
     } catch (error) {
       log.error('handshake verification failed', { error })
@@ -151,6 +148,7 @@ export function attachChatEvents({
     socket.on('disconnect', onDisconnect.bind(socket))
     socket.on('disconnecting', onDisconnecting.bind(socket))
     socket.join(userRoom(user.id))
+    if (typeof socket.data.sessionId === 'string') socket.join(sessionRoom(socket.data.sessionId))
     expiry.arm(socket)
     if (socket.recovered) await rejoinPresence(socket, deps)
     // Resumable even if this process dies: its rooms are kept in the stream while it lives.

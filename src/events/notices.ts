@@ -9,7 +9,7 @@ import { chatRoom, topicOf } from '../chat/rooms.ts'
 import { readView } from '../chat/views.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer } from '../realtime/index.ts'
-import { disconnectUser, userRoom } from './auth-lifetime.ts'
+import { disconnectUser, endSessions, userRoom } from './auth-lifetime.ts'
 
 /**
  * @example createApp({ chat, notices: createChatNotices(io, log, evict), log, readiness })
@@ -42,5 +42,6 @@ export function createChatNotices(
       io.to(userIds.map(userRoom)).emit('removed-from-chat', { chatId })
     }),
     userDeactivated: guarded('userDeactivated', (userId) => disconnectUser(io, userId)),
+    sessionsEnded: guarded('sessionsEnded', ({ sessionIds }) => endSessions(io, sessionIds)),
   }
 }

@@ -12,6 +12,7 @@ import { createErrorHandler, notFound, sendError } from './middleware/errors.ts'
 import type { LoginThrottleOptions } from './middleware/login-throttle.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { openApiDocument } from './openapi.ts'
+import { accountRoutes } from './routes/account.ts'
 import { authRoutes } from './routes/auth.ts'
 import { chatRoutes } from './routes/chats.ts'
 import { cityRoutes } from './routes/cities.ts'
@@ -30,6 +31,8 @@ export interface AppOptions {
   maxBodyBytes?: number
   /** Login attempts per account and per address over a window (see login-throttle.ts). */
   loginThrottle: LoginThrottleOptions
+  /** The web client's refresh cookie: Secure (all but development) and its lifetime. */
+  refreshCookie: { secure: boolean; ttlMs: number }
 }
 
 export function createApp({
@@ -40,6 +43,7 @@ export function createApp({
   corsOrigins = [],
   maxBodyBytes = 64 * 1024,
   loginThrottle,
+  refreshCookie,
 }: AppOptions) {
   const app = new Hono<AppEnv>()
   app.use('*', requestId())
@@ -70,7 +74,15 @@ export function createApp({
   const openApi = openApiDocument()
   app.get('/api/openapi.json', (c) => c.json(openApi))
   app.route('/', healthRoutes(readiness, log))
-  app.route('/api/auth', authRoutes(chat, loginThrottle))
+  app.route(
+    '/api/auth',
+    authRoutes(chat, {
+      throttle: loginThrottle,
+      secureCookies: refreshCookie.secure,
+      refreshTtlMs: refreshCookie.ttlMs,
+    })
+  )
+  app.route('/api/auth', accountRoutes(chat, notices))
   app.route('/api/users', userRoutes(chat, notices))
   app.route('/api/cities', cityRoutes(chat))
   app.route('/api/chats', chatRoutes(chat, notices))

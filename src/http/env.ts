@@ -8,5 +8,7 @@ export interface AppEnv {
     requestId: string
     /** Set by requireUser on authenticated routes. */
     user: User
+    /** The login session the access token belongs to (its `sid`), when it names one. */
+    sessionId: string | null
   }
 }

@@ -8,6 +8,7 @@ import m0004 from '../../drizzle/0004_room_events_reference_messages.sql' with {
 import m0005 from '../../drizzle/0005_refresh_tokens_expiry.sql' with { type: 'text' }
 import m0006 from '../../drizzle/0006_message_offsets.sql' with { type: 'text' }
 import m0007 from '../../drizzle/0007_live_socket_sessions.sql' with { type: 'text' }
+import m0008 from '../../drizzle/0008_accounts.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -23,6 +24,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0005_refresh_tokens_expiry': m0005,
   '0006_message_offsets': m0006,
   '0007_live_socket_sessions': m0007,
+  '0008_accounts': m0008,
 }
 
 export interface JournalEntry {

@@ -10,7 +10,7 @@
  * by exactly one survivor, because only one `SREM nodes <id>` returns 1.
  */
 import type { Logger } from '../log.ts'
-import type { ConnectionChange, PresenceStore, PresenceUser, RoomLeft } from './presence-store.ts'
+import type { ConnectionChange, PresenceStore, PresenceUser, RoomLeft } from './presence.ts'
 import { type RedisLink, withTimeout } from './redis-link.ts'
 
 /** A user taken off presence because the node holding their last connection stopped. */
@@ -41,11 +41,7 @@ export interface RedisPresenceOptions {
 }
 
 export interface RedisPresence extends PresenceStore {
-  /**
-   * Internal URL of a live node, or undefined when it is unknown or dead. Answered from memory
-   * (refreshed on every heartbeat), so forwarding works while Redis is down; only a node this one
-   * has not seen yet costs a Redis read.
-   */
+  /** Internal URL of a live node, or undefined when it is unknown or dead. */
   nodeUrl(nodeId: string): Promise<string | undefined>
   /** One heartbeat now: refresh, resync if needed, reap dead nodes. */
   tick(): Promise<void>
@@ -143,14 +139,6 @@ export function createRedisPresence({
     profile: `${prefix}:profile`,
     lastseen: `${prefix}:lastseen`,
   }
-  /** The other live nodes' internal URLs as of the last heartbeat (kept while Redis is down). */
-  const urls = new Map<string, string>()
-  /** The distinct-user count Redis last gave: the answer while Redis does not give one. */
-  let lastCount = 0
-  const counted = (count: number) => {
-    lastCount = count
-    return count
-  }
   /** This node's own state, replayed into Redis whenever Redis lost it. */
   const mirror = new Map<string, { user: PresenceUser; rooms: Set<string> }>()
   const call = <T>(what: string, promise: Promise<T>) =>
@@ -160,7 +148,7 @@ export function createRedisPresence({
 
   const asChange = ([changed, count]: [number, number]): ConnectionChange => ({
     changed: changed === 1,
-    onlineCount: counted(Number(count)),
+    onlineCount: Number(count),
   })
 
   const add = (user: PresenceUser, socketId: string) =>
@@ -176,24 +164,19 @@ export function createRedisPresence({
       [membership(room, userId, socketId), userId]
     )
 
-  /** Set when Redis lost this node's entries, until every one of them is written back. */
-  let replaying = false
   const register = async (): Promise<boolean> => {
     const refreshed = await call(
       'heartbeat',
       redis.send('SET', [key.alive(nodeId), nodeUrl(), 'PX', String(ttlMs), 'XX'])
     )
-    if (refreshed !== null && !replaying) return false
-    replaying = true
+    if (refreshed !== null) return false
     await call('register', redis.send('SET', [key.alive(nodeId), nodeUrl(), 'PX', String(ttlMs)]))
     await call('register', redis.send('SADD', [key.nodes, nodeId]))
-    // Replayed entries are idempotent (HSETNX / SADD guard every increment), so a replay cut
-    // short by a failing call (Redis just back) is simply done again on the next heartbeat.
+    // Replayed entries are idempotent (HSETNX / SADD guard every increment).
     for (const [socketId, { user, rooms }] of mirror) {
       await add(user, socketId)
       for (const room of rooms) await join(room, user.userId, socketId)
     }
-    replaying = false
     return true
   }
 
@@ -221,7 +204,6 @@ export function createRedisPresence({
         return []
       }
     })
-    if (reaped && reaped.length > 0) urls.delete(id)
     if (rooms.length > 0) onRoomsLeft?.(rooms)
     if (gone.length === 0) return
     const users = gone.map((entry): LostUser => {
@@ -236,19 +218,6 @@ export function createRedisPresence({
     onUsersLost?.(users, at)
   }
 
-  const refreshUrls = async (others: string[]) => {
-    const found = others.length
-      ? ((await call('node urls', redis.send('MGET', others.map(key.alive)))) as (string | null)[])
-      : []
-    // A missing key alone does not drop a URL: Redis may have come back empty and the node not
-    // re-registered yet. Only a reaped node is forgotten.
-    others.forEach((id, i) => {
-      const url = found[i]
-      if (typeof url === 'string') urls.set(id, url)
-    })
-    return others.filter((_, i) => typeof found[i] !== 'string')
-  }
-
   let ticking: Promise<void> | undefined
   const tick = (): Promise<void> => {
     ticking ??= (async () => {
@@ -258,9 +227,7 @@ export function createRedisPresence({
           onResync?.()
         }
         const nodes = (await call('nodes', redis.send('SMEMBERS', [key.nodes]))) as string[]
-        const others = nodes.filter((id) => id !== nodeId)
-        for (const id of await refreshUrls(others)) await reap(id, false)
-        counted(Number(await call('online count', redis.send('HLEN', [key.online]))))
+        for (const id of nodes) if (id !== nodeId) await reap(id, false)
       } catch (error) {
         log.warn('presence heartbeat failed', { error })
       } finally {
@@ -279,12 +246,8 @@ export function createRedisPresence({
       timer ??= setInterval(() => void tick(), heartbeatMs)
     },
     async nodeUrl(id) {
-      const known = urls.get(id)
-      if (known !== undefined || !link.up) return known
       const url = await call('node url', redis.send('GET', [key.alive(id)]))
-      if (typeof url !== 'string') return undefined
-      urls.set(id, url)
-      return url
+      return typeof url === 'string' ? url : undefined
     },
     async addConnection(user, socketId) {
       mirror.set(socketId, { user, rooms: new Set() })
@@ -296,14 +259,7 @@ export function createRedisPresence({
       return asChange(await script(REMOVE, keys, [socketId, userId, at.toISOString()]))
     },
     async onlineCount() {
-      // Redis down: the last figure it gave, rather than no answer; the next change or
-      // heartbeat after it is back corrects it.
-      if (!link.up) return lastCount
-      try {
-        return counted(Number(await call('online count', redis.send('HLEN', [key.online]))))
-      } catch {
-        return lastCount
-      }
+      return Number(await call('online count', redis.send('HLEN', [key.online])))
     },
     async connectionCount(userId) {
       // Asked on every handshake: while the link is known to be down, fail at once, not in 2 s.

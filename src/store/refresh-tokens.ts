@@ -1,5 +1,5 @@
 /** @module Refresh token rows: issue, rotate atomically, revoke a family, forget expired ones. */
-import { and, eq, inArray, isNull, lt } from 'drizzle-orm'
+import { and, eq, inArray, isNull, lt, ne } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { type RefreshTokenRow, refreshTokens } from './schema.ts'
 
@@ -47,11 +47,23 @@ export async function revokeRefreshFamily(db: Db, familyId: string, now: number)
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)))
 }
 
-export async function revokeUserRefreshTokens(db: Db, userId: string, now: number): Promise<void> {
+/** Revokes every token of the user, or all but those of family `keep`. */
+export async function revokeUserRefreshTokens(
+  db: Db,
+  userId: string,
+  now: number,
+  keep?: string
+): Promise<void> {
   await db
     .update(refreshTokens)
     .set({ revokedAt: now })
-    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)))
+    .where(
+      and(
+        eq(refreshTokens.userId, userId),
+        isNull(refreshTokens.revokedAt),
+        keep ? ne(refreshTokens.familyId, keep) : undefined
+      )
+    )
 }
 
 /** Deletes up to `limit` tokens that expired before `now`. */

@@ -25,6 +25,8 @@ export const users = sqliteTable(
     isActive: integer('is_active', { mode: 'boolean' }).notNull().default(true),
     /** `iss|sub` of an external identity provider's token, when the user came from one. */
     externalSubject: text('external_subject'),
+    /** When the owner proved the address (a verification or reset link); null: not yet. */
+    emailVerifiedAt: integer('email_verified_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -57,6 +59,54 @@ export const refreshTokens = sqliteTable(
     index('refresh_tokens_family_idx').on(t.familyId),
     // Expired rows are swept (chat/auth.ts): every refresh adds a row, 30 days of them per session.
     index('refresh_tokens_expires_idx').on(t.expiresAt),
+  ]
+)
+
+/**
+ * One login session (a refresh token family, same id): what the owner's device list shows.
+ * Deleted when the session is revoked; its token rows are revoked with it.
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    userAgent: text('user_agent'),
+    address: text('address'),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at').notNull(),
+    /** Its newest refresh token's expiry: an expired session is not listed. */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)]
+)
+
+export const EMAIL_TOKEN_PURPOSES = ['verify', 'reset'] as const
+export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number]
+
+/**
+ * Single-use tokens mailed to a user: verify an address (`email` is the address it proves, the
+ * account's or a new one it changes to) or reset the password. Only the sha256 is stored.
+ */
+export const emailTokens = sqliteTable(
+  'email_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: EMAIL_TOKEN_PURPOSES }).notNull(),
+    email: text('email').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [
+    uniqueIndex('email_tokens_hash_unique').on(t.tokenHash),
+    index('email_tokens_user_idx').on(t.userId),
   ]
 )
 
@@ -199,6 +249,8 @@ export const socketSessions = sqliteTable('socket_sessions', {
 
 export type UserRow = typeof users.$inferSelect
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect
+export type SessionRow = typeof sessions.$inferSelect
+export type EmailTokenRow = typeof emailTokens.$inferSelect
 export type CityRow = typeof cities.$inferSelect
 export type ChatRow = typeof chats.$inferSelect
 export type ChatMemberRow = typeof chatMembers.$inferSelect

@@ -25,6 +25,11 @@ export async function findUserByLogin(db: Db, login: string): Promise<UserRow | 
   return row
 }
 
+export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.email, email)).limit(1)
+  return row
+}
+
 export async function findUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
   const [row] = await db.select().from(users).where(eq(users.username, username)).limit(1)
   return row
@@ -83,7 +88,12 @@ export async function searchUsers(db: Db, search: string, limit: number): Promis
 export async function updateUser(
   db: Db,
   id: string,
-  changes: Partial<Pick<UserRow, 'fullName' | 'profilePhotoUrl' | 'isActive'>> & {
+  changes: Partial<
+    Pick<
+      UserRow,
+      'fullName' | 'profilePhotoUrl' | 'isActive' | 'passwordHash' | 'email' | 'emailVerifiedAt'
+    >
+  > & {
     updatedAt: number
   }
 ): Promise<UserRow | undefined> {

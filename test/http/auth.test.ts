@@ -8,7 +8,8 @@ import { startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer
 beforeEach(async () => {
-  server = await startServer()
+  // No grace for a rotated token here: reuse revokes at once (test/http/sessions.test.ts has the grace).
+  server = await startServer({ REFRESH_REUSE_GRACE: '0' })
 })
 afterEach(() => server.stop())
 
@@ -30,6 +31,7 @@ describe('register', () => {
       email: 'alice@example.test',
       profile_photo_url: null,
       is_active: true,
+      email_verified: false,
       created_at: expect.stringMatching(/Z$/),
     })
     expect(res.body.user.password_hash).toBeUndefined()
@@ -37,7 +39,7 @@ describe('register', () => {
     expect(typeof res.body.refreshToken).toBe('string')
   })
 
-  test('refuses a taken username or email with 409', async () => {
+  test('refuses a taken username with 409; a taken email answers as if registered, and stores nothing', async () => {
     const first = await registerUser(server.url)
     const sameName = await api(server.url, 'POST', '/api/auth/register', {
       body: {
@@ -57,7 +59,24 @@ describe('register', () => {
         password: 'password123',
       },
     })
-    expect(sameEmail.status).toBe(409)
+    expect(sameEmail.status).toBe(201)
+    expect(Object.keys(sameEmail.body).sort()).toEqual(['accessToken', 'refreshToken', 'user'])
+    expect(sameEmail.body.user.username).toBe('someone_else')
+    // Nothing was created: the name is still free, the tokens open nothing, the owner's login works.
+    const lookup = await api(server.url, 'GET', '/api/users/someone_else', {
+      token: first.accessToken,
+    })
+    expect(lookup.status).toBe(404)
+    const me = await api(server.url, 'GET', '/api/auth/me', { token: sameEmail.body.accessToken })
+    expect(me.status).toBe(401)
+    const refresh = await api(server.url, 'POST', '/api/auth/refresh', {
+      body: { refreshToken: sameEmail.body.refreshToken },
+    })
+    expect(refresh.status).toBe(401)
+    const owner = await api(server.url, 'POST', '/api/auth/login', {
+      body: { login: first.user.email, password: first.password },
+    })
+    expect(owner.status).toBe(200)
   })
 
   test('validates every field with 400 invalid_input and details', async () => {

@@ -30,6 +30,7 @@ beforeEach(async () => {
     chatMembersAdded() {},
     chatMembersRemoved() {},
     userDeactivated() {},
+    sessionsEnded() {},
   }
   server = await startServer({}, { publisher, notices })
   ;[alice, bob, carol] = (await Promise.all([1, 2, 3].map(() => registerUser(server.url)))) as [

@@ -11,9 +11,10 @@ export function requireUser(chat: Chat): MiddlewareHandler<AppEnv> {
     const match = BEARER.exec(c.req.header('authorization') ?? '')
     if (!match?.[1])
       return sendError(c, { code: 'unauthorized', message: 'missing bearer access token' })
-    const user = await chat.verifyAccessToken(match[1])
-    if (!user.ok) return sendError(c, user.error)
-    c.set('user', user.value)
+    const session = await chat.authenticate(match[1])
+    if (!session.ok) return sendError(c, session.error)
+    c.set('user', session.value.user)
+    c.set('sessionId', session.value.sessionId)
     await next()
   }
 }

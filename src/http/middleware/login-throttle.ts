@@ -11,6 +11,7 @@ import {
   sharedOrLocal,
 } from '../../chat/rate-limit.ts'
 import type { AppError } from '../../errors.ts'
+import { addressOf } from '../client-info.ts'
 import type { AppEnv } from '../env.ts'
 import { sendError } from './errors.ts'
 
@@ -30,11 +31,6 @@ export interface LoginThrottle {
   check: MiddlewareHandler<AppEnv>
   /** Call after a successful login so the owner is not locked out by earlier typos. */
   succeeded(login: string): Promise<void>
-}
-
-/** The caller's address as Bun saw it; behind a proxy every client shares the proxy's. */
-function addressOf(c: Context<AppEnv>): string {
-  return c.env?.server?.requestIP(c.req.raw)?.address ?? 'unknown'
 }
 
 /** The account a login body names, normalised like the lookup (case-insensitive). */

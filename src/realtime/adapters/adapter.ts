@@ -26,6 +26,8 @@ export interface AdapterHost {
   member(id: string): RoomMember | undefined
   /** `server.publish` of each frame in order; false when no Bun server is attached yet. */
   publish(topic: string, packet: EncodedPacket): boolean
+  /** Disconnects a local socket (a `disconnectSockets` that came from another node). */
+  disconnect(id: string, close: boolean): void
 }
 
 export interface BroadcastOptions {
@@ -52,6 +54,11 @@ export interface Adapter {
   /** Ids of the local sockets in any of `rooms` (all when empty) and in none of `except`. */
   sockets(rooms: ReadonlySet<string>, except?: ReadonlySet<string>): Set<string>
   socketRooms(id: string): ReadonlySet<string> | undefined
+  /**
+   * `disconnectSockets` on the other nodes (socket.io-adapter `disconnectSockets` with a remote
+   * part); the caller disconnects the local ones. Absent on a single-node adapter.
+   */
+  disconnectRemote?(rooms: ReadonlySet<string>, except: ReadonlySet<string>, close: boolean): void
   /** Every room with its local members (socket.io `adapter.rooms`). */
   readonly rooms: ReadonlyMap<string, ReadonlySet<string>>
   close(): void | Promise<void>

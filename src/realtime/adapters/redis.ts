@@ -52,6 +52,8 @@ interface Envelope {
   e: string[]
   f: (string | { b: string })[]
   o?: number
+  /** Set on a `disconnectSockets` (no frames): disconnect the matching sockets, closing if true. */
+  d?: boolean
 }
 
 const NONE: ReadonlySet<string> = new Set()
@@ -129,6 +131,11 @@ export function createRedisAdapter({
         return
       }
       if (envelope.n === nodeId) return
+      if (typeof envelope.d === 'boolean') {
+        for (const id of local.sockets(new Set(envelope.r), new Set(envelope.e)))
+          host.disconnect(id, envelope.d)
+        return
+      }
       deliver(fromWire(envelope.f), {
         rooms: new Set(envelope.r),
         except: new Set(envelope.e),
@@ -139,6 +146,12 @@ export function createRedisAdapter({
     redis.subscribe(channel, receive).catch((error) => {
       log.error('subscribe failed', { channel, error })
     })
+
+    const send = (envelope: Envelope) =>
+      redis.publish(channel, JSON.stringify(envelope)).catch((error) => {
+        onError?.('publish')
+        log.warn('broadcast not published to other nodes', { channel, error })
+      })
 
     const adapter: Adapter = {
       get rooms() {
@@ -161,10 +174,10 @@ export function createRedisAdapter({
           f: toWire(packet),
           o: opts.offset,
         }
-        redis.publish(channel, JSON.stringify(envelope)).catch((error) => {
-          onError?.('publish')
-          log.warn('broadcast not published to other nodes', { channel, error })
-        })
+        send(envelope)
+      },
+      disconnectRemote(rooms, except, close) {
+        send({ n: nodeId, t: Date.now(), r: [...rooms], e: [...except], f: [], d: close })
       },
       async close() {
         await local.close()

@@ -170,9 +170,10 @@ export function createEngine(opts: EngineOptions): Engine {
       }
       if (query.get('EIO') !== '4') return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
       if (transportName === 'websocket') {
-        if (!isUpgrade) return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
-        // engine.io accepts a WebSocket for a session already upgraded (or upgrading) and then
-        // closes it (`onOpen`); a 400 here makes `ws`-based clients throw an unhandled error.
+        // Only an open polling session with no upgrade under way may upgrade.
+        if (!isUpgrade || socket.upgrading || socket.upgraded || socket.readyState !== 'open') {
+          return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
+        }
         return upgrade(req, server, sid, headers)
       }
       if (!(socket.transport instanceof PollingTransport)) {
@@ -211,12 +212,7 @@ export function createEngine(opts: EngineOptions): Engine {
     sid: string | undefined,
     headers: Record<string, string>
   ): Response | undefined => {
-    const data: WsData = {
-      sid,
-      request: requestInfo(req, server),
-      transport: undefined,
-      engine: wsEvents,
-    }
+    const data: WsData = { sid, request: requestInfo(req, server), transport: undefined }
     if (server.upgrade(req, { data })) return undefined
     return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
   }
@@ -230,15 +226,13 @@ export function createEngine(opts: EngineOptions): Engine {
       return
     }
     const socket = clients.get(sid)
-    // Already upgraded or upgrading, or closed since the HTTP upgrade: accepted, then closed.
+    // The session may have closed between the HTTP upgrade and the open callback.
     if (!socket?.beginUpgrade(transport)) {
       transport.close()
       return
     }
     transport.owner = socket
   }
-
-  const wsEvents = { onOpen, maxPayload: opts.maxPayload }
 
   return {
     clients,
@@ -247,7 +241,7 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     handles,
     handleRequest,
-    websocket: createWebSocketHandler(opts.maxPayload, logger),
+    websocket: createWebSocketHandler({ onOpen }, opts.maxPayload, logger),
     close() {
       for (const socket of [...clients.values()]) socket.close(true)
     },

@@ -142,7 +142,9 @@ export class BroadcastOperator {
     for (const socket of this.targets()) for (const r of asList(room)) socket.leave(r)
   }
 
+  /** The matching sockets of every node (with a cross-node adapter), as socket.io does. */
   disconnectSockets(close = false): void {
     for (const socket of this.targets()) socket.disconnect(close)
+    this.nsp.adapter.disconnectRemote?.(this.rooms, this.exceptRooms, close)
   }
 }

@@ -121,6 +121,9 @@ export class Namespace extends Emitter implements AdapterHost {
   publish(topic: string, packet: EncodedPacket): boolean {
     return this.context.publish(topic, packet)
   }
+  disconnect(id: string, close: boolean): void {
+    this.sockets.get(id)?.disconnect(close)
+  }
 
   /** @internal a CONNECT for this namespace: middlewares, then CONNECT or CONNECT_ERROR. */
   async add(client: Client, auth: Record<string, unknown>): Promise<IOSocket | undefined> {

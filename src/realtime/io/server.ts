@@ -221,6 +221,7 @@ function observed(factory: AdapterFactory, observer: IOObserver): AdapterFactory
       onSubscribed: (member) => inner.onSubscribed(member),
       sockets: (rooms, except) => inner.sockets(rooms, except),
       socketRooms: (id) => inner.socketRooms(id),
+      ...(inner.disconnectRemote ? { disconnectRemote: inner.disconnectRemote.bind(inner) } : {}),
       broadcast(packet, opts) {
         observer.packetOut?.('broadcast')
         const started = performance.now()

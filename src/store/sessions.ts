@@ -1,0 +1,58 @@
+/** @module Session rows: one per login (a refresh token family), for the owner's device list. */
+import { and, desc, eq, gt, ne } from 'drizzle-orm'
+import type { Db } from './db.ts'
+import { type SessionRow, sessions } from './schema.ts'
+
+export type NewSession = typeof sessions.$inferInsert
+
+export async function insertSession(db: Db, session: NewSession): Promise<void> {
+  await db.insert(sessions).values(session)
+}
+
+/**
+ * A refresh used the session: when, from where, and its new expiry. A family issued before
+ * sessions were recorded gets its row now.
+ */
+export async function touchSession(
+  db: Db,
+  session: {
+    id: string
+    userId: string
+    lastUsedAt: number
+    expiresAt: number
+    address: string | null
+  }
+): Promise<void> {
+  const { lastUsedAt, expiresAt, address } = session
+  await db
+    .insert(sessions)
+    .values({ ...session, createdAt: lastUsedAt })
+    .onConflictDoUpdate({ target: sessions.id, set: { lastUsedAt, expiresAt, address } })
+}
+
+export async function findSession(db: Db, id: string): Promise<SessionRow | undefined> {
+  const [row] = await db.select().from(sessions).where(eq(sessions.id, id)).limit(1)
+  return row
+}
+
+/** The user's unexpired sessions, most recently used first. */
+export async function listSessions(db: Db, userId: string, now: number): Promise<SessionRow[]> {
+  return db
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, now)))
+    .orderBy(desc(sessions.lastUsedAt))
+}
+
+export async function deleteSession(db: Db, id: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, id))
+}
+
+/** Deletes the user's sessions except `keep` (every one when undefined); returns their ids. */
+export async function deleteUserSessions(db: Db, userId: string, keep?: string): Promise<string[]> {
+  const rows = await db
+    .delete(sessions)
+    .where(and(eq(sessions.userId, userId), keep ? ne(sessions.id, keep) : undefined))
+    .returning({ id: sessions.id })
+  return rows.map((row) => row.id)
+}
