@@ -61,6 +61,12 @@ export interface Adapter {
   disconnectRemote?(rooms: ReadonlySet<string>, except: ReadonlySet<string>, close: boolean): void
   /** Every room with its local members (socket.io `adapter.rooms`). */
   readonly rooms: ReadonlyMap<string, ReadonlySet<string>>
+  /**
+   * For an adapter that delivers in offset order: the newest offset delivered here so far
+   * (undefined while unknown). A restored session is replayed only up to it; what comes after
+   * arrives live, once, after the socket rejoined its rooms (io/socket.ts `resume`).
+   */
+  deliveredOffset?(): number | undefined
   close(): void | Promise<void>
 }
 

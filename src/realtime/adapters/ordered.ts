@@ -95,6 +95,8 @@ export function createOffsetOrder(
   }
 
   return {
+    /** The newest offset delivered here; undefined until the starting point is known. */
+    delivered: () => delivered,
     /** Delivers now when `offset` is the next one here; otherwise once those before it are. */
     offer(offset: number, deliver: () => void): void {
       if (delivered === undefined && startAtFirst) delivered = offset - 1

@@ -157,6 +157,7 @@ export function createRedisAdapter({
       get rooms() {
         return local.rooms
       },
+      ...(order ? { deliveredOffset: () => order.delivered() } : {}),
       addAll: (member, rooms) => local.addAll(member, rooms),
       del: (member, room) => local.del(member, room),
       delAll: (member) => local.delAll(member),

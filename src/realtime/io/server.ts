@@ -222,6 +222,7 @@ function observed(factory: AdapterFactory, observer: IOObserver): AdapterFactory
       sockets: (rooms, except) => inner.sockets(rooms, except),
       socketRooms: (id) => inner.socketRooms(id),
       ...(inner.disconnectRemote ? { disconnectRemote: inner.disconnectRemote.bind(inner) } : {}),
+      deliveredOffset: () => inner.deliveredOffset?.(),
       broadcast(packet, opts) {
         observer.packetOut?.('broadcast')
         const started = performance.now()

@@ -228,10 +228,17 @@ export class IOSocket extends Emitter implements RoomMember {
     this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data })
   }
 
-  /** @internal after CONNECT: back into the saved rooms, then the missed events in order. */
+  /**
+   * @internal after CONNECT: back into the saved rooms, then the missed events in order. Events
+   * stored but not yet delivered on this node (relayed from another one, still on their way) are
+   * left out: they reach the rooms, and so this socket, once they arrive. Synchronous from the
+   * hooks' last read to here, so nothing is delivered in between.
+   */
   resume(session: RestoredSession): void {
     this.join(session.rooms)
+    const upTo = this.nsp.adapter.deliveredOffset?.() ?? Number.POSITIVE_INFINITY
     for (const { json, offset } of session.missed) {
+      if (offset > upTo) break
       this.client.write(encodeJsonEvent(this.nsp.name, withOffset(json, offset)))
     }
   }
