@@ -13,7 +13,12 @@ import type { IOServer, IOSocket, MiddlewareError } from '../realtime/index.ts'
 import { createTokenExpiry, registerAuthLifetime, sessionRoom, userRoom } from './auth-lifetime.ts'
 import { registerCityChat } from './city-chat.ts'
 import { createChatNotices } from './notices.ts'
-import { createOnlineCountBroadcaster, presenceDisconnected, registerPresence } from './presence.ts'
+import {
+  createOnlineCountBroadcaster,
+  createRoomOnlineBroadcaster,
+  presenceDisconnected,
+  registerPresence,
+} from './presence.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
@@ -40,6 +45,7 @@ async function rejoinPresence(socket: IOSocket, deps: EventDeps): Promise<void> 
     const room = roomOfTopic(topic)
     if (room && (await deps.presence.joinRoom(topic, user.id, socket.id))) {
       socket.to(topic).emit(kindOf(room).events.userJoined, joinerView(room, user))
+      deps.roomChanged(topic)
     }
   }
 }
@@ -80,7 +86,8 @@ export function attachChatEvents({
     onExpire: ({ room, socketId, who }) =>
       io.to(room).except(socketId).emit(who.kind.events.userStoppedTyping, who.payload),
   })
-  const deps: EventDeps = { io, chat, presence, typing, log, maxRoomsPerSocket }
+  const roomChanged = createRoomOnlineBroadcaster(io, presence, log)
+  const deps: EventDeps = { io, chat, presence, typing, log, maxRoomsPerSocket, roomChanged }
   const notices: ChatNotices = createChatNotices(io, log, (chatId, userIds) =>
     evictMembers(deps, chatId, userIds)
   )

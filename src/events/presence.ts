@@ -44,6 +44,43 @@ export function createOnlineCountBroadcaster(
   }
 }
 
+/** The most users one pushed `city-online-users` lists; its `count` is always the whole room. */
+export const ROOM_ONLINE_USERS_CAP = 100
+
+/** What a city room's online list is built from: a room's presence, capped. */
+async function cityOnlineUsers(presence: PresenceStore, cityId: string, cap: number) {
+  const all = await presence.roomUsers(topicOf(cityRoom(cityId)))
+  return { cityId, count: all.length, users: all.slice(0, cap).map(onlineUserView) }
+}
+
+/**
+ * `city-online-users` goes to a city room whenever its members change (a user's first socket
+ * joins, the last one leaves), so a count shown once stays true. Changes that land together are
+ * coalesced per room into one push a few milliseconds later, as `online-users` is; the node where
+ * the change happened pushes it, and io's adapter carries it to the room on every node.
+ */
+export function createRoomOnlineBroadcaster(
+  io: IOServer,
+  presence: PresenceStore,
+  log: Logger,
+  delayMs = 25,
+  cap = ROOM_ONLINE_USERS_CAP
+): (topic: string) => void {
+  const pending = new Set<string>()
+  return (topic) => {
+    const room = roomOfTopic(topic)
+    if (room?.kind !== 'city' || pending.has(topic)) return
+    pending.add(topic)
+    setTimeout(() => {
+      pending.delete(topic)
+      cityOnlineUsers(presence, room.id, cap).then(
+        (answer) => io.to(topic).emit('city-online-users', answer),
+        (error: unknown) => log.warn('room presence unavailable', { topic, error })
+      )
+    }, delayMs)
+  }
+}
+
 /**
  * Users taken off presence without a local disconnect (the node holding their last connection
  * died, reaped by this node): `user-offline` for each, then the new count. Runs on one node only,
@@ -71,8 +108,12 @@ export function createPresenceAnnouncer(io: IOServer, presence: PresenceStore, l
     announceUsersOffline(io, presence, users, at).catch((error) =>
       log.error('announcing offline users failed', { error })
     )
+  const roomChanged = createRoomOnlineBroadcaster(io, presence, log)
   return {
-    roomsLeft: (left: readonly RoomLeft[]) => announceRoomsLeft(io, left),
+    roomsLeft: (left: readonly RoomLeft[]) => {
+      announceRoomsLeft(io, left)
+      for (const { room } of left) roomChanged(room)
+    },
     usersLost: lost,
     resynced: () => void lost([], new Date()),
   }
@@ -108,8 +149,8 @@ export function registerPresence(deps: EventDeps): void {
     const room = cityRoom(cityId)
     const entry = await chat.canEnter(userOf(socket), room)
     if (!entry.ok) return entry
-    const users = (await presence.roomUsers(topicOf(room))).map(onlineUserView)
-    const answer = { cityId, count: users.length, users }
+    // Asked for, the list is whole; only the pushes are capped.
+    const answer = await cityOnlineUsers(presence, cityId, Number.POSITIVE_INFINITY)
     socket.emit('city-online-users', answer)
     return ok(answer)
   })

@@ -8,6 +8,7 @@ import { parseInput } from '../chat/inputs.ts'
 import type { AppError, Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
+import { takeTurn } from './event-order.ts'
 
 type Ack = (response: unknown) => void
 
@@ -53,8 +54,13 @@ function refuse(socket: IOSocket, event: string, error: AppError, ack?: Ack): vo
   })
 }
 
+export interface HandlerOptions {
+  /** May overlap the socket's other pipelined events (see event-order.ts); default: in order. */
+  pipelined?: boolean
+}
+
 /**
- * Handles `event` for every socket (one shared handler, not a listener per socket): the last
+ * Handles `event` for every socket, each socket's events in the order they arrived (one shared handler, not a listener per socket): the last
  * argument is the ack when it is a function, the first is the payload. A thrown error is a bug:
  * logged with its stack, answered as `internal`.
  * @example
@@ -65,7 +71,8 @@ export function on<S extends z.ZodType>(
   log: Logger,
   event: string,
   schema: S,
-  handler: (socket: IOSocket, input: z.output<S>) => Promise<Result<Reply>> | Result<Reply>
+  handler: (socket: IOSocket, input: z.output<S>) => Promise<Result<Reply>> | Result<Reply>,
+  { pipelined = false }: HandlerOptions = {}
 ): void {
   io.sockets.handle(event, (socket: IOSocket, ...args: unknown[]) => {
     const last = args[args.length - 1]
@@ -74,8 +81,10 @@ export function on<S extends z.ZodType>(
     // `finally` per event cost measurably on the send path).
     const running = runningOn(socket.nsp)
     running.count++
+    const turn = takeTurn(socket, pipelined)
     void (async () => {
       try {
+        if (turn.wait) await turn.wait
         const input = parseInput(schema, args[0])
         const result = input.ok ? await handler(socket, input.value) : input
         if (result.ok) ack?.({ ok: true, ...result.value })
@@ -84,8 +93,20 @@ export function on<S extends z.ZodType>(
         log.error('socket handler threw', { event, socketId: socket.id, error })
         refuse(socket, event, INTERNAL, ack)
       } finally {
+        turn.done()
         finished(running)
       }
     })()
   })
+}
+
+/** `on` for the events a client keeps many of in flight: sending, editing, deleting, typing. */
+export function onPipelined<S extends z.ZodType>(
+  io: IOServer,
+  log: Logger,
+  event: string,
+  schema: S,
+  handler: (socket: IOSocket, input: z.output<S>) => Promise<Result<Reply>> | Result<Reply>
+): void {
+  on(io, log, event, schema, handler, { pipelined: true })
 }

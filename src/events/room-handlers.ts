@@ -10,7 +10,7 @@ import { actorView, deletedView, joinerView, messageView } from '../chat/views.t
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
-import { on } from './respond.ts'
+import { on, onPipelined } from './respond.ts'
 import { sessionOf } from './session-hooks.ts'
 
 /** A typing state remembers what to announce when it stops. */
@@ -27,6 +27,8 @@ export interface EventDeps {
   log: Logger
   /** City and private rooms one socket may have joined at once (abuse limit). */
   maxRoomsPerSocket: number
+  /** A room's members changed: its online list is pushed (presence.ts). */
+  roomChanged: (topic: string) => void
 }
 
 export const userOf = (socket: IOSocket): User => socket.data.user as User
@@ -50,6 +52,7 @@ export async function leaveRoom(
   announceStoppedTyping(deps, topic, socket.id)
   if (await deps.presence.leaveRoom(topic, user.id, socket.id)) {
     deps.io.to(topic).emit(kindOf(room).events.userLeft, actorView(room, user))
+    deps.roomChanged(topic)
   }
 }
 
@@ -114,6 +117,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     else socket.emit(events.joined, joined)
     if (await presence.joinRoom(topic, user.id, socket.id)) {
       socket.to(topic).emit(events.userJoined, joinerView(room, user))
+      deps.roomChanged(topic)
     }
     return ok({ [key]: room.id, [kind.nameKey]: name })
   })
@@ -125,7 +129,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     return ok({ [key]: room.id })
   })
 
-  on(io, log, events.send, schemas.send, async (socket, input) => {
+  onPipelined(io, log, events.send, schemas.send, async (socket, input) => {
     const room = roomOf(input)
     const joined = requireJoined(socket, room)
     if (!joined.ok) return joined
@@ -145,7 +149,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     return ok({ message: messageView(message), duplicate })
   })
 
-  on(io, log, events.edit, schemas.edit, async (socket, input) => {
+  onPipelined(io, log, events.edit, schemas.edit, async (socket, input) => {
     const edited = await chat.editMessage({
       actor: userOf(socket),
       messageId: input.messageId,
@@ -156,7 +160,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     return ok({ message: messageView(edited.value) })
   })
 
-  on(io, log, events.delete, schemas.delete, async (socket, input) => {
+  onPipelined(io, log, events.delete, schemas.delete, async (socket, input) => {
     const deleted = await chat.deleteMessage({
       actor: userOf(socket),
       messageId: input.messageId,
@@ -166,7 +170,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     return ok({ ...deletedView(deleted.value) })
   })
 
-  on(io, log, events.typing, schemas.room, (socket, input) => {
+  onPipelined(io, log, events.typing, schemas.room, (socket, input) => {
     const room = roomOf(input)
     const joined = requireJoined(socket, room)
     if (!joined.ok) return joined
@@ -178,7 +182,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     return ok({})
   })
 
-  on(io, log, events.stopTyping, schemas.room, (socket, input) => {
+  onPipelined(io, log, events.stopTyping, schemas.room, (socket, input) => {
     announceStoppedTyping(deps, topicOf(roomOf(input)), socket.id)
     return ok({})
   })

@@ -394,7 +394,8 @@ export const EVENTS: EventDoc[] = [
     direction: 'receive',
     group: 'Presence',
     payload: { ...CITY, count: 'number', users: 'OnlineUser[]' },
-    result: 'The asking socket: distinct users in the city room.',
+    result:
+      'The asking socket: distinct users in the city room (the whole list). Also pushed to the room when its members change (a first socket joins, a last one leaves), coalesced over 25 ms; a push lists at most 100 users, and its count is the whole room.',
   },
   {
     name: 'get-chat-online-users',

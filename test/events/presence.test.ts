@@ -1,15 +1,23 @@
 /** @module Presence: distinct online users, room lists, status with lastSeen, user-offline, heartbeat. */
 import { afterEach, beforeEach, expect, test } from 'bun:test'
+import { chatRoom, cityRoom, topicOf } from '../../src/chat/rooms.ts'
+import { createRoomOnlineBroadcaster, ROOM_ONLINE_USERS_CAP } from '../../src/events/presence.ts'
+import { createLogger } from '../../src/log.ts'
+import type { IOSocket } from '../../src/realtime/index.ts'
+import { createMemoryPresence } from '../../src/store/presence-memory.ts'
+import { EVENTS } from '../../src/web/events-catalog.ts'
 import {
   ask,
   barrier,
   type ChatClient,
+  cityOnline,
   connectAs,
   createPrivateChat,
   joinCity,
   once,
   trackClients,
 } from '../helpers/chat-client.ts'
+import { connect, startIO } from '../helpers/realtime.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer
@@ -146,4 +154,74 @@ test('heartbeat-ack echoes the client timestamp, else server time', async () => 
   alice.socket.emit('heartbeat')
   const plain = await bare
   expect(plain.timestamp).toBe(plain.serverTime)
+})
+
+test('city-online-users is pushed to the room when its members change, not only when asked', async () => {
+  const alice = await user()
+  const first = cityOnline(alice, 'pune', 1)
+  await joinCity(alice, 'pune')
+  expect((await first).users.map((u: any) => u.userId)).toEqual([alice.user._id])
+
+  const bob = await user()
+  const two = cityOnline(alice, 'pune', 2)
+  await joinCity(bob, 'pune')
+  const pushed = await two
+  expect(pushed.users.map((u: any) => u.userId).sort()).toEqual(
+    [alice.user._id, bob.user._id].sort()
+  )
+  // A second tab of bob's is no change: no push. Bob leaving is one; his going offline is one.
+  const tab = await connectAs(server.url, bob)
+  clients.track(tab)
+  await joinCity(tab, 'pune')
+  tab.socket.emit('leave-city-chat', { cityId: 'pune' })
+  const one = cityOnline(alice, 'pune', 1)
+  bob.socket.disconnect()
+  tab.socket.disconnect()
+  await one
+  await barrier(alice.socket)
+  const counts = alice.got('city-online-users').map((a: any) => a.count)
+  expect(counts).toEqual([1, 2, 1])
+  // Outsiders hear nothing of the room.
+  const carol = await user()
+  await barrier(carol.socket)
+  expect(carol.got('city-online-users')).toEqual([])
+})
+
+test('a pushed list is capped; its count stays the whole room', async () => {
+  const io = startIO()
+  try {
+    const presence = createMemoryPresence()
+    const topic = topicOf(cityRoom('pune'))
+    for (const n of [1, 2, 3]) {
+      const who = { userId: `u${n}`, username: `u${n}`, fullName: `U ${n}`, profilePhotoUrl: null }
+      await presence.addConnection(who, `s${n}`)
+      await presence.joinRoom(topic, who.userId, `s${n}`)
+    }
+    const listener = once<IOSocket>(io.io, 'connection')
+    const c = await connect(io.url, { transports: ['websocket'] })
+    ;(await listener).join(topic)
+    const pushed = once<any>(c, 'city-online-users')
+    const changed = createRoomOnlineBroadcaster(
+      io.io,
+      presence,
+      createLogger({ level: 'silent' }),
+      0,
+      2
+    )
+    changed(topic)
+    changed(topic) // coalesced: one push
+    const answer = await pushed
+    expect(answer.cityId).toBe('pune')
+    expect(answer.count).toBe(3)
+    expect(answer.users).toHaveLength(2)
+    changed(topicOf(chatRoom('some-chat'))) // private chats have their own list, asked for
+    c.disconnect()
+  } finally {
+    await io.stop()
+  }
+})
+
+test('the documented cap is the one the code uses', () => {
+  const entry = EVENTS.find((e) => e.name === 'city-online-users')
+  expect(entry?.result).toContain(`at most ${ROOM_ONLINE_USERS_CAP} users`)
 })

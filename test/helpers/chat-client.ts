@@ -86,6 +86,18 @@ export async function joinCity(user: ChatClient, cityId = 'mumbai'): Promise<voi
   await joined
 }
 
+/** Waits for a `city-online-users` for `cityId` whose count is `count` (pushed or answered). */
+export function cityOnline(client: ChatClient, cityId: string, count: number): Promise<any> {
+  return new Promise((resolve) => {
+    const check = (answer: { cityId: string; count: number }) => {
+      if (answer.cityId !== cityId || answer.count !== count) return
+      client.socket.off('city-online-users', check)
+      resolve(answer)
+    }
+    client.socket.on('city-online-users', check)
+  })
+}
+
 /** Creates a private chat owned by `owner` with `members`, over REST. */
 export async function createPrivateChat(
   url: string,
