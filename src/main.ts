@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     }
     throw error
   }
+  if (process.argv[2] === 'healthcheck') await healthcheck(config.PORT)
   // One id per process start unless NODE_ID is set: logs, metrics and session ids carry it.
   config = Object.freeze({ ...config, NODE_ID: config.NODE_ID ?? randomNodeId() })
   const log = createLogger({ level: config.LOG_LEVEL, base: { node: config.NODE_ID } })
@@ -71,6 +72,21 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+/**
+ * `chat-server healthcheck`: GET /healthz on this machine's port, exit 0 when it answers 200,
+ * else 1. For a container's HEALTHCHECK, whose image need not have an HTTP client.
+ */
+async function healthcheck(port: number): Promise<never> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, {
+      signal: AbortSignal.timeout(2_000),
+    })
+    process.exit(res.ok ? 0 : 1)
+  } catch {
+    process.exit(1)
+  }
 }
 
 await main()
