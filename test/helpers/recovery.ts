@@ -19,8 +19,8 @@ export async function reconnect(socket: Socket): Promise<void> {
   await back
 }
 
-/** Presence broadcasts are coalesced on a timer, so they may land anywhere; they are not room events. */
-const PRESENCE = new Set(['online-users', 'user-offline'])
+/** Presence broadcasts (counts, room lists) are coalesced on a timer, so they may land anywhere; they are not room events. */
+const PRESENCE = new Set(['online-users', 'user-offline', 'city-online-users'])
 
 /** Names and first arguments of the room events that arrived after index `from`. */
 const since = (client: ChatClient, from: number) =>
