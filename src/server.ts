@@ -12,6 +12,7 @@ import { attachChatEvents } from './events/connection.ts'
 import { createPresenceAnnouncer } from './events/presence.ts'
 import { createSessionHooks } from './events/session-hooks.ts'
 import { createApp } from './http/app.ts'
+import { createPages } from './http/pages.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createIO } from './realtime/index.ts'
 import { createScaleOut } from './scale-out.ts'
@@ -146,6 +147,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     refreshCookie: { secure: config.NODE_ENV !== 'development', ttlMs: config.REFRESH_TOKEN_TTL },
   })
 
+  // `/` and `/docs` with their security headers (Bun's static routes take none).
+  const pages = createPages({ '/': webIndex, '/docs': webDocs })
   let closingRealtime: Promise<void> | undefined
   return {
     /** The Engine.IO/Socket.IO endpoint goes first; everything else is the Hono app. */
@@ -153,6 +156,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       // undefined: the request was upgraded to a WebSocket and Bun has answered it.
       if (io.handles(req)) return io.handleRequest(req, server)
       if (isMetrics(req)) return metricsResponse(metrics.render())
+      const page = pages.serve(req)
+      if (page) return page
       const answer = app.fetch(req, { server })
       if (answer instanceof Promise) {
         return answer.then((res) => {
@@ -164,10 +169,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       return answer
     },
     websocket: io.websocket,
-    /** Bun.serve static routes: the web client, the API docs page, the socket events document. */
+    /** Bun.serve static routes: the pages' bundles (at hidden paths), the socket events document. */
     routes: {
-      '/': webIndex,
-      '/docs': webDocs,
+      ...pages.routes,
       '/api/asyncapi.json': Response.json(asyncApiDocument()),
     },
     /**
@@ -176,6 +180,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
      */
     attach(server: Server<unknown>, nodeUrl?: string): Promise<void> {
       io.attach(server)
+      pages.attach(server)
       const url = nodeUrl ?? config.NODE_URL ?? `http://127.0.0.1:${server.port}`
       return scale.start(url).catch((error) => log.error('node registration failed', { error }))
     },

@@ -1,5 +1,12 @@
 /** @module REST client: every call returns a Result-like value; a 401 refreshes the token once. */
-import { clearSession, readTokens, refreshTokens, saveTokens, saveUser } from './session.ts'
+import {
+  COOKIE_MODE,
+  clearSession,
+  readAccessToken,
+  refreshAccessToken,
+  saveAccessToken,
+  saveUser,
+} from './session.ts'
 import type { Chat, City, Message, PublicUser, User, WireError } from './types.ts'
 import { toChat } from './types.ts'
 
@@ -15,27 +22,33 @@ export function setSessionHooks(hooks: { lost: Handler; tokens: (token: string) 
   onTokens = hooks.tokens
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
-  const send = (token: string | undefined) =>
+async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {}
+): Promise<ApiResult<T>> {
+  const send = (token: string | null) =>
     fetch(path, {
       method,
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
   try {
-    const token = readTokens()?.accessToken
+    const token = readAccessToken()
     let res = await send(token)
     if (res.status === 401 && token) {
-      const fresh = await refreshTokens(token)
+      const fresh = await refreshAccessToken()
       if (!fresh) {
         onSessionLost()
         return { ok: false, status: 401, error: { code: 'unauthorized', message: 'Please log in' } }
       }
-      onTokens(fresh.accessToken)
-      res = await send(fresh.accessToken)
+      onTokens(fresh)
+      res = await send(fresh)
     }
     if (res.status === 204) return { ok: true, value: undefined as T }
     const data = (await res.json().catch(() => null)) as unknown
@@ -58,16 +71,16 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 const map = <T, U>(result: ApiResult<T>, fn: (value: T) => U): ApiResult<U> =>
   result.ok ? { ok: true, value: fn(result.value) } : result
 
+/** In cookie mode the refresh token is a cookie, never in the body. */
 interface AuthAnswer {
   user: User
   accessToken: string
-  refreshToken: string
 }
 
 function keepSession(result: ApiResult<AuthAnswer>): ApiResult<User> {
   if (!result.ok) return result
-  const { user, accessToken, refreshToken } = result.value
-  saveTokens({ accessToken, refreshToken })
+  const { user, accessToken } = result.value
+  saveAccessToken(accessToken)
   saveUser(user)
   return { ok: true, value: user }
 }
@@ -77,14 +90,14 @@ export const register = async (input: {
   email: string
   full_name: string
   password: string
-}) => keepSession(await request<AuthAnswer>('POST', '/api/auth/register', input))
+}) => keepSession(await request<AuthAnswer>('POST', '/api/auth/register', input, COOKIE_MODE))
 
 export const login = async (input: { login: string; password: string }) =>
-  keepSession(await request<AuthAnswer>('POST', '/api/auth/login', input))
+  keepSession(await request<AuthAnswer>('POST', '/api/auth/login', input, COOKIE_MODE))
 
+/** Ends this session on the server (by the access token) and clears the refresh cookie. */
 export async function logout(): Promise<void> {
-  const tokens = readTokens()
-  if (tokens) await request('POST', '/api/auth/logout', { refreshToken: tokens.refreshToken })
+  if (readAccessToken()) await request('POST', '/api/auth/logout', undefined, COOKIE_MODE)
   clearSession()
 }
 

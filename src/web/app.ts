@@ -5,7 +5,7 @@ import { showAuth } from './auth-view.ts'
 import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
 import { type ConnectionStatus, connectRealtime, updateSocketToken } from './realtime.ts'
-import { clearSession, readTokens, readUser } from './session.ts'
+import { clearSession, readUser, refreshAccessToken, wasSignedIn } from './session.ts'
 import { createSidebar } from './sidebar.ts'
 import type { Chat, Message, PublicUser, Room, RoomKind, User } from './types.ts'
 
@@ -21,7 +21,8 @@ function toast(message: string): void {
 
 async function boot(): Promise<void> {
   let user: User | null = null
-  if (readTokens()) {
+  // A reload: the access token was in memory only, so the refresh cookie gets a new one.
+  if (wasSignedIn() && (await refreshAccessToken())) {
     const current = await me()
     if (current.ok) user = current.value
     // Offline or a server error at load: keep the cached identity (the banner shows the
@@ -29,7 +30,9 @@ async function boot(): Promise<void> {
     else if (current.status !== 401) user = readUser()
   }
   if (!user) {
-    clearSession()
+    // A refresh that failed on the network (the page reloading under it, say) leaves the flag:
+    // the next load tries again. One the server refused has cleared it already.
+    if (!wasSignedIn()) clearSession()
     user = await showAuth()
   }
   startApp(user)

@@ -5,7 +5,7 @@ import type { Socket } from 'socket.io-client'
 // (xmlhttprequest-ssl, node:https) into the page (oven-sh/bun#24077). dist/socket.io.js is
 // the official, self-contained browser client (socket.io-client 4.x, same API).
 import io from 'socket.io-client/dist/socket.io.js'
-import { readTokens, refreshTokens } from './session.ts'
+import { readAccessToken, refreshAccessToken } from './session.ts'
 
 export type ConnectionStatus =
   | { state: 'connecting' }
@@ -30,7 +30,7 @@ const MAX_AUTH_RETRIES = 3
  */
 export function connectRealtime(options: RealtimeOptions): Socket {
   const socket = io({
-    auth: { token: readTokens()?.accessToken ?? '' },
+    auth: { token: readAccessToken() ?? '' },
     reconnectionDelay: 500,
     reconnectionDelayMax: 3000,
   })
@@ -52,10 +52,9 @@ export function connectRealtime(options: RealtimeOptions): Socket {
     if (reason !== 'io server disconnect') return
     // The server ends a socket whose access token expired (after an `error` with code
     // unauthorized): refresh first, so the next handshake is not refused.
-    const stale = (socket.auth as { token?: string }).token ?? null
-    const fresh = await refreshTokens(stale)
+    const fresh = await refreshAccessToken()
     if (!fresh) return options.onSessionLost()
-    socket.auth = { token: fresh.accessToken }
+    socket.auth = { token: fresh }
     socket.connect()
   })
 
@@ -86,13 +85,12 @@ export function connectRealtime(options: RealtimeOptions): Socket {
       return
     }
     authRetries++
-    const stale = (socket.auth as { token?: string }).token ?? null
-    const fresh = await refreshTokens(stale)
+    const fresh = await refreshAccessToken()
     if (!fresh) {
       options.onSessionLost()
       return
     }
-    socket.auth = { token: fresh.accessToken }
+    socket.auth = { token: fresh }
     socket.connect()
   })
 

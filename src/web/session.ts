@@ -1,25 +1,26 @@
-/** @module Session: tokens in localStorage and one shared, single-flight refresh for REST and socket. */
+/**
+ * @module Session: the access token in memory only; the refresh token is an HttpOnly cookie the
+ * page never sees (scoped to /api/auth/refresh). One shared, single-flight refresh for REST and
+ * socket. localStorage keeps only the profile and a flag that a login exists, never a token.
+ */
 import type { User } from './types.ts'
 
-const ACCESS = 'accessToken'
-const REFRESH = 'refreshToken'
 const USER = 'user'
+/** Set while logged in, so a visitor's first load does not ask for a refresh it cannot have. */
+const SIGNED_IN = 'signedIn'
+/** Asks the server for cookie mode; on /refresh it is also the CSRF guard. */
+export const COOKIE_MODE = { 'x-refresh-cookie': '1' } as const
 
-export interface Tokens {
-  accessToken: string
-  refreshToken: string
+let accessToken: string | null = null
+
+export const readAccessToken = (): string | null => accessToken
+
+export function saveAccessToken(token: string): void {
+  accessToken = token
+  localStorage.setItem(SIGNED_IN, '1')
 }
 
-export function readTokens(): Tokens | null {
-  const accessToken = localStorage.getItem(ACCESS)
-  const refreshToken = localStorage.getItem(REFRESH)
-  return accessToken && refreshToken ? { accessToken, refreshToken } : null
-}
-
-export function saveTokens(tokens: Tokens): void {
-  localStorage.setItem(ACCESS, tokens.accessToken)
-  localStorage.setItem(REFRESH, tokens.refreshToken)
-}
+export const wasSignedIn = (): boolean => localStorage.getItem(SIGNED_IN) === '1'
 
 export function readUser(): User | null {
   try {
@@ -35,50 +36,41 @@ export function saveUser(user: User): void {
 }
 
 export function clearSession(): void {
-  for (const key of [ACCESS, REFRESH, USER]) localStorage.removeItem(key)
+  accessToken = null
+  for (const key of [USER, SIGNED_IN, 'accessToken', 'refreshToken']) localStorage.removeItem(key)
 }
 
-let inflight: Promise<Tokens | null> | null = null
+let inflight: Promise<string | null> | null = null
 
 /**
- * Exchanges the refresh token for a new pair. Refresh tokens rotate and reusing an old one
- * revokes the whole family (contract.md, REST), so concurrent callers share one request, and
- * tabs take a Web Lock and adopt a pair another tab already rotated instead of reusing theirs.
- * Resolves null when the session is gone (the caller logs out).
+ * A new access token from the refresh cookie. The cookie rotates on every refresh, so concurrent
+ * callers share one request and tabs take turns with a Web Lock (a reload mid-refresh is covered
+ * by the server's grace for a just-rotated token). Resolves null when the session is gone (the
+ * caller logs out); on a transient failure it resolves the token it had.
  */
-export function refreshTokens(staleAccessToken: string | null): Promise<Tokens | null> {
-  inflight ??= withLock(() => doRefresh(staleAccessToken)).finally(() => {
+export function refreshAccessToken(): Promise<string | null> {
+  inflight ??= withLock(doRefresh).finally(() => {
     inflight = null
   })
   return inflight
 }
 
-async function doRefresh(staleAccessToken: string | null): Promise<Tokens | null> {
-  const current = readTokens()
-  if (!current) return null
-  // Another tab refreshed while we waited for the lock: its pair is the live one.
-  if (staleAccessToken && current.accessToken !== staleAccessToken) return current
+async function doRefresh(): Promise<string | null> {
   try {
-    const res = await fetch('/api/auth/refresh', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ refreshToken: current.refreshToken }),
-    })
+    const res = await fetch('/api/auth/refresh', { method: 'POST', headers: COOKIE_MODE })
     if (res.status === 401 || res.status === 403 || res.status === 400) {
       clearSession()
       return null
     }
     // A transient failure (5xx, 429) keeps the session; the caller's retry reports the error.
-    if (!res.ok) return current
-    const body = (await res.json()) as Partial<Tokens>
-    if (typeof body.accessToken !== 'string' || typeof body.refreshToken !== 'string')
-      return current
-    const tokens = { accessToken: body.accessToken, refreshToken: body.refreshToken }
-    saveTokens(tokens)
-    return tokens
+    if (!res.ok) return accessToken
+    const body = (await res.json()) as { accessToken?: unknown }
+    if (typeof body.accessToken !== 'string') return accessToken
+    saveAccessToken(body.accessToken)
+    return body.accessToken
   } catch {
     // Offline: keep the session, the caller retries later.
-    return readTokens()
+    return accessToken
   }
 }
 

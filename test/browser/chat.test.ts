@@ -313,7 +313,21 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('web client token refresh', () => 
         const errors: string[] = []
         page.on('pageerror', (error) => errors.push(error.message))
         await registerThroughUi(page, newUser('Dana'))
-        const before = await page.evaluate(() => localStorage.getItem('refreshToken'))
+        const refreshCookie = async () =>
+          (await context.cookies()).find((cookie) => cookie.name === 'mc_refresh')
+        const before = await refreshCookie()
+        // The refresh token is an HttpOnly cookie for the refresh route only; no script sees it.
+        expect(before).toMatchObject({
+          httpOnly: true,
+          sameSite: 'Strict',
+          secure: true,
+          path: '/api/auth/refresh',
+        })
+        expect(await page.evaluate(() => document.cookie)).toBe('')
+        expect(await page.evaluate(() => Object.keys(localStorage).sort())).toEqual([
+          'signedIn',
+          'user',
+        ])
         await page.getByTestId('room-title').getByText(/chat$/).waitFor()
 
         // Token expiry is wall-clock time; there is no event to wait for.
@@ -336,8 +350,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('web client token refresh', () => 
         await page.reload()
         await page.getByTestId('app-view').waitFor()
         await page.getByText('Sent after a socket token refresh').waitFor()
-        const after = await page.evaluate(() => localStorage.getItem('refreshToken'))
-        expect(after).not.toBe(before)
+        expect((await refreshCookie())?.value).not.toBe(before?.value)
         expect(await page.getByTestId('auth-view').isHidden()).toBe(true)
         expect(errors).toEqual([])
         await context.close()
