@@ -23,7 +23,7 @@ import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
 import { createRoomPublisher } from './room-publisher.ts'
-import { sessionOf } from './session-hooks.ts'
+import { trackSession } from './session-hooks.ts'
 
 export interface ChatEventsOptions {
   io: IOServer
@@ -159,7 +159,7 @@ export function attachChatEvents({
     expiry.arm(socket)
     if (socket.recovered) await rejoinPresence(socket, deps)
     // Resumable even if this process dies: its rooms are kept in the stream while it lives.
-    if (socket.pid !== undefined) chat.stream.trackSession(sessionOf(socket))
+    trackSession(chat, socket)
     try {
       const change = await presence.addConnection(presenceUser(user), socket.id)
       if (change.changed) announceOnlineCount()

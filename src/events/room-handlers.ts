@@ -11,7 +11,7 @@ import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
 import { on, onPipelined } from './respond.ts'
-import { sessionOf } from './session-hooks.ts'
+import { trackSession } from './session-hooks.ts'
 
 /** A typing state remembers what to announce when it stops. */
 export interface TypingNotice {
@@ -48,7 +48,7 @@ export async function leaveRoom(
   if (!closing && !socket.inRoom(topic)) return
   const user = userOf(socket)
   socket.leave(topic)
-  if (!closing) deps.chat.stream.trackSession(sessionOf(socket))
+  if (!closing) trackSession(deps.chat, socket)
   announceStoppedTyping(deps, topic, socket.id)
   if (await deps.presence.leaveRoom(topic, user.id, socket.id)) {
     deps.io.to(topic).emit(kindOf(room).events.userLeft, actorView(room, user))
@@ -104,7 +104,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     const entry = await chat.canEnter(user, room)
     if (!entry.ok) return entry
     socket.join(topic)
-    chat.stream.trackSession(sessionOf(socket))
+    trackSession(chat, socket)
     const name = entry.value.name
     const joined = {
       [key]: room.id,

@@ -10,19 +10,24 @@ import type { Chat, User } from '../chat/service.ts'
 import type { Logger } from '../log.ts'
 import type { IOSocket, RecoveryHooks } from '../realtime/index.ts'
 
-/** The stream's view of a socket's session: its chat rooms as references. */
-export function sessionOf(socket: IOSocket) {
+/**
+ * Keeps a live socket's session (its chat rooms) in the room stream, so it resumes even if this
+ * process dies: called when it connects and whenever its rooms change. Sockets without a pid
+ * (recovery off) have nothing to keep.
+ */
+export function trackSession(chat: Chat, socket: IOSocket): void {
+  if (socket.pid === undefined) return
   const rooms: RoomRef[] = []
   for (const topic of socket.rooms) {
     const room = isChatRoom(topic) ? roomOfTopic(topic) : null
     if (room) rooms.push(room)
   }
-  return {
-    pid: socket.pid ?? '',
+  chat.stream.trackSession({
+    pid: socket.pid,
     socketId: socket.id,
     userId: (socket.data.user as User).id,
     rooms,
-  }
+  })
 }
 
 /**
