@@ -41,7 +41,11 @@ export interface RedisPresenceOptions {
 }
 
 export interface RedisPresence extends PresenceStore {
-  /** Internal URL of a live node, or undefined when it is unknown or dead. */
+  /**
+   * Internal URL of a live node, or undefined when it is unknown or dead. Answered from memory
+   * (refreshed on every heartbeat), so forwarding works while Redis is down; only a node this one
+   * has not seen yet costs a Redis read.
+   */
   nodeUrl(nodeId: string): Promise<string | undefined>
   /** One heartbeat now: refresh, resync if needed, reap dead nodes. */
   tick(): Promise<void>
@@ -139,6 +143,14 @@ export function createRedisPresence({
     profile: `${prefix}:profile`,
     lastseen: `${prefix}:lastseen`,
   }
+  /** The other live nodes' internal URLs as of the last heartbeat (kept while Redis is down). */
+  const urls = new Map<string, string>()
+  /** The distinct-user count Redis last gave: the answer while Redis does not give one. */
+  let lastCount = 0
+  const counted = (count: number) => {
+    lastCount = count
+    return count
+  }
   /** This node's own state, replayed into Redis whenever Redis lost it. */
   const mirror = new Map<string, { user: PresenceUser; rooms: Set<string> }>()
   const call = <T>(what: string, promise: Promise<T>) =>
@@ -148,7 +160,7 @@ export function createRedisPresence({
 
   const asChange = ([changed, count]: [number, number]): ConnectionChange => ({
     changed: changed === 1,
-    onlineCount: Number(count),
+    onlineCount: counted(Number(count)),
   })
 
   const add = (user: PresenceUser, socketId: string) =>
@@ -164,19 +176,24 @@ export function createRedisPresence({
       [membership(room, userId, socketId), userId]
     )
 
+  /** Set when Redis lost this node's entries, until every one of them is written back. */
+  let replaying = false
   const register = async (): Promise<boolean> => {
     const refreshed = await call(
       'heartbeat',
       redis.send('SET', [key.alive(nodeId), nodeUrl(), 'PX', String(ttlMs), 'XX'])
     )
-    if (refreshed !== null) return false
+    if (refreshed !== null && !replaying) return false
+    replaying = true
     await call('register', redis.send('SET', [key.alive(nodeId), nodeUrl(), 'PX', String(ttlMs)]))
     await call('register', redis.send('SADD', [key.nodes, nodeId]))
-    // Replayed entries are idempotent (HSETNX / SADD guard every increment).
+    // Replayed entries are idempotent (HSETNX / SADD guard every increment), so a replay cut
+    // short by a failing call (Redis just back) is simply done again on the next heartbeat.
     for (const [socketId, { user, rooms }] of mirror) {
       await add(user, socketId)
       for (const room of rooms) await join(room, user.userId, socketId)
     }
+    replaying = false
     return true
   }
 
@@ -204,6 +221,7 @@ export function createRedisPresence({
         return []
       }
     })
+    if (reaped && reaped.length > 0) urls.delete(id)
     if (rooms.length > 0) onRoomsLeft?.(rooms)
     if (gone.length === 0) return
     const users = gone.map((entry): LostUser => {
@@ -218,6 +236,19 @@ export function createRedisPresence({
     onUsersLost?.(users, at)
   }
 
+  const refreshUrls = async (others: string[]) => {
+    const found = others.length
+      ? ((await call('node urls', redis.send('MGET', others.map(key.alive)))) as (string | null)[])
+      : []
+    // A missing key alone does not drop a URL: Redis may have come back empty and the node not
+    // re-registered yet. Only a reaped node is forgotten.
+    others.forEach((id, i) => {
+      const url = found[i]
+      if (typeof url === 'string') urls.set(id, url)
+    })
+    return others.filter((_, i) => typeof found[i] !== 'string')
+  }
+
   let ticking: Promise<void> | undefined
   const tick = (): Promise<void> => {
     ticking ??= (async () => {
@@ -227,7 +258,9 @@ export function createRedisPresence({
           onResync?.()
         }
         const nodes = (await call('nodes', redis.send('SMEMBERS', [key.nodes]))) as string[]
-        for (const id of nodes) if (id !== nodeId) await reap(id, false)
+        const others = nodes.filter((id) => id !== nodeId)
+        for (const id of await refreshUrls(others)) await reap(id, false)
+        counted(Number(await call('online count', redis.send('HLEN', [key.online]))))
       } catch (error) {
         log.warn('presence heartbeat failed', { error })
       } finally {
@@ -246,8 +279,12 @@ export function createRedisPresence({
       timer ??= setInterval(() => void tick(), heartbeatMs)
     },
     async nodeUrl(id) {
+      const known = urls.get(id)
+      if (known !== undefined || !link.up) return known
       const url = await call('node url', redis.send('GET', [key.alive(id)]))
-      return typeof url === 'string' ? url : undefined
+      if (typeof url !== 'string') return undefined
+      urls.set(id, url)
+      return url
     },
     async addConnection(user, socketId) {
       mirror.set(socketId, { user, rooms: new Set() })
@@ -259,7 +296,14 @@ export function createRedisPresence({
       return asChange(await script(REMOVE, keys, [socketId, userId, at.toISOString()]))
     },
     async onlineCount() {
-      return Number(await call('online count', redis.send('HLEN', [key.online])))
+      // Redis down: the last figure it gave, rather than no answer; the next change or
+      // heartbeat after it is back corrects it.
+      if (!link.up) return lastCount
+      try {
+        return counted(Number(await call('online count', redis.send('HLEN', [key.online]))))
+      } catch {
+        return lastCount
+      }
     },
     async connectionCount(userId) {
       // Asked on every handshake: while the link is known to be down, fail at once, not in 2 s.

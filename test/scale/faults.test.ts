@@ -1,0 +1,131 @@
+/**
+ * @module Faults behind the docs' nginx in plain round robin, three nodes on one database and one
+ * Redis: Redis stopped for 10 s, clients upgrading to WebSocket, a forwarded poll retried.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import type { Socket } from 'socket.io-client'
+import { ask, barrier, type ChatClient, chatUser, joinCity } from '../helpers/chat-client.ts'
+import { eventually } from '../helpers/eventually.ts'
+import { clusterEnv, type Node, type Redis, SKIP_REASON, startNode, startRedis } from './cluster.ts'
+import { NGINX_SKIP, type Nginx, startNginx } from './nginx.ts'
+
+const ownerOf = (socket: Socket) => socket.io.engine.id?.split('.')[0]
+
+/** Every drop a client suffers, with its reason. */
+function watchDrops(clients: ChatClient[]) {
+  const drops: string[] = []
+  for (const c of clients)
+    c.socket.on('disconnect', (reason) => drops.push(`${c.user.username}: ${reason}`))
+  return drops
+}
+
+/** The city messages a client heard, by content, in order. */
+function heardIn(c: ChatClient, cityId: string): string[] {
+  return c
+    .got<any>('new-city-message')
+    .filter((m) => m.cityId === cityId)
+    .map((m) => m.content)
+}
+
+describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round robin', () => {
+  let redis: Redis
+  let nodes: Node[] = []
+  let nginx: Nginx
+  let cleanup = () => {}
+  const clients: ChatClient[] = []
+  const track = (c: ChatClient) => {
+    clients.push(c)
+    return c
+  }
+
+  /** `perNode` clients with these options on each node: round robin decides, so connect until so. */
+  const spread = async (perNode: number, options: Parameters<typeof chatUser>[1]) => {
+    const byNode = new Map<string, ChatClient[]>()
+    for (let attempt = 0; attempt < perNode * 12; attempt++) {
+      const c = await chatUser(nginx.url, options)
+      const on = byNode.get(ownerOf(c.socket) ?? '') ?? []
+      if (on.length >= perNode) {
+        c.socket.disconnect()
+        continue
+      }
+      byNode.set(ownerOf(c.socket) ?? '', [...on, track(c)])
+      if ([...byNode.values()].flat().length === perNode * nodes.length) break
+    }
+    const all = [...byNode.values()].flat()
+    expect(all.length).toBe(perNode * nodes.length)
+    return all
+  }
+
+  beforeAll(async () => {
+    redis = await startRedis()
+    const cluster = clusterEnv(redis.url)
+    cleanup = cluster.cleanup
+    nodes.push(await startNode(cluster.env, 'n1'))
+    nodes.push(...(await Promise.all([startNode(cluster.env, 'n2'), startNode(cluster.env, 'n3')])))
+    nginx = await startNginx(nodes.map((n) => n.url))
+  }, 30_000)
+
+  afterAll(async () => {
+    for (const c of clients) c.socket.disconnect()
+    await nginx?.stop()
+    await Promise.all(nodes.map((n) => n.kill()))
+    await redis?.stop()
+    cleanup()
+  })
+
+  test('Redis stopped for 10 s: no client drops, each message arrives once, counts answer and converge', async () => {
+    // Two polling and two WebSocket clients owned by each node.
+    const polling = await spread(2, { transports: ['polling'] })
+    const websocket = await spread(2, { transports: ['websocket'] })
+    const everyone = [...polling, ...websocket]
+    for (const c of everyone) await joinCity(c, 'berlin')
+    const drops = watchDrops(everyone)
+    const before = await Promise.all(
+      everyone.map(async (c) => (await ask(c.socket, 'get-online-count')).count)
+    )
+    expect(new Set(before)).toEqual(new Set([everyone.length]))
+
+    await redis.stop()
+    await Promise.all(nodes.map((n) => n.waitForLog(/redis link down/)))
+    const sent: string[] = []
+    for (const [i, sender] of [polling[0], websocket[1], polling[2], websocket[3]].entries()) {
+      const content = `outage ${i} from ${ownerOf(sender!.socket)}`
+      expect(
+        (await ask(sender!.socket, 'send-city-message', { cityId: 'berlin', content })).ok
+      ).toBe(true)
+      sent.push(content)
+    }
+    // Every node still answers the count, from what it knows.
+    for (const c of everyone) {
+      const answer = await ask(c.socket, 'get-online-count')
+      expect(answer).toEqual({ ok: true, count: everyone.length })
+    }
+    await Bun.sleep(10_000) // the outage lasts 10 s; polls and pings go on meanwhile
+    for (const c of everyone) await barrier(c.socket)
+
+    await redis.start()
+    await Promise.all(nodes.map((n) => n.waitForLog(/redis link up again/)))
+    // Redis came back empty: each node re-registers on its next heartbeat, and from then on
+    // every node gives the same, right count.
+    await Promise.all(
+      nodes.map((n) => n.waitForLog(/presence registered.*connections":[1-9]/, 10_000))
+    )
+    for (const c of everyone) {
+      expect((await ask(c.socket, 'get-online-count')).count).toBe(everyone.length)
+    }
+
+    const last = 'after the outage'
+    expect(
+      (await ask(websocket[0]!.socket, 'send-city-message', { cityId: 'berlin', content: last })).ok
+    ).toBe(true)
+    sent.push(last)
+    await eventually(
+      () => everyone.every((c) => heardIn(c, 'berlin').includes(last)),
+      10_000,
+      'the last message everywhere'
+    )
+    for (const c of everyone) await barrier(c.socket)
+    for (const c of everyone) expect(heardIn(c, 'berlin')).toEqual(sent)
+    expect(drops).toEqual([])
+  }, 60_000)
+})
