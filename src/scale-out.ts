@@ -10,6 +10,7 @@ import {
   type AdapterFactory,
   createForwarder,
   createRedisAdapter,
+  type Forwarder,
   type OffsetLog,
 } from './realtime/index.ts'
 import type { ServerMetrics } from './server-metrics.ts'
@@ -36,7 +37,7 @@ export interface ScaleOut {
   io(offsets?: OffsetLog): {
     adapter?: AdapterFactory
     sidPrefix?: string
-    forward?: (req: Request, sid: string) => Promise<Response | undefined>
+    forward?: Forwarder
   }
   readiness: { name: string; check(): Promise<void> }[]
   /** Rate limits all nodes share (login attempts); undefined on a single node. */

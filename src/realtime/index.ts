@@ -29,7 +29,12 @@ export {
   type RedisAdapterOptions,
   type RedisPubSub,
 } from './adapters/redis.ts'
-export { createForwarder, type ForwarderOptions, ownerOf } from './engine/forward.ts'
+export {
+  createForwarder,
+  type Forwarder,
+  type ForwarderOptions,
+  ownerOf,
+} from './engine/forward.ts'
 export type { BunServerLike, CorsOptions, Engine } from './engine/server.ts'
 export type { EngineSocket } from './engine/socket.ts'
 export type { WsData } from './engine/websocket.ts'

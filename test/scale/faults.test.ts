@@ -128,4 +128,56 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
     for (const c of everyone) expect(heardIn(c, 'berlin')).toEqual(sent)
     expect(drops).toEqual([])
   }, 60_000)
+
+  test('20 clients with the default transports all upgrade to WebSocket, wherever the upgrade lands', async () => {
+    const upgraded: Promise<string>[] = []
+    const twenty: ChatClient[] = []
+    for (let i = 0; i < 20; i++) {
+      const c = track(await chatUser(nginx.url, { transports: ['polling', 'websocket'] }))
+      twenty.push(c)
+      const engine = c.socket.io.engine
+      upgraded.push(
+        engine.transport.name === 'websocket'
+          ? Promise.resolve('websocket')
+          : new Promise((resolve, reject) => {
+              engine.once('upgrade', (transport: { name: string }) => resolve(transport.name))
+              engine.once('upgradeError', reject)
+            })
+      )
+    }
+    expect(await Promise.all(upgraded)).toEqual(Array(20).fill('websocket'))
+    // Every session began on polling (none could skip it), spread over the three nodes.
+    expect(new Set(twenty.map((c) => ownerOf(c.socket))).size).toBe(3)
+    // After the upgrade they talk as before: a message from one reaches every other once.
+    for (const c of twenty) await joinCity(c, 'madrid')
+    const [sender, ...rest] = twenty as [ChatClient, ...ChatClient[]]
+    expect(
+      (await ask(sender.socket, 'send-city-message', { cityId: 'madrid', content: 'ws' })).ok
+    ).toBe(true)
+    await eventually(
+      () => rest.every((c) => heardIn(c, 'madrid').length === 1),
+      10_000,
+      'all heard it'
+    )
+    for (const c of twenty) await barrier(c.socket)
+    for (const c of rest) expect(heardIn(c, 'madrid')).toEqual(['ws'])
+    for (const c of twenty) expect(c.socket.io.engine.transport.name).toBe('websocket')
+
+    // nginx logs a WebSocket when it ends: most upgrades landed on a node not owning the session.
+    const sids = new Set(twenty.map((c) => `sid=${c.socket.io.engine.id}`))
+    for (const c of twenty) c.socket.disconnect()
+    const nodeAt = new Map(nodes.map((n) => [new URL(n.url).host, n.nodeId]))
+    const upgrades = async () =>
+      (await nginx.accessLog())
+        .map((line) => line.split(' '))
+        .filter(
+          ([method, , status, , , sid]) =>
+            method === 'GET' && status === '101' && sids.has(sid ?? '')
+        )
+    await eventually(async () => (await upgrades()).length === 20, 10_000, 'the upgrades logged')
+    const relayed = (await upgrades()).filter(
+      ([, , , upstream, , sid]) => nodeAt.get(upstream ?? '') !== sid?.slice(4).split('.')[0]
+    )
+    expect(relayed.length).toBeGreaterThan(0)
+  })
 })

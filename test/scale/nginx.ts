@@ -69,7 +69,7 @@ export async function nginxTest(http: string): Promise<{ ok: boolean; output: st
 
 export interface Nginx {
   url: string
-  /** Lines of its access log so far (method, path, status, upstream). */
+  /** Lines of its access log so far (method, path, status, upstreams, their statuses, sid=). */
   accessLog(): Promise<string[]>
   stop(): Promise<void>
 }
@@ -85,7 +85,7 @@ export async function startNginx(targets: string[]): Promise<Nginx> {
     .replace(/allow 10\.0\.0\.0\/8;/, 'allow 127.0.0.1;')
   const dir = mkdtempSync(join(tmpdir(), 'chat-nginx-'))
   const conf = join(dir, 'nginx.conf')
-  const format = '$request_method $uri $status $upstream_addr $upstream_status'
+  const format = '$request_method $uri $status $upstream_addr $upstream_status sid=$arg_sid'
   writeFileSync(conf, mainConfig(dir, example, format))
   const proc = Bun.spawn([NGINX_BIN, '-p', dir, '-e', `${dir}/error.log`, '-c', conf], {
     stdout: 'ignore',

@@ -6,7 +6,9 @@
  * (403 for FORBIDDEN), codes 0–5.
  */
 import type { Logger } from '../../log.ts'
+import type { Forwarder } from './forward.ts'
 import { PollingTransport } from './polling.ts'
+import { WebSocketRelay } from './relay.ts'
 import { EngineSocket, type RequestInfo } from './socket.ts'
 import {
   createWebSocketHandler,
@@ -66,7 +68,7 @@ export interface EngineOptions {
    * A polling request for a sid this node does not hold: answer it from the owner node (no sticky
    * sessions needed behind a round-robin balancer), or undefined for "Session ID unknown".
    */
-  forward?: (req: Request, sid: string) => Promise<Response | undefined>
+  forward?: Forwarder
 }
 
 export interface Engine {
@@ -161,12 +163,15 @@ export function createEngine(opts: EngineOptions): Engine {
     if (sid !== null) {
       const socket = clients.get(sid)
       if (!socket) {
-        // A WebSocket cannot be forwarded here; the client stays on polling (upgradeError).
-        if (!opts.forward || transportName !== 'polling') {
-          return fail(ENGINE_ERRORS.UNKNOWN_SID, headers)
+        if (!opts.forward) return fail(ENGINE_ERRORS.UNKNOWN_SID, headers)
+        if (transportName === 'websocket') {
+          // Another node's session upgrading: this node carries its frames to the owner.
+          const target = isUpgrade ? await opts.forward.websocket(req, sid) : undefined
+          if (!target) return fail(ENGINE_ERRORS.UNKNOWN_SID, headers)
+          return upgrade(req, server, sid, headers, new WebSocketRelay(target, logger))
         }
         if (req.method === 'GET') holdLonger(req, server)
-        return (await opts.forward(req, sid)) ?? fail(ENGINE_ERRORS.UNKNOWN_SID, headers)
+        return (await opts.forward.poll(req, sid)) ?? fail(ENGINE_ERRORS.UNKNOWN_SID, headers)
       }
       if (query.get('EIO') !== '4') return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
       if (transportName === 'websocket') {
@@ -210,14 +215,19 @@ export function createEngine(opts: EngineOptions): Engine {
     req: Request,
     server: BunServerLike,
     sid: string | undefined,
-    headers: Record<string, string>
+    headers: Record<string, string>,
+    relay?: WebSocketRelay
   ): Response | undefined => {
-    const data: WsData = { sid, request: requestInfo(req, server), transport: undefined }
+    const data: WsData = { sid, request: requestInfo(req, server), transport: undefined, relay }
     if (server.upgrade(req, { data })) return undefined
     return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
   }
 
   const onOpen = (ws: EngineWebSocket) => {
+    if (ws.data.relay) {
+      ws.data.relay.open(ws)
+      return
+    }
     const transport = new WebSocketTransport(ws, logger)
     ws.data.transport = transport
     const { sid } = ws.data

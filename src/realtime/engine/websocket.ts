@@ -7,6 +7,7 @@
 import type { ServerWebSocket } from 'bun'
 import type { Logger } from '../../log.ts'
 import { decodePacket, type EnginePacket, encodePacket } from './parser.ts'
+import type { WebSocketRelay } from './relay.ts'
 import type { EngineSocket, RequestInfo, Transport } from './socket.ts'
 
 /** `ws.data` for every socket upgraded by this layer. */
@@ -15,6 +16,8 @@ export interface WsData {
   sid: string | undefined
   request: RequestInfo
   transport: WebSocketTransport | undefined
+  /** Set when this node only carries the frames of another node's session (relay.ts). */
+  relay?: WebSocketRelay
 }
 
 export type EngineWebSocket = ServerWebSocket<WsData>
@@ -104,6 +107,7 @@ export function createWebSocketHandler(
       events.onOpen(ws)
     },
     message(ws, message) {
+      if (ws.data.relay) return ws.data.relay.toOwner(message)
       const transport = ws.data.transport
       const owner = transport?.owner
       if (!transport || !owner) return
@@ -118,6 +122,7 @@ export function createWebSocketHandler(
       else owner.onClose('parse error')
     },
     close(ws, code) {
+      ws.data.relay?.close()
       const transport = ws.data.transport
       const owner = transport?.owner
       if (!transport || !owner) return

@@ -5,6 +5,7 @@
 import { type Logger, SILENT_LOGGER } from '../../log.ts'
 import type { AdapterFactory } from '../adapters/adapter.ts'
 import { createBunTopicsAdapter } from '../adapters/bun-topics.ts'
+import type { Forwarder } from '../engine/forward.ts'
 import {
   type BunServerLike,
   type CorsOptions,
@@ -40,7 +41,7 @@ export interface IOOptions {
   /** Prepended to Engine.IO session ids (e.g. `<nodeId>.`) so other nodes can find the owner. */
   sidPrefix?: string
   /** Answers polling requests for sessions held by another node (see engine/forward.ts). */
-  forward?: (req: Request, sid: string) => Promise<Response | undefined>
+  forward?: Forwarder
   /** Packet counters for metrics. */
   observer?: IOObserver
 }
