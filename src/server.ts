@@ -12,6 +12,7 @@ import { attachChatEvents } from './events/connection.ts'
 import { createPresenceAnnouncer } from './events/presence.ts'
 import { createSessionHooks } from './events/session-hooks.ts'
 import { createApp } from './http/app.ts'
+import { answerConnectionClose } from './http/connection-close.ts'
 import { createPages } from './http/pages.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createIO } from './realtime/index.ts'
@@ -149,30 +150,40 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
 
   // `/` and `/docs` with their security headers (Bun's static routes take none).
   const pages = createPages({ '/': webIndex, '/docs': webDocs })
+  const route = (req: Request, server: Server<unknown>) => {
+    // undefined: the request was upgraded to a WebSocket and Bun has answered it.
+    if (io.handles(req)) return io.handleRequest(req, server)
+    if (isMetrics(req)) return metricsResponse(metrics.render())
+    const page = pages.serve(req)
+    if (page) return page
+    const answer = app.fetch(req, { server })
+    if (answer instanceof Promise) {
+      return answer.then((res) => {
+        metrics.httpResponse(res)
+        return res
+      })
+    }
+    metrics.httpResponse(answer)
+    return answer
+  }
+
+  const asyncApi = JSON.stringify(asyncApiDocument())
   let closingRealtime: Promise<void> | undefined
   return {
     /** The Engine.IO/Socket.IO endpoint goes first; everything else is the Hono app. */
     fetch(req: Request, server: Server<unknown>): Promise<Response | undefined> | Response {
-      // undefined: the request was upgraded to a WebSocket and Bun has answered it.
-      if (io.handles(req)) return io.handleRequest(req, server)
-      if (isMetrics(req)) return metricsResponse(metrics.render())
-      const page = pages.serve(req)
-      if (page) return page
-      const answer = app.fetch(req, { server })
-      if (answer instanceof Promise) {
-        return answer.then((res) => {
-          metrics.httpResponse(res)
-          return res
-        })
-      }
-      metrics.httpResponse(answer)
-      return answer
+      return answerConnectionClose(req, route(req, server))
     },
     websocket: io.websocket,
     /** Bun.serve static routes: the pages' bundles (at hidden paths), the socket events document. */
     routes: {
       ...pages.routes,
-      '/api/asyncapi.json': Response.json(asyncApiDocument()),
+      // A handler, not a static Response, so `Connection: close` can be answered here too.
+      '/api/asyncapi.json': (req: Request) =>
+        answerConnectionClose(
+          req,
+          new Response(asyncApi, { headers: { 'Content-Type': 'application/json' } })
+        ),
     },
     /**
      * Call with the Bun server once it listens, so room broadcasts use server.publish. With Redis it

@@ -35,8 +35,14 @@ export {
   type ForwarderOptions,
   ownerOf,
 } from './engine/forward.ts'
-export type { BunServerLike, CorsOptions, Engine } from './engine/server.ts'
-export type { EngineSocket } from './engine/socket.ts'
+export {
+  type BunServerLike,
+  type CorsOptions,
+  createEngine,
+  type Engine,
+  type EngineOptions,
+} from './engine/server.ts'
+export type { EngineSocket, EngineSocketHandler } from './engine/socket.ts'
 export type { WsData } from './engine/websocket.ts'
 export type { BroadcastOperator } from './io/broadcast.ts'
 export type { IOObserver } from './io/client.ts'

@@ -2,13 +2,15 @@
  * @module Test helpers for the realtime layer: a real Bun.serve on port 0, official-client
  * connections, event waiting, and raw Engine.IO requests for malformed-input tests.
  */
+
+import { connect as connectTcp } from 'node:net'
 import {
   io as ioClient,
   type ManagerOptions,
   type Socket,
   type SocketOptions,
 } from 'socket.io-client'
-import { createIO, type IOOptions, type IOServer } from '../../src/realtime/index.ts'
+import { createIO, type IOOptions, type IOServer, type IOSocket } from '../../src/realtime/index.ts'
 
 export interface TestServer {
   io: IOServer
@@ -119,6 +121,18 @@ export async function eioHandshake(
   return { sid: String(open.sid), open }
 }
 
+/** Opens a polling session and joins `/`; resolves with its sid and the server-side socket. */
+export async function eioSession(srv: TestServer): Promise<{ sid: string; socket: IOSocket }> {
+  const connection = once<IOSocket>(srv.io, 'connection')
+  const { sid } = await eioHandshake(srv.url)
+  const pushed = await eioPush(srv.url, sid, '40')
+  const connected = await eioPoll(srv.url, sid)
+  if (pushed.body !== 'ok' || !/^40\{"sid":"[\w-]+"\}$/.test(connected.body)) {
+    throw new Error(`no CONNECT: ${pushed.body} ${connected.body}`)
+  }
+  return { sid, socket: await connection }
+}
+
 /** One long-poll GET. */
 export async function eioPoll(url: string, sid: string, init: RequestInit = {}) {
   return raw(await fetch(endpoint(url, `EIO=4&transport=polling&sid=${sid}`), init))
@@ -195,4 +209,46 @@ export async function wsConnect(url: string, auth = '{}'): Promise<RawWebSocket>
     throw new Error(`no CONNECT: ${String(connected)}`)
   }
   return socket
+}
+
+// ——— raw TCP (the exact bytes of an answer) ———
+
+/**
+ * Writes `request` (an HTTP/1.1 request head) to the server's port and resolves with every byte
+ * received until `done(bytes)` says enough, or the server closes the connection (`closed`).
+ */
+export function rawExchange(
+  url: string,
+  request: string,
+  done: (bytes: Buffer) => boolean = () => false
+): Promise<{ bytes: Buffer; closed: boolean }> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const socket = connectTcp(Number(port), hostname, () => socket.write(request))
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      if (done(Buffer.concat(chunks))) {
+        socket.destroy()
+        resolve({ bytes: Buffer.concat(chunks), closed: false })
+      }
+    })
+    socket.on('close', () => resolve({ bytes: Buffer.concat(chunks), closed: true }))
+    socket.on('error', reject)
+  })
+}
+
+/** The head of a WebSocket upgrade request for the endpoint with `query`. */
+export function upgradeRequest(url: string, query: string): string {
+  const { host } = new URL(url)
+  return [
+    `GET /socket.io/?${query} HTTP/1.1`,
+    `Host: ${host}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64')}`,
+    'Sec-WebSocket-Version: 13',
+    '',
+    '',
+  ].join('\r\n')
 }

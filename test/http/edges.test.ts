@@ -1,6 +1,7 @@
 /** @module HTTP edges: probes, unknown routes, CORS, request ids, seeding switch, restart persistence. */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { api, registerUser } from '../helpers/api.ts'
+import { rawExchange } from '../helpers/realtime.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 const servers: TestServer[] = []
@@ -52,6 +53,63 @@ describe('unknown routes and errors', () => {
     const res = await api(server.url, 'GET', '/api/cities', { token: accessToken })
     expect(res.status).toBe(500)
     expect(res.body).toEqual({ error: { code: 'internal', message: 'internal server error' } })
+  })
+})
+
+describe('Connection: close', () => {
+  /** A raw HTTP/1.1 request; resolves with the response head once the server closes. */
+  async function exchange(url: string, method: string, path: string, extra: string[] = []) {
+    const { host } = new URL(url)
+    const body = method === 'POST' ? '{}' : ''
+    const head = [`${method} ${path} HTTP/1.1`, `Host: ${host}`, 'Connection: close', ...extra]
+    if (body) head.push('Content-Type: application/json', `Content-Length: ${body.length}`)
+    const { bytes, closed } = await rawExchange(url, `${head.join('\r\n')}\r\n\r\n${body}`)
+    const text = bytes.toString()
+    return { closed, head: text.slice(0, text.indexOf('\r\n\r\n')).toLowerCase() }
+  }
+
+  test('every route says it closes the connection it closes', async () => {
+    const server = await start()
+    const token = (await registerUser(server.url)).accessToken
+    for (const [method, path, extra, status] of [
+      ['GET', '/healthz', [], 200],
+      ['GET', '/readyz', [], 200],
+      ['GET', '/api/cities', [`Authorization: Bearer ${token}`], 200],
+      ['GET', '/api/cities', [], 401],
+      ['POST', '/api/auth/login', [], 400],
+      ['GET', '/nope', [], 404],
+      ['GET', '/metrics', [], 200],
+      ['GET', '/api/openapi.json', [], 200],
+      ['GET', '/api/asyncapi.json', [], 200],
+      ['GET', '/socket.io/?EIO=4&transport=polling', [], 200],
+      ['GET', '/socket.io/?EIO=4&transport=websocket', [], 400],
+      ['GET', '/socket.io/?EIO=4&transport=polling&sid=nope', [], 400],
+      ['OPTIONS', '/api/cities', ['Origin: http://elsewhere.test'], 204],
+    ] as const) {
+      const answer = await exchange(server.url, method, path, [...extra])
+      expect(answer.head, `${method} ${path}`).toStartWith(`http/1.1 ${status} `)
+      expect(answer.head, `${method} ${path}`).toContain('\r\nconnection: close')
+      expect(answer.closed).toBe(true)
+    }
+  })
+
+  test('a poll answer says it too, and keep-alive requests get no such header', async () => {
+    const server = await start()
+    const open = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`)
+    expect(open.headers.get('connection')).not.toBe('close')
+    const sid = JSON.parse((await open.text()).slice(1)).sid
+    // A CONNECT without a token: its CONNECT_ERROR waits for the next GET.
+    await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+      method: 'POST',
+      body: '40',
+    })
+    const answer = await exchange(
+      server.url,
+      'GET',
+      `/socket.io/?EIO=4&transport=polling&sid=${sid}`
+    )
+    expect(answer.head).toStartWith('http/1.1 200 ')
+    expect(answer.head).toContain('\r\nconnection: close')
   })
 })
 

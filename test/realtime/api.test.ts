@@ -5,7 +5,13 @@
  */
 import { afterEach, expect, test } from 'bun:test'
 import { Manager, type Socket } from 'socket.io-client'
-import { createBunTopicsAdapter, type IOSocket } from '../../src/realtime/index.ts'
+import { SILENT_LOGGER } from '../../src/log.ts'
+import {
+  createBunTopicsAdapter,
+  createEngine,
+  createIO,
+  type IOSocket,
+} from '../../src/realtime/index.ts'
 import {
   type ClientOptions,
   client,
@@ -364,4 +370,76 @@ test('onAny sees every incoming event with its arguments', async () => {
     ['one', 1],
     ['two', { x: 2 }],
   ])
+})
+
+test('several engines and IO servers share one Bun.serve and one websocket handler', async () => {
+  // A raw Engine.IO endpoint that echoes every message, with a lower limit than the others.
+  const echo = createEngine({
+    path: '/echo/',
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    maxPayload: 100,
+    upgradeTimeout: 10_000,
+    cors: undefined,
+    logger: SILENT_LOGGER,
+    onConnection(conn) {
+      conn.handler = {
+        onmessage: (data) => conn.write([`echo:${data}`]),
+        onclose() {},
+        onupgrade() {},
+      }
+    },
+  })
+  const other = createIO({ path: '/other/' })
+  other.on('connection', (socket) =>
+    socket.on('ping-me', (ack: (v: string) => void) => ack('other'))
+  )
+  srv = startIO()
+  const serve = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    fetch(req, server) {
+      for (const endpoint of [echo, other, srv.io]) {
+        if (endpoint.handles(req)) return endpoint.handleRequest(req, server)
+      }
+      return new Response('not found', { status: 404 })
+    },
+    websocket: srv.io.websocket, // the first IO server's handler serves all three
+  })
+  const base = `127.0.0.1:${serve.port}`
+  try {
+    const ws = new WebSocket(`ws://${base}/echo/?EIO=4&transport=websocket`)
+    const frames: string[] = []
+    const closed = new Promise<number>((resolve) => {
+      ws.onclose = (event) => resolve(event.code)
+    })
+    const echoed = new Promise<void>((resolve) => {
+      ws.onmessage = (event) => {
+        frames.push(String(event.data))
+        if (frames.length === 1) ws.send('4hi')
+        if (frames.length === 2) resolve()
+      }
+    })
+    await echoed
+    expect(frames[0]).toMatch(/^0\{"sid":"[\w-]+","upgrades":\[\],"pingInterval":25000,/)
+    expect(frames[1]).toBe('4echo:hi')
+    ws.send(`4${'x'.repeat(200)}`) // over this engine's 100, under the handler's 1 MB
+    expect(await closed).toBe(1009)
+
+    for (const transports of [['websocket'], ['polling']]) {
+      const c = await connect(`http://${base}`, { path: '/other/', transports })
+      clients.push(c)
+      expect(await c.emitWithAck('ping-me')).toBe('other')
+    }
+    const main = once<IOSocket>(srv.io, 'connection')
+    const c = await connect(`http://${base}`, { transports: ['websocket'] })
+    clients.push(c)
+    expect((await main).id).toBe(c.id as string)
+    expect(other.engine.clientsCount).toBe(2)
+  } finally {
+    for (const c of clients.splice(0)) c.disconnect()
+    await other.close()
+    echo.close()
+    await serve.stop(true)
+  }
 })

@@ -10,9 +10,12 @@ import {
   eioPoll,
   eioPush,
   eioRequest,
+  eioSession,
   once,
+  rawExchange,
   startIO,
   type TestServer,
+  upgradeRequest,
   wsConnect,
   wsOpen,
 } from '../helpers/realtime.ts'
@@ -31,13 +34,7 @@ async function stillServes(): Promise<void> {
 }
 
 /** Opens a polling session and joins `/`; resolves with the server-side socket. */
-async function pollingSession(): Promise<{ sid: string; socket: IOSocket }> {
-  const connection = once<IOSocket>(srv.io, 'connection')
-  const { sid } = await eioHandshake(srv.url)
-  expect((await eioPush(srv.url, sid, '40')).body).toBe('ok')
-  expect((await eioPoll(srv.url, sid)).body).toMatch(/^40\{"sid":"[\w-]+"\}$/)
-  return { sid, socket: await connection }
-}
+const pollingSession = () => eioSession(srv)
 
 describe('HTTP long-polling', () => {
   test.each([
@@ -139,19 +136,53 @@ describe('HTTP long-polling', () => {
     expect((await eioPoll(srv.url, sid)).status).toBe(400)
   })
 
-  test('an overlapping GET is refused and closes the session', async () => {
+  test('a second GET while one is held closes the session; the held GET gets the close packet', async () => {
     let arrived = () => {}
     srv = startIO({}, () => arrived())
-    const { sid } = await eioHandshake(srv.url)
+    const { sid, socket } = await pollingSession()
+    const reason = once(socket, 'disconnect')
     const held = new Promise<void>((resolve) => {
       arrived = resolve
     })
     const first = eioPoll(srv.url, sid)
     await held
+    // engine.io: "overlap from client" → 400 with no body; the held GET is answered `1`.
     const second = await eioPoll(srv.url, sid)
-    expect(second.status).toBe(400)
-    expect((await first).status).toBe(200)
-    expect((await eioPoll(srv.url, sid)).status).toBe(400)
+    expect([second.status, second.body]).toEqual([400, ''])
+    const answered = await first
+    expect([answered.status, answered.body]).toEqual([200, '1'])
+    expect(answered.headers.get('content-type')).toBe('text/plain; charset=UTF-8')
+    expect(await reason).toBe('transport error')
+    const after = await eioPoll(srv.url, sid)
+    expect(JSON.parse(after.body)).toEqual({ code: 1, message: 'Session ID unknown' })
+  })
+
+  test('a client close packet releases the held GET with a noop', async () => {
+    let arrived = () => {}
+    srv = startIO({}, () => arrived())
+    const { sid, socket } = await pollingSession()
+    const reason = once(socket, 'disconnect')
+    const held = new Promise<void>((resolve) => {
+      arrived = resolve
+    })
+    const first = eioPoll(srv.url, sid)
+    await held
+    expect((await eioPush(srv.url, sid, '1')).body).toBe('ok')
+    expect((await first).body).toBe('6')
+    expect(await reason).toBe('transport close')
+  })
+
+  test('a server-side close releases the held GET with the close packet', async () => {
+    let arrived = () => {}
+    srv = startIO({}, () => arrived())
+    const { sid } = await eioHandshake(srv.url) // no namespace joined: engine-level close
+    const held = new Promise<void>((resolve) => {
+      arrived = resolve
+    })
+    const first = eioPoll(srv.url, sid)
+    await held
+    srv.io.engine.clients.get(sid)?.onClose('ping timeout')
+    expect((await first).body).toBe('1')
   })
 
   test('a held poll the client aborts closes the session ("transport error")', async () => {
@@ -321,8 +352,39 @@ describe('plain WebSocket', () => {
     socket.emit('over-ws', 'yes')
     expect(await ws.next()).toBe('42["over-ws","yes"]')
     expect(socket.conn.transport.name).toBe('websocket')
-    // A second upgrade attempt on the same session is refused.
-    await rejectionOf(wsOpen(srv.url, `EIO=4&transport=websocket&sid=${sid}`))
+    ws.ws.close()
+  })
+
+  test('a second WebSocket for an upgraded session is accepted (101), then closed', async () => {
+    srv = startIO()
+    const { sid, socket } = await pollingSession()
+    const ws = await wsOpen(srv.url, `EIO=4&transport=websocket&sid=${sid}`)
+    ws.send('2probe')
+    expect(await ws.next()).toBe('3probe')
+    ws.send('5')
+    socket.emit('over-ws', 0) // buffered, then flushed on the new ws at the upgrade
+    expect(await ws.next()).toBe('42["over-ws",0]')
+    const second = await secondWebSocket(sid)
+    // engine.io's `websocket.close()`: an empty close frame (FIN + opcode 8, no status).
+    expect(second.head).toStartWith('HTTP/1.1 101 Switching Protocols\r\n')
+    expect([...second.frame]).toEqual([0x88, 0x00])
+    socket.emit('still', 'upgraded')
+    expect(await ws.next()).toBe('42["still","upgraded"]')
+    ws.ws.close()
+  })
+
+  test('a second WebSocket while an upgrade is under way is accepted, then closed', async () => {
+    srv = startIO()
+    const { sid, socket } = await pollingSession()
+    const ws = await wsOpen(srv.url, `EIO=4&transport=websocket&sid=${sid}`)
+    ws.send('2probe')
+    expect(await ws.next()).toBe('3probe')
+    const second = await secondWebSocket(sid)
+    expect(second.head).toStartWith('HTTP/1.1 101 Switching Protocols\r\n')
+    expect([...second.frame]).toEqual([0x88, 0x00])
+    ws.send('5') // the first upgrade still completes
+    socket.emit('over-ws', 1)
+    expect(await ws.next()).toBe('42["over-ws",1]')
     ws.ws.close()
   })
 
@@ -336,3 +398,17 @@ describe('plain WebSocket', () => {
     await ws.closed
   })
 })
+
+/** A raw upgrade for `sid`: the response head and the first frame's bytes. */
+async function secondWebSocket(sid: string): Promise<{ head: string; frame: Buffer }> {
+  const { bytes } = await rawExchange(
+    srv.url,
+    upgradeRequest(srv.url, `EIO=4&transport=websocket&sid=${sid}`),
+    (received) => {
+      const end = received.indexOf('\r\n\r\n')
+      return end !== -1 && received.length >= end + 6
+    }
+  )
+  const end = bytes.indexOf('\r\n\r\n') + 4
+  return { head: bytes.subarray(0, end).toString(), frame: bytes.subarray(end) }
+}

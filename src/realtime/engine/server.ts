@@ -175,10 +175,9 @@ export function createEngine(opts: EngineOptions): Engine {
       }
       if (query.get('EIO') !== '4') return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
       if (transportName === 'websocket') {
-        // Only an open polling session with no upgrade under way may upgrade.
-        if (!isUpgrade || socket.upgrading || socket.upgraded || socket.readyState !== 'open') {
-          return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
-        }
+        if (!isUpgrade) return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
+        // engine.io accepts a WebSocket for a session already upgraded (or upgrading) and then
+        // closes it (`onOpen`); a 400 here makes `ws`-based clients throw an unhandled error.
         return upgrade(req, server, sid, headers)
       }
       if (!(socket.transport instanceof PollingTransport)) {
@@ -218,7 +217,13 @@ export function createEngine(opts: EngineOptions): Engine {
     headers: Record<string, string>,
     relay?: WebSocketRelay
   ): Response | undefined => {
-    const data: WsData = { sid, request: requestInfo(req, server), transport: undefined, relay }
+    const data: WsData = {
+      sid,
+      request: requestInfo(req, server),
+      transport: undefined,
+      relay,
+      engine: wsEvents,
+    }
     if (server.upgrade(req, { data })) return undefined
     return fail(ENGINE_ERRORS.BAD_REQUEST, headers)
   }
@@ -236,13 +241,15 @@ export function createEngine(opts: EngineOptions): Engine {
       return
     }
     const socket = clients.get(sid)
-    // The session may have closed between the HTTP upgrade and the open callback.
+    // Already upgraded or upgrading, or closed since the HTTP upgrade: accepted, then closed.
     if (!socket?.beginUpgrade(transport)) {
       transport.close()
       return
     }
     transport.owner = socket
   }
+
+  const wsEvents = { onOpen, maxPayload: opts.maxPayload }
 
   return {
     clients,
@@ -251,7 +258,7 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     handles,
     handleRequest,
-    websocket: createWebSocketHandler({ onOpen }, opts.maxPayload, logger),
+    websocket: createWebSocketHandler(opts.maxPayload, logger),
     close() {
       for (const socket of [...clients.values()]) socket.close(true)
     },

@@ -242,7 +242,9 @@ export class EngineSocket {
     this.timer = undefined
     this.writeBuffer = undefined
     this.abortUpgrade()
-    this.transport.close(false)
+    // engine.io: a held poll gets the close packet `1` for every server-side close, and a noop
+    // only when the client closed the session itself (its close packet, or the poll went away).
+    this.transport.close(reason !== 'transport close')
     this.onremove(this)
     this.opts.logger.debug('session closed', { sid: this.id, reason })
     const handler = this.handler

@@ -18,6 +18,8 @@ export interface WsData {
   transport: WebSocketTransport | undefined
   /** Set when this node only carries the frames of another node's session (relay.ts). */
   relay?: WebSocketRelay
+  /** The engine that upgraded this ws: any engine's handler serves it (several per Bun.serve). */
+  engine: WebSocketEvents
 }
 
 export type EngineWebSocket = ServerWebSocket<WsData>
@@ -70,7 +72,8 @@ export class WebSocketTransport implements Transport {
   close(): void {
     if (!this.writable) return
     this.writable = false
-    this.ws.close()
+    // An empty close frame, as `ws`'s close() sends for engine.io (uWS writes no status for 1005).
+    this.ws.close(1005)
   }
 }
 
@@ -86,13 +89,18 @@ export function publishFrames(
   for (const data of frames) target.publish(topic, encodePacket({ type: 'message', data }))
 }
 
-export interface WebSocketEvents {
+interface WebSocketEvents {
   onOpen(ws: EngineWebSocket): void
+  /** This engine's limit; Bun's handler has one limit for all the engines it serves. */
+  maxPayload: number
 }
 
-/** The Bun `websocket` handler: routes frames to the session that owns the ws. */
+/**
+ * The Bun `websocket` handler: routes frames to the session that owns the ws. It holds no
+ * engine of its own (`ws.data.engine` says which one upgraded the ws), so one handler serves
+ * every engine sharing a Bun.serve.
+ */
 export function createWebSocketHandler(
-  events: WebSocketEvents,
   maxPayload: number,
   logger: Logger
 ): Bun.WebSocketHandler<WsData> {
@@ -104,13 +112,19 @@ export function createWebSocketHandler(
     sendPings: false,
     perMessageDeflate: false,
     open(ws) {
-      events.onOpen(ws)
+      ws.data.engine.onOpen(ws)
     },
     message(ws, message) {
       if (ws.data.relay) return ws.data.relay.toOwner(message)
       const transport = ws.data.transport
       const owner = transport?.owner
       if (!transport || !owner) return
+      const limit = ws.data.engine.maxPayload
+      // Only an engine sharing a handler made with a larger limit needs its own check.
+      if (limit < maxPayload && byteLength(message) > limit) {
+        ws.close(1009)
+        return
+      }
       const packet = decodePacket(message)
       if (owner.upgrading === transport) {
         if (packet) owner.onUpgradePacket(transport, packet)
@@ -138,4 +152,8 @@ export function createWebSocketHandler(
       ws.data.transport?.owner?.onClose('transport error')
     },
   }
+}
+
+function byteLength(message: string | Buffer): number {
+  return typeof message === 'string' ? Buffer.byteLength(message) : message.byteLength
 }
