@@ -113,8 +113,9 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     }
     // With recovery on, the confirmation carries the stream's current offset as its last
     // argument, so a client that drops before any message arrives still resumes from here.
-    if (chat.stream.enabled) socket.emit(events.joined, joined, String(await chat.stream.head()))
-    else socket.emit(events.joined, joined)
+    if (chat.stream.enabled && socket.tracksOffsets) {
+      socket.emit(events.joined, joined, String(await chat.stream.head()))
+    } else socket.emit(events.joined, joined)
     if (await presence.joinRoom(topic, user.id, socket.id)) {
       socket.to(topic).emit(events.userJoined, joinerView(room, user))
       deps.roomChanged(topic)

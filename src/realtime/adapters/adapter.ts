@@ -14,8 +14,11 @@ export interface RoomMember {
   readonly subscribed: boolean
   subscribe(topic: string): void
   unsubscribe(topic: string): void
-  /** Delivers the packet to this socket only (polling, or a targeted multi-room send). */
-  write(packet: EncodedPacket): void
+  /**
+   * Delivers the packet to this socket only (polling, or a targeted multi-room send). `offset`:
+   * the broadcast's, for a socket that takes its broadcasts without it (io/recovery.ts).
+   */
+  write(packet: EncodedPacket, offset?: number): void
   /** Publishes from this socket's WebSocket: every topic subscriber except this socket. */
   publish(topic: string, packet: EncodedPacket): void
 }

@@ -84,6 +84,7 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
       if (member.subscribed) member.unsubscribe(allTopic)
     },
     onSubscribed(member) {
+      if (!member.subscribed) return
       const mine = sids.get(member.id)
       if (!mine || !pollingAll.delete(member.id)) return
       member.subscribe(allTopic)
@@ -93,7 +94,7 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
         member.subscribe(topic(room))
       }
     },
-    broadcast(packet, { rooms: targets, except, sender }: BroadcastOptions) {
+    broadcast(packet, { rooms: targets, except, sender, offset }: BroadcastOptions) {
       // Except-rooms with no local member (e.g. the sender of a broadcast relayed from another
       // node) change nothing here, so the publish path still applies.
       let onlySender = true
@@ -113,7 +114,7 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
         if (published) {
           const pollers = room === undefined ? pollingAll : polling.get(room)
           if (pollers) {
-            for (const id of pollers) if (id !== sender?.id) host.member(id)?.write(packet)
+            for (const id of pollers) if (id !== sender?.id) host.member(id)?.write(packet, offset)
           }
           return
         }
@@ -121,7 +122,7 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
       // Several rooms, except-rooms, a socket's own room (one direct write), or no server to
       // publish on: resolve the receivers here.
       for (const id of sockets(targets, except)) {
-        if (id !== sender?.id) host.member(id)?.write(packet)
+        if (id !== sender?.id) host.member(id)?.write(packet, offset)
       }
     },
     close() {

@@ -108,6 +108,7 @@ export function createRedisAdapter({
           local.broadcast(encodeJsonEvent(host.name, withOffset(json, offset)), {
             rooms: new Set([room]),
             except: NONE,
+            offset,
           }),
         log
       )

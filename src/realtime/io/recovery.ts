@@ -9,6 +9,7 @@
  * (socket.io-client `_pid`, `_lastOffset`). So whoever broadcasts must append the offset as the
  * last argument of each event it wants to be replayable.
  */
+import type { EncodedPacket } from './parser.ts'
 import type { IOSocket, SocketData } from './socket.ts'
 
 /** What is saved when a socket drops: enough to give the same socket back. */
@@ -73,6 +74,27 @@ export const RECOVERABLE_REASONS: ReadonlySet<string> = new Set([
  */
 export function withOffset(json: string, offset: number): string {
   return `${json.slice(0, -1)},"${offset}"]`
+}
+
+/**
+ * False when the CONNECT payload says `offsets: false`: a client that keeps no recovery offset
+ * (python-socketio and other non-JS clients pass every argument to the handler, so a trailing
+ * offset breaks a one-argument handler). Nothing else on the wire tells such a client apart from
+ * socket.io-client, which keeps offsets, so the default stays on.
+ */
+export function tracksOffsets(auth: Record<string, unknown>): boolean {
+  return auth.offsets !== false
+}
+
+/**
+ * The same frames without the trailing offset `withOffset` appended (for a socket that keeps no
+ * offsets); frames that end otherwise come back as they are.
+ */
+export function withoutOffset(packet: EncodedPacket, offset: number): EncodedPacket {
+  const text = packet[0]
+  const suffix = `,"${offset}"]`
+  if (typeof text !== 'string' || !text.endsWith(suffix)) return packet
+  return [`${text.slice(0, -suffix.length)}]`, ...packet.slice(1)]
 }
 
 /** The client's `{ pid, offset }` from a CONNECT payload, when both are strings. */

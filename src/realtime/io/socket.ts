@@ -20,7 +20,13 @@ import {
   PacketType,
   RESERVED_EVENTS,
 } from './parser.ts'
-import { RECOVERABLE_REASONS, type RestoredSession, withOffset } from './recovery.ts'
+import {
+  RECOVERABLE_REASONS,
+  type RestoredSession,
+  tracksOffsets,
+  withOffset,
+  withoutOffset,
+} from './recovery.ts'
 
 export type SocketData = Record<string, any>
 
@@ -38,6 +44,8 @@ export class IOSocket extends Emitter implements RoomMember {
   pid: string | undefined = undefined
   /** True when this connection resumed a dropped session (rooms restored, missed events replayed). */
   recovered = false
+  /** False when the CONNECT said `offsets: false`: broadcasts reach it without their offset. */
+  readonly tracksOffsets: boolean
   /** Set once the socket left (or never entered) its namespace: no more joins. */
   private left = false
   private acks: Map<number, AckCallback> | undefined
@@ -54,6 +62,7 @@ export class IOSocket extends Emitter implements RoomMember {
     super(nsp.logger)
     this.id = id
     this.handshake = new SocketHandshake(client.conn.request, auth)
+    this.tracksOffsets = tracksOffsets(auth)
   }
 
   /** The Engine.IO session (`socket.conn.transport.name` is 'polling' or 'websocket'). */
@@ -76,7 +85,8 @@ export class IOSocket extends Emitter implements RoomMember {
 
   // RoomMember: how the adapter reaches this socket.
   get subscribed(): boolean {
-    return this.conn.transport.name === 'websocket'
+    // A socket without offsets gets direct writes (stripped), never the topics' shared bytes.
+    return this.tracksOffsets && this.conn.transport.name === 'websocket'
   }
   subscribe(topic: string): void {
     this.conn.transport.subscribe(topic)
@@ -87,8 +97,10 @@ export class IOSocket extends Emitter implements RoomMember {
   publish(topic: string, packet: EncodedPacket): void {
     this.conn.transport.publish(topic, packet)
   }
-  write(packet: EncodedPacket): void {
-    this.client.write(packet) // through the client so the observer counts it
+  write(packet: EncodedPacket, offset?: number): void {
+    // Through the client so the observer counts it.
+    if (offset === undefined || this.tracksOffsets) this.client.write(packet)
+    else this.client.write(withoutOffset(packet, offset))
   }
 
   /** Sends an event to this client; a trailing function receives the client's ack. */
