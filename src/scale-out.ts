@@ -14,6 +14,8 @@ import {
   type OffsetLog,
 } from './realtime/index.ts'
 import type { ServerMetrics } from './server-metrics.ts'
+import { claimRedisForCluster, databaseClusterId } from './store/cluster-identity.ts'
+import type { Db } from './store/db.ts'
 import type { PresenceStore, RoomLeft } from './store/presence.ts'
 import { createMemoryPresence } from './store/presence-memory.ts'
 import { createRedisPresence, type LostUser } from './store/presence-redis.ts'
@@ -53,14 +55,15 @@ export interface ScaleOut {
 
 /**
  * @example
- * const scale = await createScaleOut(config, log, metrics)
+ * const scale = await createScaleOut(config, log, metrics, database.db)
  * const io = createIO({ ...scale.io(chat.stream.offsets) })
  * scale.announceTo(createPresenceAnnouncer(io, scale.presence, log))
  */
 export async function createScaleOut(
   config: Config,
   log: Logger,
-  metrics: ServerMetrics
+  metrics: ServerMetrics,
+  db: Db
 ): Promise<ScaleOut> {
   const nodeId = config.NODE_ID ?? randomNodeId()
   if (!config.REDIS_URL) {
@@ -81,6 +84,13 @@ export async function createScaleOut(
     logger: log,
     onState: (up) => metrics.redisUp(up),
   })
+  // Nodes sharing this Redis must share this database: refuse to start otherwise.
+  try {
+    await claimRedisForCluster(link, await databaseClusterId(db))
+  } catch (error) {
+    link.close()
+    throw error
+  }
   let url = ''
   let announcer: PresenceAnnouncer = { roomsLeft() {}, usersLost() {}, resynced() {} }
   const ttlMs = config.NODE_TTL

@@ -63,7 +63,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     jwksUrl: config.JWT_JWKS_URL,
     publicKey: config.JWT_PUBLIC_KEY,
   })
-  const scale = await createScaleOut(config, log, metrics)
+  const scale = await createScaleOut(config, log, metrics, database.db)
   const mailer = createMailer({
     smtpUrl: config.SMTP_URL,
     from: config.MAIL_FROM,

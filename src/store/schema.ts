@@ -247,6 +247,19 @@ export const socketSessions = sqliteTable('socket_sessions', {
   nodeId: text('node_id'),
 })
 
+/**
+ * One row: this database's cluster id, made by the first node that opened it. Nodes sharing a
+ * REDIS_URL compare it with the one in Redis, so a node on another database refuses to start.
+ */
+export const clusterIdentity = sqliteTable(
+  'cluster_identity',
+  {
+    id: integer('id').primaryKey(),
+    clusterId: text('cluster_id').notNull(),
+  },
+  (t) => [check('cluster_identity_one_row', sql`${t.id} = 1`)]
+)
+
 export type UserRow = typeof users.$inferSelect
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect
 export type SessionRow = typeof sessions.$inferSelect
