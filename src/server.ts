@@ -108,6 +108,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       },
       recovery: { windowMs: config.RECOVERY_WINDOW, maxReplay: config.RECOVERY_MAX_EVENTS },
       nodeId: scale.nodeId,
+      presence: scale.presence,
     }),
     CHAT_OPERATIONS
   )

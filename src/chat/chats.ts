@@ -7,10 +7,11 @@ import { fail, ok, type Result } from '../errors.ts'
 import * as store from '../store/chats.ts'
 import type { Db } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
-import { lastMessagesOfChats, latestMessageId } from '../store/messages.ts'
+import { countUnreadMentions, lastMessagesOfChats, latestMessageId } from '../store/messages.ts'
 import type { ChatMemberRow, ChatRow, UserRow } from '../store/schema.ts'
 import { findUsersByIds } from '../store/users.ts'
 import type { createChatBody } from './inputs.ts'
+import type { Notifier } from './notifications.ts'
 import { chatRoom } from './rooms.ts'
 import type { ChatDetails, ChatMemberDetails, ReadReceipt } from './views.ts'
 
@@ -21,7 +22,7 @@ export interface Membership {
 
 const canManage = (member: ChatMemberRow) => member.role === 'owner' || member.role === 'admin'
 
-export function createChats({ db }: { db: Db }) {
+export function createChats({ db, notifier }: { db: Db; notifier: Notifier }) {
   /** Active users among `ids`, or `not_found` naming the ones that are not. */
   async function requireActiveUsers(ids: string[]): Promise<Result<UserRow[]>> {
     const found = (await findUsersByIds(db, ids)).filter((user) => user.isActive)
@@ -102,6 +103,7 @@ export function createChats({ db }: { db: Db }) {
       { userId: actor.id, role: 'owner' },
       ...others.map((userId) => ({ userId, role: 'member' as const })),
     ])
+    notifier.membersAdded(chat.id, actor.id, others)
     return ok(await details(chat))
   }
 
@@ -125,13 +127,13 @@ export function createChats({ db }: { db: Db }) {
       chats.map(async (chat) => {
         const chatMembers = members.get(chat.id) ?? []
         const mine = chatMembers.find((member) => member.userId === actor.id)
-        const unreadCount = await store.countUnread(
-          db,
-          chat.id,
-          actor.id,
-          mine?.lastReadMessageId ?? null
-        )
+        const read = mine?.lastReadMessageId ?? null
+        const [unreadCount, mentionCount] = await Promise.all([
+          store.countUnread(db, chat.id, actor.id, read),
+          countUnreadMentions(db, chatRoom(chat.id), actor.id, read),
+        ])
         return {
+          mentionCount,
           chat,
           members: chatMembers,
           lastMessage: lastMessages.get(chat.id) ?? null,
@@ -153,11 +155,17 @@ export function createChats({ db }: { db: Db }) {
     const ids = [...new Set(userIds)]
     const users = await requireActiveUsers(ids)
     if (!users.ok) return users
+    const already = new Set((await store.listChatMembers(db, [chatId])).map((m) => m.userId))
     await store.addChatMembers(
       db,
       chatId,
       ids.map((userId) => ({ userId, role: 'member' as const })),
       Date.now()
+    )
+    notifier.membersAdded(
+      chatId,
+      actor.id,
+      ids.filter((id) => !already.has(id))
     )
     return ok(await details(membership.value.chat))
   }
@@ -215,7 +223,7 @@ export function createChats({ db }: { db: Db }) {
     const readAt = Date.now()
     const lastReadMessageId = await latestMessageId(db, chatRoom(chatId))
     await store.setReadPosition(db, chatId, actor.id, lastReadMessageId, readAt)
-    return ok({ chatId, userId: actor.id, readAt, lastReadMessageId })
+    return ok({ room: chatRoom(chatId), userId: actor.id, readAt, lastReadMessageId })
   }
 
   return {

@@ -175,6 +175,37 @@ export const messageIdParam = z.object({ messageId: idSchema })
 
 export const cityRoomPayload = z.object({ cityId: citySlugSchema })
 export const chatRoomPayload = z.object({ chatId: idSchema })
+
+/** `/api/notification-settings/:roomKind/:roomId`: a city slug or a chat id, by kind. */
+export const roomSettingParam = z
+  .object({ roomKind: z.enum(['city', 'chat']), roomId: z.string().max(64) })
+  .superRefine(({ roomKind, roomId }, ctx) => {
+    const parsed = (roomKind === 'city' ? citySlugSchema : idSchema).safeParse(roomId)
+    if (!parsed.success) {
+      const message = parsed.error.issues[0]?.message ?? 'invalid'
+      ctx.addIssue({ code: 'custom', path: ['roomId'], message })
+    }
+  })
+/** `muteUntil`: ISO 8601 or ms since the epoch; null or absent unmutes. */
+export const notificationSettingBody = z.object({
+  level: z.enum(['all', 'mentions', 'none']),
+  muteUntil: z
+    .union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(8.64e15)])
+    .nullish()
+    .transform((v) => (v === undefined || v === null ? null : new Date(v).getTime())),
+})
+export const notificationsQuery = z.object({
+  before: idSchema.optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(LIMITS.historyDefault)
+    .transform((n) => Math.min(n, LIMITS.historyMax)),
+})
+export const notificationsReadBody = z.object({ upTo: idSchema })
+/** `mark-messages-read`: a private chat or (for its read position) a city. */
+export const readRoomPayload = z.union([chatRoomPayload, cityRoomPayload])
 export const sendCityMessagePayload = z
   .object({ cityId: citySlugSchema, ...messageFields })
   .superRefine(messageIsComplete)

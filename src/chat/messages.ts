@@ -10,6 +10,8 @@ import type { MessageWithAuthor } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
 import { findUserById } from '../store/users.ts'
+import { resolveMentions } from './mentions.ts'
+import type { Notifier } from './notifications.ts'
 import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
 import type { Entry, RoomAccess } from './room-access.ts'
 import type { RoomStream } from './room-stream.ts'
@@ -52,6 +54,8 @@ interface Deps {
   sendLimiter: RateLimiter
   /** REQUIRE_VERIFIED_EMAIL: city sends need a verified address (reading does not). */
   requireVerifiedEmail: boolean
+  /** What happens after a message reached its room: the feed, pushes, webhooks (queued). */
+  notifier: Notifier
 }
 
 const isVerifiedNow = async (db: Db, userId: string): Promise<boolean> =>
@@ -63,6 +67,7 @@ export function createMessages({
   db,
   access,
   stream,
+  notifier,
   sendLimiter = UNLIMITED,
   requireVerifiedEmail,
 }: Deps) {
@@ -89,14 +94,14 @@ export function createMessages({
       !(await isVerifiedNow(db, actor.id))
     )
       return fail('unverified', 'verify your email address to send in cities')
-    if (clientId === null) return storeNew(input)
+    if (clientId === null) return storeNew(input, entry.value)
     const key = `${actor.id}\u0000${clientId}`
     const first = sending.get(key)
     if (first) {
       const result = await first
       if (result.ok) return duplicateOf(result.value.message, target)
     }
-    const work = storeNew(input)
+    const work = storeNew(input, entry.value)
     sending.set(key, work)
     try {
       return await work
@@ -106,7 +111,7 @@ export function createMessages({
   }
 
   /** Rate limit, reply check, one group-committed insert; a clientId conflict answers the stored row. */
-  async function storeNew(input: SendMessageInput): Promise<Result<Sent>> {
+  async function storeNew(input: SendMessageInput, entry: Entry): Promise<Result<Sent>> {
     const { actor, target } = input
     const allowed = sendLimiter.take(actor.id)
     if (!allowed.ok) {
@@ -121,6 +126,15 @@ export function createMessages({
         return fail('invalid_input', 'reply_to must be a message in the same room')
       }
     }
+    // Only a content with an '@' looks anything up (and awaits anything).
+    const mentions = input.content.includes('@')
+      ? await resolveMentions(db, {
+          authorId: actor.id,
+          room: target,
+          content: input.content,
+          entry,
+        })
+      : null
     const now = Date.now()
     const message: MessageWithAuthor = {
       id: newId(now),
@@ -137,6 +151,7 @@ export function createMessages({
       createdAt: now,
       editedAt: null,
       deletedAt: null,
+      mentions: mentions && JSON.stringify(mentions),
       author: {
         id: actor.id,
         username: actor.username,
@@ -147,7 +162,11 @@ export function createMessages({
     // Group-committed and handed to the room in offset order. The row is built from what we
     // inserted, so nothing is read back; the unique (author, clientId) index detects a retry.
     const stored = await stream.appendMessage(message)
-    if (stored) return ok({ message, duplicate: false })
+    if (stored) {
+      // After the broadcast, and only queued: the feed, pushes and webhooks are drained later.
+      notifier.messageSent(message)
+      return ok({ message, duplicate: false })
+    }
     sendLimiter.refund(actor.id)
     const existing = input.clientId !== null && (await findByClientId(actor, input.clientId))
     if (!existing) throw new Error('message insert stored nothing and found no duplicate')

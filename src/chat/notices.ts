@@ -6,7 +6,10 @@
 import type { ReadReceipt } from './views.ts'
 
 export interface ChatNotices {
-  /** Emit `messages-read` `{ chatId, userId, readAt }` to the chat room. */
+  /**
+   * Emit `messages-read` `{ chatId, userId, readAt }` to the chat room; a city's read position is
+   * the reader's own business, so `{ cityId, … }` goes to their own sockets only.
+   */
   messagesRead(receipt: ReadReceipt): void
   /** Users became members (a new chat, or added): emit `added-to-chat` `{ chatId }` to each. */
   chatMembersAdded(chatId: string, userIds: string[]): void

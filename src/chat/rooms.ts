@@ -148,6 +148,10 @@ export function roomOfMessage(message: MessageWithAuthor): RoomRef {
 export const isInRoom = (message: MessageWithAuthor, room: RoomRef): boolean =>
   room.kind === 'city' ? message.cityId === room.id : message.chatId === room.id
 
+/** The room the contract's `{ cityId }` or `{ chatId }` names. */
+export const roomOfPayload = (payload: { cityId: string } | { chatId: string }): RoomRef =>
+  'chatId' in payload ? chatRoom(payload.chatId) : cityRoom(payload.cityId)
+
 /** The contract's form of a room, `{ cityId }` or `{ chatId }`. */
 export const roomPayload = (room: RoomRef): { cityId: string } | { chatId: string } =>
   room.kind === 'city' ? { cityId: room.id } : { chatId: room.id }

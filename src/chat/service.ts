@@ -13,6 +13,9 @@ import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createPasswords } from './credentials.ts'
 import { createMessages } from './messages.ts'
+import { createNotificationSettings } from './notification-settings.ts'
+import { createNotifier } from './notifications.ts'
+import type { PresenceStore } from './presence.ts'
 import {
   createRateLimiter,
   type RateLimitOptions,
@@ -55,6 +58,8 @@ export interface ChatOptions {
   recovery: { windowMs: number; maxReplay: number }
   /** This node among several (its live sessions are the ones it keeps resumable). */
   nodeId: string
+  /** Who is connected on any node: plain messages notify only users with no live socket. */
+  presence: PresenceStore
 }
 
 /**
@@ -65,7 +70,12 @@ export interface ChatOptions {
 export function createChat(options: ChatOptions) {
   const { db, writer } = options
   const cities = createCities({ db })
-  const chats = createChats({ db })
+  const notifier = createNotifier({
+    db,
+    log: options.log.child('notifications'),
+    presence: options.presence,
+  })
+  const chats = createChats({ db, notifier })
   const access = createRoomAccess({ cities, chats })
   const stream = createRoomStream({
     db,
@@ -82,7 +92,9 @@ export function createChat(options: ChatOptions) {
   return {
     stream,
     mail,
+    notifier,
     ...access,
+    ...createNotificationSettings({ db, access }),
     ...createAuth({ ...options, userCache, passwords, mail }),
     ...createAccount({
       db,
@@ -100,6 +112,7 @@ export function createChat(options: ChatOptions) {
       db,
       access,
       stream,
+      notifier,
       sendLimiter: messageLimiter(options.messageRate),
       requireVerifiedEmail: options.requireVerifiedEmail,
     }),

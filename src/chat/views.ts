@@ -1,7 +1,10 @@
 /** @module Views: the one place that builds the contract's snake_case JSON from domain records. */
 import type { MessageWithAuthor } from '../store/messages.ts'
+import type { NotificationWithMessage } from '../store/notifications.ts'
 import type { PresenceUser } from '../store/presence.ts'
 import type { ChatMemberRow, ChatRow, CityRow, UserRow } from '../store/schema.ts'
+import type { CityWithCounts } from './cities.ts'
+import type { NotificationSetting } from './notification-settings.ts'
 import { kindOf, type RoomRef, roomOfMessage, roomPayload } from './rooms.ts'
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -86,6 +89,8 @@ export interface MessageView {
   is_deleted: boolean
   created_at: string
   edited_at: string | null
+  /** Ids of the users `@username` / `@all` resolved to at send (chat/mentions.ts). */
+  mentions: string[]
   cityId?: string
   chatId?: string
   clientId?: string
@@ -96,6 +101,8 @@ export interface MessageView {
  * (message objects are never mutated; an edit or delete makes a new one). Views are read-only.
  */
 const views = new WeakMap<MessageWithAuthor, MessageView>()
+
+const NO_MENTIONS: string[] = []
 
 /** A message as every event and history page carries it; a deleted one shows no content. */
 export function messageView(message: MessageWithAuthor): MessageView {
@@ -112,6 +119,7 @@ export function messageView(message: MessageWithAuthor): MessageView {
     is_deleted: message.isDeleted,
     created_at: iso(message.createdAt),
     edited_at: isoOrNull(message.editedAt),
+    mentions: message.mentions ? (JSON.parse(message.mentions) as string[]) : NO_MENTIONS,
   }
   if (message.cityId !== null) view.cityId = message.cityId
   if (message.chatId !== null) view.chatId = message.chatId
@@ -137,9 +145,10 @@ export interface ChatDetails {
   members: ChatMemberDetails[]
   lastMessage?: MessageWithAuthor | null
   unreadCount?: number
+  mentionCount?: number
 }
 
-export function chatView({ chat, members, lastMessage, unreadCount }: ChatDetails) {
+export function chatView({ chat, members, lastMessage, unreadCount, mentionCount }: ChatDetails) {
   return {
     _id: chat.id,
     name: chat.name,
@@ -154,21 +163,22 @@ export function chatView({ chat, members, lastMessage, unreadCount }: ChatDetail
     })),
     ...(lastMessage !== undefined ? { last_message: lastMessage && messageView(lastMessage) } : {}),
     ...(unreadCount !== undefined ? { unreadCount } : {}),
+    ...(mentionCount !== undefined ? { mentionCount } : {}),
   }
 }
 
 export interface ReadReceipt {
-  chatId: string
+  room: RoomRef
   userId: string
   /** ms since the epoch */
   readAt: number
   lastReadMessageId: string | null
 }
 
-/** The `messages-read` payload: `{ chatId, userId, readAt }` (readAt ISO 8601). */
+/** The `messages-read` payload: `{ chatId | cityId, userId, readAt }` (readAt ISO 8601). */
 export function readView(receipt: ReadReceipt) {
   return {
-    chatId: receipt.chatId,
+    ...roomPayload(receipt.room),
     userId: receipt.userId,
     readAt: iso(receipt.readAt),
     lastReadMessageId: receipt.lastReadMessageId,
@@ -212,4 +222,31 @@ export function actorView(
 /** As `user-joined-*` carries it: the public user fields under `userId`. */
 export function joinerView(room: RoomRef, user: UserRow) {
   return { ...actorView(room, user), profile_photo_url: user.profilePhotoUrl }
+}
+
+/** A city in `GET /api/cities`, with the caller's counts (unreadCount null: never read). */
+export function cityWithCountsView({ city, unreadCount, mentionCount }: CityWithCounts) {
+  return { ...cityView(city), unreadCount, mentionCount }
+}
+
+/** An entry of the notification feed, and the live `notification` event. */
+export function notificationView(notification: NotificationWithMessage) {
+  return {
+    _id: notification.id,
+    kind: notification.kind,
+    ...roomPayload({ kind: notification.roomKind, id: notification.roomId }),
+    actor_id: notification.actorId,
+    message: notification.message && messageView(notification.message),
+    read: notification.readAt !== null,
+    created_at: iso(notification.createdAt),
+  }
+}
+
+/** A room's notification setting (`muteUntil` ISO 8601 or null). */
+export function notificationSettingView(room: RoomRef, setting: NotificationSetting) {
+  return {
+    ...roomPayload(room),
+    level: setting.level,
+    muteUntil: isoOrNull(setting.muteUntil),
+  }
 }

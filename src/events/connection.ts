@@ -13,6 +13,7 @@ import type { IOServer, IOSocket, MiddlewareError } from '../realtime/index.ts'
 import { createTokenExpiry, registerAuthLifetime, sessionRoom, userRoom } from './auth-lifetime.ts'
 import { registerCityChat } from './city-chat.ts'
 import { createChatNotices } from './notices.ts'
+import { createNotificationPublisher } from './notification-publisher.ts'
 import {
   createOnlineCountBroadcaster,
   createRoomOnlineBroadcaster,
@@ -80,6 +81,7 @@ export function attachChatEvents({
   maxConnectionsPerUser,
 }: ChatEventsOptions) {
   chat.stream.attach(createRoomPublisher(io))
+  chat.notifier.attach(createNotificationPublisher(io))
   const typing = createTypingTracker<TypingNotice>({
     ttlMs: typingTimeoutMs,
     sweepMs: Math.min(1_000, typingTimeoutMs / 2),

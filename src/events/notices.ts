@@ -5,7 +5,7 @@
  * that raised it.
  */
 import type { ChatNotices } from '../chat/notices.ts'
-import { chatRoom, topicOf } from '../chat/rooms.ts'
+import { topicOf } from '../chat/rooms.ts'
 import { readView } from '../chat/views.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer } from '../realtime/index.ts'
@@ -30,7 +30,8 @@ export function createChatNotices(
     }
   return {
     messagesRead: guarded('messagesRead', (receipt) => {
-      io.to(topicOf(chatRoom(receipt.chatId))).emit('messages-read', readView(receipt))
+      const to = receipt.room.kind === 'chat' ? topicOf(receipt.room) : userRoom(receipt.userId)
+      io.to(to).emit('messages-read', readView(receipt))
     }),
     chatMembersAdded: guarded('chatMembersAdded', (chatId, userIds) => {
       io.to(userIds.map(userRoom)).emit('added-to-chat', { chatId })

@@ -1,7 +1,7 @@
 /** @module Private chat events (the guide's privateChat.js): members only, plus read receipts. */
-import { chatRoomPayload } from '../chat/inputs.ts'
+import { readRoomPayload } from '../chat/inputs.ts'
 import type { ChatNotices } from '../chat/notices.ts'
-import { chatRoom, PRIVATE, topicOf } from '../chat/rooms.ts'
+import { chatRoom, PRIVATE, roomOfPayload, topicOf } from '../chat/rooms.ts'
 import { readView } from '../chat/views.ts'
 import { ok } from '../errors.ts'
 import { on } from './respond.ts'
@@ -11,8 +11,12 @@ import { type EventDeps, leaveRoom, registerRoomHandlers, userOf } from './room-
 export function registerPrivateChat(deps: EventDeps, notices: ChatNotices): void {
   registerRoomHandlers(deps, PRIVATE)
 
-  on(deps.io, deps.log, 'mark-messages-read', chatRoomPayload, async (socket, input) => {
-    const receipt = await deps.chat.markRead(userOf(socket), input.chatId)
+  on(deps.io, deps.log, 'mark-messages-read', readRoomPayload, async (socket, input) => {
+    const room = roomOfPayload(input)
+    const receipt =
+      room.kind === 'chat'
+        ? await deps.chat.markRead(userOf(socket), room.id)
+        : await deps.chat.markCityRead(userOf(socket), room.id)
     if (!receipt.ok) return receipt
     notices.messagesRead(receipt.value)
     return ok(readView(receipt.value))

@@ -18,6 +18,7 @@ import { chatRoutes } from './routes/chats.ts'
 import { cityRoutes } from './routes/cities.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { messageRoutes } from './routes/messages.ts'
+import { notificationRoutes, notificationSettingRoutes } from './routes/notifications.ts'
 import { userRoutes } from './routes/users.ts'
 
 export interface AppOptions {
@@ -55,7 +56,7 @@ export function createApp({
     cors({
       origin: corsOrigins.length === 0 ? '*' : [...corsOrigins],
       allowHeaders: ['Authorization', 'Content-Type'],
-      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       maxAge: 600,
     })
   )
@@ -84,7 +85,9 @@ export function createApp({
   )
   app.route('/api/auth', accountRoutes(chat, notices))
   app.route('/api/users', userRoutes(chat, notices))
-  app.route('/api/cities', cityRoutes(chat))
+  app.route('/api/cities', cityRoutes(chat, notices))
+  app.route('/api/notification-settings', notificationSettingRoutes(chat))
+  app.route('/api/notifications', notificationRoutes(chat))
   app.route('/api/chats', chatRoutes(chat, notices))
   app.route('/api/messages', messageRoutes(chat))
 

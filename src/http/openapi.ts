@@ -18,9 +18,13 @@ import {
   loginBody,
   messageBody,
   messageIdParam,
+  notificationSettingBody,
+  notificationsQuery,
+  notificationsReadBody,
   refreshOrCookieBody,
   registerBody,
   resetPasswordBody,
+  roomSettingParam,
   sessionIdParam,
   updateMeBody,
   userRefParam,
@@ -29,7 +33,7 @@ import {
 import { ERROR_CODES } from '../errors.ts'
 
 interface Operation {
-  method: 'get' | 'post' | 'patch' | 'delete'
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete'
   /** Hono path (`:param`). */
   path: string
   summary: string
@@ -345,6 +349,52 @@ const OPERATIONS: Operation[] = [
     params: chatIdParam,
     status: 200,
     returns: '{ chatId, userId, readAt }',
+  },
+  {
+    method: 'post',
+    path: '/api/cities/:cityId/read',
+    summary: 'Mark a city read (my read position; my own sockets hear messages-read)',
+    auth: true,
+    params: cityIdParam,
+    status: 200,
+    returns: '{ cityId, userId, readAt, lastReadMessageId }',
+  },
+  {
+    method: 'get',
+    path: '/api/notification-settings/:roomKind/:roomId',
+    summary: 'My notification setting for a room (default: all for chats, mentions for cities)',
+    auth: true,
+    params: roomSettingParam,
+    status: 200,
+    returns: '{ setting: { cityId | chatId, level, muteUntil } }',
+  },
+  {
+    method: 'put',
+    path: '/api/notification-settings/:roomKind/:roomId',
+    summary: 'Set my notification level and mute for a room',
+    auth: true,
+    params: roomSettingParam,
+    body: notificationSettingBody,
+    status: 200,
+    returns: '{ setting: { cityId | chatId, level, muteUntil } }',
+  },
+  {
+    method: 'get',
+    path: '/api/notifications',
+    summary: 'My notification feed, newest first',
+    auth: true,
+    query: notificationsQuery,
+    status: 200,
+    returns: '{ notifications, hasMore, unreadCount }',
+  },
+  {
+    method: 'post',
+    path: '/api/notifications/read',
+    summary: 'Mark my notifications up to upTo read',
+    auth: true,
+    body: notificationsReadBody,
+    status: 200,
+    returns: '{ updated, unreadCount }',
   },
   {
     method: 'patch',

@@ -2,7 +2,7 @@
  * @module Message rows: lookups, edits, soft delete, and history pages in (room, seq) order. New
  * messages are inserted by the group writer (store/write-batch.ts), which gives out their seqs.
  */
-import { and, asc, desc, eq, gt, inArray, lt, max } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, max, ne, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { type MessageRow, messages, users } from './schema.ts'
 
@@ -154,4 +154,57 @@ export async function markMessageDeleted(db: Db, id: string, deletedAt: number):
     .update(messages)
     .set({ content: '', mediaUrl: null, isDeleted: true, deletedAt })
     .where(eq(messages.id, id))
+}
+
+/** Messages after the read position `lastReadMessageId` (all without one), by others, not deleted. */
+function unreadIn(db: Db, room: RoomRef, userId: string, lastReadMessageId: string | null) {
+  return and(
+    roomCondition(room),
+    ne(messages.authorId, userId),
+    eq(messages.isDeleted, false),
+    lastReadMessageId
+      ? gt(
+          messages.seq,
+          db.select({ seq: messages.seq }).from(messages).where(eq(messages.id, lastReadMessageId))
+        )
+      : undefined
+  )
+}
+
+/** How many messages in the room the user has not read. */
+export async function countUnreadMessages(
+  db: Db,
+  room: RoomRef,
+  userId: string,
+  lastReadMessageId: string | null
+): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(messages)
+    .where(unreadIn(db, room, userId, lastReadMessageId))
+  return row?.n ?? 0
+}
+
+/**
+ * How many unread messages in the room mention the user (walks only messages that mention
+ * someone: messages_mentions_idx).
+ */
+export async function countUnreadMentions(
+  db: Db,
+  room: RoomRef,
+  userId: string,
+  lastReadMessageId: string | null
+): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(messages)
+    .where(
+      and(
+        room.kind === 'chat' ? isNull(messages.cityId) : undefined,
+        sql`${messages.mentions} IS NOT NULL`,
+        unreadIn(db, room, userId, lastReadMessageId),
+        sql`EXISTS (SELECT 1 FROM json_each(${messages.mentions}) WHERE value = ${userId})`
+      )
+    )
+  return row?.n ?? 0
 }

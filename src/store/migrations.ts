@@ -10,6 +10,7 @@ import m0006 from '../../drizzle/0006_message_offsets.sql' with { type: 'text' }
 import m0007 from '../../drizzle/0007_live_socket_sessions.sql' with { type: 'text' }
 import m0008 from '../../drizzle/0008_accounts.sql' with { type: 'text' }
 import m0009 from '../../drizzle/0009_cluster_identity.sql' with { type: 'text' }
+import m0010 from '../../drizzle/0010_notifications.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -27,6 +28,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0007_live_socket_sessions': m0007,
   '0008_accounts': m0008,
   '0009_cluster_identity': m0009,
+  '0010_notifications': m0010,
 }
 
 export interface JournalEntry {

@@ -179,9 +179,18 @@ export const messages = sqliteTable(
     createdAt: integer('created_at').notNull(),
     editedAt: integer('edited_at'),
     deletedAt: integer('deleted_at'),
+    /**
+     * JSON array of the user ids `@username` (or `@all`) resolved to at send (chat/mentions.ts);
+     * null for the many messages that mention no one.
+     */
+    mentions: text('mentions'),
   },
   (t) => [
     uniqueIndex('messages_id_unique').on(t.id),
+    // Mention counts walk only the messages that mention someone (most touch no extra b-tree).
+    index('messages_mentions_idx')
+      .on(t.cityId, t.chatId, t.seq)
+      .where(sql`${t.mentions} IS NOT NULL`),
     // History pages and recovery walk (room, seq) in either direction (seq is the rowid, which
     // every index entry ends with). Partial: a message is in one kind of room and most carry no
     // clientId, so an insert touches two secondary b-trees (its id's and its room's), not four.
@@ -260,6 +269,70 @@ export const clusterIdentity = sqliteTable(
   (t) => [check('cluster_identity_one_row', sql`${t.id} = 1`)]
 )
 
+/** A user's read position in a city (private chats keep theirs on `chat_members`). */
+export const cityReads = sqliteTable(
+  'city_reads',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    cityId: text('city_id')
+      .notNull()
+      .references(() => cities.id),
+    lastReadMessageId: text('last_read_message_id'),
+    lastReadAt: integer('last_read_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.cityId] })]
+)
+
+export const ROOM_KINDS = ['city', 'chat'] as const
+export const NOTIFICATION_LEVELS = ['all', 'mentions', 'none'] as const
+export type NotificationLevel = (typeof NOTIFICATION_LEVELS)[number]
+
+/** A user's choice for one room; without a row the default holds (chat/notification-settings.ts). */
+export const notificationSettings = sqliteTable(
+  'notification_settings',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roomKind: text('room_kind', { enum: ROOM_KINDS }).notNull(),
+    roomId: text('room_id').notNull(),
+    level: text('level', { enum: NOTIFICATION_LEVELS }).notNull(),
+    /** ms since the epoch; nothing notifies before it. */
+    muteUntil: integer('mute_until'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.roomKind, t.roomId] }),
+    // "Who in this room wants every message" is asked once per room per drained slice.
+    index('notification_settings_room_idx').on(t.roomKind, t.roomId, t.level),
+  ]
+)
+
+export const NOTIFICATION_KINDS = ['mention', 'reply', 'added', 'message'] as const
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number]
+
+/** The feed: what reached a user who may not have been looking (chat/notifications.ts). */
+export const notifications = sqliteTable(
+  'notifications',
+  {
+    /** Time-ordered (store/ids.ts): the feed's order and its cursor. */
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: NOTIFICATION_KINDS }).notNull(),
+    roomKind: text('room_kind', { enum: ROOM_KINDS }).notNull(),
+    roomId: text('room_id').notNull(),
+    /** The message behind it (null for being added to a chat). */
+    messageId: text('message_id'),
+    actorId: text('actor_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+    readAt: integer('read_at'),
+  },
+  (t) => [index('notifications_user_idx').on(t.userId, t.id)]
+)
+
 export type UserRow = typeof users.$inferSelect
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect
 export type SessionRow = typeof sessions.$inferSelect
@@ -268,3 +341,5 @@ export type CityRow = typeof cities.$inferSelect
 export type ChatRow = typeof chats.$inferSelect
 export type ChatMemberRow = typeof chatMembers.$inferSelect
 export type MessageRow = typeof messages.$inferSelect
+export type NotificationRow = typeof notifications.$inferSelect
+export type NotificationSettingRow = typeof notificationSettings.$inferSelect

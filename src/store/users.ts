@@ -100,3 +100,15 @@ export async function updateUser(
   const [row] = await db.update(users).set(changes).where(eq(users.id, id)).returning()
   return row
 }
+
+/** Active users with these (lower-cased) usernames: what `@name` in a message resolves to. */
+export async function findActiveUsersByUsernames(
+  db: Db,
+  usernames: readonly string[]
+): Promise<Array<{ id: string; username: string }>> {
+  if (usernames.length === 0) return []
+  return db
+    .select({ id: users.id, username: users.username })
+    .from(users)
+    .where(and(inArray(users.username, [...new Set(usernames)]), eq(users.isActive, true)))
+}

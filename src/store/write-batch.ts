@@ -41,7 +41,8 @@ export type WriteResult = { stored: true; offset: number } | { stored: false } |
  */
 const insertMessage = (offset: string) => `INSERT INTO messages (seq, id, city_id, chat_id,
   author_id, content, message_type, media_url, reply_to, client_id, is_edited, is_deleted,
-  created_at) VALUES (${offset}, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT DO NOTHING`
+  created_at, mentions) VALUES (${offset}, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)
+  ON CONFLICT DO NOTHING`
 const insertEvent = (offset: string) =>
   `INSERT INTO room_events (id, room, packet, created_at) VALUES (${offset}, ?, ?, ?)`
 
@@ -73,6 +74,7 @@ export const messageParams = (m: NewMessageRow) =>
     m.replyTo ?? null,
     m.clientId ?? null,
     m.createdAt,
+    m.mentions ?? null,
   ] as const
 
 /** An event row's parameters after the offset, in order. */

@@ -336,9 +336,9 @@ export const EVENTS: EventDoc[] = [
     name: 'mark-messages-read',
     direction: 'emit',
     group: 'Private chat',
-    payload: CHAT,
+    payload: { 'chatId | cityId': 'string' },
     result:
-      'Members only. Stores the read position; messages-read to the room. Same as POST /api/chats/:chatId/read.',
+      'Members only. Stores the read position; messages-read to the chat room (a city: to my own sockets). Same as POST /api/chats/:chatId/read and POST /api/cities/:cityId/read.',
   },
   {
     name: 'messages-read',
@@ -351,6 +351,22 @@ export const EVENTS: EventDoc[] = [
       'lastReadMessageId?': 'string | null',
     },
     result: 'Everyone in the chat room: show ✓✓ on messages created at or before readAt.',
+  },
+  {
+    name: 'notification',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: {
+      _id: 'string',
+      kind: "'mention' | 'reply' | 'added' | 'message'",
+      'chatId | cityId': 'string',
+      actor_id: 'string',
+      message: 'Message | null',
+      read: 'boolean',
+      created_at: 'string (ISO 8601)',
+    },
+    result:
+      'Every socket of the notified user, on every node: a mention, a reply, being added to a chat, or a message while offline (GET /api/notifications lists them).',
   },
   {
     name: 'added-to-chat',

@@ -198,6 +198,7 @@ export function createMessageList(options: MessageListOptions): MessageList {
         message_type: 'text',
         media_url: null,
         reply_to: null,
+        mentions: [],
         is_edited: false,
         is_deleted: false,
         created_at: now,

@@ -26,7 +26,7 @@ beforeEach(async () => {
     },
   }
   const notices: ChatNotices = {
-    messagesRead: (r) => seen.push(['read', r.chatId]),
+    messagesRead: (r) => seen.push(['read', r.room.id]),
     chatMembersAdded() {},
     chatMembersRemoved() {},
     userDeactivated() {},
@@ -66,6 +66,7 @@ describe('send', () => {
       is_deleted: false,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
       edited_at: null,
+      mentions: [],
       cityId: 'mumbai',
     })
     expect(seen).toEqual([['created', res.body.message._id]])

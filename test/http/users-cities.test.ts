@@ -104,7 +104,13 @@ describe('cities', () => {
     const res = await api(server.url, 'GET', '/api/cities', { token: alice.accessToken })
     expect(res.status).toBe(200)
     expect(res.body.cities.length).toBeGreaterThanOrEqual(20)
-    expect(res.body.cities).toContainEqual({ _id: 'mumbai', name: 'Mumbai', country: 'India' })
+    expect(res.body.cities).toContainEqual({
+      _id: 'mumbai',
+      name: 'Mumbai',
+      country: 'India',
+      unreadCount: null,
+      mentionCount: 0,
+    })
   })
 
   test('one city by slug; unknown is 404; bad slug is 400; needs auth', async () => {

@@ -1,23 +1,33 @@
-/** @module /api/cities: list, read, and each city's message history and REST send. */
+/** @module /api/cities: list (with my unread and mention counts), read, mark read, and each city's message history and REST send. */
 import { Hono } from 'hono'
 import { cityIdParam } from '../../chat/inputs.ts'
+import type { ChatNotices } from '../../chat/notices.ts'
 import { cityRoom } from '../../chat/rooms.ts'
 import type { Chat } from '../../chat/service.ts'
-import { cityView } from '../../chat/views.ts'
+import { cityView, cityWithCountsView, readView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
 import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readParams } from '../validate.ts'
 import { listRoomMessages, postRoomMessage } from './room-messages.ts'
 
-export function cityRoutes(chat: Chat) {
+export function cityRoutes(chat: Chat, notices: ChatNotices) {
   const app = new Hono<AppEnv>()
   app.use('*', requireUser(chat))
 
   app.get('/', async (c) => {
-    const cities = await chat.listCities()
+    const cities = await chat.listCitiesFor(c.get('user'))
     if (!cities.ok) return sendError(c, cities.error)
-    return c.json({ cities: cities.value.map(cityView) })
+    return c.json({ cities: cities.value.map(cityWithCountsView) })
+  })
+
+  app.post('/:cityId/read', async (c) => {
+    const params = readParams(c, cityIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    const receipt = await chat.markCityRead(c.get('user'), params.value.cityId)
+    if (!receipt.ok) return sendError(c, receipt.error)
+    notices.messagesRead(receipt.value)
+    return c.json(readView(receipt.value))
   })
 
   app.get('/:cityId', async (c) => {
