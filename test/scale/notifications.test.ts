@@ -102,8 +102,9 @@ describe.skipIf(!!SKIP_REASON)('notifications on two nodes with Redis', () => {
     const [n1, n2] = nodes as [Node, Node]
     const alice = track(await chatUser(n1.url))
     const carol = track(await chatUser(n2.url))
+    const added = once(carol.socket, 'notification')
     const chatId = await createPrivateChat(n1.url, alice, [carol])
-    await once(carol.socket, 'notification') // added
+    await added
     const muted = await api(n2.url, 'PUT', '/api/notification-settings/city/pune', {
       token: carol.accessToken,
       body: { level: 'all', muteUntil: Date.now() + 3_600_000 },
@@ -143,12 +144,20 @@ describe.skipIf(!!SKIP_REASON)('notifications on two nodes with Redis', () => {
     const [n1, n2] = nodes as [Node, Node]
     const alice = track(await chatUser(n1.url))
     const dave = await registerUser(n2.url)
-    const chatId = await createPrivateChat(n1.url, alice, [dave])
+    const erin = track(await chatUser(n1.url))
+    const erinAdded = once(erin.socket, 'notification')
+    const chatId = await createPrivateChat(n1.url, alice, [dave, erin])
     const daveOnN2 = await connectAs(n2.url, dave)
     const online = () =>
       ask(alice.socket, 'check-user-online', { userId: dave.user._id }).then((a) => a.isOnline)
     await eventually(online, 8_000, 'dave online')
-    await send(n1.url, alice, `/api/chats/${chatId}/messages`, { content: 'while you are here' })
+    // Erin's mention is made in the same pass that looks at dave (after the broadcast, on n1).
+    await erinAdded
+    const erinMentioned = once<any>(erin.socket, 'notification')
+    await send(n1.url, alice, `/api/chats/${chatId}/messages`, {
+      content: `while you are here @${erin.user.username}`,
+    })
+    expect((await erinMentioned).kind).toBe('mention')
     daveOnN2.socket.disconnect()
     await eventually(async () => !(await online()), 8_000, 'dave offline')
     const later = await send(n1.url, alice, `/api/chats/${chatId}/messages`, { content: 'missed' })
