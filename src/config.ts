@@ -259,6 +259,35 @@ const ENV_SCHEMA = z.object({
     .describe(
       'Most missed events one resume replays; beyond that the client reconnects fresh and reloads history.'
     ),
+  WEBHOOK_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'Where outgoing webhooks are POSTed (message.created/edited/deleted, member.added/removed, notification.created), signed with WEBHOOK_SECRET. Unset: none.'
+    ),
+  WEBHOOK_SECRET: z
+    .string()
+    .min(16, 'WEBHOOK_SECRET must be at least 16 characters')
+    .optional()
+    .describe(
+      'HMAC-SHA256 key of the X-Webhook-Signature header (v1=hex of HMAC over `<X-Webhook-Timestamp>.<body>`). Required with WEBHOOK_URL.'
+    ),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(8)
+    .describe(
+      'Attempts per webhook event before it is dead-lettered (kept, counted, no more tries).'
+    ),
+  WEBHOOK_RETRY_BASE: durationMs('WEBHOOK_RETRY_BASE')
+    .default(1_000)
+    .describe('First retry delay of a failed webhook; doubled each attempt, at most 64 times it.'),
+  WEBHOOK_TIMEOUT: durationMs('WEBHOOK_TIMEOUT')
+    .default(5_000)
+    .describe('A webhook receiver that has not answered within this long counts as failed.'),
   SHUTDOWN_TIMEOUT: durationMs('SHUTDOWN_TIMEOUT')
     .default(10_000)
     .describe(

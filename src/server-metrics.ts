@@ -110,6 +110,11 @@ export function createServerMetrics() {
   return {
     registry,
     observer,
+    /** Webhook events that ran out of attempts (chat/webhooks.ts). */
+    webhookDeadLetters: registry.counter(
+      'chat_webhook_dead_letters_total',
+      'Webhook events dead-lettered after WEBHOOK_MAX_ATTEMPTS'
+    ),
     broadcastLatency: (origin: 'local' | 'remote', ms: number) =>
       broadcastLatency.observe(Math.max(0, ms) / 1000, { origin }),
     redisUp: (up: boolean) => redisUp.set(up ? 1 : 0),

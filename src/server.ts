@@ -109,6 +109,14 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       recovery: { windowMs: config.RECOVERY_WINDOW, maxReplay: config.RECOVERY_MAX_EVENTS },
       nodeId: scale.nodeId,
       presence: scale.presence,
+      webhooks: {
+        url: config.WEBHOOK_URL,
+        secret: config.WEBHOOK_SECRET,
+        maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+        retryBaseMs: config.WEBHOOK_RETRY_BASE,
+        timeoutMs: config.WEBHOOK_TIMEOUT,
+        deadLetters: metrics.webhookDeadLetters,
+      },
     }),
     CHAT_OPERATIONS
   )
@@ -192,6 +200,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
      */
     attach(server: Server<unknown>, nodeUrl?: string): Promise<void> {
       io.attach(server)
+      chat.webhooks.start()
       pages.attach(server)
       const url = nodeUrl ?? config.NODE_URL ?? `http://127.0.0.1:${server.port}`
       return scale.start(url).catch((error) => log.error('node registration failed', { error }))
@@ -226,6 +235,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       await scale.close()
       await chat.mail.settled()
       mailer.close()
+      // The feed and the outbox are written before the database closes.
+      await chat.notifier.settled()
+      await chat.webhooks.close()
       await database.close()
     },
   }

@@ -186,6 +186,7 @@ export function createChats({ db, notifier }: { db: Db; notifier: Notifier }) {
       return fail('forbidden', 'only the owner may remove an admin')
     }
     await store.removeChatMember(db, chatId, userId)
+    notifier.membersRemoved(chatId, actor.id, [userId])
     return ok(await details(membership.value.chat))
   }
 
@@ -200,6 +201,7 @@ export function createChats({ db, notifier }: { db: Db; notifier: Notifier }) {
     const membership = await requireChatMember(actor, chatId)
     if (!membership.ok) return membership
     await store.removeChatMember(db, chatId, actor.id)
+    notifier.membersRemoved(chatId, actor.id, [actor.id])
     const rest = await store.listChatMembers(db, [chatId])
     if (rest.length === 0) {
       await store.deleteChat(db, chatId)

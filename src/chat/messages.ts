@@ -209,6 +209,7 @@ export function createMessages({
     const edited = { ...message, content: input.content, isEdited: true, editedAt: now }
     const room = roomOfMessage(edited)
     await stream.append({ room, event: kindOf(room).events.edited, args: [messageView(edited)] })
+    notifier.messageChanged('edited', edited)
     return ok(edited)
   }
 
@@ -229,6 +230,7 @@ export function createMessages({
     const deleted = { ...message, content: '', mediaUrl: null, isDeleted: true, deletedAt: now }
     const room = roomOfMessage(deleted)
     await stream.append({ room, event: kindOf(room).events.deleted, args: [deletedView(deleted)] })
+    notifier.messageChanged('deleted', deleted)
     return ok(deleted)
   }
 

@@ -23,6 +23,8 @@ import type { PresenceStore } from '../store/presence.ts'
 import type { NotificationKind, NotificationRow, UserRow } from '../store/schema.ts'
 import { lets, settingsForUsers } from './notification-settings.ts'
 import { chatRoom, type RoomRef, roomOfMessage } from './rooms.ts'
+import { deletedView, messageView, notificationView } from './views.ts'
+import type { Webhooks } from './webhooks.ts'
 
 /** Where a new notification goes live (events/: the user's own room, on every node). */
 export interface NotificationPublisher {
@@ -36,7 +38,10 @@ const MAX_QUEUE = 100_000
 
 type Work =
   | { kind: 'message'; message: MessageWithAuthor }
+  | { kind: 'edited'; message: MessageWithAuthor }
+  | { kind: 'deleted'; message: MessageWithAuthor }
   | { kind: 'added'; chatId: string; actorId: string; userIds: string[] }
+  | { kind: 'removed'; chatId: string; actorId: string; userIds: string[] }
 
 /** A mention outranks a reply, which outranks a plain message. */
 const RANK: Record<NotificationKind, number> = { mention: 3, reply: 2, added: 1, message: 0 }
@@ -46,6 +51,8 @@ export interface NotifierOptions {
   log: Logger
   /** Who has a live socket on any node (plain messages notify only those without one). */
   presence: PresenceStore
+  /** Outgoing webhooks: every event here is also one for the operator's services. */
+  webhooks: Webhooks
   now?: () => number
 }
 
@@ -54,7 +61,7 @@ export interface NotifierOptions {
  * const notifier = createNotifier({ db, log, presence })
  * notifier.attach(publisher); notifier.messageSent(message) // after its broadcast
  */
-export function createNotifier({ db, log, presence, now = Date.now }: NotifierOptions) {
+export function createNotifier({ db, log, presence, webhooks, now = Date.now }: NotifierOptions) {
   let publisher: NotificationPublisher = { notify() {} }
   let queue: Work[] = []
   let draining: Promise<void> | null = null
@@ -132,7 +139,21 @@ export function createNotifier({ db, log, presence, now = Date.now }: NotifierOp
 
   async function handle(work: Work, memo: Map<string, Promise<string[]>>): Promise<void> {
     const at = now()
+    if (work.kind === 'removed') {
+      const { chatId, actorId, userIds } = work
+      webhooks.emit('member.removed', chatRoom(chatId), { chatId, actorId, userIds })
+      return
+    }
+    if (work.kind === 'edited' || work.kind === 'deleted') {
+      const room = roomOfMessage(work.message)
+      if (work.kind === 'edited')
+        webhooks.emit('message.edited', room, { message: messageView(work.message) })
+      else webhooks.emit('message.deleted', room, deletedView(work.message))
+      return
+    }
     if (work.kind === 'added') {
+      const { chatId, actorId, userIds } = work
+      webhooks.emit('member.added', chatRoom(chatId), { chatId, actorId, userIds })
       const room = chatRoom(work.chatId)
       const targets = new Map(
         work.userIds.filter((id) => id !== work.actorId).map((id) => [id, 'added' as const])
@@ -141,6 +162,7 @@ export function createNotifier({ db, log, presence, now = Date.now }: NotifierOp
       return
     }
     const room = roomOfMessage(work.message)
+    webhooks.emit('message.created', room, { message: messageView(work.message) })
     await make(room, await recipients(work.message, memo), work.message.authorId, work.message, at)
   }
 
@@ -172,7 +194,15 @@ export function createNotifier({ db, log, presence, now = Date.now }: NotifierOp
     }
     if (rows.length === 0) return
     await insertNotifications(db, rows)
-    for (const row of rows) publisher.notify(row.userId, { ...row, message })
+    for (const row of rows) {
+      const notification = { ...row, message }
+      publisher.notify(row.userId, notification)
+      webhooks.emit(
+        'notification.created',
+        { user: row.userId },
+        { userId: row.userId, notification: notificationView(notification) }
+      )
+    }
   }
 
   /** The caller's feed, newest first. */
@@ -204,6 +234,14 @@ export function createNotifier({ db, log, presence, now = Date.now }: NotifierOp
     /** After its broadcast: queued, never awaited by the sender. */
     messageSent(message: MessageWithAuthor): void {
       enqueue({ kind: 'message', message })
+    },
+    /** After its broadcast: an edit or a delete (for webhooks). */
+    messageChanged(kind: 'edited' | 'deleted', message: MessageWithAuthor): void {
+      if (webhooks.enabled) enqueue(kind === 'edited' ? { kind, message } : { kind, message })
+    },
+    /** Users stopped being members (removed by `actorId`, or left: actorId is theirs). */
+    membersRemoved(chatId: string, actorId: string, userIds: string[]): void {
+      if (webhooks.enabled) enqueue({ kind: 'removed', chatId, actorId, userIds })
     },
     /** Users became members of a chat (created with them, or added by `actorId`). */
     membersAdded(chatId: string, actorId: string, userIds: string[]): void {

@@ -30,6 +30,7 @@ import { createSessions } from './sessions.ts'
 import type { Tokens } from './tokens.ts'
 import { createUserCache } from './user-cache.ts'
 import { createUsers } from './users.ts'
+import { createWebhooks, type WebhookOptions } from './webhooks.ts'
 
 export interface ChatOptions {
   db: Db
@@ -60,6 +61,8 @@ export interface ChatOptions {
   nodeId: string
   /** Who is connected on any node: plain messages notify only users with no live socket. */
   presence: PresenceStore
+  /** Outgoing webhooks (WEBHOOK_*): where, signed how, retried how often. */
+  webhooks: Omit<WebhookOptions, 'db' | 'log'>
 }
 
 /**
@@ -70,10 +73,12 @@ export interface ChatOptions {
 export function createChat(options: ChatOptions) {
   const { db, writer } = options
   const cities = createCities({ db })
+  const webhooks = createWebhooks({ db, log: options.log.child('webhooks'), ...options.webhooks })
   const notifier = createNotifier({
     db,
     log: options.log.child('notifications'),
     presence: options.presence,
+    webhooks,
   })
   const chats = createChats({ db, notifier })
   const access = createRoomAccess({ cities, chats })
@@ -93,6 +98,7 @@ export function createChat(options: ChatOptions) {
     stream,
     mail,
     notifier,
+    webhooks,
     ...access,
     ...createNotificationSettings({ db, access }),
     ...createAuth({ ...options, userCache, passwords, mail }),

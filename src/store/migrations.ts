@@ -11,6 +11,7 @@ import m0007 from '../../drizzle/0007_live_socket_sessions.sql' with { type: 'te
 import m0008 from '../../drizzle/0008_accounts.sql' with { type: 'text' }
 import m0009 from '../../drizzle/0009_cluster_identity.sql' with { type: 'text' }
 import m0010 from '../../drizzle/0010_notifications.sql' with { type: 'text' }
+import m0011 from '../../drizzle/0011_webhook_outbox.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -29,6 +30,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0008_accounts': m0008,
   '0009_cluster_identity': m0009,
   '0010_notifications': m0010,
+  '0011_webhook_outbox': m0011,
 }
 
 export interface JournalEntry {

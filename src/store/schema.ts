@@ -343,3 +343,40 @@ export type ChatMemberRow = typeof chatMembers.$inferSelect
 export type MessageRow = typeof messages.$inferSelect
 export type NotificationRow = typeof notifications.$inferSelect
 export type NotificationSettingRow = typeof notificationSettings.$inferSelect
+
+export const WEBHOOK_STATES = ['pending', 'delivered', 'dead'] as const
+
+/**
+ * The webhook outbox: one row per event, delivered at least once, in id order within its room
+ * (chat/webhooks.ts), retried with backoff, dead after the last attempt.
+ */
+export const webhookOutbox = sqliteTable(
+  'webhook_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The event id the receiver sees (de-duplicates a redelivery). */
+    eventId: text('event_id').notNull(),
+    /** Which hook: `env` for WEBHOOK_URL. */
+    hookId: text('hook_id').notNull(),
+    url: text('url').notNull(),
+    /** Ordering key: `city:<id>`, `chat:<id>` or `user:<id>`. */
+    room: text('room').notNull(),
+    type: text('type').notNull(),
+    /** The JSON body as sent. */
+    body: text('body').notNull(),
+    state: text('state', { enum: WEBHOOK_STATES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAt: integer('next_at').notNull(),
+    /** A node delivering it holds it until then (another node takes it over after). */
+    leaseUntil: integer('lease_until'),
+    lastError: text('last_error'),
+    lastStatus: integer('last_status'),
+    createdAt: integer('created_at').notNull(),
+    doneAt: integer('done_at'),
+  },
+  (t) => [
+    index('webhook_outbox_pending_idx').on(t.room, t.id).where(sql`${t.state} = 'pending'`),
+    index('webhook_outbox_hook_idx').on(t.hookId, t.id),
+  ]
+)
+export type WebhookOutboxRow = typeof webhookOutbox.$inferSelect

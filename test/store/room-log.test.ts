@@ -10,7 +10,9 @@ import { createCities } from '../../src/chat/cities.ts'
 import { createNotifier } from '../../src/chat/notifications.ts'
 import { createRoomAccess } from '../../src/chat/room-access.ts'
 import { createRoomStream } from '../../src/chat/room-stream.ts'
+import { createWebhooks } from '../../src/chat/webhooks.ts'
 import { createLogger } from '../../src/log.ts'
+import { createMetrics } from '../../src/metrics.ts'
 import type { Database } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
 import { listRoomMessages } from '../../src/store/messages.ts'
@@ -38,6 +40,17 @@ function roomLogOf(database: Database) {
           db,
           log: createLogger({ level: 'error' }),
           presence: createMemoryPresence(),
+          // No WEBHOOK_URL: off.
+          webhooks: createWebhooks({
+            db,
+            log: createLogger({ level: 'error' }),
+            url: undefined,
+            secret: undefined,
+            maxAttempts: 1,
+            retryBaseMs: 1_000,
+            timeoutMs: 1_000,
+            deadLetters: createMetrics().counter('unused_total', 'unused'),
+          }),
         }),
       }),
     }),

@@ -1,0 +1,81 @@
+/** @module Webhook outbox rows: queued, claimed by a node (a lease), delivered, retried, dead. */
+import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm'
+import type { Db } from './db.ts'
+import { type WebhookOutboxRow, webhookOutbox } from './schema.ts'
+
+export type NewWebhookRow = typeof webhookOutbox.$inferInsert
+
+export async function insertWebhookRows(db: Db, rows: NewWebhookRow[]): Promise<void> {
+  if (rows.length === 0) return
+  await db.insert(webhookOutbox).values(rows)
+}
+
+/**
+ * The oldest pending row of each room, when it is due and nobody holds it, up to `limit`; each
+ * returned row is leased to the caller until `leaseUntil`. A room's later rows wait for it: order
+ * per room.
+ */
+export async function claimDueWebhooks(
+  db: Db,
+  now: number,
+  leaseUntil: number,
+  limit: number
+): Promise<WebhookOutboxRow[]> {
+  const heads = await db
+    .select()
+    .from(webhookOutbox)
+    .where(
+      and(
+        eq(webhookOutbox.state, 'pending'),
+        sql`${webhookOutbox.id} = (SELECT min(o.id) FROM webhook_outbox o WHERE o.room = ${webhookOutbox.room} AND o.state = 'pending')`,
+        lte(webhookOutbox.nextAt, now),
+        or(isNull(webhookOutbox.leaseUntil), lt(webhookOutbox.leaseUntil, now))
+      )
+    )
+    .orderBy(asc(webhookOutbox.id))
+    .limit(limit)
+  const claimed: WebhookOutboxRow[] = []
+  for (const row of heads) {
+    // Another node may have taken it since the read: the lease is taken by one UPDATE.
+    const taken = await db
+      .update(webhookOutbox)
+      .set({ leaseUntil })
+      .where(
+        and(
+          eq(webhookOutbox.id, row.id),
+          eq(webhookOutbox.state, 'pending'),
+          or(isNull(webhookOutbox.leaseUntil), lt(webhookOutbox.leaseUntil, now))
+        )
+      )
+      .returning({ id: webhookOutbox.id })
+    if (taken.length === 1) claimed.push({ ...row, leaseUntil })
+  }
+  return claimed
+}
+
+/** What one attempt did: delivered, to be retried at `nextAt`, or dead. */
+export async function recordWebhookAttempt(
+  db: Db,
+  id: number,
+  outcome: {
+    state: 'pending' | 'delivered' | 'dead'
+    attempts: number
+    nextAt: number
+    status: number | null
+    error: string | null
+    at: number
+  }
+): Promise<void> {
+  await db
+    .update(webhookOutbox)
+    .set({
+      state: outcome.state,
+      attempts: outcome.attempts,
+      nextAt: outcome.nextAt,
+      lastStatus: outcome.status,
+      lastError: outcome.error,
+      leaseUntil: null,
+      doneAt: outcome.state === 'pending' ? null : outcome.at,
+    })
+    .where(eq(webhookOutbox.id, id))
+}
