@@ -194,6 +194,25 @@ const ENV_SCHEMA = z.object({
     .min(1)
     .default(100)
     .describe('Login attempts per client address per LOGIN_WINDOW (any accounts).'),
+  REGISTER_ATTEMPTS_PER_ADDRESS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe(
+      'Registrations per client address per LOGIN_WINDOW; more answer 429 rate_limited with Retry-After. With REDIS_URL the count spans all nodes.'
+    ),
+  CHATS_PER_HOUR: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30)
+    .describe('Private chats one user may create per hour (0: no limit).'),
+  ADMIN_USERNAMES: csv
+    .default([])
+    .describe(
+      'Comma-separated usernames that are admins: promoted at start-up, and made admins when they register.'
+    ),
   LOGIN_WINDOW: durationMs('LOGIN_WINDOW')
     .default(15 * 60_000)
     .describe('Window the login limits refill over (e.g. 15m).'),

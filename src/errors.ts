@@ -19,6 +19,18 @@ export const ERROR_CODES = {
   conflict: { status: 409, temporary: false },
   /** Body or message is over the size limit: shorten it. */
   payload_too_large: { status: 413, temporary: false },
+  /** The city is archived: it keeps its history but takes no joins or messages. */
+  archived: { status: 403, temporary: false },
+  /** Banned from this city (until `details.until`, or until lifted when null). */
+  banned: { status: 403, temporary: false },
+  /** Muted in this city: reading works, sending does not (until `details.until`). */
+  muted: { status: 403, temporary: false },
+  /** This city is in slow mode: wait `details.retryAfterMs`, then send again. */
+  slow_mode: { status: 429, temporary: true },
+  /** The message contains a blocked term: change it. */
+  content_blocked: { status: 422, temporary: false },
+  /** That user does not accept this from you: do not retry. */
+  blocked: { status: 403, temporary: false },
   /** Too many requests: wait (see details.retryAfterMs) and retry. */
   rate_limited: { status: 429, temporary: true },
   /** Our fault: retry later. The message is generic on purpose. */

@@ -3,6 +3,7 @@
  * in Redis with node death detection, and polling forwarding; without it, one node in memory.
  * server.ts hands the pieces to createIO and the events layer.
  */
+import type { ChangeFeed } from './chat/change-feed.ts'
 import type { SharedDebitLimits, SharedRateLimits } from './chat/rate-limit.ts'
 import type { Config } from './config.ts'
 import type { Logger } from './log.ts'
@@ -14,6 +15,7 @@ import {
   type OffsetLog,
 } from './realtime/index.ts'
 import type { ServerMetrics } from './server-metrics.ts'
+import { createRedisChangeFeed } from './store/change-feed-redis.ts'
 import { claimRedisForCluster, databaseClusterId } from './store/cluster-identity.ts'
 import type { Db } from './store/db.ts'
 import type { PresenceStore, RoomLeft } from './store/presence.ts'
@@ -46,6 +48,8 @@ export interface ScaleOut {
   sharedLimits?: SharedRateLimits
   /** Rate limits all nodes share, debited after the fact (messages); undefined on a single node. */
   sharedDebits?: SharedDebitLimits
+  /** Moderation changes between nodes (Redis pub/sub); undefined on a single node. */
+  feed?: ChangeFeed
   /** Who hears of presence lost without a local socket event (the events layer, once io exists). */
   announceTo(announcer: PresenceAnnouncer): void
   /** Once listening: advertise this node's internal URL and start the presence heartbeat. */
@@ -128,6 +132,7 @@ export async function createScaleOut(
       }),
     }),
     readiness: [{ name: 'redis', check: () => link.ping() }],
+    feed: createRedisChangeFeed(link, nodeId, log),
     announceTo(next) {
       announcer = next
     },

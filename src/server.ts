@@ -23,6 +23,7 @@ import { createMailer } from './store/mail.ts'
 import { migrate } from './store/migrate.ts'
 import { loadOrCreateSecret } from './store/secret.ts'
 import { seedCities } from './store/seed.ts'
+import { promoteAdmins } from './store/users.ts'
 import { asyncApiDocument, webDocs, webIndex } from './web/index.ts'
 
 export interface ServerDeps {
@@ -44,6 +45,12 @@ async function openStore(config: Config, log: Logger) {
   const applied = await migrate(database)
   if (applied.length > 0) log.info('migrations applied', { applied })
   if (config.SEED_CITIES) await seedCities(database.db)
+  // ADMIN_USERNAMES at start (registration applies it to new accounts, chat/auth.ts).
+  await promoteAdmins(
+    database.db,
+    config.ADMIN_USERNAMES.map((name) => name.toLowerCase()),
+    Date.now()
+  )
   return database
 }
 
@@ -117,6 +124,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
         timeoutMs: config.WEBHOOK_TIMEOUT,
         deadLetters: metrics.webhookDeadLetters,
       },
+      adminUsernames: config.ADMIN_USERNAMES,
+      chatsPerHour: config.CHATS_PER_HOUR,
+      feed: scale.feed,
     }),
     CHAT_OPERATIONS
   )
@@ -151,6 +161,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     loginThrottle: {
       perAccount: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
       perAddress: config.LOGIN_ATTEMPTS_PER_ADDRESS,
+      registerPerAddress: config.REGISTER_ATTEMPTS_PER_ADDRESS,
       windowMs: config.LOGIN_WINDOW,
       ...(scale.sharedLimits ? { shared: scale.sharedLimits } : {}),
     },

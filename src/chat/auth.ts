@@ -43,6 +43,8 @@ export interface AuthDeps {
   refreshTtlMs: number
   /** A token rotated this recently may be sent again (a reload mid-refresh) without revoking. */
   refreshGraceMs: number
+  /** ADMIN_USERNAMES: these usernames register as admins (start-up promotes existing ones). */
+  adminUsernames?: readonly string[]
 }
 
 /** Where a login comes from: the device list shows it. */
@@ -77,7 +79,9 @@ export function createAuth({
   refreshTtlMs,
   refreshGraceMs,
   userCache = createUserCache(),
+  adminUsernames = [],
 }: AuthDeps) {
+  const admins = new Set(adminUsernames.map((name) => name.toLowerCase()))
   let issued = 0
   async function issueRefreshToken(userId: string, familyId: string): Promise<string> {
     const token = randomToken()
@@ -138,6 +142,7 @@ export function createAuth({
       email: input.email,
       fullName: input.full_name,
       passwordHash,
+      role: admins.has(input.username) ? ('admin' as const) : ('user' as const),
       createdAt: now,
       updatedAt: now,
     }

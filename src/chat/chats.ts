@@ -1,9 +1,12 @@
 /**
- * @module Private chats: creation, membership (owner/admin manage), leaving, read positions.
- * Only members may see a chat, its history or its members.
+ * @module Private chats: creation (at most CHATS_PER_HOUR per user), membership (owner/admin
+ * manage), leaving, read positions. Only members may see a chat, its history or its members. A
+ * user who blocked the actor can be neither put in a new chat nor added by them (`blocked`,
+ * saying nothing more).
  */
 import type { z } from 'zod'
 import { fail, ok, type Result } from '../errors.ts'
+import { blockersAmong } from '../store/blocks.ts'
 import * as store from '../store/chats.ts'
 import type { Db } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
@@ -12,6 +15,7 @@ import type { ChatMemberRow, ChatRow, UserRow } from '../store/schema.ts'
 import { findUsersByIds } from '../store/users.ts'
 import type { createChatBody } from './inputs.ts'
 import type { Notifier } from './notifications.ts'
+import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
 import { chatRoom } from './rooms.ts'
 import type { ChatDetails, ChatMemberDetails, ReadReceipt } from './views.ts'
 
@@ -22,7 +26,19 @@ export interface Membership {
 
 const canManage = (member: ChatMemberRow) => member.role === 'owner' || member.role === 'admin'
 
-export function createChats({ db, notifier }: { db: Db; notifier: Notifier }) {
+/** The same refusal whoever of them blocked the actor, so it names nobody. */
+const BLOCKED = fail('blocked', 'one of these users does not accept chats from you')
+
+export function createChats({
+  db,
+  notifier,
+  chatLimiter = UNLIMITED,
+}: {
+  db: Db
+  notifier: Notifier
+  /** Chats one user may create per hour (CHATS_PER_HOUR). */
+  chatLimiter?: RateLimiter
+}) {
   /** Active users among `ids`, or `not_found` naming the ones that are not. */
   async function requireActiveUsers(ids: string[]): Promise<Result<UserRow[]>> {
     const found = (await findUsersByIds(db, ids)).filter((user) => user.isActive)
@@ -92,6 +108,9 @@ export function createChats({ db, notifier }: { db: Db; notifier: Notifier }) {
       return fail('invalid_input', 'memberIds must name at least one other user')
     const users = await requireActiveUsers(others)
     if (!users.ok) return users
+    if ((await blockersAmong(db, others, actor.id)).length > 0) return BLOCKED
+    const allowed = chatLimiter.take(actor.id)
+    if (!allowed.ok) return allowed
     const now = Date.now()
     const chat: ChatRow = {
       id: newId(now),
@@ -156,6 +175,7 @@ export function createChats({ db, notifier }: { db: Db; notifier: Notifier }) {
     const users = await requireActiveUsers(ids)
     if (!users.ok) return users
     const already = new Set((await store.listChatMembers(db, [chatId])).map((m) => m.userId))
+    if ((await blockersAmong(db, ids, actor.id)).length > 0) return BLOCKED
     await store.addChatMembers(
       db,
       chatId,

@@ -162,6 +162,60 @@ export const addMembersBody = z.object({
   userIds: z.array(idSchema).min(1).max(LIMITS.chatMembersMax),
 })
 
+// ---- Moderation bodies --------------------------------------------------------------------
+
+const reasonSchema = z.string().transform(stripControlChars).pipe(z.string().trim().min(1).max(500))
+const nameSchema = z.string().transform(stripControlChars).pipe(z.string().trim().min(1).max(100))
+
+export const setRoleBody = z.object({ role: z.enum(['user', 'moderator', 'admin']) })
+export const createCityBody = z.object({
+  id: citySlugSchema,
+  name: nameSchema,
+  country: nameSchema,
+})
+export const updateCityBody = z
+  .object({ name: nameSchema.optional(), archived: z.boolean().optional() })
+  .refine((body) => body.name !== undefined || body.archived !== undefined, 'name or archived')
+export const slowModeBody = z.object({ slowModeSeconds: z.number().int().min(0).max(3600) })
+export const restrictionBody = z.object({
+  userId: idSchema,
+  kind: z.enum(['ban', 'mute', 'shadow']),
+  /** ISO 8601 time the restriction ends by itself; absent: until lifted. */
+  until: z.iso
+    .datetime({ offset: true })
+    .transform((value) => Date.parse(value))
+    .optional(),
+  reason: reasonSchema.optional(),
+})
+export const wordFilterBody = z.object({
+  terms: z
+    .array(
+      z.object({
+        term: z
+          .string()
+          .trim()
+          .min(1)
+          .max(100)
+          .refine((term) => !/\s/.test(term), 'a term is one word'),
+        action: z.enum(['block', 'flag']),
+      })
+    )
+    .max(1000),
+})
+export const reportBody = z.object({ reason: reasonSchema })
+export const reportsQuery = z.object({
+  status: z.enum(['open', 'dismissed', 'actioned']).default('open'),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+})
+export const resolveReportBody = z.object({
+  status: z.enum(['dismissed', 'actioned']),
+  action: z.enum(['delete', 'ban', 'mute']).optional(),
+})
+export const auditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.coerce.number().int().min(1).optional(),
+})
+
 // ---- REST params -------------------------------------------------------------------------
 
 /** `/api/users/:userId` also answers to a username (look up by id or username). */
@@ -170,6 +224,9 @@ export const cityIdParam = z.object({ cityId: citySlugSchema })
 export const chatIdParam = z.object({ chatId: idSchema })
 export const chatMemberParam = z.object({ chatId: idSchema, userId: idSchema })
 export const messageIdParam = z.object({ messageId: idSchema })
+export const userIdParam = z.object({ userId: idSchema })
+export const cityUserParam = z.object({ cityId: citySlugSchema, userId: idSchema })
+export const reportIdParam = z.object({ reportId: idSchema })
 
 // ---- Socket payloads (the guide's events) ------------------------------------------------
 

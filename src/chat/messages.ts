@@ -1,6 +1,7 @@
 /**
- * @module Messages: send (idempotent by clientId), edit (author only), delete (author, or a
- * private chat's owner/admin), and history pages. REST and socket handlers both call these; each
+ * @module Messages: send (idempotent by clientId; in a city through slow mode, the word filter
+ * and shadow restrictions), edit (author only), delete (author, a private chat's owner/admin, or
+ * a moderator of the city unless the author is an admin), and history pages. REST and socket handlers both call these; each
  * write reaches its room through the room stream before it resolves.
  */
 import { fail, ok, type Result } from '../errors.ts'
@@ -10,9 +11,14 @@ import type { MessageWithAuthor } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
 import type { MessageType, UserRow } from '../store/schema.ts'
 import { findUserById } from '../store/users.ts'
+import type { Audit } from './audit.ts'
+import type { Cities } from './cities.ts'
 import { resolveMentions } from './mentions.ts'
+import type { Moderation } from './moderation.ts'
 import type { Notifier } from './notifications.ts'
 import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
+import type { ReportInbox } from './report-inbox.ts'
+import type { Roles } from './roles.ts'
 import type { Entry, RoomAccess } from './room-access.ts'
 import type { RoomStream } from './room-stream.ts'
 import { isInRoom, kindOf, type RoomRef, roomOfMessage } from './rooms.ts'
@@ -56,6 +62,11 @@ interface Deps {
   requireVerifiedEmail: boolean
   /** What happens after a message reached its room: the feed, pushes, webhooks (queued). */
   notifier: Notifier
+  moderation: Moderation
+  roles: Roles
+  audit: Audit
+  inbox: ReportInbox
+  cities: Cities
 }
 
 const isVerifiedNow = async (db: Db, userId: string): Promise<boolean> =>
@@ -70,6 +81,11 @@ export function createMessages({
   notifier,
   sendLimiter = UNLIMITED,
   requireVerifiedEmail,
+  moderation,
+  roles,
+  audit,
+  inbox,
+  cities,
 }: Deps) {
   /** Sends in progress by author and clientId: a concurrent retry waits for the first one. */
   const sending = new Map<string, Promise<Result<Sent>>>()
@@ -84,7 +100,7 @@ export function createMessages({
    */
   async function sendMessage(input: SendMessageInput): Promise<Result<Sent>> {
     const { actor, target, clientId } = input
-    const entry = await access.canEnter(actor, target)
+    const entry = await access.canEnter(actor, target, 'write')
     if (!entry.ok) return entry
     // A socket holds the row of its handshake: an address verified since is read back.
     if (
@@ -113,15 +129,23 @@ export function createMessages({
   /** Rate limit, reply check, one group-committed insert; a clientId conflict answers the stored row. */
   async function storeNew(input: SendMessageInput, entry: Entry): Promise<Result<Sent>> {
     const { actor, target } = input
+    // The word filter and slow mode: memory only, and nothing at all in a city without them.
+    const screened = target.kind === 'city' ? moderation.screen(input.content) : undefined
+    if (screened?.action === 'block')
+      return fail('content_blocked', 'this message contains a blocked term', {
+        term: screened.term,
+      })
     const allowed = sendLimiter.take(actor.id)
-    if (!allowed.ok) {
+    const slow = allowed.ok ? await slowMode(actor, target) : allowed
+    if (!slow.ok) {
+      if (allowed.ok) sendLimiter.refund(actor.id)
       // A client retrying an acked send must get its answer, not a 429.
       const existing = input.clientId !== null && (await findByClientId(actor, input.clientId))
-      return existing ? duplicateOf(existing, target) : allowed
+      return existing ? duplicateOf(existing, target) : slow
     }
     if (input.reply_to !== null) {
       const parent = await store.findMessageById(db, input.reply_to)
-      if (!parent || !isInRoom(parent, target)) {
+      if (!parent || !isInRoom(parent, target) || !visible(parent, actor)) {
         sendLimiter.refund(actor.id)
         return fail('invalid_input', 'reply_to must be a message in the same room')
       }
@@ -152,6 +176,7 @@ export function createMessages({
       editedAt: null,
       deletedAt: null,
       mentions: mentions && JSON.stringify(mentions),
+      shadowed: target.kind === 'city' && moderation.isShadowed(target.id, actor.id),
       author: {
         id: actor.id,
         username: actor.username,
@@ -165,6 +190,15 @@ export function createMessages({
     if (stored) {
       // After the broadcast, and only queued: the feed, pushes and webhooks are drained later.
       notifier.messageSent(message)
+      // Flagged: stored and broadcast, and a report opened for the city's moderators.
+      if (screened?.action === 'flag' && !message.shadowed) {
+        await inbox.openReport({
+          messageId: message.id,
+          cityId: target.id,
+          reporterId: null,
+          reason: `word filter: ${screened.term}`,
+        })
+      }
       return ok({ message, duplicate: false })
     }
     sendLimiter.refund(actor.id)
@@ -172,6 +206,19 @@ export function createMessages({
     if (!existing) throw new Error('message insert stored nothing and found no duplicate')
     return duplicateOf(existing, target)
   }
+
+  /** Slow mode applies in a city that has it on (its cached row: canEnter just read it). */
+  function slowMode(actor: UserRow, target: RoomRef): Promise<Result<null>> | Result<null> {
+    if (target.kind !== 'city') return ok(null)
+    const city = cities.cachedCity(target.id)
+    return city && city.slowModeSeconds > 0 ? moderation.slowMode(actor, city) : ok(null)
+  }
+
+  /** Others' shadowed messages do not exist for a viewer (moderators of the city see them). */
+  const visible = (message: MessageWithAuthor, viewer: UserRow): boolean =>
+    !message.shadowed ||
+    message.authorId === viewer.id ||
+    (message.cityId !== null && roles.moderates(viewer, message.cityId))
 
   const findByClientId = (actor: UserRow, clientId: string) =>
     store.findMessageByClientId(db, actor.id, clientId)
@@ -188,8 +235,9 @@ export function createMessages({
     room,
   }: MessageTargetInput): Promise<Result<{ message: MessageWithAuthor; entry: Entry }>> {
     const message = await store.findMessageById(db, messageId)
-    if (!message || (room && !isInRoom(message, room))) return fail('not_found', 'no such message')
-    const entry = await access.canEnter(actor, roomOfMessage(message))
+    if (!message || (room && !isInRoom(message, room)) || !visible(message, actor))
+      return fail('not_found', 'no such message')
+    const entry = await access.canEnter(actor, roomOfMessage(message), 'write')
     if (!entry.ok) return entry
     return ok({ message, entry: entry.value })
   }
@@ -208,29 +256,59 @@ export function createMessages({
     await store.updateMessageContent(db, message.id, input.content, now)
     const edited = { ...message, content: input.content, isEdited: true, editedAt: now }
     const room = roomOfMessage(edited)
-    await stream.append({ room, event: kindOf(room).events.edited, args: [messageView(edited)] })
+    await stream.append({
+      room,
+      event: kindOf(room).events.edited,
+      args: [messageView(edited)],
+      audience: edited.shadowed ? edited.authorId : undefined,
+    })
     notifier.messageChanged('edited', edited)
     return ok(edited)
   }
 
   /**
-   * The author deletes; in a private chat its owner or an admin may too. Deleting twice is fine
-   * (the second is not announced). Resolves once the room heard of it.
+   * The author deletes; in a private chat its owner or an admin may too, in a city its
+   * moderators (never an admin's message; audited). Deleting twice is fine (the second is not
+   * announced). Resolves once the room heard of it.
    */
-  async function deleteMessage(input: MessageTargetInput): Promise<Result<MessageWithAuthor>> {
+  async function deleteMessage(
+    input: MessageTargetInput & { reason?: string | undefined }
+  ): Promise<Result<MessageWithAuthor>> {
     const found = await findForChange(input)
     if (!found.ok) return found
     const { message, entry } = found.value
-    if (message.authorId !== input.actor.id && entry.role !== 'owner' && entry.role !== 'admin') {
+    const { actor } = input
+    const own = message.authorId === actor.id
+    const moderating = !own && message.cityId !== null && roles.moderates(actor, message.cityId)
+    if (!own && !moderating && entry.role !== 'owner' && entry.role !== 'admin') {
       return fail('not_author', 'only the author or a chat owner/admin may delete this message')
+    }
+    if (moderating) {
+      const author = await roles.moderatable(message.authorId)
+      if (!author.ok && author.error.code === 'forbidden') return author
     }
     if (message.isDeleted) return ok(message)
     const now = Date.now()
     await store.markMessageDeleted(db, message.id, now)
     const deleted = { ...message, content: '', mediaUrl: null, isDeleted: true, deletedAt: now }
     const room = roomOfMessage(deleted)
-    await stream.append({ room, event: kindOf(room).events.deleted, args: [deletedView(deleted)] })
+    await stream.append({
+      room,
+      event: kindOf(room).events.deleted,
+      args: [deletedView(deleted)],
+      audience: deleted.shadowed ? deleted.authorId : undefined,
+    })
     notifier.messageChanged('deleted', deleted)
+    if (moderating) {
+      await audit.record({
+        actor,
+        action: 'message.delete',
+        targetUserId: message.authorId,
+        cityId: message.cityId,
+        messageId: message.id,
+        reason: input.reason,
+      })
+    }
     return ok(deleted)
   }
 
@@ -243,7 +321,7 @@ export function createMessages({
     room: RoomRef,
     { before, after, limit }: HistoryPage
   ): Promise<Result<{ messages: MessageWithAuthor[]; hasMore: boolean }>> {
-    const entry = await access.canEnter(actor, room)
+    const entry = await access.canEnter(actor, room, 'read')
     if (!entry.ok) return entry
     const cursor = async (id: string | undefined) =>
       id === undefined ? undefined : ((await store.messageSeq(db, room, id)) ?? null)
@@ -254,8 +332,22 @@ export function createMessages({
         `${beforeSeq === null ? 'before' : 'after'} is not a message in this room`
       )
     }
-    return ok(await store.listRoomMessages(db, room, { beforeSeq, afterSeq, limit }))
+    return ok(
+      await store.listRoomMessages(db, room, { beforeSeq, afterSeq, limit, viewerId: actor.id })
+    )
   }
 
-  return { sendMessage, editMessage, deleteMessage, listMessages }
+  /** A message the actor can see (reports), or not_found. */
+  async function findVisibleMessage(
+    actor: UserRow,
+    messageId: string
+  ): Promise<Result<MessageWithAuthor>> {
+    const message = await store.findMessageById(db, messageId)
+    if (!message || !visible(message, actor)) return fail('not_found', 'no such message')
+    const entry = await access.canEnter(actor, roomOfMessage(message), 'read')
+    if (!entry.ok) return fail('not_found', 'no such message')
+    return ok(message)
+  }
+
+  return { sendMessage, editMessage, deleteMessage, listMessages, findVisibleMessage }
 }

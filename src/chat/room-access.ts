@@ -1,19 +1,27 @@
 /**
- * @module Room access: the one rule for who may enter a room — any active user an existing city,
- * only its members a private chat. Joining, sending, reading history, editing and resuming a
- * session all ask it.
+ * @module Room access: the one rule for who may enter a room — any active user an existing city
+ * that is not archived and that has not banned them, only its members a private chat. Joining,
+ * sending, reading history, editing and resuming a session all ask it; what they mean to do there
+ * (`read`, `enter`, `write`) decides which refusals apply: an archived city keeps its history
+ * readable, a ban refuses everything, a mute refuses writing only.
  */
-import { ok, type Result } from '../errors.ts'
+import { fail, ok, type Result } from '../errors.ts'
 import type { ChatRole, UserRow } from '../store/schema.ts'
 import type { createChats } from './chats.ts'
-import type { createCities } from './cities.ts'
+import type { Cities } from './cities.ts'
+import type { Moderation } from './moderation.ts'
 import type { RoomRef } from './rooms.ts'
 
 /** What entering tells: the room's display name, and the actor's role in a private chat. */
 export interface Entry {
   name: string
   role: ChatRole | null
+  /** A city's slow mode (seconds between two messages; 0 off), as `joined-city-chat` tells it. */
+  slowModeSeconds: number
 }
+
+/** `read`: history, reports; `enter`: join, resume; `write`: send, edit, delete. */
+export type Purpose = 'read' | 'enter' | 'write'
 
 /**
  * @example const entry = await access.canEnter(user, cityRoom('mumbai')) // ok → { name: 'Mumbai', role: null }
@@ -21,19 +29,37 @@ export interface Entry {
 export function createRoomAccess({
   cities,
   chats,
+  moderation,
 }: {
-  cities: ReturnType<typeof createCities>
+  cities: Cities
   chats: ReturnType<typeof createChats>
+  moderation: Moderation
 }) {
-  /** `not_found` for a city or chat that does not exist, `not_member` outside a private chat. */
-  async function canEnter(actor: UserRow, room: RoomRef): Promise<Result<Entry>> {
+  /**
+   * `not_found` for a city or chat that does not exist, `not_member` outside a private chat;
+   * in a city `archived` (but for reading), `banned`, and `muted` for writing.
+   */
+  async function canEnter(
+    actor: UserRow,
+    room: RoomRef,
+    purpose: Purpose = 'enter'
+  ): Promise<Result<Entry>> {
     if (room.kind === 'city') {
       const city = await cities.getCity(room.id)
-      return city.ok ? ok({ name: city.value.name, role: null }) : city
+      if (!city.ok) return city
+      if (city.value.archived && purpose !== 'read')
+        return fail('archived', `${city.value.name} is archived: its history stays readable`)
+      const refused = moderation.refusal(room.id, actor.id, purpose === 'write')
+      if (!refused.ok) return refused
+      return ok({ name: city.value.name, role: null, slowModeSeconds: city.value.slowModeSeconds })
     }
     const membership = await chats.requireChatMember(actor, room.id)
     if (!membership.ok) return membership
-    return ok({ name: membership.value.chat.name ?? 'private', role: membership.value.member.role })
+    return ok({
+      name: membership.value.chat.name ?? 'private',
+      role: membership.value.member.role,
+      slowModeSeconds: 0,
+    })
   }
 
   return { canEnter }

@@ -34,7 +34,7 @@ import {
 } from '../store/room-stream.ts'
 import type { UserRow } from '../store/schema.ts'
 import type { RoomAccess } from './room-access.ts'
-import { kindOf, roomOfMessage, roomOfTopic, topicOf } from './rooms.ts'
+import { kindOf, roomOfMessage, roomOfTopic, topicOf, userTopic } from './rooms.ts'
 import { messageView } from './views.ts'
 
 /** A replayable event of one room: the event's name and its arguments, as the room hears it. */
@@ -42,6 +42,11 @@ export interface RoomEvent {
   room: RoomRef
   event: string
   args: unknown[]
+  /**
+   * A user id: only that user's sockets hear it (an edit or delete of a shadowed message), and
+   * it is logged under the user's own topic, which that user's resumes replay.
+   */
+  audience?: string | undefined
 }
 
 /**
@@ -160,6 +165,10 @@ export function createRoomStream({
     publisher.publish(topic, json, offset)
   }
 
+  /** Who hears a message: its room, or only its author when it was sent shadowed. */
+  const topicOfMessage = (message: MessageWithAuthor): string =>
+    message.shadowed ? userTopic(message.authorId) : topicOf(roomOfMessage(message))
+
   /** A new message as its room hears it: `new-city-message` / `new-private-message`. */
   function createdJson(message: MessageWithAuthor): string {
     return JSON.stringify([kindOf(roomOfMessage(message)).events.created, messageView(message)])
@@ -173,7 +182,7 @@ export function createRoomStream({
   function appendMessage(message: MessageWithAuthor): Promise<boolean> {
     // Built before the commit: the view is shared with the sender's ack (chat/views.ts).
     const json = createdJson(message)
-    const topic = topicOf(roomOfMessage(message))
+    const topic = topicOfMessage(message)
     // From the settling itself, so hand-off order is commit order. (The writer reads the row's
     // columns by name: the author rides along unread.)
     return writer.insertMessage(message).then((result) => {
@@ -186,8 +195,8 @@ export function createRoomStream({
    * Logs one event, then hands it over with its offset. Never rejects: when the log write fails
    * the event still goes out, without an offset (live clients lose nothing).
    */
-  function append({ room, event, args }: RoomEvent): Promise<void> {
-    const topic = topicOf(room)
+  function append({ room, event, args, audience }: RoomEvent): Promise<void> {
+    const topic = audience === undefined ? topicOf(room) : userTopic(audience)
     const json = JSON.stringify([event, ...args])
     if (!enabled) {
       handOver(topic, json, undefined)
@@ -252,20 +261,29 @@ export function createRoomStream({
       if (room && (await access.canEnter(input.actor, room)).ok) rooms.push(room)
     }
     await ready
-    const missed = await missedSince(rooms, Number(input.offset))
+    const missed = await missedSince(rooms, Number(input.offset), input.actor.id)
     if (!missed) return fail('payload_too_large', 'too many missed events')
     return ok({ socketId: session.socketId, rooms, missed })
   }
 
-  /** What the rooms missed after `after`, or undefined when that is more than maxReplay. */
-  async function missedSince(rooms: RoomRef[], after: number): Promise<StreamEntry[] | undefined> {
-    const events = await listRoomEventsAfter(db, rooms.map(topicOf), after, maxReplay + 1)
+  /**
+   * What the rooms missed after `after`, as `viewerId` may see it (its own shadowed messages and
+   * the events logged for it alone included, others' left out), or undefined when that is more
+   * than maxReplay.
+   */
+  async function missedSince(
+    rooms: RoomRef[],
+    after: number,
+    viewerId: string
+  ): Promise<StreamEntry[] | undefined> {
+    const topics = [...rooms.map(topicOf), userTopic(viewerId)]
+    const events = await listRoomEventsAfter(db, topics, after, maxReplay + 1)
     // Every missed row is replayed, so at most maxReplay are read in all, room after room.
     let budget = maxReplay - events.length
     if (budget < 0) return undefined
     const messages: (MessageWithAuthor & { seq: number })[] = []
     for (const room of rooms) {
-      const found = await listRoomMessagesAfter(db, room, after, budget + 1)
+      const found = await listRoomMessagesAfter(db, room, after, budget + 1, viewerId)
       if (found.length > budget) return undefined
       budget -= found.length
       messages.push(...found)
@@ -285,7 +303,7 @@ export function createRoomStream({
       ...events.map((event) => ({ offset: event.id, room: event.room, json: event.packet })),
       ...messages.map((message) => ({
         offset: message.seq,
-        room: topicOf(roomOfMessage(message)),
+        room: topicOfMessage(message),
         json: createdJson(message),
       })),
     ].sort((a, b) => a.offset - b.offset)

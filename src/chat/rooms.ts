@@ -129,6 +129,12 @@ export const chatRoom = (id: string): RoomRef => ({ kind: 'chat', id })
 /** The realtime room (a Bun topic) of a city or private chat; the log's room column too. */
 export const topicOf = (room: RoomRef): string => KINDS[room.kind].prefix + room.id
 
+/**
+ * Every socket of a user is in this realtime room, on every node: deactivation, membership
+ * notices, and the events only that user may hear (a shadowed author's own messages).
+ */
+export const userTopic = (userId: string): string => `user:${userId}`
+
 /** The room behind a topic; null for a socket's own room or a user room. */
 export function roomOfTopic(topic: string): RoomRef | null {
   if (topic.startsWith(CITY.prefix)) return cityRoom(topic.slice(CITY.prefix.length))

@@ -1,6 +1,6 @@
 /**
- * @module Chat service: builds the domain once (auth, users, cities, chats, messages) over a
- * database, for REST routes and socket handlers alike.
+ * @module Chat service: builds the domain once (auth, users, roles, cities, moderation, chats,
+ * messages, reports, blocks) over a database, for REST routes and socket handlers alike.
  */
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
@@ -8,11 +8,15 @@ import type { GroupWriter } from '../store/group-commit.ts'
 import type { Mailer } from '../store/mail.ts'
 import { createAccount } from './account.ts'
 import { createAccountMail } from './account-mail.ts'
+import { createAudit } from './audit.ts'
 import { createAuth } from './auth.ts'
+import { createBlocks } from './blocks.ts'
+import { type ChangeFeed, SINGLE_NODE } from './change-feed.ts'
 import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createPasswords } from './credentials.ts'
 import { createMessages } from './messages.ts'
+import { createModeration } from './moderation.ts'
 import { createNotificationSettings } from './notification-settings.ts'
 import { createNotifier } from './notifications.ts'
 import type { PresenceStore } from './presence.ts'
@@ -24,6 +28,9 @@ import {
   UNLIMITED,
   withSharedDebits,
 } from './rate-limit.ts'
+import { createReportInbox } from './report-inbox.ts'
+import { createReports } from './reports.ts'
+import { createRoles } from './roles.ts'
 import { createRoomAccess } from './room-access.ts'
 import { createRoomStream } from './room-stream.ts'
 import { createSessions } from './sessions.ts'
@@ -48,7 +55,7 @@ export interface ChatOptions {
   requireVerifiedEmail: boolean
   /** Forgot-password: mails per account and requests per client address, per window. */
   resetLimits: { perAccount: number; perAddress: number; windowMs: number }
-  /** Buckets every node shares (scale-out), for the reset limits. */
+  /** Buckets every node shares (scale-out), for the reset limits and slow mode. */
   sharedLimits?: SharedRateLimits | undefined
   /**
    * Per-user message rate: `perMinute` sustained, `burst` at once; perMinute 0 turns it off.
@@ -63,6 +70,12 @@ export interface ChatOptions {
   presence: PresenceStore
   /** Outgoing webhooks (WEBHOOK_*): where, signed how, retried how often. */
   webhooks: Omit<WebhookOptions, 'db' | 'log'>
+  /** ADMIN_USERNAMES: these register as admins. */
+  adminUsernames?: readonly string[]
+  /** Chats one user may create per hour (0: no limit). */
+  chatsPerHour?: number
+  /** Moderation changes other nodes make reach this one here (scale-out); one node: none. */
+  feed?: ChangeFeed | undefined
 }
 
 /**
@@ -71,8 +84,22 @@ export interface ChatOptions {
  * const user = await chat.verifyAccessToken(token)
  */
 export function createChat(options: ChatOptions) {
-  const { db, writer } = options
-  const cities = createCities({ db })
+  const { db, writer, log } = options
+  const feed = options.feed ?? SINGLE_NODE
+  const userCache = createUserCache()
+  const audit = createAudit({ db })
+  const roles = createRoles({ db, audit, feed, userCache })
+  const cities = createCities({ db, audit, feed, roles })
+  const moderation = createModeration({
+    db,
+    audit,
+    feed,
+    roles,
+    cities,
+    log,
+    sharedLimits: options.sharedLimits,
+  })
+  const inbox = createReportInbox({ db, roles, moderation })
   const webhooks = createWebhooks({ db, log: options.log.child('webhooks'), ...options.webhooks })
   const notifier = createNotifier({
     db,
@@ -80,8 +107,12 @@ export function createChat(options: ChatOptions) {
     presence: options.presence,
     webhooks,
   })
-  const chats = createChats({ db, notifier })
-  const access = createRoomAccess({ cities, chats })
+  const chats = createChats({
+    db,
+    notifier,
+    chatLimiter: chatLimiter(options.chatsPerHour ?? 0),
+  })
+  const access = createRoomAccess({ cities, chats, moderation })
   const stream = createRoomStream({
     db,
     writer,
@@ -91,14 +122,27 @@ export function createChat(options: ChatOptions) {
     windowMs: options.recovery.windowMs,
     maxReplay: options.recovery.maxReplay,
   })
-  const userCache = createUserCache()
   const passwords = createPasswords(options.argon2MemoryKib)
   const mail = createAccountMail({ db, log: options.log, ...options.mail })
+  const messages = createMessages({
+    db,
+    access,
+    stream,
+    notifier,
+    sendLimiter: messageLimiter(options.messageRate),
+    requireVerifiedEmail: options.requireVerifiedEmail,
+    moderation,
+    roles,
+    audit,
+    inbox,
+    cities,
+  })
   return {
     stream,
     mail,
     notifier,
     webhooks,
+    moderation,
     ...access,
     ...createNotificationSettings({ db, access }),
     ...createAuth({ ...options, userCache, passwords, mail }),
@@ -112,20 +156,33 @@ export function createChat(options: ChatOptions) {
     }),
     ...createSessions({ db }),
     ...createUsers({ db, userCache }),
+    ...roles,
     ...cities,
+    setSlowMode: cities.setSlowMode,
+    restrict: moderation.restrict,
+    listRestrictions: moderation.listRestrictions,
+    liftRestrictions: moderation.lift,
+    getWordFilter: moderation.getWordFilter,
+    setWordFilter: moderation.setWordFilter,
+    listAudit: audit.listAudit,
     ...chats,
-    ...createMessages({
-      db,
-      access,
-      stream,
-      notifier,
-      sendLimiter: messageLimiter(options.messageRate),
-      requireVerifiedEmail: options.requireVerifiedEmail,
-    }),
+    ...messages,
+    ...createReports({ db, roles, moderation, audit, inbox, messages }),
+    ...createBlocks({ db }),
   }
 }
 
 export type Chat = ReturnType<typeof createChat>
+
+function chatLimiter(perHour: number) {
+  if (perHour === 0) return UNLIMITED
+  return createRateLimiter({
+    burst: perHour,
+    refill: perHour,
+    perMs: 3_600_000,
+    message: 'too many new chats; wait and try again',
+  })
+}
 
 function messageLimiter(rate: ChatOptions['messageRate']) {
   if (rate.perMinute === 0) return UNLIMITED

@@ -2,7 +2,15 @@
 import type { MessageWithAuthor } from '../store/messages.ts'
 import type { NotificationWithMessage } from '../store/notifications.ts'
 import type { PresenceUser } from '../store/presence.ts'
-import type { ChatMemberRow, ChatRow, CityRow, UserRow } from '../store/schema.ts'
+import type {
+  AuditRow,
+  ChatMemberRow,
+  ChatRow,
+  CityRow,
+  ReportRow,
+  RestrictionRow,
+  UserRow,
+} from '../store/schema.ts'
 import type { CityWithCounts } from './cities.ts'
 import type { NotificationSetting } from './notification-settings.ts'
 import { kindOf, type RoomRef, roomOfMessage, roomPayload } from './rooms.ts'
@@ -18,6 +26,8 @@ export interface UserView {
   profile_photo_url: string | null
   is_active: boolean
   email_verified: boolean
+  /** user | moderator | admin */
+  role: string
   created_at: string
 }
 
@@ -38,6 +48,7 @@ export function userView(user: UserRow): UserView {
     profile_photo_url: user.profilePhotoUrl,
     is_active: user.isActive,
     email_verified: user.emailVerifiedAt !== null,
+    role: user.role,
     created_at: iso(user.createdAt),
   }
 }
@@ -132,10 +143,68 @@ export interface CityView {
   _id: string
   name: string
   country: string
+  archived: boolean
+  slowModeSeconds: number
 }
 
 export function cityView(city: CityRow): CityView {
-  return { _id: city.id, name: city.name, country: city.country }
+  return {
+    _id: city.id,
+    name: city.name,
+    country: city.country,
+    archived: city.archived,
+    slowModeSeconds: city.slowModeSeconds,
+  }
+}
+
+/** A restriction as moderators list it. */
+export function restrictionView(row: RestrictionRow) {
+  return {
+    cityId: row.cityId,
+    userId: row.userId,
+    kind: row.kind,
+    until: isoOrNull(row.until),
+    reason: row.reason,
+    created_by: row.createdBy,
+    created_at: iso(row.createdAt),
+  }
+}
+
+/** An audit log entry: who did what to whom, where, when and why. */
+export function auditView(row: AuditRow) {
+  return {
+    _id: row.id,
+    actor_id: row.actorId,
+    action: row.action,
+    target_user_id: row.targetUserId,
+    cityId: row.cityId,
+    messageId: row.messageId,
+    reason: row.reason,
+    details: row.details === null ? null : (JSON.parse(row.details) as unknown),
+    created_at: iso(row.createdAt),
+  }
+}
+
+/** A report, with the reported message as moderators see it (when it still exists). */
+export function reportView(report: ReportRow, message?: MessageWithAuthor) {
+  return {
+    _id: report.id,
+    messageId: report.messageId,
+    cityId: report.cityId,
+    reporter_id: report.reporterId,
+    reason: report.reason,
+    status: report.status,
+    action: report.action,
+    resolved_by: report.resolvedBy,
+    resolved_at: isoOrNull(report.resolvedAt),
+    created_at: iso(report.createdAt),
+    ...(message ? { message: messageView(message) } : {}),
+  }
+}
+
+/** Why a user's sockets left a city room (`left-city-chat` after a ban). */
+export function bannedView(cityId: string, until: number | null) {
+  return { cityId, reason: 'banned', until: isoOrNull(until) }
 }
 
 export type ChatMemberDetails = ChatMemberRow & { user: UserRow }

@@ -4,6 +4,7 @@
  * renewed the token in place with `refresh-auth` `{ token }`. Deactivated users lose every socket.
  */
 import { refreshAuthPayload } from '../chat/inputs.ts'
+import { userTopic } from '../chat/rooms.ts'
 import type { Chat } from '../chat/service.ts'
 import { fail, ok } from '../errors.ts'
 import type { Logger } from '../log.ts'
@@ -11,8 +12,8 @@ import type { IOServer, IOSocket } from '../realtime/index.ts'
 import { on } from './respond.ts'
 import { userOf } from './room-handlers.ts'
 
-/** Every socket of a user is in this room, so a deactivation reaches all of them (any node). */
-export const userRoom = (userId: string): string => `user:${userId}`
+/** Every socket of a user is in this room (chat/rooms.ts), so a deactivation reaches all of them. */
+export const userRoom = userTopic
 
 /** Every socket of one login session is in this room, so signing it out reaches them (any node). */
 export const sessionRoom = (sessionId: string): string => `session:${sessionId}`
@@ -160,7 +161,7 @@ export function endSessions(io: IOServer, sessionIds: string[]): void {
  * @example createUserDeactivation(io)('64f…')
  */
 export function disconnectUser(io: IOServer, userId: string): void {
-  const room = userRoom(userId)
+  const room = userTopic(userId)
   io.to(room).emit('error', ACCOUNT_DEACTIVATED)
   io.in(room).disconnectSockets()
 }

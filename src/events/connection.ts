@@ -12,6 +12,7 @@ import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket, MiddlewareError } from '../realtime/index.ts'
 import { createTokenExpiry, registerAuthLifetime, sessionRoom, userRoom } from './auth-lifetime.ts'
 import { registerCityChat } from './city-chat.ts'
+import { createModerationOutlet } from './moderation-outlet.ts'
 import { createChatNotices } from './notices.ts'
 import { createNotificationPublisher } from './notification-publisher.ts'
 import {
@@ -90,6 +91,7 @@ export function attachChatEvents({
   })
   const roomChanged = createRoomOnlineBroadcaster(io, presence, log)
   const deps: EventDeps = { io, chat, presence, typing, log, maxRoomsPerSocket, roomChanged }
+  chat.moderation.attach(createModerationOutlet(deps))
   const notices: ChatNotices = createChatNotices(io, log, (chatId, userIds) =>
     evictMembers(deps, chatId, userIds)
   )
@@ -180,6 +182,7 @@ export function attachChatEvents({
     close() {
       typing.close()
       expiry.close()
+      chat.moderation.close()
       chat.stream.close()
     },
   }

@@ -110,6 +110,8 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
       [key]: room.id,
       [kind.nameKey]: name,
       message: `Successfully joined ${name} chat`,
+      // A city's slow mode, so the client can count down its send button.
+      ...(room.kind === 'city' ? { slowModeSeconds: entry.value.slowModeSeconds } : {}),
     }
     // With recovery on, the confirmation carries the stream's current offset as its last
     // argument, so a client that drops before any message arrives still resumes from here.

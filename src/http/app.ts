@@ -13,12 +13,14 @@ import type { LoginThrottleOptions } from './middleware/login-throttle.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { openApiDocument } from './openapi.ts'
 import { accountRoutes } from './routes/account.ts'
+import { adminRoutes } from './routes/admin.ts'
 import { authRoutes } from './routes/auth.ts'
 import { chatRoutes } from './routes/chats.ts'
 import { cityRoutes } from './routes/cities.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { notificationRoutes, notificationSettingRoutes } from './routes/notifications.ts'
+import { reportRoutes } from './routes/reports.ts'
 import { userRoutes } from './routes/users.ts'
 
 export interface AppOptions {
@@ -88,6 +90,8 @@ export function createApp({
   app.route('/api/cities', cityRoutes(chat, notices))
   app.route('/api/notification-settings', notificationSettingRoutes(chat))
   app.route('/api/notifications', notificationRoutes(chat))
+  app.route('/api/admin', adminRoutes(chat))
+  app.route('/api/reports', reportRoutes(chat))
   app.route('/api/chats', chatRoutes(chat, notices))
   app.route('/api/messages', messageRoutes(chat))
 

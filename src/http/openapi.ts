@@ -5,12 +5,15 @@
 import { z } from 'zod'
 import {
   addMembersBody,
+  auditQuery,
   changeEmailBody,
   changePasswordBody,
   chatIdParam,
   chatMemberParam,
   cityIdParam,
+  cityUserParam,
   createChatBody,
+  createCityBody,
   editMessageBody,
   emailTokenBody,
   forgotPasswordBody,
@@ -23,12 +26,22 @@ import {
   notificationsReadBody,
   refreshOrCookieBody,
   registerBody,
+  reportBody,
+  reportIdParam,
+  reportsQuery,
   resetPasswordBody,
+  resolveReportBody,
+  restrictionBody,
   roomSettingParam,
   sessionIdParam,
+  setRoleBody,
+  slowModeBody,
+  updateCityBody,
   updateMeBody,
+  userIdParam,
   userRefParam,
   userSearchQuery,
+  wordFilterBody,
 } from '../chat/inputs.ts'
 import { ERROR_CODES } from '../errors.ts'
 
@@ -45,6 +58,176 @@ interface Operation {
   status: number
   returns: string
 }
+
+/** Moderation: roles, cities, restrictions, slow mode, the word filter, reports, blocks, audit. */
+const MODERATION: Operation[] = [
+  {
+    method: 'patch',
+    path: '/api/admin/users/:userId',
+    summary: "Set a user's role (admins)",
+    auth: true,
+    params: userIdParam,
+    body: setRoleBody,
+    status: 200,
+    returns: '{ user }',
+  },
+  {
+    method: 'post',
+    path: '/api/admin/cities',
+    summary: 'Create a city (admins)',
+    auth: true,
+    body: createCityBody,
+    status: 201,
+    returns: '{ city }',
+  },
+  {
+    method: 'patch',
+    path: '/api/admin/cities/:cityId',
+    summary: 'Rename or archive a city (admins)',
+    auth: true,
+    params: cityIdParam,
+    body: updateCityBody,
+    status: 200,
+    returns: '{ city }',
+  },
+  {
+    method: 'get',
+    path: '/api/admin/word-filter',
+    summary: 'The word filter (admins)',
+    auth: true,
+    status: 200,
+    returns: '{ terms }',
+  },
+  {
+    method: 'put',
+    path: '/api/admin/word-filter',
+    summary: 'Replace the word filter (admins)',
+    auth: true,
+    body: wordFilterBody,
+    status: 200,
+    returns: '{ terms }',
+  },
+  {
+    method: 'get',
+    path: '/api/admin/audit',
+    summary: 'The audit log, newest first (admins)',
+    auth: true,
+    query: auditQuery,
+    status: 200,
+    returns: '{ entries }',
+  },
+  {
+    method: 'patch',
+    path: '/api/cities/:cityId',
+    summary: 'Set slow mode (moderators of the city)',
+    auth: true,
+    params: cityIdParam,
+    body: slowModeBody,
+    status: 200,
+    returns: '{ city }',
+  },
+  {
+    method: 'put',
+    path: '/api/cities/:cityId/moderators/:userId',
+    summary: 'Make a user a moderator of the city (admins)',
+    auth: true,
+    params: cityUserParam,
+    status: 204,
+    returns: 'nothing',
+  },
+  {
+    method: 'delete',
+    path: '/api/cities/:cityId/moderators/:userId',
+    summary: 'Remove a city moderator (admins)',
+    auth: true,
+    params: cityUserParam,
+    status: 204,
+    returns: 'nothing',
+  },
+  {
+    method: 'get',
+    path: '/api/cities/:cityId/restrictions',
+    summary: 'Restrictions in force (moderators)',
+    auth: true,
+    params: cityIdParam,
+    status: 200,
+    returns: '{ restrictions }',
+  },
+  {
+    method: 'post',
+    path: '/api/cities/:cityId/restrictions',
+    summary: 'Ban, mute or shadow a user (moderators)',
+    auth: true,
+    params: cityIdParam,
+    body: restrictionBody,
+    status: 201,
+    returns: '{ restriction }',
+  },
+  {
+    method: 'delete',
+    path: '/api/cities/:cityId/restrictions/:userId',
+    summary: "Lift a user's restrictions (moderators)",
+    auth: true,
+    params: cityUserParam,
+    status: 204,
+    returns: 'nothing',
+  },
+  {
+    method: 'post',
+    path: '/api/messages/:messageId/reports',
+    summary: 'Report a city message you can see (once)',
+    auth: true,
+    params: messageIdParam,
+    body: reportBody,
+    status: 201,
+    returns: '{ report }',
+  },
+  {
+    method: 'get',
+    path: '/api/reports',
+    summary: 'Reports of the cities you moderate',
+    auth: true,
+    query: reportsQuery,
+    status: 200,
+    returns: '{ reports }',
+  },
+  {
+    method: 'patch',
+    path: '/api/reports/:reportId',
+    summary: 'Resolve a report, carrying out its action',
+    auth: true,
+    params: reportIdParam,
+    body: resolveReportBody,
+    status: 200,
+    returns: '{ report }',
+  },
+  {
+    method: 'get',
+    path: '/api/users/me/blocks',
+    summary: 'Users you blocked',
+    auth: true,
+    status: 200,
+    returns: '{ blocks }',
+  },
+  {
+    method: 'put',
+    path: '/api/users/me/blocks/:userId',
+    summary: 'Block a user',
+    auth: true,
+    params: userIdParam,
+    status: 204,
+    returns: 'nothing',
+  },
+  {
+    method: 'delete',
+    path: '/api/users/me/blocks/:userId',
+    summary: 'Unblock a user',
+    auth: true,
+    params: userIdParam,
+    status: 204,
+    returns: 'nothing',
+  },
+]
 
 const OPERATIONS: Operation[] = [
   {
@@ -490,7 +673,7 @@ export const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}')
  */
 export function openApiDocument() {
   const paths: Record<string, Record<string, unknown>> = {}
-  for (const op of OPERATIONS) {
+  for (const op of [...OPERATIONS, ...MODERATION]) {
     const path = openApiPath(op.path)
     paths[path] = { ...paths[path], [op.method]: operation(op) }
   }

@@ -36,3 +36,20 @@ export async function setCityReadPosition(
       set: { lastReadMessageId, lastReadAt },
     })
 }
+
+export async function insertCity(
+  db: Db,
+  city: { id: string; name: string; country: string; createdAt: number }
+): Promise<CityRow | undefined> {
+  const [row] = await db.insert(cities).values(city).onConflictDoNothing().returning()
+  return row
+}
+
+export async function updateCity(
+  db: Db,
+  id: string,
+  changes: Partial<Pick<CityRow, 'name' | 'archived' | 'slowModeSeconds'>>
+): Promise<CityRow | undefined> {
+  const [row] = await db.update(cities).set(changes).where(eq(cities.id, id)).returning()
+  return row
+}

@@ -2,7 +2,7 @@
  * @module Message rows: lookups, edits, soft delete, and history pages in (room, seq) order. New
  * messages are inserted by the group writer (store/write-batch.ts), which gives out their seqs.
  */
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, max, ne, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, max, ne, or, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { type MessageRow, messages, users } from './schema.ts'
 
@@ -37,6 +37,14 @@ const AUTHOR_COLUMNS = {
 
 export function roomCondition(room: RoomRef) {
   return room.kind === 'city' ? eq(messages.cityId, room.id) : eq(messages.chatId, room.id)
+}
+
+/**
+ * What `viewerId` may read: every message but those sent shadowed by someone else (only their
+ * author sees those, chat/moderation.ts).
+ */
+export function visibleTo(viewerId: string) {
+  return or(eq(messages.shadowed, false), eq(messages.authorId, viewerId))
 }
 
 /** Messages joined with their authors; `flatten` turns a row into a MessageWithAuthor. */
@@ -76,6 +84,8 @@ export interface PageOptions {
   beforeSeq?: number | undefined
   afterSeq?: number | undefined
   limit: number
+  /** Whose page it is: others' shadowed messages are left out. */
+  viewerId: string
 }
 
 /** The seq of message `id` in `room`: the position history cursors stand for. */
@@ -96,11 +106,12 @@ export async function messageSeq(db: Db, room: RoomRef, id: string): Promise<num
 export async function listRoomMessages(
   db: Db,
   room: RoomRef,
-  { beforeSeq, afterSeq, limit }: PageOptions
+  { beforeSeq, afterSeq, limit, viewerId }: PageOptions
 ): Promise<{ messages: MessageWithAuthor[]; hasMore: boolean }> {
   const forward = afterSeq !== undefined
   const where = and(
     roomCondition(room),
+    visibleTo(viewerId),
     beforeSeq === undefined ? undefined : lt(messages.seq, beforeSeq),
     forward ? gt(messages.seq, afterSeq) : undefined
   )

@@ -12,6 +12,7 @@ import m0008 from '../../drizzle/0008_accounts.sql' with { type: 'text' }
 import m0009 from '../../drizzle/0009_cluster_identity.sql' with { type: 'text' }
 import m0010 from '../../drizzle/0010_notifications.sql' with { type: 'text' }
 import m0011 from '../../drizzle/0011_webhook_outbox.sql' with { type: 'text' }
+import m0012 from '../../drizzle/0012_moderation.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -31,6 +32,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0009_cluster_identity': m0009,
   '0010_notifications': m0010,
   '0011_webhook_outbox': m0011,
+  '0012_moderation': m0012,
 }
 
 export interface JournalEntry {

@@ -12,6 +12,7 @@ import {
   type RoomRef,
   roomCondition,
   selectWithAuthor,
+  visibleTo,
 } from './messages.ts'
 import { messages, offsetFloor, roomEvents, socketSessions } from './schema.ts'
 
@@ -62,15 +63,19 @@ export async function listRoomEventsBetween(
     .orderBy(asc(roomEvents.id))
 }
 
-/** A room's messages committed after offset `afterSeq`, oldest first (replay). */
+/**
+ * A room's messages committed after offset `afterSeq`, oldest first (replay), as `viewerId` may
+ * see them (without others' shadowed messages).
+ */
 export async function listRoomMessagesAfter(
   db: Db,
   room: RoomRef,
   afterSeq: number,
-  limit: number
+  limit: number,
+  viewerId: string
 ): Promise<(MessageWithAuthor & { seq: number })[]> {
   const rows = await selectWithAuthor(db)
-    .where(and(roomCondition(room), gt(messages.seq, afterSeq)))
+    .where(and(roomCondition(room), gt(messages.seq, afterSeq), visibleTo(viewerId)))
     .orderBy(asc(messages.seq))
     .limit(limit)
   return rows.map(flatten)

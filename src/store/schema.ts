@@ -27,6 +27,10 @@ export const users = sqliteTable(
     externalSubject: text('external_subject'),
     /** When the owner proved the address (a verification or reset link); null: not yet. */
     emailVerifiedAt: integer('email_verified_at'),
+    /** user | moderator (of every city) | admin (chat/roles.ts). */
+    role: text('role', { enum: ['user', 'moderator', 'admin'] })
+      .notNull()
+      .default('user'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -116,6 +120,10 @@ export const cities = sqliteTable('cities', {
   name: text('name').notNull(),
   country: text('country').notNull(),
   createdAt: integer('created_at').notNull(),
+  /** An archived city refuses joins and sends and keeps its history (chat/room-access.ts). */
+  archived: integer('archived', { mode: 'boolean' }).notNull().default(false),
+  /** Seconds a member waits between two messages here; 0 is off (moderators are exempt). */
+  slowModeSeconds: integer('slow_mode_seconds').notNull().default(0),
 })
 
 export const chats = sqliteTable('chats', {
@@ -184,6 +192,8 @@ export const messages = sqliteTable(
      * null for the many messages that mention no one.
      */
     mentions: text('mentions'),
+    /** Sent while its author was shadow-restricted: only the author ever sees it. */
+    shadowed: integer('shadowed', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     uniqueIndex('messages_id_unique').on(t.id),
@@ -333,6 +343,115 @@ export const notifications = sqliteTable(
   (t) => [index('notifications_user_idx').on(t.userId, t.id)]
 )
 
+export const USER_ROLES = ['user', 'moderator', 'admin'] as const
+export type UserRole = (typeof USER_ROLES)[number]
+
+/** Moderators of one city (global moderators and admins moderate every city without a row). */
+export const cityModerators = sqliteTable(
+  'city_moderators',
+  {
+    cityId: text('city_id')
+      .notNull()
+      .references(() => cities.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cityId, t.userId] })]
+)
+
+export const RESTRICTION_KINDS = ['ban', 'mute', 'shadow'] as const
+export type RestrictionKind = (typeof RESTRICTION_KINDS)[number]
+
+/** A user's restriction in one city; one of each kind at most. `until` null: until lifted. */
+export const restrictions = sqliteTable(
+  'restrictions',
+  {
+    cityId: text('city_id')
+      .notNull()
+      .references(() => cities.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: RESTRICTION_KINDS }).notNull(),
+    until: integer('until'),
+    reason: text('reason'),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cityId, t.userId, t.kind] })]
+)
+
+/** Every moderation action: who did what to whom, where, when and why. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    actorId: text('actor_id').notNull(),
+    action: text('action').notNull(),
+    targetUserId: text('target_user_id'),
+    cityId: text('city_id'),
+    messageId: text('message_id'),
+    reason: text('reason'),
+    /** JSON of the action's other details (a role, a kind, an until). */
+    details: text('details'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('audit_log_created_idx').on(t.createdAt)]
+)
+
+export const FILTER_ACTIONS = ['block', 'flag'] as const
+export type FilterAction = (typeof FILTER_ACTIONS)[number]
+
+/** The word filter: terms stored NFKC-normalised and lower-cased. */
+export const wordFilter = sqliteTable('word_filter', {
+  term: text('term').primaryKey(),
+  action: text('action', { enum: FILTER_ACTIONS }).notNull(),
+})
+
+export const REPORT_STATUSES = ['open', 'dismissed', 'actioned'] as const
+export type ReportStatus = (typeof REPORT_STATUSES)[number]
+
+/** A report of a city message; `reporterId` null for one the word filter opened. */
+export const reports = sqliteTable(
+  'reports',
+  {
+    id: text('id').primaryKey(),
+    messageId: text('message_id').notNull(),
+    cityId: text('city_id').notNull(),
+    reporterId: text('reporter_id'),
+    reason: text('reason').notNull(),
+    status: text('status', { enum: REPORT_STATUSES }).notNull().default('open'),
+    action: text('action'),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: integer('resolved_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('reports_message_reporter_unique').on(t.messageId, t.reporterId),
+    index('reports_status_city_idx').on(t.status, t.cityId),
+  ]
+)
+
+/** `blockerId` blocked `blockedId`: no private chat may join them on the blocked user's say. */
+export const userBlocks = sqliteTable(
+  'user_blocks',
+  {
+    blockerId: text('blocker_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    blockedId: text('blocked_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.blockerId, t.blockedId] }),
+    index('user_blocks_blocked_idx').on(t.blockedId),
+  ]
+)
+
 export type UserRow = typeof users.$inferSelect
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect
 export type SessionRow = typeof sessions.$inferSelect
@@ -380,3 +499,6 @@ export const webhookOutbox = sqliteTable(
   ]
 )
 export type WebhookOutboxRow = typeof webhookOutbox.$inferSelect
+export type RestrictionRow = typeof restrictions.$inferSelect
+export type AuditRow = typeof auditLog.$inferSelect
+export type ReportRow = typeof reports.$inferSelect

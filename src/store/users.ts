@@ -1,7 +1,7 @@
 /** @module User rows: lookups, inserts and profile updates. */
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
-import { type UserRow, users } from './schema.ts'
+import { type UserRole, type UserRow, users } from './schema.ts'
 
 export type NewUser = typeof users.$inferInsert
 
@@ -111,4 +111,31 @@ export async function findActiveUsersByUsernames(
     .select({ id: users.id, username: users.username })
     .from(users)
     .where(and(inArray(users.username, [...new Set(usernames)]), eq(users.isActive, true)))
+}
+
+export async function setUserRole(db: Db, id: string, role: UserRole, now: number) {
+  const [row] = await db
+    .update(users)
+    .set({ role, updatedAt: now })
+    .where(eq(users.id, id))
+    .returning()
+  return row
+}
+
+/** Makes admins of these usernames (ADMIN_USERNAMES); unknown names are skipped. */
+export async function promoteAdmins(db: Db, usernames: readonly string[], now: number) {
+  if (usernames.length === 0) return
+  await db
+    .update(users)
+    .set({ role: 'admin', updatedAt: now })
+    .where(inArray(users.username, [...usernames]))
+}
+
+/** Ids of global moderators and admins (they moderate every city). */
+export async function listStaffIds(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(inArray(users.role, ['moderator', 'admin']))
+  return rows.map((row) => row.id)
 }

@@ -147,3 +147,34 @@ export function history(
   if (cursor.after) query.set('after', cursor.after)
   return request<Page>('GET', `${base}/${encodeURIComponent(id)}/messages?${query}`)
 }
+
+// ---- Moderation ---------------------------------------------------------------------------
+
+export interface Report {
+  _id: string
+  messageId: string
+  cityId: string
+  reason: string
+  status: string
+  message?: Message
+}
+
+export const reportMessage = async (messageId: string, reason: string) =>
+  request<{ report: Report }>('POST', `/api/messages/${encodeURIComponent(messageId)}/reports`, {
+    reason,
+  })
+
+export const openReports = async () =>
+  map(await request<{ reports: Report[] }>('GET', '/api/reports?status=open'), (v) => v.reports)
+
+export const resolveReport = async (reportId: string, status: string, action?: string) =>
+  request<{ report: Report }>('PATCH', `/api/reports/${encodeURIComponent(reportId)}`, {
+    status,
+    ...(action ? { action } : {}),
+  })
+
+export const restrictUser = async (cityId: string, userId: string, kind: string) =>
+  request<object>('POST', `/api/cities/${encodeURIComponent(cityId)}/restrictions`, {
+    userId,
+    kind,
+  })

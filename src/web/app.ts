@@ -5,6 +5,7 @@ import { showAuth } from './auth-view.ts'
 import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
 import { type ConnectionStatus, connectRealtime, updateSocketToken } from './realtime.ts'
+import { showReportsPanel } from './reports-panel.ts'
 import { clearSession, readUser, refreshAccessToken, wasSignedIn } from './session.ts'
 import { createSidebar } from './sidebar.ts'
 import type { Chat, Message, PublicUser, Room, RoomKind, User } from './types.ts'
@@ -46,6 +47,18 @@ function startApp(user: User): void {
     profile_photo_url: user.profile_photo_url ?? null,
   }
   byId('app-view').hidden = false
+  // Reports: moderators and admins (a city's own moderators are told about new ones live too).
+  const reportsButton = byId<HTMLButtonElement>('open-reports')
+  reportsButton.hidden = user.role !== 'moderator' && user.role !== 'admin'
+  reportsButton.addEventListener('click', () => void showReportsPanel(toast))
+  byId('close-reports').addEventListener('click', () => {
+    byId('reports').hidden = true
+  })
+  const notice = byId('moderation-notice')
+  const showNotice = (text: string | null) => {
+    notice.textContent = text ?? ''
+    notice.hidden = text === null
+  }
   byId('me-name').textContent = user.full_name || user.username
   const banner = byId('banner')
   const input = byId<HTMLTextAreaElement>('composer-input')
@@ -145,6 +158,9 @@ function startApp(user: User): void {
       room: next,
       members: chat?.members ?? [],
       toast,
+      moderator: user.role === 'moderator' || user.role === 'admin',
+      notice: showNotice,
+      sendButton,
       elements: {
         log: byId('messages'),
         typing: byId('typing'),
@@ -185,7 +201,14 @@ function startApp(user: User): void {
     toast(error?.message ?? 'Something went wrong')
   )
 
-  socket.on('joined-city-chat', (d: Ev) => about('city', d.cityId)?.confirmJoined())
+  socket.on('joined-city-chat', (d: Ev) => about('city', d.cityId)?.confirmJoined(d))
+  socket.on('left-city-chat', (d: Ev) => {
+    if (d.reason === 'banned') about('city', d.cityId)?.onBanned(d)
+  })
+  socket.on('report-created', () => {
+    reportsButton.hidden = false
+    toast('A new report is waiting: open Reports')
+  })
   socket.on('joined-private-chat', (d: Ev) => about('chat', d.chatId)?.confirmJoined())
   for (const name of ['user-joined-city-chat', 'user-left-city-chat']) {
     socket.on(name, (d: Ev) => about('city', d.cityId)?.refreshOnline())

@@ -1,6 +1,6 @@
 /** @module One open room (city or private chat): history, live events, sending with acks, typing, receipts. */
 import type { Socket } from 'socket.io-client'
-import { history } from './api.ts'
+import { history, reportMessage, restrictUser } from './api.ts'
 import { el, newClientId } from './dom.ts'
 import { createMessageList, idBefore } from './message-list.ts'
 import type { Ack, Member, Message, PublicUser, Room } from './types.ts'
@@ -56,6 +56,27 @@ export interface RoomOptions {
   /** Private chats: members with their stored read positions. */
   members: Member[]
   toast: (message: string) => void
+  /** Global moderators and admins see moderator actions on city messages. */
+  moderator: boolean
+  /** Why this user cannot send or stay here (a ban, a mute, an archive); null clears it. */
+  notice: (text: string | null) => void
+  /** The send button, which counts down slow mode. */
+  sendButton: HTMLButtonElement
+}
+
+/** "until 14:05" or "until lifted", for a ban or a mute. */
+function untilText(until: unknown): string {
+  return typeof until === 'string' ? `until ${new Date(until).toLocaleString()}` : 'until lifted'
+}
+
+/** The line a banned or muted user sees, with why and until when. */
+function restrictionNotice(code: string, details: Record<string, unknown> = {}): string | null {
+  const reason = typeof details.reason === 'string' ? ` Reason: ${details.reason}.` : ''
+  if (code === 'banned')
+    return `You are banned from this city ${untilText(details.until)}.${reason}`
+  if (code === 'muted') return `You are muted in this city ${untilText(details.until)}.${reason}`
+  if (code === 'archived') return 'This city is archived: you can read its history only.'
+  return null
 }
 
 export type RoomController = ReturnType<typeof openRoom>
@@ -104,13 +125,74 @@ export function openRoom(options: RoomOptions) {
           else if (ack && !ack.ok) options.toast(ack.error.message)
         }
       ),
-    onDelete: (message) =>
-      socket.emit(names.remove, { ...target, messageId: message._id }, (ack: Ack<object>) => {
-        if (closed) return
-        if (ack?.ok) list.markDeleted(message._id)
-        else if (ack) options.toast(ack.error.message)
-      }),
+    onDelete: (message) => remove(message),
+    onReport:
+      room.kind === 'city'
+        ? (message) => {
+            const reason = prompt('Why are you reporting this message?')
+            if (!reason) return
+            void reportMessage(message._id, reason).then((res) =>
+              options.toast(res.ok ? 'Reported: a moderator will look at it' : res.error.message)
+            )
+          }
+        : undefined,
+    onModerate:
+      room.kind === 'city' && options.moderator
+        ? (message, action) => {
+            if (action === 'delete') return remove(message)
+            void restrictUser(room.id, message.sender_id._id, action).then((res) =>
+              options.toast(
+                res.ok ? `${action} applied to ${message.sender_id.username}` : res.error.message
+              )
+            )
+          }
+        : undefined,
   })
+
+  function remove(message: Message): void {
+    socket.emit(names.remove, { ...target, messageId: message._id }, (ack: Ack<object>) => {
+      if (closed) return
+      if (ack?.ok) list.markDeleted(message._id)
+      else if (ack) options.toast(ack.error.message)
+    })
+  }
+
+  /** Slow mode: seconds between two messages here (0: off; moderators are exempt). */
+  let slowModeSeconds = 0
+  let countdown: ReturnType<typeof setInterval> | undefined
+  /** The send button shows the seconds left and stays disabled until then. */
+  function countDown(ms: number): void {
+    clearInterval(countdown)
+    const button = options.sendButton
+    const ends = Date.now() + ms
+    const tick = () => {
+      const left = Math.ceil((ends - Date.now()) / 1000)
+      if (left <= 0 || closed) {
+        clearInterval(countdown)
+        button.textContent = 'Send'
+        button.disabled = false
+        delete button.dataset.slowMode
+        return
+      }
+      button.textContent = `Send (${left}s)`
+      button.dataset.slowMode = String(left)
+      button.disabled = true
+    }
+    tick()
+    countdown = setInterval(tick, 250)
+  }
+
+  /** A refusal that says why this user cannot be here or send here. */
+  function refused(error: { code: string; details?: unknown }): void {
+    const details = (error.details ?? {}) as Record<string, unknown>
+    if (error.code === 'slow_mode') {
+      const wait = typeof details.retryAfterMs === 'number' ? details.retryAfterMs : 1000
+      countDown(wait)
+      return
+    }
+    const text = restrictionNotice(error.code, details)
+    if (text) options.notice(text)
+  }
 
   let joined = false
   let closed = false
@@ -136,14 +218,19 @@ export function openRoom(options: RoomOptions) {
   function join(): void {
     socket.emit(names.join, target, (ack: Ack<object>) => {
       if (ack?.ok) confirmJoined()
-      else if (ack) options.toast(ack.error.message)
+      else if (ack) {
+        refused(ack.error)
+        options.toast(ack.error.message)
+      }
     })
   }
 
   /** `joined-*` event or the join ack, whichever comes first. */
-  function confirmJoined(): void {
+  function confirmJoined(data?: Record<string, unknown>): void {
+    if (typeof data?.slowModeSeconds === 'number') slowModeSeconds = data.slowModeSeconds
     if (joined || closed) return
     joined = true
+    options.notice(null)
     refreshOnline()
     markReadSoon()
     for (const clientId of outbox.splice(0)) emitSend(clientId)
@@ -172,8 +259,10 @@ export function openRoom(options: RoomOptions) {
       if (ack.ok) {
         unacked.delete(clientId)
         if (ack.message) receive({ ...ack.message, clientId })
+        if (slowModeSeconds > 0 && !options.moderator) countDown(slowModeSeconds * 1000)
       } else {
         unacked.delete(clientId)
+        refused(ack.error)
         list.failPending(clientId, ack.error.message, () => {
           unacked.set(clientId, content)
           emitSend(clientId)
@@ -338,6 +427,11 @@ export function openRoom(options: RoomOptions) {
     onMessage: receive,
     onEdited: (message: Message) => closed || list.upsert(message),
     onDeleted: (messageId: string) => closed || list.markDeleted(messageId),
+    /** A moderator banned this user here: the server took the socket out of the room. */
+    onBanned(data: Record<string, unknown>): void {
+      joined = false
+      options.notice(restrictionNotice('banned', { until: data.until ?? null }))
+    },
     onTyping: startTyper,
     onStopTyping: stopTyper,
     onOnline: showOnline,
@@ -363,6 +457,8 @@ export function openRoom(options: RoomOptions) {
       for (const [id] of typers) stopTyper(id)
       clearTimeout(readTimer)
       clearTimeout(onlineTimer)
+      clearInterval(countdown)
+      options.notice(null)
       if (room.kind === 'city' && socket.connected) socket.emit(names.leave, target)
       elements.log.removeEventListener('scroll', onScroll)
       elements.older.removeEventListener('click', onOlder)

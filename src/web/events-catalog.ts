@@ -111,8 +111,9 @@ export const EVENTS: EventDoc[] = [
     name: 'joined-city-chat',
     direction: 'receive',
     group: 'City chat',
-    payload: { ...CITY, cityName: 'string', message: 'string' },
-    result: 'The socket that joined.',
+    payload: { ...CITY, cityName: 'string', message: 'string', slowModeSeconds: 'number' },
+    result:
+      'The socket that joined. slowModeSeconds: the wait between two messages of a member (0: off; moderators are exempt).',
   },
   {
     name: 'user-joined-city-chat',
@@ -132,8 +133,17 @@ export const EVENTS: EventDoc[] = [
     name: 'left-city-chat',
     direction: 'receive',
     group: 'City chat',
-    payload: CITY,
-    result: 'The socket that left.',
+    payload: { ...CITY, 'reason?': "'banned'", 'until?': 'ISO 8601 | null' },
+    result:
+      "The socket that left; with reason 'banned' every socket of a user a moderator banned (on every node), which is out of the room at once.",
+  },
+  {
+    name: 'report-created',
+    direction: 'receive',
+    group: 'City chat',
+    payload: { reportId: 'string', messageId: 'string', ...CITY },
+    result:
+      'Every online moderator of the city (its moderators, global moderators, admins), on every node, when a user reports a message or the word filter flags one.',
   },
   {
     name: 'user-left-city-chat',
@@ -178,7 +188,7 @@ export const EVENTS: EventDoc[] = [
     group: 'City chat',
     payload: { messageId: 'string', ...CITY },
     result:
-      'Author only. city-message-deleted to the room; the row stays with is_deleted: true, content: "". Ack { ok: true, messageId, cityId }.',
+      'The author, or a moderator of the city (never on an admin\'s message; audited). city-message-deleted to the room; the row stays with is_deleted: true, content: "". Ack { ok: true, messageId, cityId }.',
   },
   {
     name: 'city-message-deleted',

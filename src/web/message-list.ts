@@ -11,6 +11,12 @@ export interface MessageListOptions {
   isRead: (message: Message) => boolean
   onEdit: (message: Message, content: string) => void
   onDelete: (message: Message) => void
+  /** City rooms: others' messages can be reported. */
+  onReport?: ((message: Message) => void) | undefined
+  /** City rooms the user moderates: delete, ban, mute or shadow on others' messages. */
+  onModerate?:
+    | ((message: Message, action: 'delete' | 'ban' | 'mute' | 'shadow') => void)
+    | undefined
 }
 
 export interface MessageList {
@@ -55,6 +61,24 @@ export function createMessageList(options: MessageListOptions): MessageList {
       ? el('p', { class: 'content deleted', 'data-testid': 'message-content' }, 'Message deleted')
       : el('p', { class: 'content', 'data-testid': 'message-content' }, message.content)
     const media = safeUrl(message.is_deleted ? null : message.media_url)
+    const button = (action: string, label: string) =>
+      el('button', { type: 'button', 'data-action': action, 'data-testid': action }, label)
+    const theirs = !mine && !message.is_deleted
+    const moderation = theirs
+      ? el(
+          'span',
+          { class: 'actions' },
+          options.onReport ? button('report', 'Report') : null,
+          ...(options.onModerate
+            ? [
+                button('mod-delete', 'Delete'),
+                button('mod-ban', 'Ban'),
+                button('mod-mute', 'Mute'),
+                button('mod-shadow', 'Shadow'),
+              ]
+            : [])
+        )
+      : null
     const actions =
       mine && !message.is_deleted && receipt !== 'pending' && receipt !== 'failed'
         ? el(
@@ -96,7 +120,13 @@ export function createMessageList(options: MessageListOptions): MessageList {
         media
           ? el('a', { href: media, target: '_blank', rel: 'noopener noreferrer' }, media)
           : null,
-        el('div', { class: 'foot' }, actions, mine && receipt ? receiptBadge(receipt) : null)
+        el(
+          'div',
+          { class: 'foot' },
+          actions,
+          moderation,
+          mine && receipt ? receiptBadge(receipt) : null
+        )
       )
     )
   }
@@ -140,6 +170,12 @@ export function createMessageList(options: MessageListOptions): MessageList {
     const id = button?.closest<HTMLElement>('[data-id]')?.dataset.id
     const message = id ? byId.get(id) : undefined
     if (!button || !message) return
+    const action = button.dataset.action ?? ''
+    if (action === 'report') return options.onReport?.(message)
+    if (action.startsWith('mod-')) {
+      const what = action.slice(4) as 'delete' | 'ban' | 'mute' | 'shadow'
+      return options.onModerate?.(message, what)
+    }
     if (button.dataset.action === 'delete') {
       if (confirm('Delete this message for everyone?')) options.onDelete(message)
     } else if (button.dataset.action === 'edit') startEdit(message)

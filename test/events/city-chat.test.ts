@@ -34,6 +34,7 @@ describe('join and leave', () => {
       cityId: 'mumbai',
       cityName: 'Mumbai',
       message: 'Successfully joined Mumbai chat',
+      slowModeSeconds: 0,
     })
     expect(await noticed).toEqual({
       userId: alice.user._id,

@@ -94,6 +94,8 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
         DATABASE_URL: `file:${join(dataDir, 'chat.db')}`,
         JWT_SECRET: 'browser-test-secret-0123456789-abcdefghij',
         ARGON2_MEMORY_KIB: '1024',
+        // Tests register many users from 127.0.0.1; the register limit has its own test.
+        REGISTER_ATTEMPTS_PER_ADDRESS: '100000',
         ...env,
       },
       stdout: 'ignore',

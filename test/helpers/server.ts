@@ -33,6 +33,8 @@ export async function startServer(
     DATABASE_URL: `file:${join(dataDir, 'chat.db')}`,
     // The smallest argon2 cost config allows: tests register many users.
     ARGON2_MEMORY_KIB: '1024',
+    // Tests register many users from 127.0.0.1; the register limit has its own test.
+    REGISTER_ATTEMPTS_PER_ADDRESS: '100000',
     ...stringify(overrides),
   })
   const app = await createServer(config, deps)

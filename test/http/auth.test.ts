@@ -32,6 +32,7 @@ describe('register', () => {
       profile_photo_url: null,
       is_active: true,
       email_verified: false,
+      role: 'user',
       created_at: expect.stringMatching(/Z$/),
     })
     expect(res.body.user.password_hash).toBeUndefined()

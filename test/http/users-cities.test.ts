@@ -110,6 +110,8 @@ describe('cities', () => {
       country: 'India',
       unreadCount: null,
       mentionCount: 0,
+      archived: false,
+      slowModeSeconds: 0,
     })
   })
 

@@ -54,7 +54,8 @@ describe.each(STORE_KINDS)('group commit over %s', (kind) => {
       database.db,
       { kind: 'city', id: 'mumbai' },
       0,
-      100
+      100,
+      ''
     )
     expect(replayed.map((m) => m.seq)).toEqual(offsets.filter((_, i) => i % 2 === 0))
     const logged = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)

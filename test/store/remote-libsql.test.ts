@@ -162,6 +162,8 @@ describe.skipIf(Boolean(SQLD_SKIP_REASON))('over a libSQL server (sqld)', () => 
         country: 'India',
         unreadCount: null,
         mentionCount: 0,
+        archived: false,
+        slowModeSeconds: 0,
       })
 
       const chatId = await createPrivateChat(first.url, alice, [bob])

@@ -20,6 +20,8 @@ export interface LoginThrottleOptions {
   perAccount: number
   /** Login attempts one address may make per window (any accounts). */
   perAddress: number
+  /** Registrations one address may attempt per window (each costs an argon2 hash too). */
+  registerPerAddress: number
   windowMs: number
   now?: () => number
   /** Buckets every node shares (scale-out.ts makes them in Redis). */
@@ -29,6 +31,8 @@ export interface LoginThrottleOptions {
 export interface LoginThrottle {
   /** For /login: counts against the address and the named account. */
   check: MiddlewareHandler<AppEnv>
+  /** For /register: counts against the address. */
+  checkRegister: MiddlewareHandler<AppEnv>
   /** Call after a successful login so the owner is not locked out by earlier typos. */
   succeeded(login: string): Promise<void>
 }
@@ -58,6 +62,7 @@ function refuse(c: Context<AppEnv>, error: AppError): Response {
 export function createLoginThrottle({
   perAccount,
   perAddress,
+  registerPerAddress,
   windowMs,
   now,
   shared,
@@ -74,6 +79,7 @@ export function createLoginThrottle({
   }
   const accounts = limiter('login-account', perAccount)
   const addresses = limiter('login-address', perAddress)
+  const registrations = limiter('register-address', registerPerAddress)
 
   return {
     async check(c, next) {
@@ -84,6 +90,11 @@ export function createLoginThrottle({
         const byAccount = await accounts.take(account)
         if (!byAccount.ok) return refuse(c, byAccount.error)
       }
+      await next()
+    },
+    async checkRegister(c, next) {
+      const byAddress = await registrations.take(addressOf(c))
+      if (!byAddress.ok) return refuse(c, byAddress.error)
       await next()
     },
     succeeded: (login) => accounts.reset(login.trim().toLowerCase()),

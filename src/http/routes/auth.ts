@@ -41,8 +41,8 @@ function sameOrigin(c: Context<AppEnv>): boolean {
 }
 
 /**
- * Login throttling sits in front of /login (per account and per address). /register is not
- * throttled here: it costs one argon2 hash like a login, but benchmarks register users in bulk.
+ * Throttling sits in front of /login (per account and per address) and /register (per address:
+ * it costs one argon2 hash like a login).
  */
 export function authRoutes(chat: Chat, options: AuthRouteOptions) {
   const app = new Hono<AppEnv>()
@@ -66,7 +66,7 @@ export function authRoutes(chat: Chat, options: AuthRouteOptions) {
     return c.json({ ...extra, accessToken: tokens.accessToken }, status)
   }
 
-  app.post('/register', async (c) => {
+  app.post('/register', throttle.checkRegister, async (c) => {
     const body = await readBody(c, registerBody)
     if (!body.ok) return sendError(c, body.error)
     const session = await chat.register(body.value, clientInfo(c))

@@ -1,4 +1,7 @@
-/** @module /api/cities: list (with my unread and mention counts), read, mark read, and each city's message history and REST send. */
+/**
+ * @module /api/cities: list (with my unread and mention counts), read, mark read, each city's
+ * message history and REST send, and its moderation (routes/moderation.ts).
+ */
 import { Hono } from 'hono'
 import { cityIdParam } from '../../chat/inputs.ts'
 import type { ChatNotices } from '../../chat/notices.ts'
@@ -9,6 +12,7 @@ import type { AppEnv } from '../env.ts'
 import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readParams } from '../validate.ts'
+import { cityModerationRoutes } from './moderation.ts'
 import { listRoomMessages, postRoomMessage } from './room-messages.ts'
 
 export function cityRoutes(chat: Chat, notices: ChatNotices) {
@@ -50,5 +54,6 @@ export function cityRoutes(chat: Chat, notices: ChatNotices) {
     return postRoomMessage(c, chat, cityRoom(params.value.cityId))
   })
 
+  app.route('/', cityModerationRoutes(chat))
   return app
 }

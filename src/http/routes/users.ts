@@ -1,6 +1,6 @@
 /** @module /api/users: search, look up by id or username, update or deactivate your own profile. */
 import { Hono } from 'hono'
-import { updateMeBody, userRefParam, userSearchQuery } from '../../chat/inputs.ts'
+import { updateMeBody, userIdParam, userRefParam, userSearchQuery } from '../../chat/inputs.ts'
 import type { ChatNotices } from '../../chat/notices.ts'
 import type { Chat } from '../../chat/service.ts'
 import { publicUserView, userView } from '../../chat/views.ts'
@@ -22,6 +22,30 @@ export function userRoutes(chat: Chat, notices: ChatNotices) {
   })
 
   app.get('/me', (c) => c.json({ user: userView(c.get('user')) }))
+
+  app.get('/me/blocks', async (c) => {
+    const blocks = await chat.listBlocks(c.get('user'))
+    if (!blocks.ok) return sendError(c, blocks.error)
+    return c.json({
+      blocks: blocks.value.map(({ user, at }) => ({
+        user: publicUserView(user),
+        created_at: new Date(at).toISOString(),
+      })),
+    })
+  })
+
+  for (const [method, on] of [
+    ['put', true],
+    ['delete', false],
+  ] as const) {
+    app[method]('/me/blocks/:userId', async (c) => {
+      const params = readParams(c, userIdParam)
+      if (!params.ok) return sendError(c, params.error)
+      const done = await chat.block(c.get('user'), params.value.userId, on)
+      if (!done.ok) return sendError(c, done.error)
+      return c.body(null, 204)
+    })
+  }
 
   app.patch('/me', async (c) => {
     const body = await readBody(c, updateMeBody)

@@ -1,0 +1,141 @@
+/**
+ * @module Moderation across two nodes on one database and one Redis: a ban made on one node makes
+ * the user's sockets on the other leave the room at once and refuses their joins there; a
+ * moderator's delete on one node reaches sockets on the other; slow mode set on one node holds on
+ * the other; the word filter and an archive made on one node apply on the other.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { api, registerUser } from '../helpers/api.ts'
+import {
+  ask,
+  type ChatClient,
+  chatUser,
+  connectAs,
+  joinCity,
+  once,
+} from '../helpers/chat-client.ts'
+import { eventually } from '../helpers/eventually.ts'
+import { clusterEnv, type Node, type Redis, SKIP_REASON, startNode, startRedis } from './cluster.ts'
+
+if (SKIP_REASON) console.warn(SKIP_REASON)
+
+describe.skipIf(!!SKIP_REASON)('moderation across two nodes sharing Redis', () => {
+  let redis: Redis
+  let nodes: Node[] = []
+  let cleanup = () => {}
+  const clients: ChatClient[] = []
+
+  beforeAll(async () => {
+    redis = await startRedis()
+    const cluster = clusterEnv(redis.url, { ADMIN_USERNAMES: 'cluster_admin' })
+    cleanup = cluster.cleanup
+    nodes.push(await startNode(cluster.env, 'm1'))
+    nodes.push(await startNode(cluster.env, 'm2'))
+  }, 30_000)
+
+  afterAll(async () => {
+    for (const c of clients) c.socket.disconnect()
+    await Promise.all(nodes.map((n) => n.kill()))
+    await redis?.stop()
+    cleanup()
+  })
+
+  const track = (c: ChatClient) => {
+    clients.push(c)
+    return c
+  }
+
+  test('a ban and a delete made on one node take effect for sockets on the other', async () => {
+    const [m1, m2] = nodes as [Node, Node]
+    const admin = await registerUser(m1.url, { username: 'cluster_admin' })
+    const adminSocket = track(await connectAs(m1.url, admin))
+    const alice = track(await chatUser(m2.url))
+    const bob = track(await chatUser(m2.url))
+    for (const c of [adminSocket, alice, bob]) await joinCity(c, 'pune')
+
+    const sent = await ask(alice.socket, 'send-city-message', { cityId: 'pune', content: 'spam' })
+    const heard = once<any>(bob.socket, 'city-message-deleted')
+    const removed = await ask(adminSocket.socket, 'delete-city-message', {
+      cityId: 'pune',
+      messageId: sent.message._id,
+    })
+    expect(removed.ok).toBe(true)
+    expect(await heard).toEqual({ messageId: sent.message._id, cityId: 'pune' })
+
+    const left = once<any>(alice.socket, 'left-city-chat')
+    const ban = await api(m1.url, 'POST', '/api/cities/pune/restrictions', {
+      token: admin.accessToken,
+      body: { userId: alice.user._id, kind: 'ban', reason: 'spam' },
+    })
+    expect(ban.status).toBe(201)
+    expect(await left).toEqual({ cityId: 'pune', reason: 'banned', until: null })
+    const join = await ask(alice.socket, 'join-city-chat', { cityId: 'pune' })
+    expect(join).toMatchObject({ ok: false, error: { code: 'banned' } })
+    // Nothing said in the room reaches the banned socket any more.
+    const atBob = once<any>(bob.socket, 'new-city-message')
+    await ask(adminSocket.socket, 'send-city-message', { cityId: 'pune', content: 'after the ban' })
+    await atBob
+    await ask(alice.socket, 'heartbeat')
+    expect(alice.got('new-city-message').map((m) => m.content)).toEqual(['spam'])
+
+    // Lifted on m2, joinable again on m2 and m1.
+    const lift = await api(m2.url, 'DELETE', `/api/cities/pune/restrictions/${alice.user._id}`, {
+      token: admin.accessToken,
+    })
+    expect(lift.status).toBe(204)
+    await joinCity(alice, 'pune')
+  })
+
+  test('slow mode, the word filter and an archive set on one node hold on the other', async () => {
+    const [m1, m2] = nodes as [Node, Node]
+    const admin = await api(m1.url, 'POST', '/api/auth/login', {
+      body: { login: 'cluster_admin', password: 'correct-horse-battery' },
+    })
+    const token = admin.body.accessToken as string
+    const alice = track(await chatUser(m2.url))
+    const alice1 = track(await connectAs(m1.url, alice))
+    await joinCity(alice, 'jaipur')
+    await joinCity(alice1, 'jaipur')
+    const slow = await api(m1.url, 'PATCH', '/api/cities/jaipur', {
+      token,
+      body: { slowModeSeconds: 60 },
+    })
+    expect(slow.status).toBe(200)
+    await eventually(async () => {
+      const joined = once<any>(alice.socket, 'joined-city-chat')
+      await ask(alice.socket, 'join-city-chat', { cityId: 'jaipur' })
+      return (await joined).slowModeSeconds === 60
+    })
+    const first = await ask(alice.socket, 'send-city-message', { cityId: 'jaipur', content: 'one' })
+    expect(first.ok).toBe(true)
+    // The interval is held in Redis: the user's other socket, on the other node, waits too.
+    const second = await ask(alice1.socket, 'send-city-message', {
+      cityId: 'jaipur',
+      content: 'two',
+    })
+    expect(second.error?.code).toBe('slow_mode')
+
+    const filter = await api(m1.url, 'PUT', '/api/admin/word-filter', {
+      token,
+      body: { terms: [{ term: 'forbidden', action: 'block' }] },
+    })
+    expect(filter.status).toBe(200)
+    await eventually(async () => {
+      const res = await api(m2.url, 'POST', '/api/cities/delhi/messages', {
+        token: alice.accessToken,
+        body: { content: 'a forbidden word' },
+      })
+      return res.body.error?.code === 'content_blocked'
+    })
+
+    const archived = await api(m1.url, 'PATCH', '/api/admin/cities/chennai', {
+      token,
+      body: { archived: true },
+    })
+    expect(archived.status).toBe(200)
+    await eventually(async () => {
+      const join = await ask(alice.socket, 'join-city-chat', { cityId: 'chennai' })
+      return join.error?.code === 'archived'
+    })
+  })
+})
