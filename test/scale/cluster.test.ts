@@ -11,6 +11,7 @@ import {
   barrier,
   type ChatClient,
   chatUser,
+  cityOnline,
   connectAs,
   createPrivateChat,
   joinCity,
@@ -62,6 +63,37 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     clients.push(c)
     return c
   }
+
+  test('offsets: false and the pushed room list hold across nodes', async () => {
+    const [n1, n2, n3] = nodes as [Node, Node, Node]
+    const argsOf = (client: ChatClient, event: string) =>
+      new Promise<unknown[]>((resolve) => client.socket.once(event, (...args) => resolve(args)))
+    const withoutOffsets = async (url: string, transports: string[]) => {
+      const user = await registerUser(url)
+      return track(
+        await connectAs(url, user, {
+          transports,
+          auth: { token: user.accessToken, offsets: false },
+        })
+      )
+    }
+    // No offsets: one on n1 over WebSocket, one on n3 over polling. Bob on n2 keeps them.
+    const plain = [
+      await withoutOffsets(n1.url, ['websocket']),
+      await withoutOffsets(n3.url, ['polling']),
+    ]
+    const bob = track(await chatUser(n2.url))
+    for (const c of plain) await joinCity(c, 'ahmedabad')
+    const listed = cityOnline(plain[0] as ChatClient, 'ahmedabad', 3)
+    await joinCity(bob, 'ahmedabad')
+    await listed // the list pushed by n2 reaches a member on n1
+    const heard = plain.map((c) => argsOf(c, 'new-city-message'))
+    const atBob = argsOf(bob, 'new-city-message')
+    const sent = await ask(bob.socket, 'send-city-message', { cityId: 'ahmedabad', content: 'x' })
+    expect(sent.ok).toBe(true)
+    for (const args of await Promise.all(heard)) expect(args).toEqual([sent.message])
+    expect(await atBob).toEqual([sent.message, expect.any(String)])
+  })
 
   test('messages, typing, edits and deletes in a city reach members on every node', async () => {
     const [n1, n2, n3] = nodes as [Node, Node, Node]
