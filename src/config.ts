@@ -110,6 +110,11 @@ const ENV_SCHEMA = z.object({
     .describe(
       'With REDIS_URL: a node silent this long is dead and its users go offline (heartbeat every third).'
     ),
+  PRESENCE_GRACE: durationMs('PRESENCE_GRACE')
+    .default(5_000)
+    .describe(
+      "How long a user whose last socket dropped stays online: back within it (a reconnect, on any node), no one saw them leave. With REDIS_URL, a dead node's users too, after NODE_TTL."
+    ),
   WORKERS: z.coerce
     .number()
     .int()

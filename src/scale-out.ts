@@ -105,6 +105,7 @@ export async function createScaleOut(
     ttlMs,
     // Three refreshes per TTL: one lost heartbeat does not declare a live node dead.
     heartbeatMs: Math.max(100, Math.floor(ttlMs / 3)),
+    graceMs: config.PRESENCE_GRACE,
     logger: log,
     onRoomsLeft: (left) => announcer.roomsLeft(left),
     onUsersLost: (users, at) => announcer.usersLost(users, at),

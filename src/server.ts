@@ -149,6 +149,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     typingTimeoutMs: config.TYPING_TIMEOUT,
     maxRoomsPerSocket: config.MAX_ROOMS_PER_SOCKET,
     maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
+    presenceGraceMs: config.PRESENCE_GRACE,
   })
   if (deps.publisher) chat.stream.attach(deps.publisher)
   scale.announceTo(createPresenceAnnouncer(io, scale.presence, log.child('events')))

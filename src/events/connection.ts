@@ -38,6 +38,8 @@ export interface ChatEventsOptions {
   maxRoomsPerSocket: number
   /** Open sockets one user may have on every node; a further handshake is refused. */
   maxConnectionsPerUser: number
+  /** A user whose last socket dropped counts as online this long, so a reconnect is no offline. */
+  presenceGraceMs: number
 }
 
 /** A resumed socket is back in its rooms: count it in their online lists again. */
@@ -69,7 +71,7 @@ const AUTH_ERROR = 'Authentication error'
  * `close()` for shutdown.
  * @example
  * const realtime = attachChatEvents({ io, chat, presence, log, typingTimeoutMs: 5_000,
- *   maxRoomsPerSocket: 100, maxConnectionsPerUser: 20 })
+ *   maxRoomsPerSocket: 100, maxConnectionsPerUser: 20, presenceGraceMs: 5_000 })
  * createApp({ chat, notices: realtime.notices, log, readiness })
  */
 export function attachChatEvents({
@@ -80,6 +82,7 @@ export function attachChatEvents({
   typingTimeoutMs,
   maxRoomsPerSocket,
   maxConnectionsPerUser,
+  presenceGraceMs,
 }: ChatEventsOptions) {
   chat.stream.attach(createRoomPublisher(io))
   chat.notifier.attach(createNotificationPublisher(io))
@@ -150,7 +153,8 @@ export function attachChatEvents({
     if (left > 0) connections.set(userId, left)
     else connections.delete(userId)
     expiry.disarm(this)
-    return presenceDisconnected(this, deps, announceOnlineCount)
+    presenceDisconnected(this, deps, announceOnlineCount, presenceGraceMs)
+    return Promise.resolve()
   }
 
   io.on('connection', async (socket) => {

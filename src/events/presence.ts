@@ -188,8 +188,25 @@ export function registerPresence(deps: EventDeps): void {
   })
 }
 
-/** A socket went: its user is offline when it was the last one (`user-offline`, new count). */
-export async function presenceDisconnected(
+/**
+ * A socket went: after `graceMs` its connection leaves presence, and its user is offline when it
+ * was the last one (`user-offline`, new count). A user back within the grace (on any node) was
+ * never offline to anyone: their new connection is counted before the old one goes.
+ */
+export function presenceDisconnected(
+  socket: IOSocket,
+  deps: EventDeps,
+  announceOnlineCount: () => void,
+  graceMs: number
+): void {
+  if (graceMs <= 0) {
+    void removePresence(socket, deps, announceOnlineCount)
+    return
+  }
+  setTimeout(() => void removePresence(socket, deps, announceOnlineCount), graceMs)
+}
+
+async function removePresence(
   socket: IOSocket,
   deps: EventDeps,
   announceOnlineCount: () => void

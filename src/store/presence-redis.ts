@@ -29,6 +29,8 @@ export interface RedisPresenceOptions {
   ttlMs: number
   /** How often the alive key is refreshed and other nodes checked. */
   heartbeatMs: number
+  /** A node whose alive key is gone is reaped only once it stayed gone this long (PRESENCE_GRACE). */
+  graceMs: number
   /** A single Redis call waits at most this long. */
   commandTimeoutMs?: number
   logger: Logger
@@ -125,6 +127,7 @@ export function createRedisPresence({
   prefix = 'mc',
   ttlMs,
   heartbeatMs,
+  graceMs,
   commandTimeoutMs = 2_000,
   logger,
   onRoomsLeft,
@@ -249,6 +252,8 @@ export function createRedisPresence({
     return others.filter((_, i) => typeof found[i] !== 'string')
   }
 
+  /** Nodes whose alive key this node found gone, since when (reaped after the grace). */
+  const missingSince = new Map<string, number>()
   let ticking: Promise<void> | undefined
   const tick = (): Promise<void> => {
     ticking ??= (async () => {
@@ -259,9 +264,20 @@ export function createRedisPresence({
         }
         const nodes = (await call('nodes', redis.send('SMEMBERS', [key.nodes]))) as string[]
         const others = nodes.filter((id) => id !== nodeId)
-        for (const id of await refreshUrls(others)) await reap(id, false)
+        const gone = await refreshUrls(others)
+        for (const id of [...missingSince.keys()]) if (!gone.includes(id)) missingSince.delete(id)
+        for (const id of gone) {
+          // Its users had the grace to reconnect elsewhere: only those who did not go offline.
+          const since = missingSince.get(id) ?? Date.now()
+          missingSince.set(id, since)
+          if (Date.now() - since < graceMs) continue
+          missingSince.delete(id)
+          await reap(id, false)
+        }
         counted(Number(await call('online count', redis.send('HLEN', [key.online]))))
       } catch (error) {
+        // A failed heartbeat says nothing of the others: their grace starts again once it works.
+        missingSince.clear()
         log.warn('presence heartbeat failed', { error })
       } finally {
         ticking = undefined

@@ -35,6 +35,8 @@ export async function startServer(
     ARGON2_MEMORY_KIB: '1024',
     // Tests register many users from 127.0.0.1; the register limit has its own test.
     REGISTER_ATTEMPTS_PER_ADDRESS: '100000',
+    // Offline at once, as the tests of user-offline expect; the grace has its own tests.
+    PRESENCE_GRACE: '0',
     ...stringify(overrides),
   })
   const app = await createServer(config, deps)

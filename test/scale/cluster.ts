@@ -106,6 +106,8 @@ export function clusterEnv(redisUrl: string | undefined, extra: Record<string, s
       ARGON2_MEMORY_KIB: '1024',
       // Tests register many users from 127.0.0.1; the register limit has its own test.
       REGISTER_ATTEMPTS_PER_ADDRESS: '100000',
+      // Offline at once, as the tests of user-offline expect; the grace has its own tests.
+      PRESENCE_GRACE: '0',
       NODE_TTL: '1500ms',
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
       ...extra,

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Socket } from 'socket.io-client'
-import { ask, barrier, type ChatClient, chatUser, joinCity } from '../helpers/chat-client.ts'
+import { ask, barrier, type ChatClient, chatUser, joinCity, once } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { clusterEnv, type Node, type Redis, SKIP_REASON, startNode, startRedis } from './cluster.ts'
 import { NGINX_SKIP, type Nginx, startNginx } from './nginx.ts'
@@ -58,7 +58,7 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
 
   beforeAll(async () => {
     redis = await startRedis()
-    const cluster = clusterEnv(redis.url)
+    const cluster = clusterEnv(redis.url, { PRESENCE_GRACE: '4s' })
     cleanup = cluster.cleanup
     nodes.push(await startNode(cluster.env, 'n1'))
     nodes.push(...(await Promise.all([startNode(cluster.env, 'n2'), startNode(cluster.env, 'n3')])))
@@ -179,5 +179,48 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
       ([, , , upstream, , sid]) => nodeAt.get(upstream ?? '') !== sid?.slice(4).split('.')[0]
     )
     expect(relayed.length).toBeGreaterThan(0)
+  })
+
+  test('a user back within PRESENCE_GRACE was never offline to anyone; gone for good, they are', async () => {
+    const watchers = await spread(1, { transports: ['websocket'] })
+    const ana = track(
+      await chatUser(nginx.url, {
+        transports: ['polling'],
+        reconnection: true,
+        reconnectionDelay: 100,
+      })
+    )
+    await eventually(
+      async () =>
+        (
+          await Promise.all(
+            watchers.map((w) => ask(w.socket, 'check-user-online', { userId: ana.user._id }))
+          )
+        ).every((answer) => answer.isOnline),
+      8_000,
+      'ana online on every node'
+    )
+    const before = (await ask(watchers[0]!.socket, 'get-online-count')).count as number
+    const seen: string[] = []
+    for (const w of watchers) {
+      w.socket.on(
+        'user-offline',
+        (p: any) => p.userId === ana.user._id && seen.push(`${w.user.username} offline`)
+      )
+      w.socket.on('online-users', (count: number) => seen.push(`count ${count}`))
+    }
+    // Her connection drops (the client closes its transport) and the client reconnects.
+    const back = once(ana.socket, 'connect')
+    ana.socket.io.engine.close()
+    await back
+    // Gone for good now: once every watcher heard she is offline, her first connection's grace
+    // (which started earlier) has run out too.
+    const offline = watchers.map((w) => once(w.socket, 'user-offline'))
+    ana.socket.disconnect()
+    await Promise.all(offline)
+    for (const w of watchers) await barrier(w.socket)
+    const firstOffline = seen.findIndex((e) => e.endsWith('offline'))
+    expect(seen.slice(0, firstOffline).filter((e) => e !== `count ${before}`)).toEqual([])
+    expect(seen.filter((e) => e.endsWith('offline'))).toHaveLength(watchers.length)
   })
 })
