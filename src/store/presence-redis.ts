@@ -224,7 +224,10 @@ export function createRedisPresence({
         return []
       }
     })
-    if (reaped && reaped.length > 0) urls.delete(id)
+    if (reaped && reaped.length > 0) {
+      urls.delete(id)
+      log.info('reaped a stopped node', { reaped: id, users: gone.length })
+    }
     if (rooms.length > 0) onRoomsLeft?.(rooms)
     if (gone.length === 0) return
     const users = gone.map((entry): LostUser => {
@@ -235,7 +238,6 @@ export function createRedisPresence({
         return { userId: entry, username: '' }
       }
     })
-    log.info('reaped a stopped node', { node: id, users: users.length })
     onUsersLost?.(users, at)
   }
 

@@ -43,18 +43,29 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
     const byNode = new Map<string, ChatClient[]>()
     for (let attempt = 0; attempt < perNode * 12; attempt++) {
       const c = await chatUser(nginx.url, options)
+      track(c) // an extra one stays connected, so the online count stays put
       const on = byNode.get(ownerOf(c.socket) ?? '') ?? []
-      if (on.length >= perNode) {
-        c.socket.disconnect()
-        continue
-      }
-      byNode.set(ownerOf(c.socket) ?? '', [...on, track(c)])
+      if (on.length >= perNode) continue
+      byNode.set(ownerOf(c.socket) ?? '', [...on, c])
       if ([...byNode.values()].flat().length === perNode * nodes.length) break
     }
     const all = [...byNode.values()].flat()
     expect(all.length).toBe(perNode * nodes.length)
     return all
   }
+
+  /** Connected clients of this file: each is its own user, so this is the right online count. */
+  const online = () => clients.filter((c) => c.socket.connected).length
+  /** Users who left earlier stay online for the grace: wait until every node's count is right. */
+  const settled = (probes: ChatClient[]) =>
+    eventually(
+      async () => {
+        const counts = await Promise.all(probes.map((p) => ask(p.socket, 'get-online-count')))
+        return counts.every((answer) => answer.count === online())
+      },
+      20_000,
+      'the online count settled'
+    )
 
   beforeAll(async () => {
     redis = await startRedis()
@@ -80,10 +91,8 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
     const everyone = [...polling, ...websocket]
     for (const c of everyone) await joinCity(c, 'berlin')
     const drops = watchDrops(everyone)
-    const before = await Promise.all(
-      everyone.map(async (c) => (await ask(c.socket, 'get-online-count')).count)
-    )
-    expect(new Set(before)).toEqual(new Set([everyone.length]))
+    await settled(everyone)
+    const count = online()
 
     await redis.stop()
     await Promise.all(nodes.map((n) => n.waitForLog(/redis link down/)))
@@ -98,7 +107,7 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
     // Every node still answers the count, from what it knows.
     for (const c of everyone) {
       const answer = await ask(c.socket, 'get-online-count')
-      expect(answer).toEqual({ ok: true, count: everyone.length })
+      expect(answer).toEqual({ ok: true, count })
     }
     await Bun.sleep(10_000) // the outage lasts 10 s; polls and pings go on meanwhile
     for (const c of everyone) await barrier(c.socket)
@@ -111,7 +120,7 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
       nodes.map((n) => n.waitForLog(/presence registered.*connections":[1-9]/, 10_000))
     )
     for (const c of everyone) {
-      expect((await ask(c.socket, 'get-online-count')).count).toBe(everyone.length)
+      expect((await ask(c.socket, 'get-online-count')).count).toBe(count)
     }
 
     const last = 'after the outage'
@@ -200,7 +209,8 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
       8_000,
       'ana online on every node'
     )
-    const before = (await ask(watchers[0]!.socket, 'get-online-count')).count as number
+    await settled(watchers)
+    const before = online()
     const seen: string[] = []
     for (const w of watchers) {
       w.socket.on(
@@ -222,5 +232,61 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
     const firstOffline = seen.findIndex((e) => e.endsWith('offline'))
     expect(seen.slice(0, firstOffline).filter((e) => e !== `count ${before}`)).toEqual([])
     expect(seen.filter((e) => e.endsWith('offline'))).toHaveLength(watchers.length)
+  })
+
+  // Last: it kills a node.
+  test('SIGKILL of one node: its clients resume exactly, no other client notices', async () => {
+    const again = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 500 }
+    const polling = await spread(2, { transports: ['polling'], ...again })
+    const websocket = await spread(2, { transports: ['websocket'], ...again })
+    const everyone = [...polling, ...websocket]
+    for (const c of everyone) await joinCity(c, 'paris')
+    await settled(everyone)
+    const victim = nodes[2] as Node
+    const ofVictim = everyone.filter((c) => ownerOf(c.socket) === victim.nodeId)
+    const others = everyone.filter((c) => !ofVictim.includes(c))
+    expect(ofVictim).toHaveLength(4)
+    const drops = watchDrops(others)
+    const offline: string[] = []
+    // Clients of earlier tests on the victim do not reconnect: only this test's users count.
+    const mine = new Set(everyone.map((c) => c.user._id))
+    for (const c of others) {
+      c.socket.on('user-offline', (p: any) => mine.has(p.userId) && offline.push(p.username))
+    }
+    const resumed = ofVictim.map(
+      (c) =>
+        new Promise<boolean>((resolve) =>
+          c.socket.once('disconnect', () =>
+            c.socket.once('connect', () => resolve(c.socket.recovered))
+          )
+        )
+    )
+    const sender = websocket.find((c) => ownerOf(c.socket) === 'n1') as ChatClient
+    const sent: string[] = []
+    const send = async (content: string) => {
+      expect((await ask(sender.socket, 'send-city-message', { cityId: 'paris', content })).ok).toBe(
+        true
+      )
+      sent.push(content)
+    }
+    for (let i = 0; i < 3; i++) await send(`before ${i}`)
+    await victim.kill()
+    for (let i = 0; i < 5; i++) await send(`meanwhile ${i}`)
+    expect(await Promise.all(resumed)).toEqual(Array(4).fill(true))
+    await send('after')
+    await eventually(
+      () => everyone.every((c) => heardIn(c, 'paris').includes('after')),
+      10_000,
+      'the last message everywhere'
+    )
+    for (const c of everyone) await barrier(c.socket)
+    for (const c of everyone) expect(heardIn(c, 'paris')).toEqual(sent)
+    expect(drops).toEqual([])
+    // Past NODE_TTL and the grace the dead node is reaped; its users were back elsewhere first.
+    const reaped = /reaped a stopped node.*"reaped":"n3"/
+    await Promise.race([nodes[0]!.waitForLog(reaped, 20_000), nodes[1]!.waitForLog(reaped, 20_000)])
+    for (const c of others) await barrier(c.socket)
+    expect(offline).toEqual([])
+    nodes = nodes.slice(0, 2)
   })
 })

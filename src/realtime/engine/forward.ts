@@ -30,6 +30,11 @@ export interface ForwarderOptions {
   onForward?: (ok: boolean) => void
 }
 
+/** True for a request another node forwarded here (its connection is that node's, not the client's). */
+export function isForwarded(req: Request): boolean {
+  return req.headers.has(HOP_HEADER)
+}
+
 /** The owner node of a session id, or undefined when the sid carries none. */
 export function ownerOf(sid: string): string | undefined {
   const dot = sid.indexOf('.')
