@@ -239,6 +239,9 @@ function startApp(user: User): void {
   socket.on('messages-read', (d: Ev) => about('chat', d.chatId)?.onRead(d))
   // Membership changes reach every socket of the user: the chat list follows them.
   socket.on('added-to-chat', () => void reloadChats())
+  socket.on('notification', (n: { kind?: string; cityId?: string; chatId?: string }) =>
+    sidebar.noteNotification(n)
+  )
   socket.on('removed-from-chat', (d: Ev) => {
     joinedChats.delete(String(d.chatId))
     void reloadChats()

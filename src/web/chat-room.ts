@@ -379,9 +379,8 @@ export function openRoom(options: RoomOptions) {
     typingSent = false
   }
 
-  /** Private chats only: tell the server we have seen everything, while the chat is on screen. */
+  /** Tell the server we have seen everything (its read position), while the room is on screen. */
   function markReadSoon(): void {
-    if (room.kind !== 'chat') return
     clearTimeout(readTimer)
     readTimer = setTimeout(() => {
       if (!closed && joined && socket.connected && document.visibilityState === 'visible') {

@@ -19,7 +19,13 @@ export function createSidebar(options: SidebarOptions) {
   let chats: Chat[] = []
   let active: string | null = null
 
-  function item(room: Room, unread: number, testId: string, preview = ''): HTMLElement {
+  function item(
+    room: Room,
+    unread: number,
+    testId: string,
+    preview = '',
+    mentions = 0
+  ): HTMLElement {
     const current = roomKey(room) === active
     const button = el(
       'button',
@@ -36,6 +42,17 @@ export function createSidebar(options: SidebarOptions) {
         el('span', { class: 'room-name' }, room.title),
         preview ? el('span', { class: 'preview', 'data-testid': 'preview' }, preview) : null
       ),
+      mentions > 0 && !current
+        ? el(
+            'span',
+            {
+              class: 'badge mention',
+              'data-testid': 'mentions',
+              'aria-label': `${mentions} mentioning you`,
+            },
+            `@${mentions}`
+          )
+        : null,
       unread > 0 && !current
         ? el(
             'span',
@@ -53,17 +70,27 @@ export function createSidebar(options: SidebarOptions) {
   function render(): void {
     const signature = JSON.stringify([
       active,
-      cities.map((c) => c._id),
-      chats.map((c) => [c._id, chatRoom(c).title, c.unreadCount, previewOf(c)]),
+      cities.map((c) => [c._id, c.unreadCount, c.mentionCount]),
+      chats.map((c) => [c._id, chatRoom(c).title, c.unreadCount, c.mentionCount, previewOf(c)]),
     ])
     if (signature === rendered) return
     rendered = signature
     cityList.replaceChildren(
-      ...cities.map((city) => item({ kind: 'city', id: city._id, title: city.name }, 0, 'city'))
+      ...cities.map((city) =>
+        item(
+          { kind: 'city', id: city._id, title: city.name },
+          city.unreadCount ?? 0,
+          'city',
+          '',
+          city.mentionCount ?? 0
+        )
+      )
     )
     chatList.replaceChildren(
       ...(chats.length
-        ? chats.map((chat) => item(chatRoom(chat), chat.unreadCount, 'chat', previewOf(chat)))
+        ? chats.map((chat) =>
+            item(chatRoom(chat), chat.unreadCount, 'chat', previewOf(chat), chat.mentionCount)
+          )
         : [el('li', { class: 'empty' }, 'No private chats yet')])
     )
   }
@@ -102,8 +129,23 @@ export function createSidebar(options: SidebarOptions) {
       active = room ? roomKey(room) : null
       if (room?.kind === 'chat') {
         const chat = chats.find((c) => c._id === room.id)
-        if (chat) chat.unreadCount = 0
+        if (chat) Object.assign(chat, { unreadCount: 0, mentionCount: 0 })
       }
+      if (room?.kind === 'city') {
+        const city = cities.find((c) => c._id === room.id)
+        if (city) Object.assign(city, { unreadCount: 0, mentionCount: 0 })
+      }
+      render()
+    },
+    /** A live `notification`: a mention of me in a room not on screen counts on its badge. */
+    noteNotification(n: { kind?: string; cityId?: string; chatId?: string }) {
+      if (n.kind !== 'mention') return
+      const key = n.cityId ? `city:${n.cityId}` : `chat:${n.chatId}`
+      if (key === active) return
+      const row = n.cityId
+        ? cities.find((c) => c._id === n.cityId)
+        : chats.find((c) => c._id === n.chatId)
+      if (row) row.mentionCount = (row.mentionCount ?? 0) + 1
       render()
     },
     /** A private message arrived (joined chats only): preview it, count it if not on screen. */

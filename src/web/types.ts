@@ -10,6 +10,9 @@ export type Message = MessageView
 export interface City {
   _id: string
   name: string
+  /** My unread messages here (null before I first read the city) and unread mentions of me. */
+  unreadCount?: number | null
+  mentionCount?: number
 }
 
 /** A private chat member as the client uses it, whatever nesting the server chose. */
@@ -29,6 +32,7 @@ export interface Chat {
   name: string | null
   members: Member[]
   unreadCount: number
+  mentionCount: number
   lastMessage: Message | null
 }
 
@@ -86,6 +90,7 @@ export function toChat(raw: unknown): Chat | null {
     name: str(row.name),
     members,
     unreadCount: typeof unread === 'number' ? unread : 0,
+    mentionCount: typeof row.mentionCount === 'number' ? row.mentionCount : 0,
     lastMessage: last && typeof last === 'object' ? (last as Message) : null,
   }
 }
