@@ -19,7 +19,7 @@ import {
   type NotificationWithMessage,
   usersWantingAll,
 } from '../store/notifications.ts'
-import type { PresenceStore } from '../store/presence.ts'
+import type { PresenceStore } from '../store/presence-store.ts'
 import type { NotificationKind, NotificationRow, UserRow } from '../store/schema.ts'
 import { lets, settingsForUsers } from './notification-settings.ts'
 import { chatRoom, type RoomRef, roomOfMessage } from './rooms.ts'

@@ -1,7 +1,7 @@
 /** @module Views: the one place that builds the contract's snake_case JSON from domain records. */
 import type { MessageWithAuthor } from '../store/messages.ts'
 import type { NotificationWithMessage } from '../store/notifications.ts'
-import type { PresenceUser } from '../store/presence.ts'
+import type { PresenceUser } from '../store/presence-store.ts'
 import type {
   AuditRow,
   ChatMemberRow,

@@ -20,7 +20,7 @@ import {
   createRoomOnlineBroadcaster,
   presenceDisconnected,
   registerPresence,
-} from './presence.ts'
+} from './presence-handlers.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'

@@ -27,7 +27,7 @@ export interface EventDeps {
   log: Logger
   /** City and private rooms one socket may have joined at once (abuse limit). */
   maxRoomsPerSocket: number
-  /** A room's members changed: its online list is pushed (presence.ts). */
+  /** A room's members changed: its online list is pushed (presence-handlers.ts). */
   roomChanged: (topic: string) => void
 }
 

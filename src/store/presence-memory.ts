@@ -1,5 +1,5 @@
 /** @module In-process presence: the single-node PresenceStore, plain maps and sets. */
-import type { ConnectionChange, PresenceStore, PresenceUser } from './presence.ts'
+import type { ConnectionChange, PresenceStore, PresenceUser } from './presence-store.ts'
 
 /**
  * @example const presence = createMemoryPresence()

@@ -10,7 +10,7 @@
  * by exactly one survivor, because only one `SREM nodes <id>` returns 1.
  */
 import type { Logger } from '../log.ts'
-import type { ConnectionChange, PresenceStore, PresenceUser, RoomLeft } from './presence.ts'
+import type { ConnectionChange, PresenceStore, PresenceUser, RoomLeft } from './presence-store.ts'
 import { type RedisLink, withTimeout } from './redis-link.ts'
 
 /** A user taken off presence because the node holding their last connection stopped. */
