@@ -1,7 +1,10 @@
 /** @module Presence: distinct online users, room lists, status with lastSeen, user-offline, heartbeat. */
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { chatRoom, cityRoom, topicOf } from '../../src/chat/rooms.ts'
-import { createRoomOnlineBroadcaster, ROOM_ONLINE_USERS_CAP } from '../../src/events/presence-handlers.ts'
+import {
+  createRoomOnlineBroadcaster,
+  ROOM_ONLINE_USERS_CAP,
+} from '../../src/events/presence-handlers.ts'
 import { createLogger } from '../../src/log.ts'
 import type { IOSocket } from '../../src/realtime/index.ts'
 import { createMemoryPresence } from '../../src/store/presence-memory.ts'
