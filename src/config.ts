@@ -317,6 +317,77 @@ const ENV_SCHEMA = z.object({
     .describe(
       'On SIGTERM/SIGINT, how long to wait for in-flight requests and handlers (e.g. 10s).'
     ),
+  MEDIA_STORAGE: z
+    .enum(['disk', 's3'])
+    .default('disk')
+    .describe(
+      'Where uploads are stored: disk (under DATA_DIR/media) or s3 (an S3-compatible bucket, MEDIA_S3_*). Several nodes must share it.'
+    ),
+  MEDIA_S3_BUCKET: z.string().optional().describe('With MEDIA_STORAGE=s3: the bucket.'),
+  MEDIA_S3_ENDPOINT: z
+    .string()
+    .url()
+    .optional()
+    .describe('With MEDIA_STORAGE=s3: the endpoint URL (unset: AWS for MEDIA_S3_REGION).'),
+  MEDIA_S3_REGION: z.string().default('us-east-1').describe('With MEDIA_STORAGE=s3: the region.'),
+  MEDIA_S3_ACCESS_KEY_ID: z
+    .string()
+    .optional()
+    .describe('With MEDIA_STORAGE=s3: the access key id.'),
+  MEDIA_S3_SECRET_ACCESS_KEY: z
+    .string()
+    .optional()
+    .describe('With MEDIA_STORAGE=s3: the secret access key.'),
+  MEDIA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .default(10 * 1024 * 1024)
+    .describe(
+      'Largest upload in bytes, enforced while the body streams in (cut with 413, never buffered).'
+    ),
+  MEDIA_MAX_PIXELS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(40_000_000)
+    .describe('Largest image (width x height), checked from its header before it is decoded.'),
+  MEDIA_TYPES: csv
+    .default([
+      'image/jpeg',
+      'image/png',
+      'image/gif',
+      'image/webp',
+      'image/avif',
+      'application/pdf',
+      'text/plain',
+      'audio/mpeg',
+      'audio/ogg',
+      'audio/wav',
+      'audio/flac',
+      'audio/mp4',
+      'video/mp4',
+      'video/webm',
+      'video/quicktime',
+      'application/zip',
+    ])
+    .describe(
+      'Comma-separated content types an upload may be, as sniffed from its bytes (type/* allows a family). HTML and SVG are never served inline.'
+    ),
+  MEDIA_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * 1024 * 1024)
+    .describe('Bytes of uploads (originals and thumbnails) one user may keep stored; 0: no limit.'),
+  MEDIA_ORPHAN_TTL: durationMs('MEDIA_ORPHAN_TTL')
+    .default(24 * 3_600_000)
+    .describe(
+      'An upload never attached to a message (or an avatar not in use) is deleted after this long.'
+    ),
+  MEDIA_SWEEP_INTERVAL: durationMs('MEDIA_SWEEP_INTERVAL')
+    .default(60_000)
+    .describe('How often each node deletes orphaned and removed media, in small slices (e.g. 1m).'),
   SEED_CITIES: z
     .enum(['true', 'false'])
     .default('true')
@@ -361,6 +432,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (config.NODE_ENV === 'production' && config.REQUIRE_VERIFIED_EMAIL && !config.SMTP_URL) {
     throw new ConfigError(
       'Invalid configuration:\n  REQUIRE_VERIFIED_EMAIL: requires SMTP_URL when NODE_ENV=production'
+    )
+  }
+  // S3 needs a bucket; checked here so a node never starts unable to store what it accepts.
+  if (config.MEDIA_STORAGE === 's3' && !config.MEDIA_S3_BUCKET) {
+    throw new ConfigError(
+      'Invalid configuration:\n  MEDIA_S3_BUCKET: required when MEDIA_STORAGE=s3'
     )
   }
   return Object.freeze(config)

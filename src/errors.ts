@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   content_blocked: { status: 422, temporary: false },
   /** That user does not accept this from you: do not retry. */
   blocked: { status: 403, temporary: false },
+  /** The upload's type (read from its bytes) is not accepted here: send another kind of file. */
+  unsupported_media_type: { status: 415, temporary: false },
   /** Too many requests: wait (see details.retryAfterMs) and retry. */
   rate_limited: { status: 429, temporary: true },
   /** Our fault: retry later. The message is generic on purpose. */

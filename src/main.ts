@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     fetch: app.fetch,
     websocket: app.websocket,
     routes: app.routes,
+    maxRequestBodySize: app.maxRequestBodySize,
     // Bun's dev mode (HMR client in served pages) only when asked for; NODE_ENV=test is not dev.
     development: config.NODE_ENV === 'development',
     reusePort: workers,

@@ -77,6 +77,15 @@ export function createServerMetrics() {
     'Long-polling requests forwarded to the node that owns the session'
   )
 
+  const mediaBytes = registry.gauge(
+    'chat_media_stored_bytes',
+    'Bytes of uploads kept (originals and thumbnails), by storage; shared by every node, as of the last sweep'
+  )
+  const mediaFiles = registry.gauge(
+    'chat_media_stored_files',
+    'Files of uploads kept (originals and thumbnails), by storage, as of the last sweep'
+  )
+
   // Constant label objects on the per-packet paths: metrics.ts computes each series key once.
   const PACKET_IN = { direction: 'in', kind: 'event' }
   const PACKET_OUT = {
@@ -166,6 +175,20 @@ export function createServerMetrics() {
           connections.set(count, { transport })
         }
         rooms.set(io.sockets.adapter.rooms.size)
+      })
+    },
+    /** Media totals by storage, read at scrape time (the sweeper refreshes them). */
+    watchMedia(totals: () => readonly { storage: string; bytes: number; files: number }[]) {
+      // A storage emptied since the last scrape reports 0, not its last total.
+      const seen = new Set<string>()
+      registry.collect(() => {
+        const now = new Map(totals().map((total) => [total.storage, total]))
+        for (const storage of now.keys()) seen.add(storage)
+        for (const storage of seen) {
+          const total = now.get(storage)
+          mediaBytes.set(total?.bytes ?? 0, { storage })
+          mediaFiles.set(total?.files ?? 0, { storage })
+        }
       })
     },
     render: () => registry.render(),

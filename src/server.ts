@@ -3,6 +3,7 @@
  * domain, HTTP app — and exposes `fetch`/`websocket` for Bun.serve. main.ts and tests call it.
  */
 import type { Server } from 'bun'
+import { loadImaging } from './chat/images.ts'
 import type { ChatNotices } from './chat/notices.ts'
 import type { RoomPublisher } from './chat/room-stream.ts'
 import { createChat } from './chat/service.ts'
@@ -20,6 +21,7 @@ import { createScaleOut } from './scale-out.ts'
 import { CHAT_OPERATIONS, createServerMetrics } from './server-metrics.ts'
 import { openDatabase } from './store/db.ts'
 import { createMailer } from './store/mail.ts'
+import { openMediaStorage } from './store/media-storage.ts'
 import { migrate } from './store/migrate.ts'
 import { loadOrCreateSecret } from './store/secret.ts'
 import { seedCities } from './store/seed.ts'
@@ -87,6 +89,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       outbox: `${config.DATA_DIR}/outbox`,
     })
   }
+  // Uploads: the storage every node shares, and sharp if it loads here (it logs when it cannot).
+  const mediaStorage = await openMediaStorage(config)
+  const imaging = await loadImaging(log.child('media'), config.MEDIA_MAX_PIXELS)
   const chat = metrics.instrument(
     createChat({
       db: database.db,
@@ -127,9 +132,22 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       adminUsernames: config.ADMIN_USERNAMES,
       chatsPerHour: config.CHATS_PER_HOUR,
       feed: scale.feed,
+      media: {
+        storage: mediaStorage,
+        imaging,
+        limits: {
+          maxBytes: config.MEDIA_MAX_BYTES,
+          maxPixels: config.MEDIA_MAX_PIXELS,
+          types: config.MEDIA_TYPES,
+          quotaBytes: config.MEDIA_QUOTA_BYTES,
+        },
+        orphanTtlMs: config.MEDIA_ORPHAN_TTL,
+        sweepIntervalMs: config.MEDIA_SWEEP_INTERVAL,
+      },
     }),
     CHAT_OPERATIONS
   )
+  metrics.watchMedia(chat.media.sweeper.totals)
   const io = createIO({
     cors: { origins: [...config.CORS_ORIGINS], credentials: true },
     maxPayload: config.MAX_PAYLOAD,
@@ -196,6 +214,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       return answerConnectionClose(req, route(req, server))
     },
     websocket: io.websocket,
+    /** For Bun.serve: uploads stream up to MEDIA_MAX_BYTES plus the multipart framing. */
+    maxRequestBodySize: Math.max(config.MEDIA_MAX_BYTES, config.MAX_PAYLOAD) + 64 * 1024,
     /** Bun.serve static routes: the pages' bundles (at hidden paths), the socket events document. */
     routes: {
       ...pages.routes,
@@ -214,6 +234,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       io.attach(server)
       chat.webhooks.start()
       pages.attach(server)
+      chat.media.sweeper.start()
       const url = nodeUrl ?? config.NODE_URL ?? `http://127.0.0.1:${server.port}`
       return scale.start(url).catch((error) => log.error('node registration failed', { error }))
     },
@@ -250,6 +271,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       // The feed and the outbox are written before the database closes.
       await chat.notifier.settled()
       await chat.webhooks.close()
+      await chat.media.sweeper.stop()
       await database.close()
     },
   }

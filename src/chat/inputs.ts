@@ -117,6 +117,8 @@ const messageFields = {
   content: z.string().max(LIMITS.contentMaxChars).default('').transform(stripControlChars),
   message_type: z.enum(['text', 'image', 'file']).default('text'),
   media_url: httpUrl.nullish().transform((v) => v ?? null),
+  /** An upload's id (POST /api/media), instead of an external media_url. */
+  media_id: idSchema.nullish().transform((v) => v ?? null),
   reply_to: idSchema.nullish().transform((v) => v ?? null),
   clientId: z
     .string()
@@ -126,18 +128,30 @@ const messageFields = {
     .transform((v) => v ?? null),
 }
 
-type MessageFields = { content: string; message_type: string; media_url: string | null }
+type MessageFields = {
+  content: string
+  message_type: string
+  media_url: string | null
+  media_id: string | null
+}
 
 /** A text message needs text; an image or file needs its URL. */
 function messageIsComplete(message: MessageFields, ctx: z.RefinementCtx): void {
   if (message.message_type === 'text' && message.content.trim() === '') {
     ctx.addIssue({ code: 'custom', path: ['content'], message: 'a text message needs content' })
   }
-  if (message.message_type !== 'text' && !message.media_url) {
+  if (message.message_type !== 'text' && !message.media_url && !message.media_id) {
     ctx.addIssue({
       code: 'custom',
       path: ['media_url'],
-      message: `a ${message.message_type} message needs media_url`,
+      message: `a ${message.message_type} message needs media_url or media_id`,
+    })
+  }
+  if (message.media_id && (message.message_type === 'text' || message.media_url)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['media_id'],
+      message: 'media_id goes with message_type image or file, and without media_url',
     })
   }
 }

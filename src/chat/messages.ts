@@ -9,10 +9,11 @@ import type { Db } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
 import type { MessageWithAuthor } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
-import type { MessageType, UserRow } from '../store/schema.ts'
+import type { Attachment, MessageType, UserRow } from '../store/schema.ts'
 import { findUserById } from '../store/users.ts'
 import type { Audit } from './audit.ts'
 import type { Cities } from './cities.ts'
+import { type Media, mediaPath } from './media.ts'
 import { resolveMentions } from './mentions.ts'
 import type { Moderation } from './moderation.ts'
 import type { Notifier } from './notifications.ts'
@@ -40,6 +41,8 @@ export interface SendMessageInput {
   content: string
   message_type: MessageType
   media_url: string | null
+  /** An upload of the actor's (POST /api/media) this image or file message carries. */
+  media_id?: string | null | undefined
   reply_to: string | null
   clientId: string | null
 }
@@ -67,6 +70,8 @@ interface Deps {
   audit: Audit
   inbox: ReportInbox
   cities: Cities
+  /** Uploads: the one place that decides whether a message may carry one (chat/media.ts). */
+  media?: Media | undefined
 }
 
 const isVerifiedNow = async (db: Db, userId: string): Promise<boolean> =>
@@ -86,6 +91,7 @@ export function createMessages({
   audit,
   inbox,
   cities,
+  media,
 }: Deps) {
   /** Sends in progress by author and clientId: a concurrent retry waits for the first one. */
   const sending = new Map<string, Promise<Result<Sent>>>()
@@ -160,14 +166,35 @@ export function createMessages({
         })
       : null
     const now = Date.now()
+    const id = newId(now)
+    // --- media: an upload is checked and claimed for this message id (text messages skip it).
+    let attachment: Attachment | null = null
+    if (input.media_id) {
+      const claimed = media
+        ? await media.attachToMessage({
+            actor,
+            mediaId: input.media_id,
+            messageType: input.message_type,
+            messageId: id,
+            room: target,
+          })
+        : fail('invalid_input', 'uploads are not enabled')
+      if (!claimed.ok) {
+        sendLimiter.refund(actor.id)
+        return claimed
+      }
+      attachment = claimed.value
+    }
+    // --- end media
     const message: MessageWithAuthor = {
-      id: newId(now),
+      id,
       cityId: target.kind === 'city' ? target.id : null,
       chatId: target.kind === 'chat' ? target.id : null,
       authorId: actor.id,
       content: input.content,
       messageType: input.message_type,
-      mediaUrl: input.media_url,
+      mediaUrl: attachment ? mediaPath(attachment.id) : input.media_url,
+      attachment,
       replyTo: input.reply_to,
       clientId: input.clientId,
       isEdited: false,
@@ -202,6 +229,7 @@ export function createMessages({
       return ok({ message, duplicate: false })
     }
     sendLimiter.refund(actor.id)
+    if (attachment) await media?.releaseFromMessage(attachment.id, id)
     const existing = input.clientId !== null && (await findByClientId(actor, input.clientId))
     if (!existing) throw new Error('message insert stored nothing and found no duplicate')
     return duplicateOf(existing, target)
@@ -290,7 +318,14 @@ export function createMessages({
     if (message.isDeleted) return ok(message)
     const now = Date.now()
     await store.markMessageDeleted(db, message.id, now)
-    const deleted = { ...message, content: '', mediaUrl: null, isDeleted: true, deletedAt: now }
+    const deleted = {
+      ...message,
+      content: '',
+      mediaUrl: null,
+      attachment: null,
+      isDeleted: true,
+      deletedAt: now,
+    }
     const room = roomOfMessage(deleted)
     await stream.append({
       room,
@@ -309,6 +344,8 @@ export function createMessages({
         reason: input.reason,
       })
     }
+    // Once the tombstone is stored, the upload goes (files deleted by the media sweeper).
+    if (message.attachment) await media?.messageDeleted(message.id)
     return ok(deleted)
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import type { GroupWriter } from '../store/group-commit.ts'
 import type { Mailer } from '../store/mail.ts'
+import type { MediaStorage } from '../store/media-storage.ts'
 import { createAccount } from './account.ts'
 import { createAccountMail } from './account-mail.ts'
 import { createAudit } from './audit.ts'
@@ -15,6 +16,8 @@ import { type ChangeFeed, SINGLE_NODE } from './change-feed.ts'
 import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createPasswords } from './credentials.ts'
+import type { Imaging } from './images.ts'
+import { createMedia, type MediaLimits } from './media.ts'
 import { createMessages } from './messages.ts'
 import { createModeration } from './moderation.ts'
 import { createNotificationSettings } from './notification-settings.ts'
@@ -76,6 +79,14 @@ export interface ChatOptions {
   chatsPerHour?: number
   /** Moderation changes other nodes make reach this one here (scale-out); one node: none. */
   feed?: ChangeFeed | undefined
+  /** Uploads: where they are stored, sharp (or null), the limits and the sweeper's timing. */
+  media: {
+    storage: MediaStorage
+    imaging: Imaging | null
+    limits: MediaLimits
+    orphanTtlMs: number
+    sweepIntervalMs: number
+  }
 }
 
 /**
@@ -124,18 +135,29 @@ export function createChat(options: ChatOptions) {
   })
   const passwords = createPasswords(options.argon2MemoryKib)
   const mail = createAccountMail({ db, log: options.log, ...options.mail })
+  // One limiter for sends and uploads: an upload counts against the message rate.
+  const sendLimiter = messageLimiter(options.messageRate)
+  const media = createMedia({
+    ...options.media,
+    db,
+    sendLimiter,
+    chats,
+    userCache,
+    log: options.log.child('media'),
+  })
   const messages = createMessages({
     db,
     access,
     stream,
     notifier,
-    sendLimiter: messageLimiter(options.messageRate),
+    sendLimiter,
     requireVerifiedEmail: options.requireVerifiedEmail,
     moderation,
     roles,
     audit,
     inbox,
     cities,
+    media,
   })
   return {
     stream,
@@ -143,6 +165,7 @@ export function createChat(options: ChatOptions) {
     notifier,
     webhooks,
     moderation,
+    media,
     ...access,
     ...createNotificationSettings({ db, access }),
     ...createAuth({ ...options, userCache, passwords, mail }),
@@ -155,7 +178,7 @@ export function createChat(options: ChatOptions) {
       shared: options.sharedLimits,
     }),
     ...createSessions({ db }),
-    ...createUsers({ db, userCache }),
+    ...createUsers({ db, userCache, media }),
     ...roles,
     ...cities,
     setSlowMode: cities.setSlowMode,

@@ -7,9 +7,19 @@ import { revokeUserRefreshTokens } from '../store/refresh-tokens.ts'
 import type { UserRow } from '../store/schema.ts'
 import * as store from '../store/users.ts'
 import type { updateMeBody } from './inputs.ts'
+import type { Media } from './media.ts'
 import type { UserCache } from './user-cache.ts'
 
-export function createUsers({ db, userCache }: { db: Db; userCache?: UserCache }) {
+export function createUsers({
+  db,
+  userCache,
+  media,
+}: {
+  db: Db
+  userCache?: UserCache
+  /** A removed account's uploads go with it. */
+  media?: Media
+}) {
   /** Active users only: a deactivated account is invisible to others. */
   async function getUser(ref: string): Promise<Result<UserRow>> {
     const user = ID_PATTERN.test(ref)
@@ -38,10 +48,11 @@ export function createUsers({ db, userCache }: { db: Db; userCache?: UserCache }
     return user ? ok(user) : fail('not_found', 'no such user')
   }
 
-  /** Deactivates the caller's account and ends every session it has. */
+  /** Deactivates the caller's account, ends every session it has, and removes its uploads. */
   async function deactivateAccount(actor: UserRow): Promise<Result<null>> {
     const now = Date.now()
-    await store.updateUser(db, actor.id, { isActive: false, updatedAt: now })
+    await store.updateUser(db, actor.id, { isActive: false, profilePhotoUrl: null, updatedAt: now })
+    await media?.accountRemoved(actor.id)
     userCache?.forget(actor.id)
     await revokeUserRefreshTokens(db, actor.id, now)
     return ok(null)

@@ -3,10 +3,12 @@ import type { MessageWithAuthor } from '../store/messages.ts'
 import type { NotificationWithMessage } from '../store/notifications.ts'
 import type { PresenceUser } from '../store/presence-store.ts'
 import type {
+  Attachment,
   AuditRow,
   ChatMemberRow,
   ChatRow,
   CityRow,
+  MediaRow,
   ReportRow,
   RestrictionRow,
   UserRow,
@@ -38,6 +40,13 @@ export interface PublicUserView {
   profile_photo_url: string | null
 }
 
+/**
+ * A user without a photo shows the generated one (initials on a colour of their id), so
+ * `profile_photo_url` is never null and no `<img>` shows a broken box.
+ */
+const photoUrl = (user: { id: string; profilePhotoUrl: string | null }) =>
+  user.profilePhotoUrl ?? `/api/media/avatars/${user.id}`
+
 /** The account owner's own view (includes email). */
 export function userView(user: UserRow): UserView {
   return {
@@ -45,7 +54,7 @@ export function userView(user: UserRow): UserView {
     username: user.username,
     full_name: user.fullName,
     email: user.email,
-    profile_photo_url: user.profilePhotoUrl,
+    profile_photo_url: photoUrl(user),
     is_active: user.isActive,
     email_verified: user.emailVerifiedAt !== null,
     role: user.role,
@@ -85,7 +94,48 @@ export function publicUserView(user: {
     _id: user.id,
     username: user.username,
     full_name: user.fullName,
-    profile_photo_url: user.profilePhotoUrl,
+    profile_photo_url: photoUrl(user),
+  }
+}
+
+/** An upload as POST /api/media answers it and a message's `attachment` carries it. */
+export interface MediaView {
+  _id: string
+  url: string
+  thumbnail_url: string | null
+  content_type: string
+  size: number
+  name: string
+  width: number | null
+  height: number | null
+}
+
+const mediaUrls = (id: string, thumbnail: boolean) => ({
+  url: `/api/media/${id}`,
+  thumbnail_url: thumbnail ? `/api/media/${id}/thumbnail` : null,
+})
+
+export function mediaView(row: MediaRow): MediaView {
+  return {
+    _id: row.id,
+    ...mediaUrls(row.id, row.thumbnailKey !== null),
+    content_type: row.contentType,
+    size: row.size,
+    name: row.name,
+    width: row.width,
+    height: row.height,
+  }
+}
+
+function attachmentView(attachment: Attachment): MediaView {
+  return {
+    _id: attachment.id,
+    ...mediaUrls(attachment.id, attachment.thumbnail),
+    content_type: attachment.contentType,
+    size: attachment.size,
+    name: attachment.name,
+    width: attachment.width,
+    height: attachment.height,
   }
 }
 
@@ -105,6 +155,8 @@ export interface MessageView {
   cityId?: string
   chatId?: string
   clientId?: string
+  /** Present on a message that carries an upload (POST /api/media); its media_url is `url`. */
+  attachment?: MediaView
 }
 
 /**
@@ -135,6 +187,7 @@ export function messageView(message: MessageWithAuthor): MessageView {
   if (message.cityId !== null) view.cityId = message.cityId
   if (message.chatId !== null) view.chatId = message.chatId
   if (message.clientId !== null) view.clientId = message.clientId
+  if (message.attachment && !message.isDeleted) view.attachment = attachmentView(message.attachment)
   views.set(message, view)
   return view
 }
@@ -271,7 +324,7 @@ export function onlineUserView(user: PresenceUser) {
     userId: user.userId,
     username: user.username,
     full_name: user.fullName,
-    profile_photo_url: user.profilePhotoUrl,
+    profile_photo_url: user.profilePhotoUrl ?? `/api/media/avatars/${user.userId}`,
   }
 }
 
@@ -290,7 +343,7 @@ export function actorView(
 
 /** As `user-joined-*` carries it: the public user fields under `userId`. */
 export function joinerView(room: RoomRef, user: UserRow) {
-  return { ...actorView(room, user), profile_photo_url: user.profilePhotoUrl }
+  return { ...actorView(room, user), profile_photo_url: photoUrl(user) }
 }
 
 /** A city in `GET /api/cities`, with the caller's counts (unreadCount null: never read). */

@@ -143,6 +143,7 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
       content: input.content,
       message_type: input.message_type,
       media_url: input.media_url,
+      media_id: input.media_id,
       reply_to: input.reply_to,
       clientId: input.clientId,
     })

@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.ts'
 import { chatRoutes } from './routes/chats.ts'
 import { cityRoutes } from './routes/cities.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
+import { mediaRoutes } from './routes/media.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { notificationRoutes, notificationSettingRoutes } from './routes/notifications.ts'
 import { reportRoutes } from './routes/reports.ts'
@@ -57,22 +58,21 @@ export function createApp({
     '*',
     cors({
       origin: corsOrigins.length === 0 ? '*' : [...corsOrigins],
-      allowHeaders: ['Authorization', 'Content-Type'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Range'],
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       maxAge: 600,
     })
   )
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) =>
-        sendError(c, {
-          code: 'payload_too_large',
-          message: `request body is larger than ${maxBodyBytes} bytes`,
-        }),
-    })
-  )
+  const limit = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) =>
+      sendError(c, {
+        code: 'payload_too_large',
+        message: `request body is larger than ${maxBodyBytes} bytes`,
+      }),
+  })
+  // Uploads stream past this limit; their own (MEDIA_MAX_BYTES) is counted as they arrive.
+  app.use('*', (c, next) => (isUpload(c.req.method, c.req.path) ? next() : limit(c, next)))
 
   const openApi = openApiDocument()
   app.get('/api/openapi.json', (c) => c.json(openApi))
@@ -94,8 +94,17 @@ export function createApp({
   app.route('/api/reports', reportRoutes(chat))
   app.route('/api/chats', chatRoutes(chat, notices))
   app.route('/api/messages', messageRoutes(chat))
+  app.route('/api/media', mediaRoutes(chat))
 
   app.notFound(notFound)
   app.onError(createErrorHandler(log))
   return app
+}
+
+/** The multipart upload routes (http/upload.ts). */
+function isUpload(method: string, path: string): boolean {
+  return (
+    (method === 'POST' && (path === '/api/media' || path === '/api/media/')) ||
+    (method === 'PUT' && path === '/api/users/me/photo')
+  )
 }

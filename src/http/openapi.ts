@@ -54,6 +54,8 @@ interface Operation {
   params?: z.ZodObject
   query?: z.ZodObject
   body?: z.ZodType
+  /** multipart/form-data with a `file` part (and these text fields) instead of JSON. */
+  upload?: Record<string, string>
   /** Success status and what its JSON holds. */
   status: number
   returns: string
@@ -598,7 +600,90 @@ const OPERATIONS: Operation[] = [
     status: 200,
     returns: '{ message }',
   },
+  {
+    method: 'put',
+    path: '/api/users/me/photo',
+    summary: 'Upload my profile photo (multipart `file`; stored square, 256 and 64 px)',
+    auth: true,
+    upload: {},
+    status: 200,
+    returns: '{ user }',
+  },
+  {
+    method: 'post',
+    path: '/api/media',
+    summary:
+      'Upload a file (multipart `file`, optional `purpose` message | avatar); type from its bytes, MEDIA_MAX_BYTES',
+    auth: true,
+    upload: { purpose: 'message | avatar (default message)' },
+    status: 201,
+    returns: '{ media: { _id, url, thumbnail_url, content_type, size, name, width, height } }',
+  },
+  {
+    method: 'get',
+    path: '/api/media/:id',
+    summary:
+      'An upload (Range, ETag). Bearer token or the media_token cookie; avatars public, city media any user, chat media members',
+    auth: false,
+    status: 200,
+    returns: 'the bytes (206 for a Range)',
+  },
+  {
+    method: 'get',
+    path: '/api/media/:id/thumbnail',
+    summary: 'An image upload’s thumbnail (WebP, at most 320 px); same rules',
+    auth: false,
+    status: 200,
+    returns: 'image/webp',
+  },
+  {
+    method: 'get',
+    path: '/api/media/avatars/:userId',
+    summary: 'A user’s generated default avatar (initials on a colour); public',
+    auth: false,
+    status: 200,
+    returns: 'image/svg+xml',
+  },
+  {
+    method: 'post',
+    path: '/api/media/session',
+    summary: 'Set the media_token cookie (Path=/api/media, HttpOnly) for <img> and <video> tags',
+    auth: true,
+    status: 204,
+    returns: 'no body',
+  },
+  {
+    method: 'delete',
+    path: '/api/media/session',
+    summary: 'Clear the media_token cookie',
+    auth: false,
+    status: 204,
+    returns: 'no body',
+  },
 ]
+
+function uploadBody(fields: Record<string, string>) {
+  return {
+    required: true,
+    content: {
+      'multipart/form-data': {
+        schema: {
+          type: 'object',
+          required: ['file'],
+          properties: {
+            file: { type: 'string', format: 'binary' },
+            ...Object.fromEntries(
+              Object.entries(fields).map(([name, description]) => [
+                name,
+                { type: 'string', description },
+              ])
+            ),
+          },
+        },
+      },
+    },
+  }
+}
 
 const jsonSchema = (schema: z.ZodType) =>
   z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' })
@@ -658,6 +743,7 @@ function operation(op: Operation) {
           },
         }
       : {}),
+    ...(op.upload ? { requestBody: uploadBody(op.upload) } : {}),
     responses: {
       [op.status]: { description: op.returns },
       default: ERROR_RESPONSE,

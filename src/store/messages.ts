@@ -163,7 +163,7 @@ export async function updateMessageContent(
 export async function markMessageDeleted(db: Db, id: string, deletedAt: number): Promise<void> {
   await db
     .update(messages)
-    .set({ content: '', mediaUrl: null, isDeleted: true, deletedAt })
+    .set({ content: '', mediaUrl: null, attachment: null, isDeleted: true, deletedAt })
     .where(eq(messages.id, id))
 }
 

@@ -179,6 +179,11 @@ export const messages = sqliteTable(
     content: text('content').notNull(),
     messageType: text('message_type', { enum: MESSAGE_TYPES }).notNull().default('text'),
     mediaUrl: text('media_url'),
+    /**
+     * The upload this message carries (its media row's metadata, copied once at send): history,
+     * replay and broadcasts build the `attachment` view from the message row, with no join.
+     */
+    attachment: text('attachment', { mode: 'json' }).$type<Attachment>(),
     replyTo: text('reply_to'),
     /** Client-supplied id for idempotent sends, unique per author. */
     clientId: text('client_id'),
@@ -244,6 +249,60 @@ export const offsetFloor = sqliteTable(
     value: integer('value').notNull(),
   },
   (t) => [check('offset_floor_one_row', sql`${t.id} = 1`)]
+)
+
+/** What a message keeps of its upload (see `messages.attachment`); urls are built in chat/views.ts. */
+export interface Attachment {
+  id: string
+  contentType: string
+  size: number
+  name: string
+  width: number | null
+  height: number | null
+  thumbnail: boolean
+}
+
+export const MEDIA_PURPOSES = ['message', 'avatar'] as const
+export type MediaPurpose = (typeof MEDIA_PURPOSES)[number]
+
+/**
+ * Uploads. The bytes live in the media storage (disk or S3) under `storage_key`, the thumbnail
+ * apart under `thumbnail_key`. A row with `deleted_at` set is doomed: the sweeper
+ * (chat/media-sweeper.ts) deletes its files, then the row, so a restart resumes where it stopped.
+ */
+export const media = sqliteTable(
+  'media',
+  {
+    id: text('id').primaryKey(),
+    uploaderId: text('uploader_id')
+      .notNull()
+      .references(() => users.id),
+    purpose: text('purpose', { enum: MEDIA_PURPOSES }).notNull(),
+    /** Sniffed from the bytes, never the client's word. */
+    contentType: text('content_type').notNull(),
+    /** Bytes of the original and of the thumbnail (the quota counts both). */
+    size: integer('size').notNull(),
+    thumbnailSize: integer('thumbnail_size').notNull().default(0),
+    name: text('name').notNull(),
+    width: integer('width'),
+    height: integer('height'),
+    storageKey: text('storage_key').notNull(),
+    thumbnailKey: text('thumbnail_key'),
+    /** Which storage holds it (disk | s3): metrics by storage, and a switch of storage later. */
+    storage: text('storage').notNull(),
+    /** Set once, when a message takes it; with the message's room for the read rule. */
+    messageId: text('message_id'),
+    cityId: text('city_id'),
+    chatId: text('chat_id'),
+    createdAt: integer('created_at').notNull(),
+    deletedAt: integer('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('media_message_unique').on(t.messageId).where(sql`${t.messageId} IS NOT NULL`),
+    index('media_uploader_idx').on(t.uploaderId),
+    index('media_created_idx').on(t.createdAt),
+    index('media_deleted_idx').on(t.deletedAt).where(sql`${t.deletedAt} IS NOT NULL`),
+  ]
 )
 
 /**
@@ -502,3 +561,4 @@ export type WebhookOutboxRow = typeof webhookOutbox.$inferSelect
 export type RestrictionRow = typeof restrictions.$inferSelect
 export type AuditRow = typeof auditLog.$inferSelect
 export type ReportRow = typeof reports.$inferSelect
+export type MediaRow = typeof media.$inferSelect

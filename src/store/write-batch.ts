@@ -41,7 +41,7 @@ export type WriteResult = { stored: true; offset: number } | { stored: false } |
  */
 const insertMessage = (offset: string) => `INSERT INTO messages (seq, id, city_id, chat_id,
   author_id, content, message_type, media_url, reply_to, client_id, is_edited, is_deleted,
-  created_at, mentions, shadowed) VALUES (${offset}, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?)
+  created_at, mentions, shadowed, attachment) VALUES (${offset}, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`
 const insertEvent = (offset: string) =>
   `INSERT INTO room_events (id, room, packet, created_at) VALUES (${offset}, ?, ?, ?)`
@@ -77,6 +77,8 @@ export const messageParams = (m: NewMessageRow) =>
     m.mentions ?? null,
     // A shadowed author's message (chat/moderation.ts): only its author ever reads it back.
     m.shadowed ? 1 : 0,
+    // An upload's metadata (chat/media.ts); text messages carry none.
+    m.attachment ? JSON.stringify(m.attachment) : null,
   ] as const
 
 /** An event row's parameters after the offset, in order. */

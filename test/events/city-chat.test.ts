@@ -40,7 +40,7 @@ describe('join and leave', () => {
       userId: alice.user._id,
       username: alice.user.username,
       full_name: alice.user.full_name,
-      profile_photo_url: null,
+      profile_photo_url: `/api/media/avatars/${alice.user._id}`,
       cityId: 'mumbai',
     })
     await barrier(alice.socket)
@@ -121,7 +121,7 @@ describe('messages', () => {
         _id: alice.user._id,
         username: alice.user.username,
         full_name: alice.user.full_name,
-        profile_photo_url: null,
+        profile_photo_url: `/api/media/avatars/${alice.user._id}`,
       },
       content: 'Hello everyone! 👋',
       message_type: 'text',

@@ -118,7 +118,7 @@ test('city-online-users lists distinct users in that city room', async () => {
     userId: expect.any(String),
     username: expect.any(String),
     full_name: expect.any(String),
-    profile_photo_url: null,
+    profile_photo_url: expect.stringMatching(/^\/api\/media\/avatars\/[0-9a-f]{24}$/),
   })
   const unknown = await ask(carol.socket, 'get-city-online-users', { cityId: 'atlantis' })
   expect(unknown.error.code).toBe('not_found')

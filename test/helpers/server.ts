@@ -46,6 +46,7 @@ export async function startServer(
     fetch: app.fetch,
     websocket: app.websocket,
     routes: app.routes,
+    maxRequestBodySize: app.maxRequestBodySize,
     development: false,
   })
   await app.attach(bun)

@@ -29,7 +29,7 @@ describe('register', () => {
       username: 'alice_1',
       full_name: 'Alice',
       email: 'alice@example.test',
-      profile_photo_url: null,
+      profile_photo_url: expect.stringMatching(/^\/api\/media\/avatars\/[0-9a-f]{24}$/),
       is_active: true,
       email_verified: false,
       role: 'user',

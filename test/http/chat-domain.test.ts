@@ -58,6 +58,7 @@ describe("the guide's payloads", () => {
         content: 'Hello everyone! 👋',
         message_type: 'text',
         media_url: null,
+        media_id: null,
         reply_to: null,
         clientId: null,
       },

@@ -56,7 +56,7 @@ describe('send', () => {
         _id: alice.user._id,
         username: alice.user.username,
         full_name: alice.user.full_name,
-        profile_photo_url: null,
+        profile_photo_url: `/api/media/avatars/${alice.user._id}`,
       },
       content: 'Hello 👋\nline two\t!',
       message_type: 'text',

@@ -23,7 +23,7 @@ describe('users', () => {
         _id: bob.user._id,
         username: bob.user.username,
         full_name: 'Bob 100% Builder',
-        profile_photo_url: null,
+        profile_photo_url: `/api/media/avatars/${bob.user._id}`,
       })
     }
     expect(
@@ -83,7 +83,8 @@ describe('users', () => {
       token: alice.accessToken,
       body: { profile_photo_url: null },
     })
-    expect(cleared.body.user.profile_photo_url).toBeNull()
+    // Cleared: the generated default avatar, never null.
+    expect(cleared.body.user.profile_photo_url).toBe(`/api/media/avatars/${alice.user._id}`)
     for (const body of [
       {},
       { profile_photo_url: 'ftp://x' },

@@ -7,6 +7,7 @@ import { publicUserView, userView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
 import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
+import { readUpload } from '../upload.ts'
 import { readBody, readParams, readQuery } from '../validate.ts'
 
 export function userRoutes(chat: Chat, notices: ChatNotices) {
@@ -51,6 +52,15 @@ export function userRoutes(chat: Chat, notices: ChatNotices) {
     const body = await readBody(c, updateMeBody)
     if (!body.ok) return sendError(c, body.error)
     const user = await chat.updateProfile(c.get('user'), body.value)
+    if (!user.ok) return sendError(c, user.error)
+    return c.json({ user: userView(user.value) })
+  })
+
+  /** multipart `file`: stored as a square avatar in two sizes, and made the profile photo. */
+  app.put('/me/photo', async (c) => {
+    const form = await readUpload(c, chat.media)
+    if (!form.ok) return sendError(c, form.error)
+    const user = await chat.media.setProfilePhoto(c.get('user'), form.value.file)
     if (!user.ok) return sendError(c, user.error)
     return c.json({ user: userView(user.value) })
   })

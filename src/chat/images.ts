@@ -1,0 +1,109 @@
+/**
+ * @module Images: sharp (libvips) behind four calls: read an image's header, re-encode it without
+ * metadata with its orientation applied, make its thumbnail, make a square avatar. sharp is a
+ * native module loaded at start-up; where it cannot load (a compiled binary without its files),
+ * `loadImaging` says so once and uploads are stored as they came, without thumbnails.
+ */
+import type { Logger } from '../log.ts'
+
+type Sharp = typeof import('sharp').default
+
+/** Longest side of a message thumbnail; the avatar sizes. */
+const THUMBNAIL_PX = 320
+export const AVATAR_PX = 256
+export const AVATAR_SMALL_PX = 64
+
+interface ImageHeader {
+  width: number
+  height: number
+  /** Frames of an animated image; 1 otherwise. */
+  pages: number
+}
+
+export interface Imaging {
+  /** Reads the header only: nothing is decoded, so a decompression bomb costs nothing here. */
+  header(path: string): Promise<ImageHeader | null>
+  /**
+   * Rewrites `path` into `out` in the same format: orientation applied, EXIF/GPS/XMP dropped
+   * (sharp keeps no metadata unless asked). Returns the stored dimensions and size.
+   */
+  clean(
+    path: string,
+    type: string,
+    out: string
+  ): Promise<{ width: number; height: number; size: number }>
+  /** A WebP at most THUMBNAIL_PX on its longest side. */
+  thumbnail(path: string, out: string): Promise<number>
+  /** A square WebP of `px` (centre crop). */
+  square(path: string, px: number, out: string): Promise<number>
+}
+
+/**
+ * Loads sharp, or returns null and logs why. `maxPixels` also bounds what libvips will decode
+ * (defence in depth behind the header check).
+ * @example const imaging = await loadImaging(log, 40_000_000)
+ */
+export async function loadImaging(log: Logger, maxPixels: number): Promise<Imaging | null> {
+  let sharp: Sharp
+  try {
+    sharp = (await import('sharp')).default
+    // A module that imports but whose native part is missing fails on first use: try it now.
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer()
+  } catch (error) {
+    log.warn(
+      'image processing unavailable (sharp did not load): images are stored as uploaded, without thumbnails, EXIF or size checks',
+      {
+        error: error instanceof Error ? error.message : String(error),
+      }
+    )
+    return null
+  }
+  const open = (path: string, animated = false) =>
+    sharp(path, { limitInputPixels: maxPixels, animated, failOn: 'error' })
+  return {
+    async header(path) {
+      try {
+        const meta = await sharp(path, { limitInputPixels: false }).metadata()
+        if (!meta.width || !meta.height) return null
+        // Orientations 5-8 swap the sides once applied.
+        const swap = (meta.orientation ?? 1) >= 5
+        return {
+          width: swap ? meta.height : meta.width,
+          height: swap ? meta.width : meta.height,
+          pages: meta.pages ?? 1,
+        }
+      } catch {
+        return null
+      }
+    },
+    async clean(path, type, out) {
+      const animated = type === 'image/gif' || type === 'image/webp'
+      let pipeline = open(path, animated).rotate()
+      if (type === 'image/jpeg') pipeline = pipeline.jpeg({ quality: 90, mozjpeg: false })
+      else if (type === 'image/png') pipeline = pipeline.png()
+      else if (type === 'image/gif') pipeline = pipeline.gif()
+      else if (type === 'image/webp') pipeline = pipeline.webp({ quality: 90 })
+      else pipeline = pipeline.avif()
+      const info = await pipeline.toFile(out)
+      return { width: info.width, height: info.pageHeight ?? info.height, size: info.size }
+    },
+    async thumbnail(path, out) {
+      const info = await open(path)
+        .rotate()
+        .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
+        .webp({ quality: 80 })
+        .toFile(out)
+      return info.size
+    },
+    async square(path, px, out) {
+      const info = await open(path)
+        .rotate()
+        .resize(px, px, { fit: 'cover', position: 'attention' })
+        .webp({ quality: 85 })
+        .toFile(out)
+      return info.size
+    },
+  }
+}

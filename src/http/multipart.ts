@@ -1,0 +1,218 @@
+/**
+ * @module Streaming multipart/form-data (RFC 7578): reads an upload's body chunk by chunk, spools
+ * its one file part to a temp file and counts its bytes as they arrive, so an upload over the
+ * limit is cut there with 413 and nothing is ever held whole in memory (Request.formData() would
+ * buffer the body first). Small text fields (`purpose`) are kept in memory, bounded.
+ */
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fail, ok, type Result } from '../errors.ts'
+
+export interface SpooledFile {
+  /** Temp file holding the part's bytes; the caller moves or removes it. */
+  path: string
+  /** The first `headBytes` bytes, for sniffing the type. */
+  head: Uint8Array
+  size: number
+  /** The client's file name (display only; never used for the type or the storage key). */
+  name: string
+}
+
+export interface MultipartOptions {
+  /** Largest file part in bytes. */
+  maxFileBytes: number
+  tempDir: string
+  headBytes: number
+  /** The form field that holds the file. */
+  fileField: string
+}
+
+const MAX_FIELD_BYTES = 1_024
+const MAX_HEADER_BYTES = 8_192
+const MAX_FIELDS = 8
+const CRLF = Buffer.from('\r\n')
+const HEADER_END = Buffer.from('\r\n\r\n')
+
+/** The boundary of a multipart/form-data Content-Type, or null. */
+export function multipartBoundary(contentType: string | undefined): string | null {
+  if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) return null
+  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType)
+  return match?.[1] ?? match?.[2] ?? null
+}
+
+interface Part {
+  name: string
+  filename: string | null
+}
+
+function parsePartHeaders(text: string): Part | null {
+  const disposition = text.split('\r\n').find((line) => /^content-disposition:/i.test(line))
+  if (!disposition) return null
+  const name = /;\s*name="([^"]*)"/i.exec(disposition)?.[1]
+  if (name === undefined) return null
+  const filename = /;\s*filename="([^"]*)"/i.exec(disposition)?.[1] ?? null
+  return { name, filename }
+}
+
+const tooLarge = (max: number) =>
+  fail('payload_too_large', `the file is larger than ${max} bytes`, { maxBytes: max })
+
+/**
+ * Reads `body` to its end (or to the first refusal, cancelling the rest) and returns its file part
+ * spooled to disk plus its small fields.
+ * @example const form = await readMultipart(req.body, boundary, { maxFileBytes, tempDir, headBytes: 4096, fileField: 'file' })
+ */
+export async function readMultipart(
+  body: ReadableStream<Uint8Array>,
+  boundary: string,
+  options: MultipartOptions
+): Promise<Result<{ file: SpooledFile; fields: Record<string, string> }>> {
+  const path = join(options.tempDir, `${crypto.randomUUID()}.part`)
+  const reader = body.getReader()
+  const parser = createParser(boundary, path, options)
+  let finished = false
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      const step = await parser.push(value)
+      if (!step.ok) return step
+      if (step.value) {
+        finished = true
+        break
+      }
+    }
+    if (!finished) return fail('invalid_input', 'the multipart body ended before its last boundary')
+    const file = parser.file()
+    if (!file) return fail('invalid_input', `a "${options.fileField}" file part is required`)
+    return ok({ file, fields: parser.fields })
+  } catch (error) {
+    // The client went away mid-upload: nothing to answer, nothing to keep.
+    if (error instanceof TypeError || (error as Error)?.name === 'AbortError')
+      return fail('invalid_input', 'the upload was interrupted')
+    throw error
+  } finally {
+    if (!finished) {
+      reader.cancel().catch(() => undefined)
+      await parser.abort()
+    }
+  }
+}
+
+function createParser(boundary: string, path: string, options: MultipartOptions) {
+  const delimiter = Buffer.from(`\r\n--${boundary}`)
+  // The first delimiter has no CRLF before it: start as if one had been read.
+  let pending: Buffer = Buffer.from(CRLF)
+  let state: 'preamble' | 'afterDelimiter' | 'headers' | 'body' = 'preamble'
+  let part: Part | null = null
+  let sink: Bun.FileSink | null = null
+  let spooled: SpooledFile | null = null
+  let fieldBytes: Buffer[] = []
+  let fieldSize = 0
+  const fields: Record<string, string> = {}
+  let fieldCount = 0
+
+  async function write(bytes: Buffer): Promise<Result<null>> {
+    if (!part || bytes.length === 0) return ok(null)
+    if (part.filename !== null && part.name === options.fileField && spooled) {
+      spooled.size += bytes.length
+      if (spooled.size > options.maxFileBytes) return tooLarge(options.maxFileBytes)
+      if (spooled.head.length < options.headBytes) {
+        const take = bytes.subarray(0, options.headBytes - spooled.head.length)
+        spooled.head = Buffer.concat([spooled.head, take])
+      }
+      sink?.write(bytes)
+      // FileSink writes to the file when its buffer fills; flushing per chunk keeps memory flat.
+      await sink?.flush()
+      return ok(null)
+    }
+    fieldSize += bytes.length
+    if (fieldSize > MAX_FIELD_BYTES)
+      return fail('invalid_input', `form field "${part.name}" is too long`)
+    fieldBytes.push(bytes)
+    return ok(null)
+  }
+
+  async function endPart(): Promise<void> {
+    if (part && !(part.filename !== null && part.name === options.fileField)) {
+      fields[part.name] = Buffer.concat(fieldBytes).toString('utf8')
+    }
+    if (sink) await sink.end()
+    sink = null
+    part = null
+    fieldBytes = []
+    fieldSize = 0
+  }
+
+  function startPart(headers: string): Result<null> {
+    part = parsePartHeaders(headers)
+    if (!part) return fail('invalid_input', 'a multipart part has no content-disposition name')
+    if (part.filename !== null && part.name === options.fileField) {
+      if (spooled) return fail('invalid_input', `only one "${options.fileField}" file is allowed`)
+      spooled = { path, head: Buffer.alloc(0), size: 0, name: part.filename }
+      sink = Bun.file(path).writer({ highWaterMark: 256 * 1024 })
+    } else if (++fieldCount > MAX_FIELDS) {
+      return fail('invalid_input', 'too many form fields')
+    }
+    return ok(null)
+  }
+
+  /** Feeds one chunk; resolves true once the closing boundary was read. */
+  async function push(chunk: Uint8Array): Promise<Result<boolean>> {
+    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk])
+    for (;;) {
+      if (state === 'preamble' || state === 'body') {
+        const at = pending.indexOf(delimiter)
+        if (at === -1) {
+          // Keep what could be the start of a delimiter split across chunks.
+          const safe = Math.max(0, pending.length - delimiter.length + 1)
+          if (state === 'body') {
+            const written = await write(pending.subarray(0, safe))
+            if (!written.ok) return written
+          } else if (pending.length > MAX_HEADER_BYTES) {
+            return fail('invalid_input', 'no multipart boundary found')
+          }
+          pending = pending.subarray(safe)
+          return ok(false)
+        }
+        if (state === 'body') {
+          const written = await write(pending.subarray(0, at))
+          if (!written.ok) return written
+          await endPart()
+        }
+        pending = pending.subarray(at + delimiter.length)
+        state = 'afterDelimiter'
+      }
+      if (state === 'afterDelimiter') {
+        if (pending.length < 2) return ok(false)
+        if (pending[0] === 0x2d && pending[1] === 0x2d) return ok(true)
+        if (!pending.subarray(0, 2).equals(CRLF))
+          return fail('invalid_input', 'malformed multipart boundary')
+        pending = pending.subarray(2)
+        state = 'headers'
+      }
+      if (state === 'headers') {
+        const end = pending.indexOf(HEADER_END)
+        if (end === -1) {
+          if (pending.length > MAX_HEADER_BYTES)
+            return fail('invalid_input', 'multipart part headers are too long')
+          return ok(false)
+        }
+        const started = startPart(pending.subarray(0, end).toString('utf8'))
+        if (!started.ok) return started
+        pending = pending.subarray(end + HEADER_END.length)
+        state = 'body'
+      }
+    }
+  }
+
+  return {
+    push,
+    fields,
+    file: () => spooled,
+    async abort() {
+      if (sink) await Promise.resolve(sink.end()).catch(() => undefined)
+      await rm(path, { force: true })
+    },
+  }
+}
