@@ -25,7 +25,7 @@ export interface UserView {
   username: string
   full_name: string
   email: string
-  profile_photo_url: string | null
+  profile_photo_url: string
   is_active: boolean
   email_verified: boolean
   /** user | moderator | admin */
@@ -37,7 +37,7 @@ export interface PublicUserView {
   _id: string
   username: string
   full_name: string
-  profile_photo_url: string | null
+  profile_photo_url: string
 }
 
 /**

@@ -1,6 +1,8 @@
 /** @module Web client entry: session bootstrap, socket event routing, room switching, composer. */
+
 import type { Socket } from 'socket.io-client'
 import { getChat, listChats, listCities, logout, me, setSessionHooks } from './api.ts'
+import { openMediaSession, wireAttachments } from './attachments.ts'
 import { showAuth } from './auth-view.ts'
 import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
@@ -96,7 +98,28 @@ function startApp(user: User): void {
       }
     },
   })
-  setSessionHooks({ lost: sessionLost, tokens: (token) => updateSocketToken(socket, token) })
+  setSessionHooks({
+    lost: sessionLost,
+    tokens: (token) => {
+      updateSocketToken(socket, token)
+      // The media cookie follows the access token, so <img> tags keep loading private media.
+      void openMediaSession()
+    },
+  })
+  void openMediaSession()
+  const photo = byId<HTMLImageElement>('me-photo')
+  photo.src = user.profile_photo_url
+  wireAttachments({
+    room: () => room,
+    banner: (text) => {
+      banner.hidden = false
+      banner.dataset.state = 'error'
+      banner.textContent = text
+    },
+    photoChanged: (url) => {
+      photo.src = url
+    },
+  })
 
   function showStatus(status: ConnectionStatus): void {
     banner.dataset.state = status.state

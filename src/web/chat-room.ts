@@ -416,6 +416,26 @@ export function openRoom(options: RoomOptions) {
       unacked.set(clientId, content)
       emitSend(clientId)
     },
+    /** Sends an uploaded file (POST /api/media) as an image or file message; resolves with the error, if any. */
+    sendAttachment(media: { _id: string; content_type: string }): Promise<string | null> {
+      const payload = {
+        ...target,
+        content: '',
+        message_type: media.content_type.startsWith('image/') ? 'image' : 'file',
+        media_id: media._id,
+        clientId: newClientId(),
+      }
+      return new Promise((resolve) => {
+        socket
+          .timeout(SEND_ACK_TIMEOUT_MS)
+          .emit(names.send, payload, (error: Error | null, ack: Ack<{ message: Message }>) => {
+            if (error || !ack) return resolve('No answer from the server')
+            if (!ack.ok) return resolve(ack.error.message)
+            if (ack.message && !closed) receive(ack.message)
+            resolve(null)
+          })
+      })
+    },
     inputActivity(): void {
       if (!joined) return
       if (!typingSent) socket.emit(names.typing, target)

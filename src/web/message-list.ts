@@ -1,4 +1,5 @@
 /** @module Message log: renders one room's messages in id order, reconciles optimistic sends, receipts. */
+import { attachmentElement } from './attachments.ts'
 import { el, initials, safeUrl, timeOf } from './dom.ts'
 import type { Message, PublicUser } from './types.ts'
 
@@ -116,10 +117,12 @@ export function createMessageList(options: MessageListOptions): MessageList {
             ? el('span', { class: 'edited', 'data-testid': 'edited' }, ' (edited)')
             : null
         ),
-        body,
-        media
-          ? el('a', { href: media, target: '_blank', rel: 'noopener noreferrer' }, media)
-          : null,
+        message.content || !message.attachment ? body : null,
+        message.attachment && !message.is_deleted
+          ? attachmentElement(message.attachment)
+          : media
+            ? el('a', { href: media, target: '_blank', rel: 'noopener noreferrer' }, media)
+            : null,
         el(
           'div',
           { class: 'foot' },
