@@ -65,7 +65,7 @@ function startApp(user: User): void {
   const banner = byId('banner')
   const input = byId<HTMLTextAreaElement>('composer-input')
   const sendButton = byId<HTMLButtonElement>('composer').querySelector(
-    'button'
+    'button[type="submit"]'
   ) as HTMLButtonElement
   let room: RoomController | null = null
   let socket: Socket
