@@ -3,7 +3,7 @@
  * (`bun src/main.ts`) on one shared SQLite file, and a round-robin HTTP balancer with no stickiness.
  */
 
-import { expect } from 'bun:test'
+import { afterAll, beforeAll, expect } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -251,4 +251,33 @@ export async function expectOffsetOrder(
   await Bun.sleep(1_000)
   await barrier(cleo.socket)
   expect(heard.length).toBe(2)
+}
+
+/**
+ * For a describe block: a Redis and two nodes on one database started before its tests (`env`
+ * added to the shared environment), and, after them, the tracked clients disconnected, the nodes
+ * killed, Redis stopped and the data removed. `nodes` fills in once beforeAll ran.
+ */
+export function useTwoNodes(ids: [string, string], env: Record<string, string> = {}) {
+  let redis: Redis | undefined
+  let cleanup = () => {}
+  const nodes: Node[] = []
+  const clients: ChatClient[] = []
+  beforeAll(async () => {
+    redis = await startRedis()
+    const cluster = clusterEnv(redis.url, env)
+    cleanup = cluster.cleanup
+    for (const id of ids) nodes.push(await startNode(cluster.env, id))
+  }, 30_000)
+  afterAll(async () => {
+    for (const c of clients) c.socket.disconnect()
+    await Promise.all(nodes.map((n) => n.kill()))
+    await redis?.stop()
+    cleanup()
+  })
+  const track = (c: ChatClient) => {
+    clients.push(c)
+    return c
+  }
+  return { nodes, track }
 }

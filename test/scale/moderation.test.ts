@@ -4,46 +4,16 @@
  * moderator's delete on one node reaches sockets on the other; slow mode set on one node holds on
  * the other; the word filter and an archive made on one node apply on the other.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { api, registerUser } from '../helpers/api.ts'
-import {
-  ask,
-  type ChatClient,
-  chatUser,
-  connectAs,
-  joinCity,
-  once,
-} from '../helpers/chat-client.ts'
+import { ask, chatUser, connectAs, joinCity, once } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
-import { clusterEnv, type Node, type Redis, SKIP_REASON, startNode, startRedis } from './cluster.ts'
+import { type Node, SKIP_REASON, useTwoNodes } from './cluster.ts'
 
 if (SKIP_REASON) console.warn(SKIP_REASON)
 
 describe.skipIf(!!SKIP_REASON)('moderation across two nodes sharing Redis', () => {
-  let redis: Redis
-  let nodes: Node[] = []
-  let cleanup = () => {}
-  const clients: ChatClient[] = []
-
-  beforeAll(async () => {
-    redis = await startRedis()
-    const cluster = clusterEnv(redis.url, { ADMIN_USERNAMES: 'cluster_admin' })
-    cleanup = cluster.cleanup
-    nodes.push(await startNode(cluster.env, 'm1'))
-    nodes.push(await startNode(cluster.env, 'm2'))
-  }, 30_000)
-
-  afterAll(async () => {
-    for (const c of clients) c.socket.disconnect()
-    await Promise.all(nodes.map((n) => n.kill()))
-    await redis?.stop()
-    cleanup()
-  })
-
-  const track = (c: ChatClient) => {
-    clients.push(c)
-    return c
-  }
+  const { nodes, track } = useTwoNodes(['m1', 'm2'], { ADMIN_USERNAMES: 'cluster_admin' })
 
   test('a ban and a delete made on one node take effect for sockets on the other', async () => {
     const [m1, m2] = nodes as [Node, Node]

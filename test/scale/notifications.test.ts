@@ -5,45 +5,16 @@
  * one node respected by sends on the other, and a plain private message notifying only a member
  * with no live socket on any node.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
-import {
-  ask,
-  type ChatClient,
-  chatUser,
-  connectAs,
-  createPrivateChat,
-  once,
-} from '../helpers/chat-client.ts'
+import { ask, chatUser, connectAs, createPrivateChat, once } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
-import { clusterEnv, type Node, type Redis, SKIP_REASON, startNode, startRedis } from './cluster.ts'
+import { type Node, SKIP_REASON, useTwoNodes } from './cluster.ts'
 
 if (SKIP_REASON) console.warn(SKIP_REASON)
 
 describe.skipIf(!!SKIP_REASON)('notifications on two nodes with Redis', () => {
-  let redis: Redis
-  const nodes: Node[] = []
-  let cleanup = () => {}
-  const clients: ChatClient[] = []
-  const track = (c: ChatClient) => {
-    clients.push(c)
-    return c
-  }
-
-  beforeAll(async () => {
-    redis = await startRedis()
-    const cluster = clusterEnv(redis.url)
-    cleanup = cluster.cleanup
-    nodes.push(await startNode(cluster.env, 'n1'))
-    nodes.push(await startNode(cluster.env, 'n2'))
-  }, 30_000)
-
-  afterAll(async () => {
-    for (const c of clients) c.socket.disconnect()
-    await Promise.all(nodes.map((n) => n.kill()))
-    await redis?.stop()
-    cleanup()
-  })
+  const { nodes, track } = useTwoNodes(['n1', 'n2'])
 
   const get = (url: string, who: RegisteredUser, path: string) =>
     api(url, 'GET', path, { token: who.accessToken })

@@ -3,38 +3,15 @@
  * on another at once (WebSocket and polling), a password change does too, and the forgot-password
  * limits count on every node together.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { api, registerUser } from '../helpers/api.ts'
-import { barrier, type ChatClient, connectAs, once } from '../helpers/chat-client.ts'
-import { clusterEnv, type Node, type Redis, SKIP_REASON, startNode, startRedis } from './cluster.ts'
+import { barrier, connectAs, once } from '../helpers/chat-client.ts'
+import { type Node, SKIP_REASON, useTwoNodes } from './cluster.ts'
 
 if (SKIP_REASON) console.warn(SKIP_REASON)
 
 describe.skipIf(!!SKIP_REASON)('sessions on two nodes sharing Redis', () => {
-  let redis: Redis
-  const nodes: Node[] = []
-  let cleanup = () => {}
-  const clients: ChatClient[] = []
-
-  beforeAll(async () => {
-    redis = await startRedis()
-    const cluster = clusterEnv(redis.url, { PASSWORD_RESET_PER_ADDRESS: '3' })
-    cleanup = cluster.cleanup
-    nodes.push(await startNode(cluster.env, 's1'))
-    nodes.push(await startNode(cluster.env, 's2'))
-  }, 30_000)
-
-  afterAll(async () => {
-    for (const c of clients) c.socket.disconnect()
-    await Promise.all(nodes.map((n) => n.kill()))
-    await redis?.stop()
-    cleanup()
-  })
-
-  const track = (c: ChatClient) => {
-    clients.push(c)
-    return c
-  }
+  const { nodes, track } = useTwoNodes(['s1', 's2'], { PASSWORD_RESET_PER_ADDRESS: '3' })
 
   test('DELETE /api/auth/sessions/:id on one node closes that session’s sockets on the other', async () => {
     const [n1, n2] = nodes as [Node, Node]
