@@ -326,8 +326,12 @@ export function createMedia(deps: Deps) {
     async messageDeleted(messageId: string): Promise<void> {
       if ((await store.doomMediaOfMessage(db, messageId, Date.now())) > 0) void sweeper.soon()
     },
-    /** A removed account's uploads go, avatars included. */
-    async accountRemoved(userId: string): Promise<void> {
+    /**
+     * Every upload of `userId` (sent or not, avatars included) is doomed; the sweeper deletes the
+     * files. The one call any path that removes an account makes (deactivation today).
+     * Resolves once the rows are marked, so a restart cannot lose it; the files go after.
+     */
+    async forgetOwner(userId: string): Promise<void> {
       await store.doomMediaOfUploader(db, userId, Date.now())
       void sweeper.soon()
     },

@@ -52,7 +52,7 @@ export function createUsers({
   async function deactivateAccount(actor: UserRow): Promise<Result<null>> {
     const now = Date.now()
     await store.updateUser(db, actor.id, { isActive: false, profilePhotoUrl: null, updatedAt: now })
-    await media?.accountRemoved(actor.id)
+    await media?.forgetOwner(actor.id)
     userCache?.forget(actor.id)
     await revokeUserRefreshTokens(db, actor.id, now)
     return ok(null)

@@ -194,6 +194,59 @@ describe.each(['disk', 's3'] as const)('on %s storage', (kind) => {
     expect(await stored(`thumbnails/${id}.webp`)).toBe(false)
     expect((await get(`/api/media/${id}`, alice.accessToken)).status).toBe(404)
   })
+
+  test('removing an account removes its media (sent, unsent, avatar); /metrics counts them', async () => {
+    server = await startServer(env())
+    const alice = await clients.user(server.url)
+    const bob = await clients.user(server.url)
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${server.url}/metrics`)).text()
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{storage="${kind}"}`))
+      return line ? Number(line.split(' ').at(-1)) : 0
+    }
+    // One sent in a city (no orphan: only the account's removal can take it), one never sent,
+    // and the profile photo; bob's own upload must stay.
+    const sentId = (await upload(server.url, alice.accessToken, await pngOf(64, 64), 'a.png')).body
+      .media._id
+    const sent = await api(server.url, 'POST', '/api/cities/mumbai/messages', {
+      token: alice.accessToken,
+      body: { message_type: 'image', media_id: sentId },
+    })
+    expect(sent.status).toBe(201)
+    const unsentId = (await upload(server.url, alice.accessToken, 'draft\n', 'draft.txt')).body
+      .media._id
+    const photo = await upload(server.url, alice.accessToken, await pngOf(80, 80), 'me.png', {
+      path: '/api/users/me/photo',
+      method: 'PUT',
+    })
+    const avatarId = (photo.body.user.profile_photo_url as string).split('/').pop() as string
+    const bobsId = (await upload(server.url, bob.accessToken, 'mine\n', 'mine.txt')).body.media._id
+    const keys = [
+      `originals/${sentId}`,
+      `thumbnails/${sentId}.webp`,
+      `originals/${unsentId}`,
+      `avatars/${avatarId}-256.webp`,
+      `avatars/${avatarId}-64.webp`,
+    ]
+    for (const key of keys) expect(await stored(key)).toBe(true)
+    // 2 + 1 + 2 files of alice's, 1 of bob's.
+    await eventually(async () => (await metric('chat_media_stored_files')) === 6, 8_000, 'metrics')
+    expect(await metric('chat_media_stored_bytes')).toBeGreaterThan(0)
+    expect((await get(`/api/media/${sentId}`, bob.accessToken)).status).toBe(200)
+
+    const removed = await api(server.url, 'DELETE', '/api/users/me', { token: alice.accessToken })
+    expect(removed.status).toBe(204)
+    // Refused at once (the rows are doomed), the bytes go with the sweep.
+    expect((await get(`/api/media/${sentId}`, bob.accessToken)).status).toBe(404)
+    expect((await get(`/api/media/${avatarId}`)).status).toBe(404)
+    await eventually(
+      async () => (await Promise.all(keys.map(stored))).every((present) => !present),
+      8_000,
+      'the account’s files to go'
+    )
+    expect(await stored(`originals/${bobsId}`)).toBe(true)
+    await eventually(async () => (await metric('chat_media_stored_files')) === 1, 8_000, 'metrics')
+  })
 })
 
 describe('refusals', () => {
@@ -417,27 +470,5 @@ describe('serving', () => {
       method: 'PUT',
     })
     expect(pdf.status).toBe(415)
-  })
-
-  test('removing an account removes its media; /metrics counts stored bytes and files', async () => {
-    server = await startServer({ MEDIA_SWEEP_INTERVAL: '200ms' })
-    const alice = await clients.user(server.url)
-    const id = (await upload(server.url, alice.accessToken, await pngOf(64, 64), 'a.png')).body
-      .media._id
-    const metric = async (name: string) => {
-      const text = await (await fetch(`${server.url}/metrics`)).text()
-      const line = text.split('\n').find((l) => l.startsWith(`${name}{storage="disk"}`))
-      return line ? Number(line.split(' ').at(-1)) : 0
-    }
-    await eventually(async () => (await metric('chat_media_stored_files')) === 2, 8_000, 'metrics')
-    expect(await metric('chat_media_stored_bytes')).toBeGreaterThan(0)
-    const removed = await api(server.url, 'DELETE', '/api/users/me', { token: alice.accessToken })
-    expect(removed.status).toBe(204)
-    await eventually(
-      () => !existsSync(join(server.dataDir, 'media', 'originals', id)),
-      8_000,
-      'the account’s files to go'
-    )
-    await eventually(async () => (await metric('chat_media_stored_files')) === 0, 8_000, 'metrics')
   })
 })
