@@ -321,7 +321,13 @@ const ENV_SCHEMA = z.object({
     .enum(['disk', 's3'])
     .default('disk')
     .describe(
-      'Where uploads are stored: disk (under DATA_DIR/media) or s3 (an S3-compatible bucket, MEDIA_S3_*). Several nodes must share it.'
+      'Where uploads are stored: disk (MEDIA_DIR, by default DATA_DIR/media) or s3 (an S3-compatible bucket, MEDIA_S3_*). Several nodes must share it.'
+    ),
+  MEDIA_DIR: z
+    .string()
+    .optional()
+    .describe(
+      'With MEDIA_STORAGE=disk: the directory uploads are stored in (unset: DATA_DIR/media). Nodes on several machines point it at one shared mount.'
     ),
   MEDIA_S3_BUCKET: z.string().optional().describe('With MEDIA_STORAGE=s3: the bucket.'),
   MEDIA_S3_ENDPOINT: z

@@ -40,13 +40,14 @@ interface S3StorageOptions {
 export function openMediaStorage(config: {
   MEDIA_STORAGE: StorageKind
   DATA_DIR: string
+  MEDIA_DIR?: string | undefined
   MEDIA_S3_BUCKET?: string | undefined
   MEDIA_S3_ENDPOINT?: string | undefined
   MEDIA_S3_REGION: string
   MEDIA_S3_ACCESS_KEY_ID?: string | undefined
   MEDIA_S3_SECRET_ACCESS_KEY?: string | undefined
 }): Promise<MediaStorage> {
-  const root = join(config.DATA_DIR, 'media')
+  const root = config.MEDIA_DIR ?? join(config.DATA_DIR, 'media')
   if (config.MEDIA_STORAGE === 'disk') return createDiskStorage({ root })
   return createS3Storage({
     bucket: config.MEDIA_S3_BUCKET ?? '',
@@ -54,7 +55,7 @@ export function openMediaStorage(config: {
     region: config.MEDIA_S3_REGION,
     accessKeyId: config.MEDIA_S3_ACCESS_KEY_ID,
     secretAccessKey: config.MEDIA_S3_SECRET_ACCESS_KEY,
-    tempDir: join(root, 'tmp'),
+    tempDir: join(config.DATA_DIR, 'media', 'tmp'),
   })
 }
 
@@ -67,7 +68,7 @@ function checkKey(key: string): string {
 }
 
 /**
- * Files under `root` (`DATA_DIR/media`): `root/tmp` spools uploads on the same file system, so
+ * Files under `root` (`MEDIA_DIR`, by default `DATA_DIR/media`): `root/tmp` spools uploads on the same file system, so
  * storing one is a rename.
  * @example const storage = await createDiskStorage({ root: './data/media' })
  */

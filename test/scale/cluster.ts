@@ -256,9 +256,14 @@ export async function expectOffsetOrder(
 /**
  * For a describe block: a Redis and two nodes on one database started before its tests (`env`
  * added to the shared environment), and, after them, the tracked clients disconnected, the nodes
- * killed, Redis stopped and the data removed. `nodes` fills in once beforeAll ran.
+ * killed, Redis stopped and the data removed. `nodes` fills in once beforeAll ran. `perNode`
+ * adds settings to one node only (its own DATA_DIR, say), in the order of `ids`.
  */
-export function useTwoNodes(ids: [string, string], env: Record<string, string> = {}) {
+export function useTwoNodes(
+  ids: [string, string],
+  env: Record<string, string> = {},
+  perNode: [Record<string, string>, Record<string, string>] = [{}, {}]
+) {
   let redis: Redis | undefined
   let cleanup = () => {}
   const nodes: Node[] = []
@@ -267,7 +272,8 @@ export function useTwoNodes(ids: [string, string], env: Record<string, string> =
     redis = await startRedis()
     const cluster = clusterEnv(redis.url, env)
     cleanup = cluster.cleanup
-    for (const id of ids) nodes.push(await startNode(cluster.env, id))
+    for (const [i, id] of ids.entries())
+      nodes.push(await startNode({ ...cluster.env, ...perNode[i] }, id))
   }, 30_000)
   afterAll(async () => {
     for (const c of clients) c.socket.disconnect()
