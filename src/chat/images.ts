@@ -53,7 +53,7 @@ export async function loadImaging(log: Logger, maxPixels: number): Promise<Imagi
       .toBuffer()
   } catch (error) {
     log.warn(
-      'image processing unavailable (sharp did not load): images are stored as uploaded, without thumbnails, EXIF or size checks',
+      'image processing unavailable (sharp did not load): images are stored as uploaded, with no thumbnail and no width or height, their EXIF and GPS metadata kept, MEDIA_MAX_PIXELS not checked',
       {
         error: error instanceof Error ? error.message : String(error),
       }

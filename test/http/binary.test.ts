@@ -1,7 +1,9 @@
 /**
  * @module Single binary: `bun build --compile` output starts from an empty directory (no ./drizzle)
  * and serves, on its own SQLite file or on a libSQL server; an embedded replica, which needs a
- * native module the binary does not carry, is refused with a clear error.
+ * native module the binary does not carry, is refused with a clear error. sharp (another native
+ * module) does not load in the binary either: it says so at start and stores images as uploaded,
+ * without a thumbnail.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -9,7 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { JOURNAL_ENTRIES } from '../../src/store/migrations.ts'
-import { api } from '../helpers/api.ts'
+import { api, registerUser } from '../helpers/api.ts'
+import { pngOf, upload } from '../helpers/media.ts'
 import { SQLD_SKIP_REASON, startSqld } from '../helpers/sqld.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'chat-binary-'))
@@ -86,6 +89,47 @@ test('the compiled binary migrates its embedded SQL and answers /readyz', async 
     expect(ready.status).toBe(200)
     // Every migration drizzle-kit made, from the SQL embedded in the binary.
     expect(started.seen).toContain(`"applied":${JSON.stringify(JOURNAL_ENTRIES.map((e) => e.tag))}`)
+  } finally {
+    await stop(started)
+  }
+})
+
+test('sharp does not load in the binary: said at start, images stored without a thumbnail', async () => {
+  const started = await run()
+  try {
+    expect(started.url).toStartWith('http://127.0.0.1:')
+    const warning = started.seen.split('\n').find((line) => line.includes('sharp did not load'))
+    expect(warning).toBeDefined()
+    expect(JSON.parse(warning as string)).toMatchObject({
+      level: 'warn',
+      module: 'media',
+      msg: 'image processing unavailable (sharp did not load): images are stored as uploaded, with no thumbnail and no width or height, their EXIF and GPS metadata kept, MEDIA_MAX_PIXELS not checked',
+    })
+    const alice = await registerUser(started.url)
+    const png = await pngOf(64, 48)
+    const up = await upload(started.url, alice.accessToken, png, 'dot.png')
+    expect(up.status).toBe(201)
+    // The type still comes from the bytes; nothing that needs libvips is there.
+    expect(up.body.media).toMatchObject({
+      content_type: 'image/png',
+      size: png.length,
+      thumbnail_url: null,
+      width: null,
+      height: null,
+    })
+    const auth = { authorization: `Bearer ${alice.accessToken}` }
+    const stored = await fetch(new URL(up.body.media.url, started.url), { headers: auth })
+    expect(stored.status).toBe(200)
+    expect(new Uint8Array(await stored.arrayBuffer())).toEqual(png)
+    const thumb = `${up.body.media.url}/thumbnail`
+    expect((await fetch(new URL(thumb, started.url), { headers: auth })).status).toBe(404)
+    // And it can still be sent as an image message.
+    const sent = await api(started.url, 'POST', '/api/cities/mumbai/messages', {
+      token: alice.accessToken,
+      body: { message_type: 'image', media_id: up.body.media._id },
+    })
+    expect(sent.status).toBe(201)
+    expect(sent.body.message.attachment).toMatchObject({ thumbnail_url: null, width: null })
   } finally {
     await stop(started)
   }
