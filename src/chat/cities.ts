@@ -22,6 +22,8 @@ export interface CityWithCounts {
   city: CityRow
   unreadCount: number | null
   mentionCount: number
+  /** Does the caller moderate it (its moderator, a global moderator, an admin)? */
+  canModerate: boolean
 }
 
 interface Deps {
@@ -63,8 +65,9 @@ export function createCities({ db, audit, feed, roles }: Deps) {
   }
 
   /**
-   * Every city with the caller's unread count (from their read position; null without one) and
-   * unread mentions (since the read position, or all of them without one).
+   * Every city with the caller's unread count (from their read position; null without one),
+   * unread mentions (since the read position, or all of them without one), and whether the
+   * caller moderates it (so a client knows where to offer moderator actions).
    */
   async function listCitiesFor(actor: UserRow): Promise<Result<CityWithCounts[]>> {
     const [cities, reads] = await Promise.all([
@@ -80,7 +83,7 @@ export function createCities({ db, audit, feed, roles }: Deps) {
             reads.has(city.id) ? countUnreadMessages(db, room, actor.id, read) : null,
             countUnreadMentions(db, room, actor.id, read),
           ])
-          return { city, unreadCount, mentionCount }
+          return { city, unreadCount, mentionCount, canModerate: roles.moderates(actor, city.id) }
         })
       )
     )
@@ -94,6 +97,16 @@ export function createCities({ db, audit, feed, roles }: Deps) {
     const lastReadMessageId = await latestMessageId(db, cityRoom(cityId))
     await store.setCityReadPosition(db, actor.id, cityId, lastReadMessageId, readAt)
     return ok({ room: cityRoom(cityId), userId: actor.id, readAt, lastReadMessageId })
+  }
+
+  /** One city as the caller sees it: the row and whether they moderate it. */
+  async function getCityFor(
+    actor: UserRow,
+    cityId: string
+  ): Promise<Result<{ city: CityRow; canModerate: boolean }>> {
+    const city = await getCity(cityId)
+    if (!city.ok) return city
+    return ok({ city: city.value, canModerate: roles.moderates(actor, cityId) })
   }
 
   /** The cached row only (the send path's synchronous read), after getCity loaded it. */
@@ -151,6 +164,7 @@ export function createCities({ db, audit, feed, roles }: Deps) {
   return {
     listCities,
     getCity,
+    getCityFor,
     listCitiesFor,
     markCityRead,
     cachedCity,

@@ -1,6 +1,6 @@
 /**
  * @module Messages: send (idempotent by clientId; in a city through slow mode, the word filter
- * and shadow restrictions), edit (author only), delete (author, a private chat's owner/admin, or
+ * and shadow restrictions), edit (author only; in a city through the word filter), delete (author, a private chat's owner/admin, or
  * a moderator of the city unless the author is an admin), and history pages. REST and socket handlers both call these; each
  * write reaches its room through the room stream before it resolves.
  */
@@ -137,10 +137,7 @@ export function createMessages({
     const { actor, target } = input
     // The word filter and slow mode: memory only, and nothing at all in a city without them.
     const screened = target.kind === 'city' ? moderation.screen(input.content) : undefined
-    if (screened?.action === 'block')
-      return fail('content_blocked', 'this message contains a blocked term', {
-        term: screened.term,
-      })
+    if (screened?.action === 'block') return blockedBy(screened.term)
     const allowed = sendLimiter.take(actor.id)
     const slow = allowed.ok ? await slowMode(actor, target) : allowed
     if (!slow.ok) {
@@ -217,15 +214,7 @@ export function createMessages({
     if (stored) {
       // After the broadcast, and only queued: the feed, pushes and webhooks are drained later.
       notifier.messageSent(message)
-      // Flagged: stored and broadcast, and a report opened for the city's moderators.
-      if (screened?.action === 'flag' && !message.shadowed) {
-        await inbox.openReport({
-          messageId: message.id,
-          cityId: target.id,
-          reporterId: null,
-          reason: `word filter: ${screened.term}`,
-        })
-      }
+      if (screened?.action === 'flag') await flagged(message, target.id, screened.term)
       return ok({ message, duplicate: false })
     }
     sendLimiter.refund(actor.id)
@@ -233,6 +222,23 @@ export function createMessages({
     const existing = input.clientId !== null && (await findByClientId(actor, input.clientId))
     if (!existing) throw new Error('message insert stored nothing and found no duplicate')
     return duplicateOf(existing, target)
+  }
+
+  const blockedBy = (term: string) =>
+    fail('content_blocked', 'this message contains a blocked term', { term })
+
+  /**
+   * Flagged by the word filter: stored and broadcast, and a report opened for the city's
+   * moderators (not for a shadowed message, which nobody else sees).
+   */
+  async function flagged(message: MessageWithAuthor, cityId: string, term: string): Promise<void> {
+    if (message.shadowed) return
+    await inbox.openReport({
+      messageId: message.id,
+      cityId,
+      reporterId: null,
+      reason: `word filter: ${term}`,
+    })
   }
 
   /** Slow mode applies in a city that has it on (its cached row: canEnter just read it). */
@@ -280,6 +286,9 @@ export function createMessages({
     if (message.authorId !== input.actor.id)
       return fail('not_author', 'only the author may edit this message')
     if (message.isDeleted) return fail('not_found', 'this message was deleted')
+    // An edit passes the word filter as a new message does (else editing would get around it).
+    const screened = message.cityId !== null ? moderation.screen(input.content) : undefined
+    if (screened?.action === 'block') return blockedBy(screened.term)
     const now = Date.now()
     await store.updateMessageContent(db, message.id, input.content, now)
     const edited = { ...message, content: input.content, isEdited: true, editedAt: now }
@@ -291,6 +300,8 @@ export function createMessages({
       audience: edited.shadowed ? edited.authorId : undefined,
     })
     notifier.messageChanged('edited', edited)
+    if (screened?.action === 'flag' && edited.cityId !== null)
+      await flagged(edited, edited.cityId, screened.term)
     return ok(edited)
   }
 

@@ -347,8 +347,18 @@ export function joinerView(room: RoomRef, user: UserRow) {
 }
 
 /** A city in `GET /api/cities`, with the caller's counts (unreadCount null: never read). */
-export function cityWithCountsView({ city, unreadCount, mentionCount }: CityWithCounts) {
-  return { ...cityView(city), unreadCount, mentionCount }
+export function cityWithCountsView({
+  city,
+  unreadCount,
+  mentionCount,
+  canModerate,
+}: CityWithCounts) {
+  return { ...cityView(city), unreadCount, mentionCount, canModerate }
+}
+
+/** One city for GET /api/cities/:cityId: with whether the caller moderates it. */
+export function cityForViewerView({ city, canModerate }: { city: CityRow; canModerate: boolean }) {
+  return { ...cityView(city), canModerate }
 }
 
 /** An entry of the notification feed, and the live `notification` event. */

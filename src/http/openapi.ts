@@ -418,7 +418,7 @@ const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/api/cities',
-    summary: 'All cities',
+    summary: 'All cities, with my counts and canModerate',
     auth: true,
     status: 200,
     returns: '{ cities }',

@@ -163,6 +163,36 @@ describe('cities managed by admins', () => {
   })
 })
 
+describe('where a user moderates', () => {
+  test('GET /api/cities and /api/cities/:cityId say canModerate: the city moderator for their cities, staff for all', async () => {
+    const cityId = await newCity()
+    const other = await newCity()
+    const mod = await registerUser(url)
+    const plain = await registerUser(url)
+    await api(url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(admin))
+    const flags = async (who: RegisteredUser) => {
+      const res = await api(url, 'GET', '/api/cities', as(who))
+      expect(res.status).toBe(200)
+      return Object.fromEntries(
+        res.body.cities
+          .filter((c: { _id: string }) => c._id === cityId || c._id === other)
+          .map((c: { _id: string; canModerate: boolean }) => [c._id, c.canModerate])
+      )
+    }
+    expect(await flags(mod)).toEqual({ [cityId]: true, [other]: false })
+    expect(await flags(plain)).toEqual({ [cityId]: false, [other]: false })
+    expect(await flags(admin)).toEqual({ [cityId]: true, [other]: true })
+    const one = await api(url, 'GET', `/api/cities/${cityId}`, as(mod))
+    expect(one.body.city).toMatchObject({ _id: cityId, canModerate: true })
+    expect((await api(url, 'GET', `/api/cities/${other}`, as(mod))).body.city.canModerate).toBe(
+      false
+    )
+    expect((await api(url, 'GET', '/api/cities/no-such-city', as(mod))).status).toBe(404)
+    await api(url, 'DELETE', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(admin))
+    expect((await flags(mod))[cityId]).toBe(false)
+  })
+})
+
 describe('moderator deletes', () => {
   test("a city moderator deletes any message there (broadcast, audited), never an admin's", async () => {
     const cityId = await newCity()
@@ -475,6 +505,29 @@ describe('word filter and reports', () => {
         reason: 'word filter: heck',
       })
     )
+    // An edit passes the filter too: a blocked term is refused and the message stays as it was,
+    // a flagged one is stored, broadcast and opens a report.
+    const plain = await send(alice, cityId, 'a plain message')
+    const edit = (content: string) =>
+      ask(alice.socket, 'edit-city-message', { cityId, messageId: plain.message._id, content })
+    expect(await edit('now ｄａｒｎ it')).toMatchObject({
+      ok: false,
+      error: { code: 'content_blocked' },
+    })
+    const kept = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
+    expect(
+      kept.body.messages.find((m: { _id: string }) => m._id === plain.message._id).content
+    ).toBe('a plain message')
+    const restRefused = await api(url, 'PATCH', `/api/messages/${plain.message._id}`, {
+      ...as(alice),
+      body: { content: 'darn' },
+    })
+    expect(restRefused.body.error?.code).toBe('content_blocked')
+    const editReport = once<any>(mod.socket, 'report-created')
+    const editedHeard = once<any>(bob.socket, 'city-message-edited')
+    expect((await edit('oh heck')).ok).toBe(true)
+    expect((await editedHeard).content).toBe('oh heck')
+    expect(await editReport).toMatchObject({ messageId: plain.message._id, cityId })
     await api(url, 'PUT', '/api/admin/word-filter', { ...as(admin), body: { terms: [] } })
     expect((await send(alice, cityId, 'darn')).ok).toBe(true)
   })

@@ -7,7 +7,7 @@ import { cityIdParam } from '../../chat/inputs.ts'
 import type { ChatNotices } from '../../chat/notices.ts'
 import { cityRoom } from '../../chat/rooms.ts'
 import type { Chat } from '../../chat/service.ts'
-import { cityView, cityWithCountsView, readView } from '../../chat/views.ts'
+import { cityForViewerView, cityWithCountsView, readView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
 import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
@@ -37,9 +37,9 @@ export function cityRoutes(chat: Chat, notices: ChatNotices) {
   app.get('/:cityId', async (c) => {
     const params = readParams(c, cityIdParam)
     if (!params.ok) return sendError(c, params.error)
-    const city = await chat.getCity(params.value.cityId)
+    const city = await chat.getCityFor(c.get('user'), params.value.cityId)
     if (!city.ok) return sendError(c, city.error)
-    return c.json({ city: cityView(city.value) })
+    return c.json({ city: cityForViewerView(city.value) })
   })
 
   app.get('/:cityId/messages', (c) => {
