@@ -22,7 +22,7 @@ import type { ReportInbox } from './report-inbox.ts'
 import type { Roles } from './roles.ts'
 import type { Entry, RoomAccess } from './room-access.ts'
 import type { RoomStream } from './room-stream.ts'
-import { isInRoom, kindOf, type RoomRef, roomOfMessage } from './rooms.ts'
+import { cityRoom, isInRoom, kindOf, type RoomRef, roomOfMessage } from './rooms.ts'
 import { deletedView, messageView } from './views.ts'
 
 /** A history request: message ids as cursors. */
@@ -235,7 +235,7 @@ export function createMessages({
     if (message.shadowed) return
     await inbox.openReport({
       messageId: message.id,
-      cityId,
+      room: cityRoom(cityId),
       reporterId: null,
       reason: `word filter: ${term}`,
     })
@@ -326,6 +326,32 @@ export function createMessages({
       const author = await roles.moderatable(message.authorId)
       if (!author.ok && author.error.code === 'forbidden') return author
     }
+    return tombstone(actor, message, { audited: moderating, reason: input.reason })
+  }
+
+  /**
+   * A reported message removed by the one resolving the report, who chat/reports.ts checked may
+   * (a moderator of the city; for a private chat an admin, member or not). Never an admin's
+   * message; audited.
+   */
+  async function deleteReported(
+    actor: UserRow,
+    messageId: string,
+    reason: string
+  ): Promise<Result<MessageWithAuthor>> {
+    const message = await store.findMessageById(db, messageId)
+    if (!message) return fail('not_found', 'the reported message is gone')
+    const author = await roles.moderatable(message.authorId)
+    if (!author.ok && author.error.code === 'forbidden') return author
+    return tombstone(actor, message, { audited: true, reason })
+  }
+
+  /** Marks the message deleted and tells its room (deleting twice announces nothing). */
+  async function tombstone(
+    actor: UserRow,
+    message: MessageWithAuthor,
+    { audited, reason }: { audited: boolean; reason?: string | undefined }
+  ): Promise<Result<MessageWithAuthor>> {
     if (message.isDeleted) return ok(message)
     const now = Date.now()
     await store.markMessageDeleted(db, message.id, now)
@@ -345,14 +371,15 @@ export function createMessages({
       audience: deleted.shadowed ? deleted.authorId : undefined,
     })
     notifier.messageChanged('deleted', deleted)
-    if (moderating) {
+    if (audited) {
       await audit.record({
         actor,
         action: 'message.delete',
         targetUserId: message.authorId,
         cityId: message.cityId,
         messageId: message.id,
-        reason: input.reason,
+        reason,
+        ...(message.chatId !== null ? { details: { chatId: message.chatId } } : {}),
       })
     }
     // Once the tombstone is stored, the upload goes (files deleted by the media sweeper).
@@ -397,5 +424,12 @@ export function createMessages({
     return ok(message)
   }
 
-  return { sendMessage, editMessage, deleteMessage, listMessages, findVisibleMessage }
+  return {
+    sendMessage,
+    editMessage,
+    deleteMessage,
+    deleteReported,
+    listMessages,
+    findVisibleMessage,
+  }
 }

@@ -30,7 +30,7 @@ export interface ModerationOutlet {
   /** `report-created` to these users' sockets, on every node. */
   reportCreated(
     userIds: string[],
-    payload: { reportId: string; messageId: string; cityId: string }
+    payload: { reportId: string; messageId: string } & ({ cityId: string } | { chatId: string })
   ): void
 }
 

@@ -1,14 +1,17 @@
 /**
- * @module Report inbox: opens a report on a city message — a user's, or the word filter's flag —
- * and tells the city's online moderators (`report-created`, on every node). Reports are read and
- * resolved in chat/reports.ts.
+ * @module Report inbox: opens a report on a message — a user's, or the word filter's flag — and
+ * tells whoever resolves it, live on every node (`report-created`): for a city message its
+ * online moderators, for a private-chat message the admins (a private chat has no moderators).
+ * Reports are read and resolved in chat/reports.ts.
  */
 import type { Db } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
 import * as store from '../store/reports.ts'
 import type { ReportRow } from '../store/schema.ts'
+import { listAdminIds } from '../store/users.ts'
 import type { Moderation } from './moderation.ts'
 import type { Roles } from './roles.ts'
+import { type RoomRef, roomPayload } from './rooms.ts'
 
 export function createReportInbox({
   db,
@@ -22,14 +25,17 @@ export function createReportInbox({
   /** The new report, or undefined when this reporter already reported the message. */
   async function openReport(input: {
     messageId: string
-    cityId: string
+    room: RoomRef
     reporterId: string | null
     reason: string
   }): Promise<ReportRow | undefined> {
     const now = Date.now()
+    const { room, ...rest } = input
     const report: ReportRow = {
       id: newId(now),
-      ...input,
+      ...rest,
+      cityId: room.kind === 'city' ? room.id : null,
+      chatId: room.kind === 'chat' ? room.id : null,
       status: 'open',
       action: null,
       resolvedBy: null,
@@ -37,11 +43,12 @@ export function createReportInbox({
       createdAt: now,
     }
     if (!(await store.insertReport(db, report))) return undefined
-    const moderators = await roles.moderatorIdsOf(input.cityId)
-    moderation.outlet().reportCreated(moderators, {
+    const readers =
+      room.kind === 'city' ? await roles.moderatorIdsOf(room.id) : await listAdminIds(db)
+    moderation.outlet().reportCreated(readers, {
       reportId: report.id,
       messageId: input.messageId,
-      cityId: input.cityId,
+      ...roomPayload(room),
     })
     return report
   }

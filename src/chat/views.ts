@@ -244,6 +244,7 @@ export function reportView(report: ReportRow, message?: MessageWithAuthor) {
     _id: report.id,
     messageId: report.messageId,
     cityId: report.cityId,
+    chatId: report.chatId,
     reporter_id: report.reporterId,
     reason: report.reason,
     status: report.status,

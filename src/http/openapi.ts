@@ -177,7 +177,7 @@ const MODERATION: Operation[] = [
   {
     method: 'post',
     path: '/api/messages/:messageId/reports',
-    summary: 'Report a city message you can see (once)',
+    summary: 'Report a message you can see, in a city or a private chat of yours (once)',
     auth: true,
     params: messageIdParam,
     body: reportBody,
@@ -187,7 +187,7 @@ const MODERATION: Operation[] = [
   {
     method: 'get',
     path: '/api/reports',
-    summary: 'Reports of the cities you moderate',
+    summary: 'Reports of the cities you moderate (admins: private chats too)',
     auth: true,
     query: reportsQuery,
     status: 200,

@@ -14,6 +14,7 @@ import m0010 from '../../drizzle/0010_notifications.sql' with { type: 'text' }
 import m0011 from '../../drizzle/0011_webhook_outbox.sql' with { type: 'text' }
 import m0012 from '../../drizzle/0012_moderation.sql' with { type: 'text' }
 import m0013 from '../../drizzle/0013_media.sql' with { type: 'text' }
+import m0014 from '../../drizzle/0014_chat_reports.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -35,6 +36,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0011_webhook_outbox': m0011,
   '0012_moderation': m0012,
   '0013_media': m0013,
+  '0014_chat_reports': m0014,
 }
 
 export interface JournalEntry {

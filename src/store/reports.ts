@@ -1,5 +1,5 @@
 /** @module Report rows: one per reporter and message, open until a moderator resolves them. */
-import { and, asc, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { type ReportRow, type ReportStatus, reports } from './schema.ts'
 
@@ -18,11 +18,17 @@ export async function findReport(db: Db, id: string): Promise<ReportRow | undefi
   return row
 }
 
-/** Reports with this status, oldest first; in these cities only when `cityIds` is given. */
+/**
+ * Which reports a reader gets: `everything` (city and private-chat reports), `cities` (every
+ * city's), or the reports of these cities.
+ */
+export type ReportScope = 'everything' | 'cities' | string[]
+
+/** Reports with this status in the scope, oldest first. */
 export async function listReports(
   db: Db,
   status: ReportStatus,
-  cityIds: string[] | undefined,
+  scope: ReportScope,
   limit: number
 ): Promise<ReportRow[]> {
   return db
@@ -31,7 +37,11 @@ export async function listReports(
     .where(
       and(
         eq(reports.status, status),
-        cityIds === undefined ? undefined : inArray(reports.cityId, cityIds)
+        scope === 'everything'
+          ? undefined
+          : scope === 'cities'
+            ? isNotNull(reports.cityId)
+            : inArray(reports.cityId, scope)
       )
     )
     .orderBy(asc(reports.createdAt))

@@ -472,13 +472,17 @@ export const wordFilter = sqliteTable('word_filter', {
 export const REPORT_STATUSES = ['open', 'dismissed', 'actioned'] as const
 export type ReportStatus = (typeof REPORT_STATUSES)[number]
 
-/** A report of a city message; `reporterId` null for one the word filter opened. */
+/**
+ * A report of a message: of a city (`cityId`, its moderators resolve it) or of a private chat
+ * (`chatId`, admins resolve it); `reporterId` null for one the word filter opened.
+ */
 export const reports = sqliteTable(
   'reports',
   {
     id: text('id').primaryKey(),
     messageId: text('message_id').notNull(),
-    cityId: text('city_id').notNull(),
+    cityId: text('city_id'),
+    chatId: text('chat_id'),
     reporterId: text('reporter_id'),
     reason: text('reason').notNull(),
     status: text('status', { enum: REPORT_STATUSES }).notNull().default('open'),

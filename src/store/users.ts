@@ -131,6 +131,12 @@ export async function promoteAdmins(db: Db, usernames: readonly string[], now: n
     .where(inArray(users.username, [...usernames]))
 }
 
+/** Admins' ids (they read private-chat reports). */
+export async function listAdminIds(db: Db): Promise<string[]> {
+  const rows = await db.select({ id: users.id }).from(users).where(eq(users.role, 'admin'))
+  return rows.map((row) => row.id)
+}
+
 /** Ids of global moderators and admins (they moderate every city). */
 export async function listStaffIds(db: Db): Promise<string[]> {
   const rows = await db

@@ -153,7 +153,9 @@ export function history(
 export interface Report {
   _id: string
   messageId: string
-  cityId: string
+  /** One of the two: a city's report, or a private chat's (admins resolve those). */
+  cityId: string | null
+  chatId: string | null
   reason: string
   status: string
   message?: Message

@@ -126,16 +126,14 @@ export function openRoom(options: RoomOptions) {
         }
       ),
     onDelete: (message) => remove(message),
-    onReport:
-      room.kind === 'city'
-        ? (message) => {
-            const reason = prompt('Why are you reporting this message?')
-            if (!reason) return
-            void reportMessage(message._id, reason).then((res) =>
-              options.toast(res.ok ? 'Reported: a moderator will look at it' : res.error.message)
-            )
-          }
-        : undefined,
+    // City messages go to the city's moderators, private-chat messages to the admins.
+    onReport: (message) => {
+      const reason = prompt('Why are you reporting this message?')
+      if (!reason) return
+      void reportMessage(message._id, reason).then((res) =>
+        options.toast(res.ok ? 'Reported: a moderator will look at it' : res.error.message)
+      )
+    },
     onModerate:
       room.kind === 'city' && options.moderator
         ? (message, action) => {

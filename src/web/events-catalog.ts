@@ -141,9 +141,9 @@ export const EVENTS: EventDoc[] = [
     name: 'report-created',
     direction: 'receive',
     group: 'City chat',
-    payload: { reportId: 'string', messageId: 'string', ...CITY },
+    payload: { reportId: 'string', messageId: 'string', 'cityId | chatId': 'string' },
     result:
-      'Every online moderator of the city (its moderators, global moderators, admins), on every node, when a user reports a message or the word filter flags one.',
+      'When a user reports a message or the word filter flags one, on every node: for a city message every online moderator of the city (its moderators, global moderators, admins); for a private-chat message every online admin (a private chat has no moderators).',
   },
   {
     name: 'user-left-city-chat',

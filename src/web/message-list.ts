@@ -12,7 +12,7 @@ export interface MessageListOptions {
   isRead: (message: Message) => boolean
   onEdit: (message: Message, content: string) => void
   onDelete: (message: Message) => void
-  /** City rooms: others' messages can be reported. */
+  /** Others' messages can be reported (city and private-chat rooms). */
   onReport?: ((message: Message) => void) | undefined
   /** City rooms the user moderates: delete, ban, mute or shadow on others' messages. */
   onModerate?:

@@ -1,4 +1,4 @@
-/** @module Reports page for moderators: the open reports of their cities, each resolved in place. */
+/** @module Reports page for moderators: the open reports of their cities (admins: of private chats too), each resolved in place. */
 import { openReports, resolveReport } from './api.ts'
 import { byId, el } from './dom.ts'
 
@@ -26,7 +26,7 @@ export async function showReportsPanel(toast: (text: string) => void): Promise<v
         el(
           'li',
           { 'data-testid': 'report', 'data-report-id': report._id },
-          el('strong', {}, `${report.cityId}: `),
+          el('strong', {}, `${report.cityId ?? 'Private chat'}: `),
           el(
             'span',
             { 'data-testid': 'report-message' },
@@ -35,20 +35,23 @@ export async function showReportsPanel(toast: (text: string) => void): Promise<v
               : report.messageId
           ),
           el('em', {}, ` (${report.reason}) `),
-          ...ACTIONS.map(([label, status, action]) => {
-            const button = el(
-              'button',
-              { type: 'button', 'data-testid': `resolve-${action ?? status}` },
-              label
-            )
-            button.addEventListener('click', () => {
-              void resolveReport(report._id, status, action).then((res) => {
-                toast(res.ok ? `Report ${status}` : res.error.message)
-                if (res.ok) void showReportsPanel(toast)
+          // Ban and mute are city restrictions: a private chat's report takes delete or nothing.
+          ...ACTIONS.filter(([, , action]) => report.cityId || !action || action === 'delete').map(
+            ([label, status, action]) => {
+              const button = el(
+                'button',
+                { type: 'button', 'data-testid': `resolve-${action ?? status}` },
+                label
+              )
+              button.addEventListener('click', () => {
+                void resolveReport(report._id, status, action).then((res) => {
+                  toast(res.ok ? `Report ${status}` : res.error.message)
+                  if (res.ok) void showReportsPanel(toast)
+                })
               })
-            })
-            return button
-          })
+              return button
+            }
+          )
         )
       )
     )

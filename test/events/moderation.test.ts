@@ -10,6 +10,7 @@ import {
   barrier,
   type ChatClient,
   connectAs,
+  createPrivateChat,
   joinCity,
   once,
   trackClients,
@@ -603,6 +604,92 @@ describe('word filter and reports', () => {
     expect(await auditActions()).toEqual(
       expect.arrayContaining(['report.resolve', 'restriction.ban'])
     )
+  })
+})
+
+describe('reports of private-chat messages', () => {
+  test('a member reports a chat message; only admins hear, list and resolve it, with delete or nothing', async () => {
+    const alice = await clients.user(url)
+    const bob = await clients.user(url)
+    const outsider = await registerUser(url)
+    const globalMod = await registerUser(url)
+    await api(url, 'PATCH', `/api/admin/users/${globalMod.user._id}`, {
+      ...as(admin),
+      body: { role: 'moderator' },
+    })
+    const adminClient = clients.track(await connectAs(url, admin))
+    const chatId = await createPrivateChat(url, bob, [alice])
+    for (const who of [alice, bob])
+      expect((await ask(who.socket, 'join-private-chat', { chatId })).ok).toBe(true)
+    const sent = await ask(bob.socket, 'send-private-message', { chatId, content: 'send me money' })
+    const path = `/api/messages/${sent.message._id}/reports`
+    // Not a member: the message does not exist for them. Not one's own.
+    const byOutsider = await api(url, 'POST', path, { ...as(outsider), body: { reason: 'x' } })
+    expect(byOutsider.status).toBe(404)
+    expect((await api(url, 'POST', path, { ...as(bob), body: { reason: 'x' } })).status).toBe(400)
+    const heard = once<any>(adminClient.socket, 'report-created')
+    const report = await api(url, 'POST', path, { ...as(alice), body: { reason: 'scam' } })
+    expect(report.status).toBe(201)
+    expect(report.body.report).toMatchObject({ chatId, cityId: null, reason: 'scam' })
+    const reportId = report.body.report._id
+    expect(await heard).toEqual({ reportId, messageId: sent.message._id, chatId })
+    expect((await api(url, 'POST', path, { ...as(alice), body: { reason: 'scam' } })).status).toBe(
+      409
+    )
+    // A global moderator moderates cities, not private chats: the report is not theirs.
+    const modList = await api(url, 'GET', '/api/reports?status=open', as(globalMod))
+    expect(modList.status).toBe(200)
+    expect(modList.body.reports.map((r: { _id: string }) => r._id)).not.toContain(reportId)
+    const reportPath = `/api/reports/${reportId}`
+    const byMod = await api(url, 'PATCH', reportPath, {
+      ...as(globalMod),
+      body: { status: 'actioned', action: 'delete' },
+    })
+    expect(byMod.status).toBe(404)
+    const adminList = await api(url, 'GET', '/api/reports?status=open', as(admin))
+    const listed = adminList.body.reports.find((r: { _id: string }) => r._id === reportId)
+    expect(listed).toMatchObject({ chatId, cityId: null, message: { content: 'send me money' } })
+    for (const action of ['ban', 'mute']) {
+      const refused = await api(url, 'PATCH', reportPath, {
+        ...as(admin),
+        body: { status: 'actioned', action },
+      })
+      expect(refused.status).toBe(400)
+      expect(refused.body.error.code).toBe('invalid_input')
+    }
+    // The admin is no member, and still removes the reported message; the members hear it.
+    const deleted = once<any>(alice.socket, 'private-message-deleted')
+    const resolved = await api(url, 'PATCH', reportPath, {
+      ...as(admin),
+      body: { status: 'actioned', action: 'delete' },
+    })
+    expect(resolved.status).toBe(200)
+    expect(resolved.body.report).toMatchObject({ status: 'actioned', action: 'delete', chatId })
+    expect(await deleted).toEqual({ messageId: sent.message._id, chatId })
+    const history = await api(url, 'GET', `/api/chats/${chatId}/messages`, as(alice))
+    expect(history.body.messages[0]).toMatchObject({ _id: sent.message._id, is_deleted: true })
+    const audit = await api(url, 'GET', '/api/admin/audit?limit=5', as(admin))
+    expect(audit.body.entries).toContainEqual(
+      expect.objectContaining({
+        action: 'message.delete',
+        messageId: sent.message._id,
+        target_user_id: bob.user._id,
+        details: { chatId },
+      })
+    )
+    // The admin still is no member of the chat.
+    expect((await api(url, 'GET', `/api/chats/${chatId}`, as(admin))).status).toBe(403)
+    // Dismissing another one works, with no action.
+    const second = await ask(bob.socket, 'send-private-message', { chatId, content: 'again' })
+    const next = await api(url, 'POST', `/api/messages/${second.message._id}/reports`, {
+      ...as(alice),
+      body: { reason: 'again' },
+    })
+    const dismissed = await api(url, 'PATCH', `/api/reports/${next.body.report._id}`, {
+      ...as(admin),
+      body: { status: 'dismissed' },
+    })
+    expect(dismissed.body.report.status).toBe('dismissed')
   })
 })
 
