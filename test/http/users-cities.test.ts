@@ -113,6 +113,7 @@ describe('cities', () => {
       mentionCount: 0,
       archived: false,
       slowModeSeconds: 0,
+      canModerate: false,
     })
   })
 

@@ -164,6 +164,7 @@ describe.skipIf(Boolean(SQLD_SKIP_REASON))('over a libSQL server (sqld)', () => 
         mentionCount: 0,
         archived: false,
         slowModeSeconds: 0,
+        canModerate: false,
       })
 
       const chatId = await createPrivateChat(first.url, alice, [bob])
