@@ -25,8 +25,11 @@ import { ADMINS_ONLY, isAdmin, type Roles } from './roles.ts'
 
 /** Where moderation reaches live sockets (the realtime layer, events/moderation-outlet.ts). */
 export interface ModerationOutlet {
-  /** This node's sockets of `userId` leave the city's room and hear `left-city-chat` why. */
-  banned(cityId: string, userId: string, until: number | null): void
+  /**
+   * This node's sockets of `userId` leave the city's room and hear `left-city-chat` why: until
+   * when, and the moderator's reason.
+   */
+  banned(cityId: string, userId: string, ban: Pick<RestrictionRow, 'until' | 'reason'>): void
   /** `report-created` to these users' sockets, on every node. */
   reportCreated(
     userIds: string[],
@@ -105,7 +108,7 @@ export function createModeration({
     if (rows.length > 0) restricted.set(key(cityId, userId), rows)
     else restricted.delete(key(cityId, userId))
     const ban = active(cityId, userId, 'ban')
-    if (ban) outlet.banned(cityId, userId, ban.until)
+    if (ban) outlet.banned(cityId, userId, ban)
   }
 
   const ready = reloadAll()

@@ -256,9 +256,12 @@ export function reportView(report: ReportRow, message?: MessageWithAuthor) {
   }
 }
 
-/** Why a user's sockets left a city room (`left-city-chat` after a ban). */
-export function bannedView(cityId: string, until: number | null) {
-  return { cityId, reason: 'banned', until: isoOrNull(until) }
+/**
+ * Why a user's sockets left a city room (`left-city-chat` after a ban): until when (null: until
+ * lifted) and the moderator's `note` (their reason, or null).
+ */
+export function bannedView(cityId: string, ban: { until: number | null; reason: string | null }) {
+  return { cityId, reason: 'banned', until: isoOrNull(ban.until), note: ban.reason }
 }
 
 export type ChatMemberDetails = ChatMemberRow & { user: UserRow }

@@ -1,6 +1,6 @@
 /**
  * @module Moderation on live sockets: a banned user's sockets on this node leave the city room
- * and hear `left-city-chat` `{ cityId, reason: 'banned', until }` (every node does this for its
+ * and hear `left-city-chat` `{ cityId, reason: 'banned', until, note }` (every node does this for its
  * own sockets when the change feed tells it, chat/moderation.ts); `report-created` goes to the
  * moderators' user rooms, which reach their sockets on every node.
  */
@@ -13,14 +13,14 @@ import { type EventDeps, leaveRoom } from './room-handlers.ts'
 export function createModerationOutlet(deps: EventDeps): ModerationOutlet {
   const { io, log } = deps
   return {
-    banned(cityId, userId, until) {
+    banned(cityId, userId, ban) {
       const room = cityRoom(cityId)
       const topic = topicOf(room)
       void (async () => {
         for (const socket of await io.in(userTopic(userId)).fetchSockets()) {
           if (!socket.inRoom(topic)) continue
           await leaveRoom(socket, deps, room)
-          socket.emit(CITY.events.left, bannedView(cityId, until))
+          socket.emit(CITY.events.left, bannedView(cityId, ban))
         }
       })().catch((error) => log.error('evicting a banned user failed', { cityId, error }))
     },

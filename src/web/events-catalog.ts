@@ -133,7 +133,12 @@ export const EVENTS: EventDoc[] = [
     name: 'left-city-chat',
     direction: 'receive',
     group: 'City chat',
-    payload: { ...CITY, 'reason?': "'banned'", 'until?': 'ISO 8601 | null' },
+    payload: {
+      ...CITY,
+      'reason?': "'banned'",
+      'until?': 'ISO 8601 | null',
+      'note?': "string | null (the moderator's reason)",
+    },
     result:
       "The socket that left; with reason 'banned' every socket of a user a moderator banned (on every node), which is out of the room at once.",
   },

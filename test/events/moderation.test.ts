@@ -275,7 +275,7 @@ describe('restrictions', () => {
     expect(res.status).toBe(201)
     expect(res.body.restriction).toMatchObject({ kind: 'ban', until, reason: 'spam' })
     for (const event of await Promise.all(left))
-      expect(event).toEqual({ cityId, reason: 'banned', until })
+      expect(event).toEqual({ cityId, reason: 'banned', until, note: 'spam' })
     const sent = await send(alice, cityId, 'still here?')
     expect(sent.ok).toBe(false)
     const join = await ask(alice.socket, 'join-city-chat', { cityId })

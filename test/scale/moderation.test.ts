@@ -38,7 +38,7 @@ describe.skipIf(!!SKIP_REASON)('moderation across two nodes sharing Redis', () =
       body: { userId: alice.user._id, kind: 'ban', reason: 'spam' },
     })
     expect(ban.status).toBe(201)
-    expect(await left).toEqual({ cityId: 'pune', reason: 'banned', until: null })
+    expect(await left).toEqual({ cityId: 'pune', reason: 'banned', until: null, note: 'spam' })
     const join = await ask(alice.socket, 'join-city-chat', { cityId: 'pune' })
     expect(join).toMatchObject({ ok: false, error: { code: 'banned' } })
     // Nothing said in the room reaches the banned socket any more.
