@@ -249,6 +249,11 @@ const ENV_SCHEMA = z.object({
     .describe(
       'How long a mailed verification or password reset link works (single use; e.g. 24h).'
     ),
+  EXPORT_TTL: durationMs('EXPORT_TTL')
+    .default(604_800_000)
+    .describe(
+      'How long a finished data export (POST /api/users/me/export) can be fetched before it is deleted (e.g. 7d).'
+    ),
   REQUIRE_VERIFIED_EMAIL: z
     .enum(['true', 'false'])
     .default('false')

@@ -144,6 +144,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
         orphanTtlMs: config.MEDIA_ORPHAN_TTL,
         sweepIntervalMs: config.MEDIA_SWEEP_INTERVAL,
       },
+      exports: { ttlMs: config.EXPORT_TTL },
     }),
     CHAT_OPERATIONS
   )
@@ -235,6 +236,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       chat.webhooks.start()
       pages.attach(server)
       chat.media.sweeper.start()
+      chat.exports.start()
       const url = nodeUrl ?? config.NODE_URL ?? `http://127.0.0.1:${server.port}`
       return scale.start(url).catch((error) => log.error('node registration failed', { error }))
     },
@@ -272,6 +274,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       await chat.notifier.settled()
       await chat.webhooks.close()
       await chat.media.sweeper.stop()
+      await chat.exports.stop()
       await database.close()
     },
   }

@@ -83,6 +83,7 @@ export const changeEmailBody = z.object({
   email: emailSchema,
 })
 export const sessionIdParam = z.object({ id: idSchema })
+export const exportIdParam = z.object({ exportId: idSchema })
 export const updateMeBody = z
   .object({
     full_name: fullNameSchema.optional(),

@@ -8,6 +8,7 @@ import type { GroupWriter } from '../store/group-commit.ts'
 import type { Mailer } from '../store/mail.ts'
 import type { MediaStorage } from '../store/media-storage.ts'
 import { createAccount } from './account.ts'
+import { createAccountExport } from './account-export.ts'
 import { createAccountMail } from './account-mail.ts'
 import { createAudit } from './audit.ts'
 import { createAuth } from './auth.ts'
@@ -87,6 +88,8 @@ export interface ChatOptions {
     orphanTtlMs: number
     sweepIntervalMs: number
   }
+  /** Data exports: how long a finished archive is kept (EXPORT_TTL). */
+  exports: { ttlMs: number }
 }
 
 /**
@@ -145,6 +148,13 @@ export function createChat(options: ChatOptions) {
     userCache,
     log: options.log.child('media'),
   })
+  const exports = createAccountExport({
+    db,
+    storage: options.media.storage,
+    log: options.log.child('export'),
+    nodeId: options.nodeId,
+    ttlMs: options.exports.ttlMs,
+  })
   const messages = createMessages({
     db,
     access,
@@ -166,6 +176,7 @@ export function createChat(options: ChatOptions) {
     webhooks,
     moderation,
     media,
+    exports,
     ...access,
     ...createNotificationSettings({ db, access }),
     ...createAuth({ ...options, userCache, passwords, mail }),

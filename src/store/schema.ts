@@ -566,3 +566,81 @@ export type RestrictionRow = typeof restrictions.$inferSelect
 export type AuditRow = typeof auditLog.$inferSelect
 export type ReportRow = typeof reports.$inferSelect
 export type MediaRow = typeof media.$inferSelect
+
+export const EXPORT_STATES = ['running', 'ready', 'failed'] as const
+export type ExportState = (typeof EXPORT_STATES)[number]
+
+/**
+ * A user's data export (chat/account-export.ts): made in slices by whichever node holds its lease,
+ * spooled to a local file, then stored in the media storage (`storage_key`) until `expires_at`.
+ * `cursor` is the message offset (seq) written up to, `bytes` the spool's length at that point:
+ * a resume on the same node truncates the spool to it and goes on; elsewhere it starts over.
+ */
+export const accountExports = sqliteTable(
+  'account_exports',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    state: text('state', { enum: EXPORT_STATES }).notNull().default('running'),
+    /** The newest offset when it started: messages up to it are in the archive. */
+    untilSeq: integer('until_seq').notNull(),
+    cursor: integer('cursor').notNull().default(0),
+    bytes: integer('bytes').notNull().default(0),
+    messages: integer('messages').notNull().default(0),
+    /** The node working on it and until when; another node takes over after. */
+    leaseNode: text('lease_node'),
+    leaseUntil: integer('lease_until').notNull().default(0),
+    storageKey: text('storage_key'),
+    createdAt: integer('created_at').notNull(),
+    finishedAt: integer('finished_at'),
+    expiresAt: integer('expires_at'),
+  },
+  (t) => [
+    index('account_exports_user_idx').on(t.userId, t.createdAt),
+    index('account_exports_state_idx').on(t.state, t.leaseUntil),
+  ]
+)
+export type AccountExportRow = typeof accountExports.$inferSelect
+
+export const ERASURE_PHASES = ['account', 'messages', 'scrub', 'done'] as const
+export type ErasurePhase = (typeof ERASURE_PHASES)[number]
+
+/**
+ * An account erasure (chat/erasure.ts), in phases and slices so a restart resumes it: the
+ * profile and everything keyed by the user (`account`), every message's content, walked by
+ * offset (`messages`, `cursor`), then the copies of it in logs (`scrub`). The row stays when done:
+ * it is how "erased twice" is told apart, and it holds nothing personal.
+ */
+export const erasures = sqliteTable(
+  'erasures',
+  {
+    userId: text('user_id')
+      .primaryKey()
+      .references(() => users.id),
+    /** The user themself, or the admin who erased them (audited). */
+    requestedBy: text('requested_by').notNull(),
+    phase: text('phase', { enum: ERASURE_PHASES }).notNull().default('account'),
+    cursor: integer('cursor').notNull().default(0),
+    /** The newest room-log and webhook-outbox ids when it started: older rows are scrubbed. */
+    logFloor: integer('log_floor').notNull(),
+    outboxFloor: integer('outbox_floor').notNull(),
+    messages: integer('messages').notNull().default(0),
+    leaseNode: text('lease_node'),
+    leaseUntil: integer('lease_until').notNull().default(0),
+    startedAt: integer('started_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('erasures_phase_idx').on(t.phase, t.leaseUntil)]
+)
+export type ErasureRow = typeof erasures.$inferSelect
+
+/**
+ * Usernames of erased accounts nobody may register until `until` (USERNAME_HOLD): only the
+ * sha256 of the name is kept, so the erased profile leaves no readable trace.
+ */
+export const usernameHolds = sqliteTable('username_holds', {
+  usernameHash: text('username_hash').primaryKey(),
+  until: integer('until').notNull(),
+})

@@ -1,6 +1,15 @@
 /** @module /api/users: search, look up by id or username, update or deactivate your own profile. */
+
+import type { Context } from 'hono'
 import { Hono } from 'hono'
-import { updateMeBody, userIdParam, userRefParam, userSearchQuery } from '../../chat/inputs.ts'
+import { type AccountExportRow, exportView } from '../../chat/account-export.ts'
+import {
+  exportIdParam,
+  updateMeBody,
+  userIdParam,
+  userRefParam,
+  userSearchQuery,
+} from '../../chat/inputs.ts'
 import type { ChatNotices } from '../../chat/notices.ts'
 import type { Chat } from '../../chat/service.ts'
 import { publicUserView, userView } from '../../chat/views.ts'
@@ -64,6 +73,43 @@ export function userRoutes(chat: Chat, notices: ChatNotices) {
     if (!user.ok) return sendError(c, user.error)
     return c.json({ user: userView(user.value) })
   })
+
+  /** Starts a data export: 202 with its state; 409 while one is being made. */
+  app.post('/me/export', async (c) => {
+    const started = await chat.exports.requestExport(c.get('user'))
+    if (!started.ok) return sendError(c, started.error)
+    return c.json({ export: exportView(started.value) }, 202)
+  })
+
+  /** The newest export: the archive once ready, else its state (202 while it is being made). */
+  app.get('/me/export', async (c) => {
+    const found = await chat.exports.findExport(c.get('user'))
+    if (!found.ok) return sendError(c, found.error)
+    return exportAnswer(c, found.value)
+  })
+
+  app.get('/me/export/:exportId', async (c) => {
+    const params = readParams(c, exportIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    const found = await chat.exports.findExport(c.get('user'), params.value.exportId)
+    if (!found.ok) return sendError(c, found.error)
+    return exportAnswer(c, found.value)
+  })
+
+  function exportAnswer(c: Context<AppEnv>, row: AccountExportRow) {
+    if (row.state !== 'ready')
+      return c.json({ export: exportView(row) }, row.state === 'running' ? 202 : 200)
+    return new Response(chat.exports.readArchive(row), {
+      headers: {
+        'content-type': 'application/x-ndjson; charset=utf-8',
+        'content-disposition': `attachment; filename="export-${row.id}.ndjson"`,
+        'content-length': String(row.bytes),
+        'cache-control': 'private, no-store',
+        'x-content-type-options': 'nosniff',
+        'x-export-id': row.id,
+      },
+    })
+  }
 
   app.delete('/me', async (c) => {
     const user = c.get('user')
