@@ -1,15 +1,39 @@
 /**
  * @module Table-driven tests of both codecs on real byte strings (the ones socket.io-client
- * 4.x and engine.io-client 6.x put on the wire).
+ * 4.x and engine.io-client 6.x put on the wire), and the `parser` option with the official client
+ * speaking socket.io-msgpack-parser or socket.io-parser over every transport.
  */
-import { describe, expect, test } from 'bun:test'
+import { afterEach, describe, expect, test } from 'bun:test'
+import type { Socket } from 'socket.io-client'
+import * as msgpackParser from 'socket.io-msgpack-parser'
+import * as officialParser from 'socket.io-parser'
 import {
   decodePacket,
   decodePayload,
   encodePacket,
   encodePayload,
 } from '../../src/realtime/engine/parser.ts'
+import type {
+  IOServer,
+  IOSocket,
+  LoggedEvent,
+  Parser,
+  SavedSession,
+} from '../../src/realtime/index.ts'
+import { createCodec } from '../../src/realtime/io/codec.ts'
 import { Decoder, decodeString, encode, PacketType } from '../../src/realtime/io/parser.ts'
+import { eventually } from '../helpers/eventually.ts'
+import {
+  type ClientOptions,
+  client,
+  connect,
+  once,
+  settled,
+  startIO,
+  type TestServer,
+  TRANSPORTS,
+  wsOpen,
+} from '../helpers/realtime.ts'
 
 describe('engine.io parser', () => {
   test.each([
@@ -160,5 +184,182 @@ describe('socket.io parser', () => {
     const decoder = new Decoder()
     const results = frames.map((frame) => decoder.add(frame))
     expect(results.at(-1)?.ok).toBe(false)
+  })
+})
+
+/**
+ * The `parser` option, as socket.io takes it, against the official client using the same parser:
+ * socket.io-msgpack-parser (one binary frame per packet, so polling carries it as base64) and the
+ * official socket.io-parser itself (binary attachments as frames of their own).
+ */
+describe.each([
+  ['socket.io-msgpack-parser', msgpackParser as unknown as Parser],
+  ['socket.io-parser', officialParser as unknown as Parser],
+])('custom parser %s', (_name, parser) => {
+  let srv: TestServer | undefined
+  const clients: Socket[] = []
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.disconnect()
+    await srv?.stop()
+    srv = undefined
+  })
+
+  const join = async (options: ClientOptions) => {
+    const server = once<IOSocket>(srv?.io as IOServer, 'connection')
+    const c = await connect(srv?.url ?? '', { parser, ...options })
+    clients.push(c)
+    await settled(c)
+    return { c, socket: await server }
+  }
+
+  describe.each(TRANSPORTS)('over $name', ({ options }) => {
+    test('CONNECT with auth, acks both ways, binary both ways', async () => {
+      srv = startIO({ parser })
+      srv.io.use((socket, next) =>
+        socket.handshake.auth.token === 't' ? next() : next(new Error('no token'))
+      )
+      const refused = client(srv.url, { parser, ...options, auth: { token: 'x' } })
+      clients.push(refused)
+      expect((await once<Error>(refused, 'connect_error')).message).toBe('no token')
+
+      const { c, socket } = await join({ ...options, auth: { token: 't' } })
+      expect(c.connected).toBe(true)
+      socket.on('echo', (value: unknown, ack: (v: unknown) => void) => ack(value))
+      const bytes = new Uint8Array([0, 1, 2, 253, 254, 255])
+      expect(await c.timeout(2000).emitWithAck('echo', { a: [1, 'b'] })).toEqual({ a: [1, 'b'] })
+      const echoed = (await c.timeout(2000).emitWithAck('echo', bytes)) as ArrayBuffer
+      expect([...new Uint8Array(echoed)]).toEqual([...bytes])
+
+      c.on('ask', (n: number, ack: (v: unknown) => void) => ack({ n: n + 1, bin: bytes }))
+      const answer = (await socket.timeout(2000).emitWithAck('ask', 41)) as {
+        n: number
+        bin: Uint8Array
+      }
+      expect(answer.n).toBe(42)
+      expect([...new Uint8Array(answer.bin)]).toEqual([...bytes])
+    })
+  })
+
+  test('a room broadcast reaches WebSocket and polling members once each, binary included', async () => {
+    srv = startIO({ parser })
+    const ws = await join({ transports: ['websocket'] })
+    const poll = await join({ transports: ['polling'] })
+    const outsider = await join({})
+    ws.socket.join('room')
+    poll.socket.join('room')
+    const seen: string[] = []
+    for (const [name, peer] of Object.entries({ ws, poll, outsider })) {
+      peer.c.on('news', (text: string, bin: ArrayBuffer) =>
+        seen.push(`${name}:${text}:${[...new Uint8Array(bin)].join(',')}`)
+      )
+    }
+    srv.io.to('room').emit('news', 'io', new Uint8Array([1, 2]))
+    ws.socket.to('room').emit('news', 'from ws', new Uint8Array([3]))
+    srv.io.to('room').emitJson('["news","json",null]')
+    const done = Promise.all([ws, poll].map((peer) => once(peer.c, 'done')))
+    srv.io.to('room').emit('done')
+    await done
+    expect(seen.sort()).toEqual([
+      'poll:from ws:3',
+      'poll:io:1,2',
+      'poll:json:',
+      'ws:io:1,2',
+      'ws:json:',
+    ])
+  })
+
+  test('recovery: offsets ride as the last argument, a reconnect replays what was missed', async () => {
+    const saved = new Map<string, SavedSession>()
+    const log: LoggedEvent[] = []
+    srv = startIO({
+      parser,
+      recovery: {
+        save: (session) => void saved.set(session.pid, session),
+        restore({ pid, offset }) {
+          const session = saved.get(pid)
+          if (!session) return undefined
+          const missed = log.filter((event) => event.offset > Number(offset))
+          return { id: session.id, rooms: session.rooms, missed }
+        },
+      },
+    })
+    const broadcast = (offset: number, text: string) => {
+      const json = JSON.stringify(['news', text])
+      log.push({ json, offset })
+      srv?.io.to('room').emitJson(json, offset)
+    }
+    const member = await join({ transports: ['websocket'] })
+    const plain = await join({ transports: ['polling'], auth: { offsets: false } })
+    member.socket.join('room')
+    plain.socket.join('room')
+    const heard: unknown[][] = []
+    const plainHeard: unknown[][] = []
+    member.c.on('news', (...args: unknown[]) => heard.push(args))
+    plain.c.on('news', (...args: unknown[]) => plainHeard.push(args))
+    const both = Promise.all([once(member.c, 'news'), once(plain.c, 'news')])
+    broadcast(1, 'one')
+    await both
+    expect(heard).toEqual([['one', '1']])
+    expect(plainHeard).toEqual([['one']])
+
+    const gone = once(member.c, 'disconnect')
+    member.c.io.engine.close()
+    await gone
+    await eventually(() => saved.size === 1)
+    broadcast(2, 'two')
+    broadcast(3, 'three')
+    const back = once(member.c, 'connect')
+    member.c.connect()
+    await back
+    expect(member.c.recovered).toBe(true)
+    await eventually(() => heard.length === 3)
+    broadcast(4, 'four')
+    await eventually(() => heard.length === 4)
+    expect(heard).toEqual([
+      ['one', '1'],
+      ['two', '2'],
+      ['three', '3'],
+      ['four', '4'],
+    ])
+    await eventually(() => plainHeard.length === 4)
+    expect(plainHeard).toEqual([['one'], ['two'], ['three'], ['four']])
+  })
+
+  test('a frame the parser cannot read closes that session only', async () => {
+    srv = startIO({ parser })
+    const ws = await wsOpen(srv.url)
+    expect(String(await ws.next())).toStartWith('0{')
+    // A msgpack map with an unknown packet type, or a text frame the msgpack decoder cannot read.
+    ws.send(new Uint8Array([0x4, 0x81, 0xa4, 0x74, 0x79, 0x70, 0x65, 0x09]))
+    ws.send('4not a packet')
+    expect(await ws.closed).toBeGreaterThan(0)
+    const { c } = await join({})
+    expect(c.connected).toBe(true)
+  })
+})
+
+describe('custom decoder checks what it decoded, as the built-in decoder does', () => {
+  const encoder = new msgpackParser.Encoder()
+  const frame = (packet: unknown) => (encoder.encode(packet) as unknown as Uint8Array[])[0]
+  test.each([
+    ['an unknown type', { type: 9, nsp: '/', data: [] }],
+    ['a reserved event name', { type: 2, nsp: '/', data: ['connect'] }],
+    ['an event that is no array', { type: 2, nsp: '/', data: { a: 1 } }],
+    ['a negative ack id', { type: 3, nsp: '/', id: -1, data: [] }],
+    ['a namespace without its slash', { type: 2, nsp: 'admin', data: ['a'] }],
+    ['a CONNECT whose auth is no object', { type: 0, nsp: '/', data: 'token' }],
+  ])('refuses %s', (_label, packet) => {
+    const decoder = createCodec(msgpackParser as unknown as Parser).createDecoder()
+    expect(decoder.add(frame(packet) as Uint8Array).ok).toBe(false)
+  })
+
+  test.each([
+    [{ type: 0, nsp: '/' }],
+    [{ type: 0, nsp: '/admin', data: { token: 't' } }],
+    [{ type: 2, nsp: '/', id: 3, data: ['hello', 1] }],
+    [{ type: 1, nsp: '/' }],
+  ])('accepts %j', (packet) => {
+    const decoder = createCodec(msgpackParser as unknown as Parser).createDecoder()
+    expect(decoder.add(frame(packet) as Uint8Array)).toEqual({ ok: true, packet } as never)
   })
 })

@@ -5,6 +5,7 @@
  * `broadcast` takes a packet that is already encoded, so every implementation sends the same
  * bytes to every receiver (encode once, publish many).
  */
+import type { Codec } from '../io/codec.ts'
 import type { EncodedPacket } from '../io/parser.ts'
 
 /** A connected socket as the adapter sees it. */
@@ -26,6 +27,8 @@ export interface RoomMember {
 /** What the namespace offers its adapter. */
 export interface AdapterHost {
   readonly name: string
+  /** How this server encodes packets (the built-in parser or the `parser` option). */
+  readonly codec: Codec
   member(id: string): RoomMember | undefined
   /** `server.publish` of each frame in order; false when no Bun server is attached yet. */
   publish(topic: string, packet: EncodedPacket): boolean

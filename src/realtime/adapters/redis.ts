@@ -12,8 +12,7 @@
  * nobody on this node subscribes to is cheap.
  */
 import type { Logger } from '../../log.ts'
-import { type EncodedPacket, encodeJsonEvent } from '../io/parser.ts'
-import { withOffset } from '../io/recovery.ts'
+import type { EncodedPacket } from '../io/parser.ts'
 import type { Adapter, AdapterFactory, BroadcastOptions } from './adapter.ts'
 import { createBunTopicsAdapter } from './bun-topics.ts'
 import { createOffsetOrder, type OffsetLog } from './ordered.ts'
@@ -105,7 +104,7 @@ export function createRedisAdapter({
       createOffsetOrder(
         offsets,
         (room, { json, offset }) =>
-          local.broadcast(encodeJsonEvent(host.name, withOffset(json, offset)), {
+          local.broadcast(host.codec.encodeJson(host.name, json, offset), {
             rooms: new Set([room]),
             except: NONE,
             offset,

@@ -6,15 +6,7 @@
  * an emit with a trailing callback collects one ack per receiving socket.
  */
 import type { Namespace } from './namespace.ts'
-import {
-  type EncodedPacket,
-  encode,
-  encodeJsonEvent,
-  type Packet,
-  PacketType,
-  RESERVED_EVENTS,
-} from './parser.ts'
-import { withOffset } from './recovery.ts'
+import { type EncodedPacket, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
 import { ACK_TIMEOUT_MESSAGE, type IOSocket } from './socket.ts'
 
 const asList = (room: string | string[]) => (Array.isArray(room) ? room : [room])
@@ -62,7 +54,7 @@ export class BroadcastOperator {
       packet.id = this.nsp.nextAckId()
       this.expectAcks(packet.id, last as (err: Error | null, responses: unknown[]) => void)
     }
-    this.publish(encode(packet))
+    this.publish(this.nsp.codec.encode(packet))
     return true
   }
 
@@ -75,8 +67,7 @@ export class BroadcastOperator {
    * @example io.to('room').emitJson('["news",{"id":1}]', 42) // 42["news",{"id":1},"42"]
    */
   emitJson(json: string, offset?: number): boolean {
-    const data = offset === undefined ? json : withOffset(json, offset)
-    this.publish(encodeJsonEvent(this.nsp.name, data), offset)
+    this.publish(this.nsp.codec.encodeJson(this.nsp.name, json, offset), offset)
     return true
   }
 

@@ -8,8 +8,9 @@
  */
 import type { Logger } from '../../log.ts'
 import type { EngineSocket, EngineSocketHandler } from '../engine/socket.ts'
+import type { Codec, FrameDecoder } from './codec.ts'
 import type { Namespace } from './namespace.ts'
-import { Decoder, type EncodedPacket, encode, type Packet, PacketType } from './parser.ts'
+import { type EncodedPacket, type Packet, PacketType } from './parser.ts'
 import type { IOSocket } from './socket.ts'
 
 /** Counts packets for metrics; optional, called synchronously on the hot path. */
@@ -23,6 +24,7 @@ export interface IOObserver {
 export interface ClientContext {
   namespace(name: string): Namespace | undefined
   connectTimeout: number
+  codec: Codec
   logger: Logger
   observer?: IOObserver
 }
@@ -30,7 +32,7 @@ export interface ClientContext {
 export class Client implements EngineSocketHandler {
   /** One per joined namespace; an array because it is almost always one (memory). */
   private sockets: IOSocket[] = []
-  private readonly decoder = new Decoder()
+  private readonly decoder: FrameDecoder
   private connectTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
@@ -38,6 +40,7 @@ export class Client implements EngineSocketHandler {
     private readonly context: ClientContext
   ) {
     conn.handler = this
+    this.decoder = context.codec.createDecoder()
     this.connectTimer = setTimeout(closeIfIdle, context.connectTimeout, this)
   }
 
@@ -116,7 +119,7 @@ export class Client implements EngineSocketHandler {
     const nsp = this.context.namespace(name)
     if (!nsp) {
       const data = { message: 'Invalid namespace' }
-      this.write(encode({ type: PacketType.CONNECT_ERROR, nsp: name, data }))
+      this.write(this.context.codec.encode({ type: PacketType.CONNECT_ERROR, nsp: name, data }))
       return
     }
     void nsp.add(this, auth).catch(() => this.close())

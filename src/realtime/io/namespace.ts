@@ -10,6 +10,7 @@ import type { Adapter, AdapterFactory, AdapterHost } from '../adapters/adapter.t
 import { generateId } from '../engine/server.ts'
 import { BroadcastOperator } from './broadcast.ts'
 import type { Client } from './client.ts'
+import type { Codec } from './codec.ts'
 import { Emitter } from './emitter.ts'
 import type { EncodedPacket } from './parser.ts'
 import {
@@ -38,6 +39,8 @@ export interface NamespaceContext {
   publish(topic: string, packet: EncodedPacket): boolean
   /** Connection state recovery; absent: CONNECT answers `{ sid }` only. */
   recovery?: RecoveryHooks | undefined
+  /** The packet codec every socket of the server speaks (io/codec.ts). */
+  codec: Codec
 }
 
 export class Namespace extends Emitter implements AdapterHost {
@@ -50,11 +53,14 @@ export class Namespace extends Emitter implements AdapterHost {
   /** Session saves still writing; `io.close()` waits for them. */
   private readonly saving = new Set<Promise<void>>()
 
+  readonly codec: Codec
+
   constructor(
     readonly name: string,
     private readonly context: NamespaceContext
   ) {
     super(context.logger)
+    this.codec = context.codec
     this.adapter = context.adapter(this)
   }
 

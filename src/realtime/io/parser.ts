@@ -145,6 +145,27 @@ function isPayloadValid(type: PacketTypeValue, payload: unknown): boolean {
   }
 }
 
+/**
+ * A packet object decoded by another parser (the `parser` option, io/codec.ts), checked by the
+ * rules the string decoder applies: its type, namespace, ack id and payload. Undefined when bad.
+ */
+export function validPacket(value: unknown): Packet | undefined {
+  if (!isObject(value)) return undefined
+  const { type, nsp, id, data } = value
+  if (typeof type !== 'number' || !Number.isInteger(type) || type < 0 || type > 6) return undefined
+  if (typeof nsp !== 'string' || !nsp.startsWith('/')) return undefined
+  if (id !== undefined && (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0))
+    return undefined
+  const kind = type as PacketTypeValue
+  // A CONNECT without auth carries no payload; every other type's payload is checked.
+  if (!(data === undefined && kind === PacketType.CONNECT) && !isPayloadValid(kind, data))
+    return undefined
+  const packet: Packet = { type: kind, nsp }
+  if (id !== undefined) packet.id = id
+  if (data !== undefined) packet.data = data
+  return packet
+}
+
 const isDigit = (code: number) => code >= 48 && code <= 57
 
 /** Decodes a header string (socket.io-parser `decodeString`). */

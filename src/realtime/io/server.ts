@@ -15,6 +15,7 @@ import {
 import { publishFrames, type WsData } from '../engine/websocket.ts'
 import type { BroadcastOperator } from './broadcast.ts'
 import { Client, type IOObserver } from './client.ts'
+import { createCodec, DEFAULT_CODEC, type Parser } from './codec.ts'
 import type { Listener } from './emitter.ts'
 import { type Middleware, Namespace } from './namespace.ts'
 import type { RecoveryHooks } from './recovery.ts'
@@ -44,6 +45,11 @@ export interface IOOptions {
   forward?: Forwarder
   /** Packet counters for metrics. */
   observer?: IOObserver
+  /**
+   * A custom packet parser, as socket.io's `parser` option: an object with `Encoder` and
+   * `Decoder` classes (e.g. socket.io-msgpack-parser). Clients must use the same one.
+   */
+  parser?: Parser
 }
 
 export interface IOServer {
@@ -106,13 +112,16 @@ export function createIO({
   sidPrefix,
   forward,
   observer,
+  parser,
 }: IOOptions = {}): IOServer {
   const log = logger.child('realtime')
   const nsps = new Map<string, Namespace>()
   let bunServer: BunServerLike | undefined
 
+  const codec = parser ? createCodec(parser) : DEFAULT_CODEC
   const context = {
     logger: log.child('io'),
+    codec,
     recovery,
     adapter: observer ? observed(adapter, observer) : adapter,
     publish(topic: string, packet: readonly (string | Uint8Array)[]): boolean {
@@ -134,6 +143,7 @@ export function createIO({
   const clientContext = {
     namespace: (name: string) => nsps.get(name),
     connectTimeout,
+    codec,
     logger: log,
     observer,
   }

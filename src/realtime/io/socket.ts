@@ -12,21 +12,8 @@ import type { Client } from './client.ts'
 import { Emitter, type Listener, safeCall } from './emitter.ts'
 import { type Handshake, SocketHandshake } from './handshake.ts'
 import type { Namespace } from './namespace.ts'
-import {
-  type EncodedPacket,
-  encode,
-  encodeJsonEvent,
-  type Packet,
-  PacketType,
-  RESERVED_EVENTS,
-} from './parser.ts'
-import {
-  RECOVERABLE_REASONS,
-  type RestoredSession,
-  tracksOffsets,
-  withOffset,
-  withoutOffset,
-} from './recovery.ts'
+import { type EncodedPacket, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
+import { RECOVERABLE_REASONS, type RestoredSession, tracksOffsets } from './recovery.ts'
 
 export type SocketData = Record<string, any>
 
@@ -100,7 +87,7 @@ export class IOSocket extends Emitter implements RoomMember {
   write(packet: EncodedPacket, offset?: number): void {
     // Through the client so the observer counts it.
     if (offset === undefined || this.tracksOffsets) this.client.write(packet)
-    else this.client.write(withoutOffset(packet, offset))
+    else this.client.write(this.nsp.codec.withoutOffset(packet, offset))
   }
 
   /** Sends an event to this client; a trailing function receives the client's ack. */
@@ -229,7 +216,7 @@ export class IOSocket extends Emitter implements RoomMember {
 
   /** @internal encodes and writes one packet to this client. */
   packet(packet: Packet): void {
-    this.client.write(encode(packet))
+    this.client.write(this.nsp.codec.encode(packet))
   }
 
   /** @internal CONNECT `{ sid }` then the socket is live (socket.io `_onconnect`). */
@@ -251,7 +238,7 @@ export class IOSocket extends Emitter implements RoomMember {
     const upTo = this.nsp.adapter.deliveredOffset?.() ?? Number.POSITIVE_INFINITY
     for (const { json, offset } of session.missed) {
       if (offset > upTo) break
-      this.client.write(encodeJsonEvent(this.nsp.name, withOffset(json, offset)))
+      this.client.write(this.nsp.codec.encodeJson(this.nsp.name, json, offset))
     }
   }
 
