@@ -175,8 +175,23 @@ export const resolveReport = async (reportId: string, status: string, action?: s
     ...(action ? { action } : {}),
   })
 
-export const restrictUser = async (cityId: string, userId: string, kind: string) =>
+export const restrictUser = async (cityId: string, userId: string, kind: string, reason = '') =>
   request<object>('POST', `/api/cities/${encodeURIComponent(cityId)}/restrictions`, {
     userId,
     kind,
+    ...(reason ? { reason } : {}),
   })
+
+// ---- Blocks -------------------------------------------------------------------------------
+
+export const listBlocks = async () =>
+  map(
+    await request<{ blocks: Array<{ user: PublicUser; created_at: string }> }>(
+      'GET',
+      '/api/users/me/blocks'
+    ),
+    (v) => v.blocks
+  )
+
+export const setBlock = async (userId: string, on: boolean) =>
+  request<undefined>(on ? 'PUT' : 'DELETE', `/api/users/me/blocks/${encodeURIComponent(userId)}`)

@@ -4,6 +4,7 @@ import type { Socket } from 'socket.io-client'
 import { getChat, listChats, listCities, logout, me, setSessionHooks } from './api.ts'
 import { openMediaSession, wireAttachments } from './attachments.ts'
 import { showAuth } from './auth-view.ts'
+import { createBlocks } from './blocks.ts'
 import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
 import { type ConnectionStatus, connectRealtime, updateSocketToken } from './realtime.ts'
@@ -49,9 +50,13 @@ function startApp(user: User): void {
     profile_photo_url: user.profile_photo_url ?? null,
   }
   byId('app-view').hidden = false
-  // Reports: moderators and admins (a city's own moderators are told about new ones live too).
+  // Reports: for whoever moderates a city (GET /api/cities says which; global moderators and
+  // admins every one), shown once the cities are in; new reports show it live too.
+  const staff = user.role === 'moderator' || user.role === 'admin'
   const reportsButton = byId<HTMLButtonElement>('open-reports')
-  reportsButton.hidden = user.role !== 'moderator' && user.role !== 'admin'
+  reportsButton.hidden = !staff
+  const blocks = createBlocks(toast)
+  void blocks.load()
   reportsButton.addEventListener('click', () => void showReportsPanel(toast))
   byId('close-reports').addEventListener('click', () => {
     byId('reports').hidden = true
@@ -181,7 +186,8 @@ function startApp(user: User): void {
       room: next,
       members: chat?.members ?? [],
       toast,
-      moderator: user.role === 'moderator' || user.role === 'admin',
+      moderator: next.kind === 'city' && (sidebar.city(next.id)?.canModerate ?? staff),
+      blocks,
       notice: showNotice,
       sendButton,
       elements: {
@@ -190,6 +196,9 @@ function startApp(user: User): void {
         onlineCount: byId('room-online-count'),
         onlineList: byId('online-users'),
         older: byId<HTMLButtonElement>('load-older'),
+        blockedBar: byId('blocked-bar'),
+        blockedText: byId('blocked-text'),
+        blockedToggle: byId<HTMLButtonElement>('show-blocked'),
       },
     })
     if (next.kind === 'chat') {
@@ -273,7 +282,8 @@ function startApp(user: User): void {
   byId<HTMLFormElement>('composer').addEventListener('submit', (event) => {
     event.preventDefault()
     const content = input.value.trim()
-    if (!content || !room) return
+    // Slow mode's countdown holds the button; Enter waits for it too.
+    if (!content || !room || sendButton.disabled) return
     room.send(content)
     input.value = ''
     input.focus()
@@ -321,8 +331,10 @@ function startApp(user: User): void {
   }, HEARTBEAT_MS)
 
   void Promise.all([listCities(), listChats()]).then(([cities, chats]) => {
-    if (cities.ok) sidebar.setCities(cities.value)
-    else toast(cities.error.message)
+    if (cities.ok) {
+      sidebar.setCities(cities.value)
+      if (cities.value.some((city) => city.canModerate)) reportsButton.hidden = false
+    } else toast(cities.error.message)
     if (chats.ok) sidebar.setChats(chats.value)
     joinAllChats()
     const first = cities.ok ? cities.value[0] : undefined

@@ -1,6 +1,7 @@
 /** @module One open room (city or private chat): history, live events, sending with acks, typing, receipts. */
 import type { Socket } from 'socket.io-client'
 import { history, reportMessage, restrictUser } from './api.ts'
+import type { Blocks } from './blocks.ts'
 import { el, newClientId } from './dom.ts'
 import { createMessageList, idBefore } from './message-list.ts'
 import type { Ack, Member, Message, PublicUser, Room } from './types.ts'
@@ -46,6 +47,10 @@ interface RoomElements {
   onlineCount: HTMLElement
   onlineList: HTMLElement
   older: HTMLButtonElement
+  /** "N hidden messages from blocked users — Show" (city rooms). */
+  blockedBar: HTMLElement
+  blockedText: HTMLElement
+  blockedToggle: HTMLButtonElement
 }
 
 export interface RoomOptions {
@@ -56,8 +61,10 @@ export interface RoomOptions {
   /** Private chats: members with their stored read positions. */
   members: Member[]
   toast: (message: string) => void
-  /** Global moderators and admins see moderator actions on city messages. */
+  /** A city this user moderates (its moderator, a global moderator, an admin): moderator actions. */
   moderator: boolean
+  /** Who this user blocked: their messages are hidden in cities, until shown. */
+  blocks: Blocks
   /** Why this user cannot send or stay here (a ban, a mute, an archive); null clears it. */
   notice: (text: string | null) => void
   /** The send button, which counts down slow mode. */
@@ -106,6 +113,8 @@ export function openRoom(options: RoomOptions) {
     }
   }
   applyMembers(options.members)
+  /** In a city, blocked users' messages stay hidden until the user asks to see them. */
+  let showBlocked = false
   const list = createMessageList({
     container: elements.log,
     me,
@@ -126,6 +135,11 @@ export function openRoom(options: RoomOptions) {
         }
       ),
     onDelete: (message) => remove(message),
+    blocked: (userId) => options.blocks.has(userId),
+    onBlock: (message, on) => void options.blocks.set(message.sender_id, on),
+    hidden: (message) =>
+      room.kind === 'city' && !showBlocked && options.blocks.has(message.sender_id._id),
+    onBlockedCount: (count) => showBlockedBar(count),
     // City messages go to the city's moderators, private-chat messages to the admins.
     onReport: (message) => {
       const reason = prompt('Why are you reporting this message?')
@@ -138,7 +152,10 @@ export function openRoom(options: RoomOptions) {
       room.kind === 'city' && options.moderator
         ? (message, action) => {
             if (action === 'delete') return remove(message)
-            void restrictUser(room.id, message.sender_id._id, action).then((res) =>
+            // The reason is what the restricted user is shown (optional; Cancel gives up).
+            const reason = prompt(`Why ${action} ${message.sender_id.username}? (optional)`)
+            if (reason === null) return
+            void restrictUser(room.id, message.sender_id._id, action, reason.trim()).then((res) =>
               options.toast(
                 res.ok ? `${action} applied to ${message.sender_id.username}` : res.error.message
               )
@@ -146,6 +163,23 @@ export function openRoom(options: RoomOptions) {
           }
         : undefined,
   })
+
+  function showBlockedBar(count: number): void {
+    const { blockedBar, blockedText, blockedToggle } = elements
+    blockedBar.hidden = room.kind !== 'city' || count === 0
+    const messages = count === 1 ? '1 message' : `${count} messages`
+    blockedText.textContent = showBlocked
+      ? `Showing ${messages} from blocked users`
+      : `${count === 1 ? '1 hidden message' : `${count} hidden messages`} from blocked users`
+    blockedToggle.textContent = showBlocked ? 'Hide' : 'Show'
+  }
+  const onToggleBlocked = () => {
+    showBlocked = !showBlocked
+    list.rerender()
+    showBlockedBar(elements.log.querySelectorAll('[data-blocked]').length)
+  }
+  elements.blockedToggle.addEventListener('click', onToggleBlocked)
+  const stopListening = options.blocks.onChange(() => list.rerender())
 
   function remove(message: Message): void {
     socket.emit(names.remove, { ...target, messageId: message._id }, (ack: Ack<object>) => {
@@ -212,6 +246,7 @@ export function openRoom(options: RoomOptions) {
   elements.onlineList.replaceChildren()
   elements.onlineList.closest('details')?.removeAttribute('open')
   elements.older.hidden = true
+  elements.blockedBar.hidden = true
 
   function join(): void {
     socket.emit(names.join, target, (ack: Ack<object>) => {
@@ -447,7 +482,7 @@ export function openRoom(options: RoomOptions) {
     /** A moderator banned this user here: the server took the socket out of the room. */
     onBanned(data: Record<string, unknown>): void {
       joined = false
-      options.notice(restrictionNotice('banned', { until: data.until ?? null }))
+      options.notice(restrictionNotice('banned', { until: data.until ?? null, reason: data.note }))
     },
     onTyping: startTyper,
     onStopTyping: stopTyper,
@@ -479,6 +514,9 @@ export function openRoom(options: RoomOptions) {
       if (room.kind === 'city' && socket.connected) socket.emit(names.leave, target)
       elements.log.removeEventListener('scroll', onScroll)
       elements.older.removeEventListener('click', onOlder)
+      elements.blockedToggle.removeEventListener('click', onToggleBlocked)
+      elements.blockedBar.hidden = true
+      stopListening()
       list.destroy()
     },
   }

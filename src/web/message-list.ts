@@ -18,6 +18,13 @@ export interface MessageListOptions {
   onModerate?:
     | ((message: Message, action: 'delete' | 'ban' | 'mute' | 'shadow') => void)
     | undefined
+  /** Blocks: whether a sender is blocked, and Block / Unblock in their messages' menu. */
+  blocked?: ((userId: string) => boolean) | undefined
+  onBlock?: ((message: Message, on: boolean) => void) | undefined
+  /** A message kept out of sight (a blocked user's, in a city): rendered, but hidden. */
+  hidden?: ((message: Message) => boolean) | undefined
+  /** How many messages of blocked users the list holds now (hidden or shown), after each change. */
+  onBlockedCount?: ((count: number) => void) | undefined
 }
 
 export interface MessageList {
@@ -30,6 +37,8 @@ export interface MessageList {
   firstId(): string | null
   lastId(): string | null
   refreshReceipts(): void
+  /** Renders every message again (the blocked list or what is hidden changed). */
+  rerender(): void
   scrollToEnd(): void
   /** Removes the click listener; the next room gets a fresh list. */
   destroy(): void
@@ -65,11 +74,17 @@ export function createMessageList(options: MessageListOptions): MessageList {
     const button = (action: string, label: string) =>
       el('button', { type: 'button', 'data-action': action, 'data-testid': action }, label)
     const theirs = !mine && !message.is_deleted
+    const blocked = !mine && (options.blocked?.(message.sender_id._id) ?? false)
     const moderation = theirs
       ? el(
           'span',
           { class: 'actions' },
           options.onReport ? button('report', 'Report') : null,
+          options.onBlock
+            ? blocked
+              ? button('unblock', 'Unblock')
+              : button('block', 'Block')
+            : null,
           ...(options.onModerate
             ? [
                 button('mod-delete', 'Delete'),
@@ -102,6 +117,8 @@ export function createMessageList(options: MessageListOptions): MessageList {
         'data-client-id': message.clientId ?? null,
         'data-status': mine ? receipt : null,
         'data-deleted': message.is_deleted ? 'true' : null,
+        'data-blocked': blocked ? (options.hidden?.(message) ? 'hidden' : 'shown') : null,
+        hidden: blocked && (options.hidden?.(message) ?? false),
       },
       el('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(author)),
       el(
@@ -162,6 +179,16 @@ export function createMessageList(options: MessageListOptions): MessageList {
       place(message, fresh)
     }
     if (stick) scrollToEnd()
+    countBlocked()
+  }
+
+  let blockedCount = -1
+  function countBlocked(): void {
+    if (!options.onBlockedCount) return
+    const count = container.querySelectorAll('[data-blocked]').length
+    if (count === blockedCount) return
+    blockedCount = count
+    options.onBlockedCount(count)
   }
 
   function scrollToEnd(): void {
@@ -175,6 +202,8 @@ export function createMessageList(options: MessageListOptions): MessageList {
     if (!button || !message) return
     const action = button.dataset.action ?? ''
     if (action === 'report') return options.onReport?.(message)
+    if (action === 'block' || action === 'unblock')
+      return options.onBlock?.(message, action === 'block')
     if (action.startsWith('mod-')) {
       const what = action.slice(4) as 'delete' | 'ban' | 'mute' | 'shadow'
       return options.onModerate?.(message, what)
@@ -267,10 +296,21 @@ export function createMessageList(options: MessageListOptions): MessageList {
       const fromBottom = container.scrollHeight - container.scrollTop
       for (const message of messages) if (!byId.has(message._id)) upsertQuiet(message)
       container.scrollTop = container.scrollHeight - fromBottom
+      countBlocked()
     },
     has: (messageId) => byId.has(messageId),
     firstId: () => order[0] ?? null,
     lastId: () => order[order.length - 1] ?? null,
+    rerender() {
+      for (const id of order) {
+        const message = byId.get(id)
+        const target = node(id)
+        if (!message || !target) continue
+        const mine = message.sender_id._id === me._id
+        target.replaceWith(render(message, mine ? receiptOf(message) : null))
+      }
+      countBlocked()
+    },
     refreshReceipts() {
       for (const id of order) {
         const message = byId.get(id)

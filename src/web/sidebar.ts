@@ -120,6 +120,7 @@ export function createSidebar(options: SidebarOptions) {
     },
     chats: () => chats,
     chat: (chatId: string) => chats.find((c) => c._id === chatId),
+    city: (cityId: string) => cities.find((c) => c._id === cityId),
     chatRoom,
     cityRoom(cityId: string): Room | null {
       const city = cities.find((c) => c._id === cityId)

@@ -13,6 +13,8 @@ export interface City {
   /** My unread messages here (null before I first read the city) and unread mentions of me. */
   unreadCount?: number | null
   mentionCount?: number
+  /** I moderate this city (its moderator, a global moderator, an admin). */
+  canModerate?: boolean
 }
 
 /** A private chat member as the client uses it, whatever nesting the server chose. */
