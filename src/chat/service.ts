@@ -29,6 +29,7 @@ import {
   type RateLimitOptions,
   type SharedDebitLimits,
   type SharedRateLimits,
+  sharedOrLocal,
   UNLIMITED,
   withSharedDebits,
 } from './rate-limit.ts'
@@ -124,7 +125,7 @@ export function createChat(options: ChatOptions) {
   const chats = createChats({
     db,
     notifier,
-    chatLimiter: chatLimiter(options.chatsPerHour ?? 0),
+    chatLimiter: chatLimiter(options.chatsPerHour ?? 0, options.sharedLimits),
   })
   const access = createRoomAccess({ cities, chats, moderation })
   const stream = createRoomStream({
@@ -208,14 +209,16 @@ export function createChat(options: ChatOptions) {
 
 export type Chat = ReturnType<typeof createChat>
 
-function chatLimiter(perHour: number) {
-  if (perHour === 0) return UNLIMITED
-  return createRateLimiter({
+/** CHATS_PER_HOUR per user; with Redis one bucket for every node. */
+function chatLimiter(perHour: number, shared: SharedRateLimits | undefined) {
+  if (perHour === 0) return undefined
+  const options: RateLimitOptions = {
     burst: perHour,
     refill: perHour,
     perMs: 3_600_000,
     message: 'too many new chats; wait and try again',
-  })
+  }
+  return sharedOrLocal(shared?.('chats-per-user', options), options)
 }
 
 function messageLimiter(rate: ChatOptions['messageRate']) {

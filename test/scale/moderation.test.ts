@@ -2,7 +2,9 @@
  * @module Moderation across two nodes on one database and one Redis: a ban made on one node makes
  * the user's sockets on the other leave the room at once and refuses their joins there; a
  * moderator's delete on one node reaches sockets on the other; slow mode set on one node holds on
- * the other; the word filter and an archive made on one node apply on the other.
+ * the other; the word filter and an archive made on one node apply on the other; a report made
+ * on one node reaches the moderator's socket on the other; the register and chat-creation limits
+ * count every node's attempts against one bucket.
  */
 import { describe, expect, test } from 'bun:test'
 import { api, registerUser } from '../helpers/api.ts'
@@ -32,6 +34,23 @@ describe.skipIf(!!SKIP_REASON)('moderation across two nodes sharing Redis', () =
     expect(removed.ok).toBe(true)
     expect(await heard).toEqual({ messageId: sent.message._id, cityId: 'pune' })
 
+    // A report made on m2 reaches the admin's socket on m1.
+    const reported = once<any>(adminSocket.socket, 'report-created')
+    const afterDelete = await ask(alice.socket, 'send-city-message', {
+      cityId: 'pune',
+      content: 'more spam',
+    })
+    const report = await api(m2.url, 'POST', `/api/messages/${afterDelete.message._id}/reports`, {
+      token: bob.accessToken,
+      body: { reason: 'spam again' },
+    })
+    expect(report.status).toBe(201)
+    expect(await reported).toEqual({
+      reportId: report.body.report._id,
+      messageId: afterDelete.message._id,
+      cityId: 'pune',
+    })
+
     const left = once<any>(alice.socket, 'left-city-chat')
     const ban = await api(m1.url, 'POST', '/api/cities/pune/restrictions', {
       token: admin.accessToken,
@@ -46,7 +65,7 @@ describe.skipIf(!!SKIP_REASON)('moderation across two nodes sharing Redis', () =
     await ask(adminSocket.socket, 'send-city-message', { cityId: 'pune', content: 'after the ban' })
     await atBob
     await ask(alice.socket, 'heartbeat')
-    expect(alice.got('new-city-message').map((m) => m.content)).toEqual(['spam'])
+    expect(alice.got('new-city-message').map((m) => m.content)).toEqual(['spam', 'more spam'])
 
     // Lifted on m2, joinable again on m2 and m1.
     const lift = await api(m2.url, 'DELETE', `/api/cities/pune/restrictions/${alice.user._id}`, {
@@ -107,5 +126,49 @@ describe.skipIf(!!SKIP_REASON)('moderation across two nodes sharing Redis', () =
       const join = await ask(alice.socket, 'join-city-chat', { cityId: 'chennai' })
       return join.error?.code === 'archived'
     })
+  })
+})
+
+describe.skipIf(!!SKIP_REASON)('abuse limits across two nodes sharing Redis', () => {
+  const { nodes } = useTwoNodes(['l1', 'l2'], {
+    REGISTER_ATTEMPTS_PER_ADDRESS: '3',
+    CHATS_PER_HOUR: '1',
+  })
+
+  test('registrations per address and chats per user are counted across the nodes', async () => {
+    const [l1, l2] = nodes as [Node, Node]
+    const alice = await registerUser(l1.url)
+    const bob = await registerUser(l2.url)
+    await registerUser(l1.url)
+    // The fourth from this address, on either node, is over the limit.
+    for (const node of [l2, l1]) {
+      const over = await api(node.url, 'POST', '/api/auth/register', {
+        body: {
+          username: `over_${Date.now().toString(36)}`,
+          email: `over_${Date.now().toString(36)}@example.test`,
+          full_name: 'Over',
+          password: 'correct-horse-battery',
+        },
+      })
+      expect(over.status).toBe(429)
+      expect(over.body.error.code).toBe('rate_limited')
+    }
+    const first = await api(l1.url, 'POST', '/api/chats', {
+      token: alice.accessToken,
+      body: { memberIds: [bob.user._id] },
+    })
+    expect(first.status).toBe(201)
+    const second = await api(l2.url, 'POST', '/api/chats', {
+      token: alice.accessToken,
+      body: { memberIds: [bob.user._id] },
+    })
+    expect(second.status).toBe(429)
+    expect(second.body.error.code).toBe('rate_limited')
+    // Another user's bucket is their own.
+    const bobs = await api(l2.url, 'POST', '/api/chats', {
+      token: bob.accessToken,
+      body: { memberIds: [alice.user._id] },
+    })
+    expect(bobs.status).toBe(201)
   })
 })
