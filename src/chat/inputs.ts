@@ -16,6 +16,8 @@ const LIMITS = {
   historyMax: 100,
   searchDefault: 20,
   searchMax: 50,
+  /** Message search: `q` longer than this is refused (a query, not a document). */
+  messageSearchMaxChars: 200,
   chatMembersMax: 100,
   clientIdMaxChars: 64,
   urlMaxChars: 2048,
@@ -102,10 +104,34 @@ export const userSearchQuery = z.object({
     .transform((n) => Math.min(n, LIMITS.searchMax)),
 })
 
-/** `limit` above the cap is clamped rather than refused. */
+/**
+ * GET /api/search: `q` (chat/search-query.ts reads it), one room at most, a sender, the cursor.
+ * `limit` above the cap is clamped rather than refused, as for history.
+ */
+export const messageSearchQuery = z
+  .object({
+    q: z.string().trim().min(1, 'q is empty').max(LIMITS.messageSearchMaxChars),
+    cityId: citySlugSchema.optional(),
+    chatId: idSchema.optional(),
+    from: idSchema.optional(),
+    before: idSchema.optional(),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(LIMITS.searchDefault)
+      .transform((n) => Math.min(n, LIMITS.searchMax)),
+  })
+  .refine((query) => !(query.cityId && query.chatId), 'name cityId or chatId, not both')
+
+/**
+ * `limit` above the cap is clamped rather than refused. `around` (a message id) is the page
+ * centred on that message: up to half the limit before it, the message, the rest after it.
+ */
 export const historyQuery = z.object({
   before: idSchema.optional(),
   after: idSchema.optional(),
+  around: idSchema.optional(),
   limit: z.coerce
     .number()
     .int()

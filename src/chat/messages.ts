@@ -29,7 +29,16 @@ import { deletedView, messageView } from './views.ts'
 export interface HistoryPage {
   before?: string | undefined
   after?: string | undefined
+  /** The page centred on this message (a search result opened in its room); alone. */
+  around?: string | undefined
   limit: number
+}
+
+/** `hasNewer` only for an `around` page: whether messages follow its last one. */
+export interface HistoryResult {
+  messages: MessageWithAuthor[]
+  hasMore: boolean
+  hasNewer?: boolean
 }
 
 export type { MessageWithAuthor }
@@ -394,10 +403,15 @@ export function createMessages({
   async function listMessages(
     actor: UserRow,
     room: RoomRef,
-    { before, after, limit }: HistoryPage
-  ): Promise<Result<{ messages: MessageWithAuthor[]; hasMore: boolean }>> {
+    { before, after, around, limit }: HistoryPage
+  ): Promise<Result<HistoryResult>> {
     const entry = await access.canEnter(actor, room, 'read')
     if (!entry.ok) return entry
+    if (around !== undefined) {
+      if (before !== undefined || after !== undefined)
+        return fail('invalid_input', 'around goes alone, without before or after')
+      return listAround(actor, room, around, limit)
+    }
     const cursor = async (id: string | undefined) =>
       id === undefined ? undefined : ((await store.messageSeq(db, room, id)) ?? null)
     const [beforeSeq, afterSeq] = await Promise.all([cursor(before), cursor(after)])
@@ -410,6 +424,36 @@ export function createMessages({
     return ok(
       await store.listRoomMessages(db, room, { beforeSeq, afterSeq, limit, viewerId: actor.id })
     )
+  }
+
+  /**
+   * Up to half the limit (rounded up) ending with the message `around`, then the rest after it,
+   * oldest first: `hasMore` as for a backward page (older ones exist), `hasNewer` for the rest.
+   */
+  async function listAround(
+    actor: UserRow,
+    room: RoomRef,
+    around: string,
+    limit: number
+  ): Promise<Result<HistoryResult>> {
+    const seq = await store.messageSeq(db, room, around)
+    if (seq === undefined) return fail('invalid_input', 'around is not a message in this room')
+    const viewerId = actor.id
+    const older = await store.listRoomMessages(db, room, {
+      beforeSeq: seq + 1,
+      limit: Math.ceil(limit / 2),
+      viewerId,
+    })
+    const newer = await store.listRoomMessages(db, room, {
+      afterSeq: seq,
+      limit: limit - older.messages.length,
+      viewerId,
+    })
+    return ok({
+      messages: [...older.messages, ...newer.messages],
+      hasMore: older.hasMore,
+      hasNewer: newer.hasMore,
+    })
   }
 
   /** A message the actor can see (reports), or not_found. */

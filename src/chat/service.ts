@@ -38,6 +38,7 @@ import { createReports } from './reports.ts'
 import { createRoles } from './roles.ts'
 import { createRoomAccess } from './room-access.ts'
 import { createRoomStream } from './room-stream.ts'
+import { createSearch } from './search.ts'
 import { createSessions } from './sessions.ts'
 import type { Tokens } from './tokens.ts'
 import { createUserCache } from './user-cache.ts'
@@ -204,6 +205,7 @@ export function createChat(options: ChatOptions) {
     ...messages,
     ...createReports({ db, roles, moderation, audit, inbox, messages }),
     ...createBlocks({ db }),
+    ...createSearch({ db, access }),
   }
 }
 

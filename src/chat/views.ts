@@ -16,6 +16,8 @@ import type {
 import type { CityWithCounts } from './cities.ts'
 import type { NotificationSetting } from './notification-settings.ts'
 import { kindOf, type RoomRef, roomOfMessage, roomPayload } from './rooms.ts'
+import type { SearchResult } from './search.ts'
+import type { Snippet } from './search-query.ts'
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms))
@@ -190,6 +192,17 @@ export function messageView(message: MessageWithAuthor): MessageView {
   if (message.attachment && !message.isDeleted) view.attachment = attachmentView(message.attachment)
   views.set(message, view)
   return view
+}
+
+export interface SearchResultView {
+  message: MessageView
+  /** Plain text and the [start, end) UTF-16 ranges of the matched terms (docs/search.md). */
+  snippet: Snippet
+  rank: number
+}
+
+export function searchResultView(result: SearchResult): SearchResultView {
+  return { message: messageView(result.message), snippet: result.snippet, rank: result.rank }
 }
 
 export interface CityView {

@@ -22,6 +22,7 @@ import { mediaRoutes } from './routes/media.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { notificationRoutes, notificationSettingRoutes } from './routes/notifications.ts'
 import { reportRoutes } from './routes/reports.ts'
+import { searchRoutes } from './routes/search.ts'
 import { userRoutes } from './routes/users.ts'
 
 export interface AppOptions {
@@ -94,6 +95,7 @@ export function createApp({
   app.route('/api/reports', reportRoutes(chat))
   app.route('/api/chats', chatRoutes(chat, notices))
   app.route('/api/messages', messageRoutes(chat))
+  app.route('/api/search', searchRoutes(chat))
   app.route('/api/media', mediaRoutes(chat))
 
   app.notFound(notFound)

@@ -22,6 +22,7 @@ import {
   loginBody,
   messageBody,
   messageIdParam,
+  messageSearchQuery,
   notificationSettingBody,
   notificationsQuery,
   notificationsReadBody,
@@ -462,12 +463,12 @@ const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/api/cities/:cityId/messages',
-    summary: 'City history, oldest first',
+    summary: 'City history, oldest first (around: the page centred on a message)',
     auth: true,
     params: cityIdParam,
     query: historyQuery,
     status: 200,
-    returns: '{ messages, hasMore }',
+    returns: '{ messages, hasMore, hasNewer? }',
   },
   {
     method: 'post',
@@ -541,7 +542,7 @@ const OPERATIONS: Operation[] = [
     params: chatIdParam,
     query: historyQuery,
     status: 200,
-    returns: '{ messages, hasMore }',
+    returns: '{ messages, hasMore, hasNewer? }',
   },
   {
     method: 'post',
@@ -617,6 +618,16 @@ const OPERATIONS: Operation[] = [
     body: editMessageBody,
     status: 200,
     returns: '{ message }',
+  },
+  {
+    method: 'get',
+    path: '/api/search',
+    summary:
+      'Search messages in the rooms I may read now, newest first; snippet is { text, highlights } (docs/search.md)',
+    auth: true,
+    query: messageSearchQuery,
+    status: 200,
+    returns: '{ results: [{ message, snippet, rank }], next }',
   },
   {
     method: 'delete',

@@ -16,6 +16,7 @@ import m0012 from '../../drizzle/0012_moderation.sql' with { type: 'text' }
 import m0013 from '../../drizzle/0013_media.sql' with { type: 'text' }
 import m0014 from '../../drizzle/0014_chat_reports.sql' with { type: 'text' }
 import m0015 from '../../drizzle/0015_export_erasure.sql' with { type: 'text' }
+import m0016 from '../../drizzle/0016_search_index.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -39,6 +40,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0013_media': m0013,
   '0014_chat_reports': m0014,
   '0015_export_erasure': m0015,
+  '0016_search_index': m0016,
 }
 
 export interface JournalEntry {

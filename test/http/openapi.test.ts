@@ -33,8 +33,18 @@ test('request schemas come from the validating zod schemas', async () => {
   const history = body.paths['/api/cities/{cityId}/messages'].get.parameters
   expect(history.map((p: { name: string }) => p.name).sort()).toEqual([
     'after',
+    'around',
     'before',
     'cityId',
     'limit',
+  ])
+  const search = body.paths['/api/search'].get.parameters
+  expect(search.map((p: { name: string }) => p.name).sort()).toEqual([
+    'before',
+    'chatId',
+    'cityId',
+    'from',
+    'limit',
+    'q',
   ])
 })

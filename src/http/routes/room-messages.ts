@@ -8,13 +8,21 @@ import type { AppEnv } from '../env.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readBody, readQuery } from '../validate.ts'
 
-/** GET …/messages?before=&after=&limit= → `{ messages (oldest first), hasMore }` */
+/**
+ * GET …/messages?before=&after=&around=&limit= → `{ messages (oldest first), hasMore }`, and
+ * `hasNewer` for an `around` page.
+ */
 export async function listRoomMessages(c: Context<AppEnv>, chat: Chat, room: RoomRef) {
   const query = readQuery(c, historyQuery)
   if (!query.ok) return sendError(c, query.error)
   const page = await chat.listMessages(c.get('user'), room, query.value)
   if (!page.ok) return sendError(c, page.error)
-  return c.json({ messages: page.value.messages.map(messageView), hasMore: page.value.hasMore })
+  const { messages, hasMore, hasNewer } = page.value
+  return c.json({
+    messages: messages.map(messageView),
+    hasMore,
+    ...(hasNewer === undefined ? {} : { hasNewer }),
+  })
 }
 
 /**

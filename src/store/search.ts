@@ -1,0 +1,112 @@
+/**
+ * @module Message search rows: the FTS5 index `messages_fts` (drizzle/0016_search_index.sql, kept
+ * in step with `messages` by triggers inside every writing transaction) queried for one scope of
+ * rooms, newest first.
+ */
+import { eq, inArray, type SQL, sql } from 'drizzle-orm'
+import type { Db } from './db.ts'
+import { flatten, type MessageWithAuthor, selectWithAuthor } from './messages.ts'
+import { messages } from './schema.ts'
+
+/** Marks the matched terms in `snippet` (private-use code points: no text means them). */
+export const MATCH_START = '\uE000'
+export const MATCH_END = '\uE001'
+/** Tokens of context a snippet keeps around the matched terms (FTS5 allows up to 64). */
+const SNIPPET_TOKENS = 24
+
+export interface SearchScope {
+  /** A well-formed FTS5 MATCH expression (chat/search-query.ts builds it; never raw input). */
+  match: string
+  /** Rooms to look in; a message in any other room is never read. */
+  cityIds: readonly string[]
+  chatIds: readonly string[]
+  /** Whose search it is: others' shadowed messages are left out. */
+  viewerId: string
+  /** Only messages by this sender. */
+  authorId?: string | undefined
+  /** Only messages older than this seq (the cursor's). */
+  beforeSeq?: number | undefined
+  limit: number
+}
+
+export interface SearchHit {
+  message: MessageWithAuthor
+  /** FTS5's bm25() of the match: lower (more negative) is a better match. */
+  bm25: number
+  /** The matched passage, terms between MATCH_START and MATCH_END, cut with '…'. */
+  snippet: string
+}
+
+interface HitRow {
+  seq: number
+  bm25: number
+  snippet: string
+}
+
+function roomsCondition({ cityIds, chatIds }: SearchScope): SQL {
+  const parts: SQL[] = []
+  if (cityIds.length > 0)
+    parts.push(
+      sql`m.city_id IN (${sql.join(
+        cityIds.map((id) => sql`${id}`),
+        sql`, `
+      )})`
+    )
+  if (chatIds.length > 0)
+    parts.push(
+      sql`m.chat_id IN (${sql.join(
+        chatIds.map((id) => sql`${id}`),
+        sql`, `
+      )})`
+    )
+  return sql`(${sql.join(parts, sql` OR `)})`
+}
+
+/**
+ * One page of matches in the scope's rooms, newest first (seq descending: commit order), at most
+ * `limit`, and whether more exist before the last one. FTS5 walks the term's rows from the newest
+ * end (the ORDER BY is its rowid's) and the join reads each candidate's row by primary key, so a
+ * page costs the matches it skips, not all of them; bm25 and the snippet are computed only for
+ * the rows returned.
+ */
+export async function searchMessages(
+  db: Db,
+  scope: SearchScope
+): Promise<{ hits: SearchHit[]; hasMore: boolean }> {
+  if (scope.cityIds.length === 0 && scope.chatIds.length === 0) return { hits: [], hasMore: false }
+  const rows = await db.all<HitRow>(sql`
+    SELECT messages_fts.rowid AS seq, bm25(messages_fts) AS bm25,
+      snippet(messages_fts, 0, ${MATCH_START}, ${MATCH_END}, '…', ${SNIPPET_TOKENS}) AS snippet
+    FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+    WHERE messages_fts MATCH ${scope.match}
+      ${scope.beforeSeq === undefined ? sql`` : sql`AND messages_fts.rowid < ${scope.beforeSeq}`}
+      AND ${roomsCondition(scope)}
+      AND m.is_deleted = 0
+      AND (m.shadowed = 0 OR m.author_id = ${scope.viewerId})
+      ${scope.authorId === undefined ? sql`` : sql`AND m.author_id = ${scope.authorId}`}
+    ORDER BY messages_fts.rowid DESC
+    LIMIT ${scope.limit + 1}`)
+  const page = rows.slice(0, scope.limit)
+  const seqs = page.map((row) => Number(row.seq))
+  const found =
+    seqs.length === 0
+      ? []
+      : (await selectWithAuthor(db).where(inArray(messages.seq, seqs))).map(flatten)
+  const bySeq = new Map(found.map((message) => [message.seq, message]))
+  const hits: SearchHit[] = []
+  for (const row of page) {
+    const message = bySeq.get(Number(row.seq))
+    // A row deleted between the two reads is simply not a hit any more.
+    if (message) hits.push({ message, bm25: Number(row.bm25), snippet: String(row.snippet) })
+  }
+  return { hits, hasMore: rows.length > scope.limit }
+}
+
+/** A message with its seq (a search cursor's position), if it exists. */
+export async function findMessageWithSeq(
+  db: Db,
+  id: string
+): Promise<(MessageWithAuthor & { seq: number }) | undefined> {
+  const [row] = await selectWithAuthor(db).where(eq(messages.id, id)).limit(1)
+  return row && flatten(row)
+}

@@ -1,0 +1,196 @@
+/**
+ * @module The message search index over every store (bun:sqlite, libSQL on a file, a libSQL
+ * server): the triggers keep it in step with inserts, edits, soft and hard deletes; existing rows
+ * are indexed by the migration; diacritics fold, prefixes and phrases match; any `q` at all turns
+ * into an expression FTS5 accepts.
+ */
+import { describe, expect, test } from 'bun:test'
+import { eq } from 'drizzle-orm'
+import { toMatchExpression } from '../../src/chat/search-query.ts'
+import type { Database } from '../../src/store/db.ts'
+import { newId } from '../../src/store/ids.ts'
+import {
+  markMessageDeleted,
+  type NewMessageRow,
+  updateMessageContent,
+} from '../../src/store/messages.ts'
+import { loadMigrations, migrate } from '../../src/store/migrate.ts'
+import { messages } from '../../src/store/schema.ts'
+import { searchMessages } from '../../src/store/search.ts'
+import { seedCities } from '../../src/store/seed.ts'
+import { insertUser } from '../../src/store/users.ts'
+import { STORE_KINDS, tempDatabases } from '../helpers/store.ts'
+
+const databases = tempDatabases()
+
+async function addAuthor(database: Database, username: string): Promise<string> {
+  const now = Date.now()
+  const user = await insertUser(database.db, {
+    id: newId(now),
+    username,
+    email: `${username}@example.test`,
+    fullName: username,
+    createdAt: now,
+    updatedAt: now,
+  })
+  return user.id
+}
+
+function search(database: Database, q: string, viewerId: string, cityIds = ['mumbai']) {
+  const match = toMatchExpression(q)
+  if (!match.ok) throw new Error(match.error.message)
+  return searchMessages(database.db, {
+    match: match.value,
+    cityIds,
+    chatIds: [],
+    viewerId,
+    limit: 50,
+  })
+}
+
+const contents = async (database: Database, q: string, viewerId: string, cityIds?: string[]) =>
+  (await search(database, q, viewerId, cityIds)).hits.map((hit) => hit.message.content)
+
+describe.each(STORE_KINDS)('search index over %s', (kind) => {
+  test('inserts, edits, soft and hard deletes keep the index in step', async () => {
+    const { database } = await databases.seeded({ kind })
+    const author = await addAuthor(database, 'indexer')
+    const send = async (fields: Partial<NewMessageRow>) => {
+      const row: NewMessageRow = {
+        id: newId(),
+        authorId: author,
+        cityId: 'mumbai',
+        content: '',
+        createdAt: Date.now(),
+        ...fields,
+      }
+      await database.writer.insertMessage(row)
+      return row.id
+    }
+    const cafe = await send({ content: 'Meet at the Café Mondegar, Mumbai' })
+    const other = await send({ content: 'rain in Delhi', cityId: 'delhi' })
+    await send({ content: 'the mumbai local is late' })
+    // Folded diacritics and case; a prefix; a phrase (in order only).
+    expect(await contents(database, 'cafe', author)).toEqual(['Meet at the Café Mondegar, Mumbai'])
+    expect(await contents(database, 'MUM*', author)).toEqual([
+      'the mumbai local is late',
+      'Meet at the Café Mondegar, Mumbai',
+    ])
+    expect(await contents(database, '"mumbai local"', author)).toEqual(['the mumbai local is late'])
+    expect(await contents(database, '"local mumbai"', author)).toEqual([])
+    // Rooms outside the scope are never read.
+    expect(await contents(database, 'rain', author)).toEqual([])
+    expect(await contents(database, 'rain', author, ['delhi'])).toEqual(['rain in Delhi'])
+    // An edit re-indexes: the old words leave, the new ones arrive.
+    await updateMessageContent(database.db, cafe, 'Meet at Leopold instead', Date.now())
+    expect(await contents(database, 'mondegar', author)).toEqual([])
+    expect(await contents(database, 'leopold', author)).toEqual(['Meet at Leopold instead'])
+    // A soft delete blanks the content: the row leaves the index.
+    await markMessageDeleted(database.db, cafe, Date.now())
+    expect(await contents(database, 'leopold', author)).toEqual([])
+    // A row deleted outright (erasure, retention) leaves with it.
+    await database.db.delete(messages).where(eq(messages.id, other))
+    expect(await contents(database, 'rain', author, ['delhi'])).toEqual([])
+    const integrity = await database.db.all(
+      "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+    )
+    expect(integrity).toEqual([])
+  })
+
+  test("others' shadowed messages are not found; their author finds them; a sender filter", async () => {
+    const { database } = await databases.seeded({ kind })
+    const shadow = await addAuthor(database, 'shadowed')
+    const viewer = await addAuthor(database, 'viewer')
+    const at = Date.now()
+    await database.writer.insertMessage({
+      id: newId(at),
+      authorId: shadow,
+      cityId: 'mumbai',
+      content: 'secret vada pav',
+      createdAt: at,
+      shadowed: true,
+    })
+    await database.writer.insertMessage({
+      id: newId(at),
+      authorId: viewer,
+      cityId: 'mumbai',
+      content: 'public vada pav',
+      createdAt: at,
+    })
+    expect(await contents(database, 'vada', viewer)).toEqual(['public vada pav'])
+    expect(await contents(database, 'vada', shadow)).toEqual(['public vada pav', 'secret vada pav'])
+    const match = toMatchExpression('vada')
+    if (!match.ok) throw new Error('unreachable')
+    const fromShadow = await searchMessages(database.db, {
+      match: match.value,
+      cityIds: ['mumbai'],
+      chatIds: [],
+      viewerId: shadow,
+      authorId: shadow,
+      limit: 10,
+    })
+    expect(fromShadow.hits.map((hit) => hit.message.content)).toEqual(['secret vada pav'])
+  })
+
+  test('whatever q holds, the expression is valid FTS5 or refused before it', async () => {
+    const { database } = await databases.seeded({ kind })
+    const author = await addAuthor(database, 'fuzzer')
+    await database.writer.insertMessage({
+      id: newId(),
+      authorId: author,
+      cityId: 'mumbai',
+      content: 'NEAR the OR gate, content: AND "quotes" (parens) ^caret -minus col:umn',
+      createdAt: Date.now(),
+    })
+    const hostile = [
+      '"',
+      '""',
+      '"unbalanced',
+      'NEAR(a b, 2)',
+      'content:near',
+      'a OR',
+      'OR',
+      'AND NOT',
+      '(((',
+      ')',
+      '^caret',
+      '-minus',
+      '*',
+      'near*',
+      '"quotes"*',
+      'col:umn',
+      "'single'",
+      '{a b}:c',
+      '\u0000',
+      'ǅ̈́\u0301',
+      '👍',
+      'a'.repeat(190),
+    ]
+    for (const q of hostile) {
+      const match = toMatchExpression(q)
+      if (!match.ok) continue
+      // Must not throw: each would be a 500 at the route.
+      await search(database, q, author)
+    }
+    expect(await contents(database, 'NEAR', author)).toHaveLength(1)
+    expect(await contents(database, 'content:', author)).toHaveLength(1)
+    expect(await contents(database, '"unbalanced', author)).toEqual([])
+  })
+})
+
+test('the migration indexes the messages stored before it', async () => {
+  const all = loadMigrations()
+  const before = all.filter((m) => m.tag < '0016')
+  const { database } = await databases.migrated({}, before)
+  await seedCities(database.db)
+  const author = await addAuthor(database, 'early')
+  await database.writer.insertMessage({
+    id: newId(),
+    authorId: author,
+    cityId: 'mumbai',
+    content: 'written before search existed',
+    createdAt: Date.now(),
+  })
+  expect(await migrate(database, all)).toContain('0016_search_index')
+  expect(await contents(database, 'existed', author)).toEqual(['written before search existed'])
+})
