@@ -399,6 +399,17 @@ const ENV_SCHEMA = z.object({
   MEDIA_SWEEP_INTERVAL: durationMs('MEDIA_SWEEP_INTERVAL')
     .default(60_000)
     .describe('How often each node deletes orphaned and removed media, in small slices (e.g. 1m).'),
+  MESSAGE_RETENTION: durationMs('MESSAGE_RETENTION')
+    .refine((ms) => ms > 0, 'MESSAGE_RETENTION must be longer than 0')
+    .optional()
+    .describe(
+      'Messages older than this (e.g. 90d) are deleted for good, with their media, in city rooms and private chats alike; a city may set its own (PATCH /api/admin/cities/:cityId { retentionDays }). Unset: kept forever.'
+    ),
+  RETENTION_INTERVAL: durationMs('RETENTION_INTERVAL')
+    .default(10 * 60_000)
+    .describe(
+      'How often each node purges messages past their retention, in small slices with the event loop served between them (e.g. 10m).'
+    ),
   SEED_CITIES: z
     .enum(['true', 'false'])
     .default('true')

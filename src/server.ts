@@ -145,6 +145,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
         sweepIntervalMs: config.MEDIA_SWEEP_INTERVAL,
       },
       exports: { ttlMs: config.EXPORT_TTL },
+      retention: { globalMs: config.MESSAGE_RETENTION, intervalMs: config.RETENTION_INTERVAL },
     }),
     CHAT_OPERATIONS
   )
@@ -237,6 +238,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       pages.attach(server)
       chat.media.sweeper.start()
       chat.exports.start()
+      chat.retention.start()
       const url = nodeUrl ?? config.NODE_URL ?? `http://127.0.0.1:${server.port}`
       return scale.start(url).catch((error) => log.error('node registration failed', { error }))
     },
@@ -273,6 +275,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       // The feed and the outbox are written before the database closes.
       await chat.notifier.settled()
       await chat.webhooks.close()
+      await chat.retention.stop()
+      // Every socket is gone by now: their last-seen marks are final.
+      await chat.lastSeen.close()
       await chat.media.sweeper.stop()
       await chat.exports.stop()
       await database.close()

@@ -165,7 +165,10 @@ export function createAuth({
 
   /** The registration answer for an address that has an account: nothing is stored. */
   async function decoySession(
-    row: Omit<UserRow, 'profilePhotoUrl' | 'isActive' | 'externalSubject' | 'emailVerifiedAt'>
+    row: Omit<
+      UserRow,
+      'profilePhotoUrl' | 'isActive' | 'externalSubject' | 'emailVerifiedAt' | 'lastSeenAt'
+    >
   ): Promise<Session> {
     const owner = await findUserByEmail(db, row.email)
     if (owner) mail.notifyRegistrationAttempt(owner)
@@ -175,6 +178,7 @@ export function createAuth({
       isActive: true,
       externalSubject: null,
       emailVerifiedAt: null,
+      lastSeenAt: null,
     }
     const [accessToken] = await Promise.all([
       tokens.signAccessToken(user.id, newId()),

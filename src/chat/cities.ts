@@ -1,7 +1,8 @@
 /**
  * @module Cities: the public city rooms. Each user has a read position per city, from which
  * unread and mention counts are counted. Admins create, rename and archive cities (an archived
- * city keeps its history but takes no joins or messages, chat/room-access.ts); moderators set
+ * city keeps its history but takes no joins or messages, chat/room-access.ts) and set their
+ * message retention (chat/retention.ts); moderators set
  * slow mode. Rows are kept in memory (every send reads its city) and reloaded when another node
  * changes one (chat/change-feed.ts), plus a periodic reload for changes a dropped Redis link
  * missed.
@@ -132,12 +133,17 @@ export function createCities({ db, audit, feed, roles }: Deps) {
   async function updateCity(
     actor: UserRow,
     cityId: string,
-    changes: { name?: string | undefined; archived?: boolean | undefined }
+    changes: {
+      name?: string | undefined
+      archived?: boolean | undefined
+      retentionDays?: number | null | undefined
+    }
   ): Promise<Result<CityRow>> {
     if (!isAdmin(actor)) return ADMINS_ONLY
     const set = {
       ...(changes.name !== undefined ? { name: changes.name } : {}),
       ...(changes.archived !== undefined ? { archived: changes.archived } : {}),
+      ...(changes.retentionDays !== undefined ? { retentionDays: changes.retentionDays } : {}),
     }
     const city = await store.updateCity(db, cityId, set)
     if (!city) return fail('not_found', `no city '${cityId}'`)

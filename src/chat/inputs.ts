@@ -215,8 +215,17 @@ export const createCityBody = z.object({
   country: nameSchema,
 })
 export const updateCityBody = z
-  .object({ name: nameSchema.optional(), archived: z.boolean().optional() })
-  .refine((body) => body.name !== undefined || body.archived !== undefined, 'name or archived')
+  .object({
+    name: nameSchema.optional(),
+    archived: z.boolean().optional(),
+    /** Days messages here are kept (beats MESSAGE_RETENTION); null: back to MESSAGE_RETENTION. */
+    retentionDays: z.number().int().min(1).max(36_500).nullable().optional(),
+  })
+  .refine(
+    (body) =>
+      body.name !== undefined || body.archived !== undefined || body.retentionDays !== undefined,
+    'name, archived or retentionDays'
+  )
 export const slowModeBody = z.object({ slowModeSeconds: z.number().int().min(0).max(3600) })
 export const restrictionBody = z.object({
   userId: idSchema,

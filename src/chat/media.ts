@@ -326,6 +326,10 @@ export function createMedia(deps: Deps) {
     async messageDeleted(messageId: string): Promise<void> {
       if ((await store.doomMediaOfMessage(db, messageId, Date.now())) > 0) void sweeper.soon()
     },
+    /** Retention deletes these messages: their uploads go first (files by the sweeper). */
+    async messagesPurged(messageIds: readonly string[]): Promise<void> {
+      if ((await store.doomMediaOfMessages(db, messageIds, Date.now())) > 0) void sweeper.soon()
+    },
     /**
      * Every upload of `userId` (sent or not, avatars included) is doomed; the sweeper deletes the
      * files. The one call any path that removes an account makes (deactivation today).

@@ -22,6 +22,7 @@ import type { GroupWriter } from '../store/group-commit.ts'
 import type { MessageWithAuthor, RoomRef } from '../store/messages.ts'
 import {
   extendLiveSessions,
+  forgetLoggedMessages,
   type LogEntry,
   latestOffset,
   listMessagesBetween,
@@ -29,6 +30,7 @@ import {
   listRoomEventsBetween,
   listRoomMessagesAfter,
   newestRoomEvent,
+  oldestRoomEventAt,
   pruneRecovery,
   takeSocketSession,
 } from '../store/room-stream.ts'
@@ -309,6 +311,26 @@ export function createRoomStream({
     ].sort((a, b) => a.offset - b.offset)
   }
 
+  /**
+   * Messages about to be purged (retention): the log rows that carry their content (an edit made
+   * since the log's oldest row) go, so a resume never replays them. The messages themselves are
+   * replayed from their rows, which go next.
+   */
+  async function forgetMessages(
+    purged: readonly { id: string; editedAt: number | null }[]
+  ): Promise<void> {
+    const oldest = await oldestRoomEventAt(db)
+    if (oldest === undefined) return
+    // An edit's log row is written just after its editedAt: a minute of slack covers that.
+    const logged = purged.filter(
+      (message) => message.editedAt !== null && message.editedAt >= oldest - 60_000
+    )
+    await forgetLoggedMessages(
+      db,
+      logged.map((message) => message.id)
+    )
+  }
+
   /** Every event with `after < offset < before`, of every room. */
   async function between(after: number, before: number): Promise<StreamEntry[]> {
     const [events, messages] = await Promise.all([
@@ -330,6 +352,7 @@ export function createRoomStream({
     dropSession,
     forgetSession,
     resume,
+    forgetMessages,
     /** The events a node has not heard, read back so it delivers in offset order. */
     offsets: { newest: () => latestOffset(db), between },
     /** The offset a socket that joins a room now has seen everything up to. */

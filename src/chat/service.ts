@@ -18,6 +18,7 @@ import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createPasswords } from './credentials.ts'
 import type { Imaging } from './images.ts'
+import { createLastSeen } from './last-seen.ts'
 import { createMedia, type MediaLimits } from './media.ts'
 import { createMessages } from './messages.ts'
 import { createModeration } from './moderation.ts'
@@ -35,6 +36,7 @@ import {
 } from './rate-limit.ts'
 import { createReportInbox } from './report-inbox.ts'
 import { createReports } from './reports.ts'
+import { createRetention } from './retention.ts'
 import { createRoles } from './roles.ts'
 import { createRoomAccess } from './room-access.ts'
 import { createRoomStream } from './room-stream.ts'
@@ -92,6 +94,8 @@ export interface ChatOptions {
   }
   /** Data exports: how long a finished archive is kept (EXPORT_TTL). */
   exports: { ttlMs: number }
+  /** Message retention: MESSAGE_RETENTION in ms (undefined: off) and how often it runs. */
+  retention: { globalMs: number | undefined; intervalMs: number }
 }
 
 /**
@@ -171,8 +175,18 @@ export function createChat(options: ChatOptions) {
     cities,
     media,
   })
+  const retention = createRetention({
+    db,
+    log: options.log.child('retention'),
+    cities,
+    media,
+    stream,
+    ...options.retention,
+  })
   return {
     stream,
+    retention,
+    lastSeen: createLastSeen({ db, log: options.log.child('last-seen') }),
     mail,
     notifier,
     webhooks,

@@ -148,6 +148,8 @@ export interface MessageView {
   message_type: 'text' | 'image' | 'file'
   media_url: string | null
   reply_to: string | null
+  /** Present (true) when the message replied to was deleted or purged by retention. */
+  reply_to_deleted?: true
   is_edited: boolean
   is_deleted: boolean
   created_at: string
@@ -189,6 +191,7 @@ export function messageView(message: MessageWithAuthor): MessageView {
   if (message.cityId !== null) view.cityId = message.cityId
   if (message.chatId !== null) view.chatId = message.chatId
   if (message.clientId !== null) view.clientId = message.clientId
+  if (message.replyToDeleted) view.reply_to_deleted = true
   if (message.attachment && !message.isDeleted) view.attachment = attachmentView(message.attachment)
   views.set(message, view)
   return view
@@ -211,6 +214,8 @@ export interface CityView {
   country: string
   archived: boolean
   slowModeSeconds: number
+  /** Days messages are kept here; null: MESSAGE_RETENTION (or forever). */
+  retentionDays: number | null
 }
 
 export function cityView(city: CityRow): CityView {
@@ -220,6 +225,7 @@ export function cityView(city: CityRow): CityView {
     country: city.country,
     archived: city.archived,
     slowModeSeconds: city.slowModeSeconds,
+    retentionDays: city.retentionDays,
   }
 }
 

@@ -171,10 +171,13 @@ export function registerPresence(deps: EventDeps): void {
     const target = await chat.getUser(userId)
     if (!target.ok) return target
     const status = await presence.status(target.value.id)
+    // Presence knows since its store started; the database since ever (a restart without Redis).
+    const stored = status.isOnline ? null : chat.lastSeen.of(target.value)
+    const lastSeen = status.lastSeen ?? (stored === null ? null : new Date(stored))
     const answer = {
       userId: target.value.id,
       isOnline: status.isOnline,
-      lastSeen: status.lastSeen?.toISOString() ?? null,
+      lastSeen: lastSeen?.toISOString() ?? null,
     }
     socket.emit('user-online-status', answer)
     return ok(answer)
@@ -199,6 +202,8 @@ export function presenceDisconnected(
   announceOnlineCount: () => void,
   graceMs: number
 ): void {
+  // Seen until now, whatever the grace decides (and written even if the process stops within it).
+  deps.chat.lastSeen.mark(userOf(socket).id)
   if (graceMs <= 0) {
     void removePresence(socket, deps, announceOnlineCount)
     return

@@ -87,7 +87,8 @@ const MODERATION: Operation[] = [
   {
     method: 'patch',
     path: '/api/admin/cities/:cityId',
-    summary: 'Rename or archive a city (admins)',
+    summary:
+      'Rename or archive a city, or set its message retention in days (null: MESSAGE_RETENTION) (admins)',
     auth: true,
     params: cityIdParam,
     body: updateCityBody,
@@ -441,7 +442,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     params: userRefParam,
     status: 200,
-    returns: '{ user } (public projection)',
+    returns: '{ user } (public projection, and last_seen: ISO 8601 or null)',
   },
   {
     method: 'get',

@@ -78,6 +78,21 @@ export async function doomMediaOfMessage(db: Db, messageId: string, at: number):
   return rows.length
 }
 
+/** The uploads of many messages at once (retention); how many were doomed. */
+export async function doomMediaOfMessages(
+  db: Db,
+  messageIds: readonly string[],
+  at: number
+): Promise<number> {
+  if (messageIds.length === 0) return 0
+  const rows = await db
+    .update(media)
+    .set({ deletedAt: at })
+    .where(and(inArray(media.messageId, [...messageIds]), isNull(media.deletedAt)))
+    .returning({ id: media.id })
+  return rows.length
+}
+
 export async function doomMediaOfUploader(db: Db, uploaderId: string, at: number): Promise<void> {
   await db
     .update(media)

@@ -4,7 +4,7 @@
  */
 import { and, asc, count, desc, eq, gt, inArray, isNull, lt, max, ne, or, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
-import { type MessageRow, messages, users } from './schema.ts'
+import { type MessageRow, messages, notifications, offsetFloor, reports, users } from './schema.ts'
 
 interface AuthorRow {
   id: string
@@ -13,8 +13,14 @@ interface AuthorRow {
   profilePhotoUrl: string | null
 }
 
-/** A message as the domain sees it; its seq (store order) matters only to the store and recovery. */
-export type MessageWithAuthor = Omit<MessageRow, 'seq'> & { author: AuthorRow }
+/**
+ * A message as the domain sees it; its seq (store order) matters only to the store and recovery.
+ * `replyToDeleted`: the message it replies to was deleted or purged by retention (read rows only).
+ */
+export type MessageWithAuthor = Omit<MessageRow, 'seq'> & {
+  author: AuthorRow
+  replyToDeleted?: boolean
+}
 
 export type NewMessageRow = typeof messages.$inferInsert
 
@@ -47,10 +53,13 @@ export function visibleTo(viewerId: string) {
   return or(eq(messages.shadowed, false), eq(messages.authorId, viewerId))
 }
 
+/** A reply whose parent is a tombstone or gone (retention): one index lookup, replies only. */
+const REPLY_TO_DELETED = sql<number>`(${messages.replyTo} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages AS parent WHERE parent.id = ${messages.replyTo} AND parent.is_deleted = 0))`
+
 /** Messages joined with their authors; `flatten` turns a row into a MessageWithAuthor. */
 export function selectWithAuthor(db: Db) {
   return db
-    .select({ message: messages, author: AUTHOR_COLUMNS })
+    .select({ message: messages, author: AUTHOR_COLUMNS, replyToDeleted: REPLY_TO_DELETED })
     .from(messages)
     .innerJoin(users, eq(users.id, messages.authorId))
 }
@@ -58,9 +67,11 @@ export function selectWithAuthor(db: Db) {
 export const flatten = (row: {
   message: MessageRow
   author: AuthorRow
+  replyToDeleted: number | boolean
 }): MessageWithAuthor & { seq: number } => ({
   ...row.message,
   author: row.author,
+  ...(row.replyToDeleted ? { replyToDeleted: true } : {}),
 })
 
 export async function findMessageById(db: Db, id: string): Promise<MessageWithAuthor | undefined> {
@@ -167,18 +178,20 @@ export async function markMessageDeleted(db: Db, id: string, deletedAt: number):
     .where(eq(messages.id, id))
 }
 
-/** Messages after the read position `lastReadMessageId` (all without one), by others, not deleted. */
+/**
+ * Messages after the read position `lastReadMessageId` (all without one), by others, not deleted.
+ * A read position retention purged counts from the room's start: every older message went first.
+ */
 function unreadIn(db: Db, room: RoomRef, userId: string, lastReadMessageId: string | null) {
+  const readSeq = db
+    .select({ seq: messages.seq })
+    .from(messages)
+    .where(eq(messages.id, lastReadMessageId ?? ''))
   return and(
     roomCondition(room),
     ne(messages.authorId, userId),
     eq(messages.isDeleted, false),
-    lastReadMessageId
-      ? gt(
-          messages.seq,
-          db.select({ seq: messages.seq }).from(messages).where(eq(messages.id, lastReadMessageId))
-        )
-      : undefined
+    lastReadMessageId ? gt(messages.seq, sql`coalesce((${readSeq}), 0)`) : undefined
   )
 }
 
@@ -218,4 +231,65 @@ export async function countUnreadMentions(
       )
     )
   return row?.n ?? 0
+}
+
+/** A message as retention weighs it: its place, its age, whether the log may hold an edit of it. */
+export interface AgedMessage {
+  seq: number
+  id: string
+  createdAt: number
+  editedAt: number | null
+}
+
+/** The room's oldest messages, in seq order (retention walks a room from its start). */
+export async function oldestMessages(db: Db, room: RoomRef, limit: number): Promise<AgedMessage[]> {
+  return db
+    .select({
+      seq: messages.seq,
+      id: messages.id,
+      createdAt: messages.createdAt,
+      editedAt: messages.editedAt,
+    })
+    .from(messages)
+    .where(roomCondition(room))
+    .orderBy(asc(messages.seq))
+    .limit(limit)
+}
+
+/**
+ * Private chats after `afterId` (id order) whose oldest message is older than `before`: one index
+ * seek per chat, `limit` chats at most.
+ */
+export async function chatsWithMessagesBefore(
+  db: Db,
+  before: number,
+  afterId: string,
+  limit: number
+): Promise<{ ids: string[]; scannedTo: string | null }> {
+  const rows = (await db.all(sql`SELECT c.id AS id, (SELECT m.created_at FROM messages AS m
+    WHERE m.chat_id = c.id ORDER BY m.seq LIMIT 1) AS oldest FROM chats AS c WHERE c.id > ${afterId}
+    ORDER BY c.id LIMIT ${limit}`)) as { id: string; oldest: number | null }[]
+  return {
+    ids: rows.filter((row) => row.oldest !== null && row.oldest < before).map((row) => row.id),
+    scannedTo: rows.length < limit ? null : (rows[rows.length - 1]?.id ?? null),
+  }
+}
+
+/**
+ * Deletes messages for good (retention), with what names them: their notifications and reports.
+ * Each step is idempotent, so a crash between two is finished by the next run. The offset floor
+ * rises first: a purged seq is never given out again.
+ */
+export async function purgeMessages(db: Db, purged: readonly AgedMessage[]): Promise<void> {
+  if (purged.length === 0) return
+  const seqs = purged.map((row) => row.seq)
+  const ids = purged.map((row) => row.id)
+  const top = Math.max(...seqs)
+  await db
+    .update(offsetFloor)
+    .set({ value: sql`max(${offsetFloor.value}, ${top})` })
+    .where(eq(offsetFloor.id, 1))
+  await db.delete(notifications).where(inArray(notifications.messageId, ids))
+  await db.delete(reports).where(inArray(reports.messageId, ids))
+  await db.delete(messages).where(inArray(messages.seq, seqs))
 }

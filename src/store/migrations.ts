@@ -17,6 +17,7 @@ import m0013 from '../../drizzle/0013_media.sql' with { type: 'text' }
 import m0014 from '../../drizzle/0014_chat_reports.sql' with { type: 'text' }
 import m0015 from '../../drizzle/0015_export_erasure.sql' with { type: 'text' }
 import m0016 from '../../drizzle/0016_search_index.sql' with { type: 'text' }
+import m0017 from '../../drizzle/0017_retention_last_seen.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -41,6 +42,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0014_chat_reports': m0014,
   '0015_export_erasure': m0015,
   '0016_search_index': m0016,
+  '0017_retention_last_seen': m0017,
 }
 
 export interface JournalEntry {

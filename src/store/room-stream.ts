@@ -156,3 +156,30 @@ export async function takeSocketSession(
   const [row] = await db.delete(socketSessions).where(eq(socketSessions.pid, pid)).returning()
   return row
 }
+
+/** When the oldest log row was written, undefined for an empty log. */
+export async function oldestRoomEventAt(db: Db): Promise<number | undefined> {
+  const [row] = await db
+    .select({ createdAt: roomEvents.createdAt })
+    .from(roomEvents)
+    .orderBy(asc(roomEvents.id))
+    .limit(1)
+  return row?.createdAt
+}
+
+/**
+ * Forgets the log rows about these messages (an edit carries its content), so a replay never
+ * sends what retention purged. The log holds the recovery window only, so the scan is short.
+ */
+export async function forgetLoggedMessages(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return
+  const list = sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `
+  )
+  await db
+    .delete(roomEvents)
+    .where(
+      sql`(json_extract(${roomEvents.packet}, '$[1]._id') IN (${list}) OR json_extract(${roomEvents.packet}, '$[1].messageId') IN (${list}))`
+    )
+}

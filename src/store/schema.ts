@@ -31,6 +31,11 @@ export const users = sqliteTable(
     role: text('role', { enum: ['user', 'moderator', 'admin'] })
       .notNull()
       .default('user'),
+    /**
+     * When the user was last connected (their last socket closed, or a connection opened), written
+     * in batches (chat/last-seen.ts); null: never connected.
+     */
+    lastSeenAt: integer('last_seen_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -124,6 +129,11 @@ export const cities = sqliteTable('cities', {
   archived: integer('archived', { mode: 'boolean' }).notNull().default(false),
   /** Seconds a member waits between two messages here; 0 is off (moderators are exempt). */
   slowModeSeconds: integer('slow_mode_seconds').notNull().default(0),
+  /**
+   * Messages older than this many days are deleted (chat/retention.ts); null: MESSAGE_RETENTION,
+   * the global setting, applies.
+   */
+  retentionDays: integer('retention_days'),
 })
 
 export const chats = sqliteTable('chats', {
@@ -399,7 +409,11 @@ export const notifications = sqliteTable(
     createdAt: integer('created_at').notNull(),
     readAt: integer('read_at'),
   },
-  (t) => [index('notifications_user_idx').on(t.userId, t.id)]
+  (t) => [
+    index('notifications_user_idx').on(t.userId, t.id),
+    // Retention deletes a purged message's notifications (chat/retention.ts).
+    index('notifications_message_idx').on(t.messageId).where(sql`${t.messageId} IS NOT NULL`),
+  ]
 )
 
 export const USER_ROLES = ['user', 'moderator', 'admin'] as const

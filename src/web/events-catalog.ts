@@ -32,6 +32,7 @@ export const SCHEMAS: Record<string, Fields> = {
     message_type: "'text' | 'image' | 'file'",
     media_url: 'string | null',
     reply_to: 'string | null',
+    'reply_to_deleted?': 'true (the message replied to was deleted, or purged by retention)',
     is_edited: 'boolean',
     is_deleted: 'boolean',
     created_at: 'string (ISO 8601 UTC)',

@@ -24,6 +24,7 @@ describe('users', () => {
         username: bob.user.username,
         full_name: 'Bob 100% Builder',
         profile_photo_url: `/api/media/avatars/${bob.user._id}`,
+        last_seen: null,
       })
     }
     expect(
@@ -114,6 +115,7 @@ describe('cities', () => {
       archived: false,
       slowModeSeconds: 0,
       canModerate: false,
+      retentionDays: null,
     })
   })
 

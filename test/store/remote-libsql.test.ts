@@ -165,6 +165,7 @@ describe.skipIf(Boolean(SQLD_SKIP_REASON))('over a libSQL server (sqld)', () => 
         archived: false,
         slowModeSeconds: 0,
         canModerate: false,
+        retentionDays: null,
       })
 
       const chatId = await createPrivateChat(first.url, alice, [bob])

@@ -124,7 +124,13 @@ export function userRoutes(chat: Chat, notices: ChatNotices) {
     if (!params.ok) return sendError(c, params.error)
     const user = await chat.getUser(params.value.userId)
     if (!user.ok) return sendError(c, user.error)
-    return c.json({ user: publicUserView(user.value) })
+    const lastSeen = chat.lastSeen.of(user.value)
+    return c.json({
+      user: {
+        ...publicUserView(user.value),
+        last_seen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
+      },
+    })
   })
 
   return app

@@ -1,0 +1,170 @@
+/**
+ * @module Retention: messages older than their room's retention are deleted for good, with their
+ * media, notifications, reports and any log row that carries their content. A city's own
+ * `retention_days` beats MESSAGE_RETENTION; private chats follow MESSAGE_RETENTION.
+ *
+ * It runs in the background in slices of a few hundred rows, yielding to the event loop between
+ * them, so traffic never waits behind it. It keeps no state of its own: a room's oldest messages
+ * are always its frontier (a room is purged from its start, in seq order), so a restart, or a
+ * second node running the same purge, simply continues. A purged message is gone to history,
+ * unread counts, recovery and search alike; a reply to it reads `reply_to_deleted: true`.
+ */
+import type { Logger } from '../log.ts'
+import type { Db } from '../store/db.ts'
+import {
+  type AgedMessage,
+  chatsWithMessagesBefore,
+  oldestMessages,
+  purgeMessages,
+  type RoomRef,
+} from '../store/messages.ts'
+import type { Cities } from './cities.ts'
+import type { Media } from './media.ts'
+import type { RoomStream } from './room-stream.ts'
+import { chatRoom, cityRoom } from './rooms.ts'
+
+export interface RetentionOptions {
+  db: Db
+  log: Logger
+  cities: Cities
+  media: Media
+  stream: RoomStream
+  /** MESSAGE_RETENTION in ms; undefined: only cities with their own retention are purged. */
+  globalMs: number | undefined
+  /** How often a run starts (RETENTION_INTERVAL). */
+  intervalMs: number
+}
+
+/** What one run deleted. */
+interface PurgeTotals {
+  cityMessages: number
+  chatMessages: number
+}
+
+const DAY_MS = 86_400_000
+/** Rows per slice: one slice's statements take a few milliseconds. */
+const SLICE = 500
+/** Chats looked at per query when finding the ones with messages to purge. */
+const CHAT_PAGE = 500
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** The room's retention in ms: a city's own days, else the global setting. */
+function retentionMsOf(
+  room: { kind: 'city'; retentionDays: number | null } | { kind: 'chat' },
+  globalMs: number | undefined
+): number | undefined {
+  if (room.kind === 'city' && room.retentionDays !== null) return room.retentionDays * DAY_MS
+  return globalMs
+}
+
+/**
+ * @example
+ * const retention = createRetention({ db, log, cities, media, stream, globalMs: 90 * 86_400_000, intervalMs: 600_000 })
+ * retention.start(); await retention.stop()
+ */
+export function createRetention({
+  db,
+  log,
+  cities,
+  media,
+  stream,
+  globalMs,
+  intervalMs,
+}: RetentionOptions) {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let running: Promise<PurgeTotals> | undefined
+  let stopped = false
+
+  /** One slice: media doomed, log rows forgotten, then the rows and what names them. */
+  async function purgeSlice(rows: AgedMessage[]): Promise<void> {
+    await media.messagesPurged(rows.map((row) => row.id))
+    await stream.forgetMessages(rows)
+    await purgeMessages(db, rows)
+  }
+
+  /** Purges the room's messages created before `cutoff`, oldest first; how many went. */
+  async function purgeRoom(room: RoomRef, cutoff: number): Promise<number> {
+    let purged = 0
+    while (!stopped) {
+      const rows = await oldestMessages(db, room, SLICE)
+      const firstKept = rows.findIndex((row) => row.createdAt >= cutoff)
+      const old = firstKept === -1 ? rows : rows.slice(0, firstKept)
+      if (old.length > 0) {
+        await purgeSlice(old)
+        purged += old.length
+      }
+      await yieldToLoop()
+      if (old.length < SLICE) break
+    }
+    return purged
+  }
+
+  async function runOnce(): Promise<PurgeTotals> {
+    const now = Date.now()
+    const totals: PurgeTotals = { cityMessages: 0, chatMessages: 0 }
+    const list = await cities.listCities()
+    for (const city of list.ok ? list.value : []) {
+      const ms = retentionMsOf({ kind: 'city', retentionDays: city.retentionDays }, globalMs)
+      if (ms !== undefined && !stopped)
+        totals.cityMessages += await purgeRoom(cityRoom(city.id), now - ms)
+    }
+    const chatMs = retentionMsOf({ kind: 'chat' }, globalMs)
+    if (chatMs === undefined) return totals
+    let after = ''
+    while (!stopped) {
+      const page = await chatsWithMessagesBefore(db, now - chatMs, after, CHAT_PAGE)
+      for (const id of page.ids) {
+        if (stopped) break
+        totals.chatMessages += await purgeRoom(chatRoom(id), now - chatMs)
+      }
+      if (page.scannedTo === null) break
+      after = page.scannedTo
+      await yieldToLoop()
+    }
+    return totals
+  }
+
+  /** A run now, or the one under way. */
+  function run(): Promise<PurgeTotals> {
+    if (running) return running
+    const started = Date.now()
+    running = runOnce()
+      .then(
+        (totals) => {
+          if (totals.cityMessages + totals.chatMessages > 0)
+            log.info('retention purged messages', { ...totals, ms: Date.now() - started })
+          return totals
+        },
+        (error: unknown) => {
+          log.error('retention purge failed', { error })
+          return { cityMessages: 0, chatMessages: 0 }
+        }
+      )
+      .finally(() => {
+        running = undefined
+        schedule()
+      })
+    return running
+  }
+
+  function schedule() {
+    if (stopped) return
+    clearTimeout(timer)
+    timer = setTimeout(run, intervalMs)
+    timer.unref?.()
+  }
+
+  return {
+    /** First run now (it continues what a previous process left), then every interval. */
+    start() {
+      void run()
+    },
+    run,
+    async stop() {
+      stopped = true
+      clearTimeout(timer)
+      await running
+    },
+  }
+}
