@@ -8,6 +8,11 @@
  */
 import { RedisClient } from 'bun'
 import type { Logger } from '../log.ts'
+import {
+  type ByteListener,
+  type ByteSubscriber,
+  createByteSubscriber,
+} from './redis-byte-subscriber.ts'
 
 export interface RedisLinkOptions {
   url: string
@@ -25,6 +30,15 @@ export interface RedisLink {
   publish(channel: string, message: string): Promise<number>
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>
   unsubscribe(channel: string): Promise<unknown>
+  /**
+   * Subscriptions that keep each message as bytes (what the Socket.IO emitter publishes), all on
+   * one more connection, opened at the first of them (redis-byte-subscriber.ts).
+   */
+  subscribeBytes(channel: string, listener: ByteListener): void
+  psubscribeBytes(pattern: string, listener: ByteListener): void
+  unsubscribeBytes(channelOrPattern: string): void
+  /** PUBSUB NUMSUB: how many connections subscribe to `channel`. */
+  numsub(channel: string): Promise<number>
   /** PING within `ms`; throws when Redis does not answer (readiness). */
   ping(ms?: number): Promise<void>
   close(): void
@@ -55,6 +69,11 @@ export async function connectRedis({
   const subscriber = new RedisClient(url, options)
   await withTimeout(Promise.all([commands.connect(), subscriber.connect()]), 5_000, 'connect')
   const channels = new Set<string>()
+  let bytes: ByteSubscriber | undefined
+  const byteSubscriber = () => {
+    bytes ??= createByteSubscriber({ url, logger })
+    return bytes
+  }
   let up = true
   let closed = false
   onState?.(true)
@@ -95,6 +114,13 @@ export async function connectRedis({
       if (!subscriber.connected) return
       return subscriber.unsubscribe(channel)
     },
+    subscribeBytes: (channel, listener) => byteSubscriber().subscribe(channel, listener),
+    psubscribeBytes: (pattern, listener) => byteSubscriber().psubscribe(pattern, listener),
+    unsubscribeBytes: (name) => bytes?.unsubscribe(name),
+    async numsub(channel) {
+      const reply = (await commands.send('PUBSUB', ['NUMSUB', channel])) as unknown[]
+      return Number(reply[1] ?? 0)
+    },
     async ping(ms = 1_000) {
       await withTimeout(commands.send('PING', []), ms, 'PING')
     },
@@ -103,6 +129,7 @@ export async function connectRedis({
       clearInterval(watch)
       commands.close()
       subscriber.close()
+      bytes?.close()
     },
   }
 }

@@ -285,5 +285,7 @@ export function useTwoNodes(
     clients.push(c)
     return c
   }
-  return { nodes, track }
+  /** The Redis the nodes share (for a client of the test's own, such as an emitter). */
+  const redisUrl = () => redis?.url ?? ''
+  return { nodes, track, redisUrl }
 }

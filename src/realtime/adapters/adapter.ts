@@ -22,6 +22,10 @@ export interface RoomMember {
   write(packet: EncodedPacket, offset?: number): void
   /** Publishes from this socket's WebSocket: every topic subscriber except this socket. */
   publish(topic: string, packet: EncodedPacket): void
+  /** The socket joins / leaves rooms, or leaves its namespace: a request from another server. */
+  join(rooms: string[]): void
+  leave(room: string): void
+  disconnect(close: boolean): unknown
 }
 
 /** What the namespace offers its adapter. */
@@ -32,8 +36,11 @@ export interface AdapterHost {
   member(id: string): RoomMember | undefined
   /** `server.publish` of each frame in order; false when no Bun server is attached yet. */
   publish(topic: string, packet: EncodedPacket): boolean
-  /** Disconnects a local socket (a `disconnectSockets` that came from another node). */
-  disconnect(id: string, close: boolean): void
+  /**
+   * A `serverSideEmit` from another server: `[event, ...args]` for the namespace's own listeners
+   * (`io.on(event, …)`), never sent to a client.
+   */
+  onServerSideEmit(args: unknown[]): void
 }
 
 export interface BroadcastOptions {

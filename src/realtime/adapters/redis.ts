@@ -10,19 +10,36 @@
  * the first broadcast after a join race the SUBSCRIBE, and room churn would be Redis traffic.
  * The price is that every node receives every broadcast of the namespace; a publish to a Bun topic
  * nobody on this node subscribes to is cheap.
+ *
+ * Other services speak to the cluster as socket.io's do, with the stock @socket.io/redis-emitter:
+ * it publishes msgpack `[uid, packet, { rooms, except }]` on `${key}#${nsp}#` (and
+ * `${key}#${nsp}#${room}#` for one room), which every node delivers to its own sockets, and JSON
+ * requests on `${key}-request#${nsp}#` (redis-requests.ts). Both come through one connection that
+ * keeps bytes, so an emitter's `socketsJoin` is carried out before the `emit` it sent next.
  */
+import { decode as decodeMsgpack } from 'notepack.io'
 import type { Logger } from '../../log.ts'
-import type { EncodedPacket } from '../io/parser.ts'
+import { type EncodedPacket, PacketType, validPacket } from '../io/parser.ts'
 import type { Adapter, AdapterFactory, BroadcastOptions } from './adapter.ts'
 import { createBunTopicsAdapter } from './bun-topics.ts'
 import { createOffsetOrder, type OffsetLog } from './ordered.ts'
+import { createRequestHandler, targetsOf } from './redis-requests.ts'
 
-/** The two Redis operations the adapter needs (Bun's RedisClient fits, behind a reconnecting link). */
+type BytesListener = (message: Uint8Array, channel: string) => void
+
+/** The Redis operations the adapter needs (Bun's RedisClient fits, behind a reconnecting link). */
 export interface RedisPubSub {
   publish(channel: string, message: string): Promise<number>
   /** Registers the listener once; the link re-subscribes by itself after a reconnect. */
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>
   unsubscribe(channel: string): Promise<unknown>
+  /**
+   * Subscriptions whose messages stay bytes (the emitter's msgpack), all on one connection so
+   * that they arrive in the order they were published; re-subscribed after a reconnect.
+   */
+  subscribeBytes(channel: string, listener: BytesListener): void
+  psubscribeBytes(pattern: string, listener: BytesListener): void
+  unsubscribeBytes(channelOrPattern: string): void
 }
 
 export interface RedisAdapterOptions {
@@ -31,6 +48,8 @@ export interface RedisAdapterOptions {
   nodeId: string
   /** Channel name prefix, so several deployments may share one Redis. */
   prefix?: string
+  /** socket.io's `key`: the prefix of the channels its Redis emitter publishes on. */
+  key?: string
   logger: Logger
   /** Called for each broadcast received from another node with its age in ms (publish → delivered). */
   onRemoteBroadcast?: (ms: number) => void
@@ -90,6 +109,7 @@ export function createRedisAdapter({
   redis,
   nodeId,
   prefix = 'mc',
+  key = 'socket.io',
   logger,
   onRemoteBroadcast,
   onError,
@@ -133,7 +153,7 @@ export function createRedisAdapter({
       if (envelope.n === nodeId) return
       if (typeof envelope.d === 'boolean') {
         for (const id of local.sockets(new Set(envelope.r), new Set(envelope.e)))
-          host.disconnect(id, envelope.d)
+          host.member(id)?.disconnect(envelope.d)
         return
       }
       deliver(fromWire(envelope.f), {
@@ -146,6 +166,24 @@ export function createRedisAdapter({
     redis.subscribe(channel, receive).catch((error) => {
       log.error('subscribe failed', { channel, error })
     })
+
+    // What other services publish with @socket.io/redis-emitter.
+    const emitted = `${key}#${host.name}#`
+    const requests = `${key}-request#${host.name}#`
+    const onRequest = createRequestHandler({ host, sockets: local.sockets, nodeId, logger: log })
+    redis.psubscribeBytes(`${emitted}*`, (bytes, from) => {
+      // `${key}#${nsp}#${room}#`: nothing to do on a node where no socket is in that room.
+      const room = from.slice(emitted.length, -1)
+      if (room !== '' && local.sockets(new Set([room])).size === 0) return
+      const broadcast = emittedBroadcast(bytes, host.name)
+      if (!broadcast) {
+        onError?.('decode')
+        log.warn('undecodable emitter broadcast ignored', { channel: from })
+        return
+      }
+      local.broadcast(host.codec.encode(broadcast.packet), broadcast.targets)
+    })
+    redis.subscribeBytes(requests, (bytes) => onRequest(Buffer.from(bytes).toString('utf8')))
 
     const send = (envelope: Envelope) =>
       redis.publish(channel, JSON.stringify(envelope)).catch((error) => {
@@ -183,8 +221,30 @@ export function createRedisAdapter({
       async close() {
         await local.close()
         await redis.unsubscribe(channel).catch(() => undefined)
+        redis.unsubscribeBytes(`${emitted}*`)
+        redis.unsubscribeBytes(requests)
       },
     }
     return adapter
   }
+}
+
+/**
+ * An emitter's `[uid, packet, opts]` (msgpack): its EVENT for namespace `nsp` and the sockets it
+ * is for. Undefined when it is anything else, for another namespace, or breaks the packet rules.
+ */
+function emittedBroadcast(bytes: Uint8Array, nsp: string) {
+  let decoded: unknown
+  try {
+    decoded = decodeMsgpack(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(decoded)) return undefined
+  const [, raw, opts] = decoded as [unknown, Record<string, unknown> | undefined, unknown]
+  const packet = validPacket(raw && { ...raw, nsp: raw.nsp ?? '/' })
+  const targets = targetsOf(opts)
+  if (!packet || packet.type !== PacketType.EVENT || packet.nsp !== nsp || !targets)
+    return undefined
+  return { packet, targets }
 }

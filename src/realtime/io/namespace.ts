@@ -21,6 +21,9 @@ import {
 } from './recovery.ts'
 import { IOSocket } from './socket.ts'
 
+/** Events of the namespace itself that a server-side emit may not name (socket.io's). */
+const SERVER_RESERVED: ReadonlySet<string> = new Set(['connect', 'connection', 'new_namespace'])
+
 /** An error passed to `next()`; `data` is sent to the client as CONNECT_ERROR `data`. */
 export type MiddlewareError = Error & { data?: unknown }
 export type Middleware = (
@@ -127,8 +130,10 @@ export class Namespace extends Emitter implements AdapterHost {
   publish(topic: string, packet: EncodedPacket): boolean {
     return this.context.publish(topic, packet)
   }
-  disconnect(id: string, close: boolean): void {
-    this.sockets.get(id)?.disconnect(close)
+  onServerSideEmit(args: unknown[]): void {
+    const [event, ...rest] = args
+    if (typeof event !== 'string' || SERVER_RESERVED.has(event)) return
+    this.emitLocal(event, rest)
   }
 
   /** @internal a CONNECT for this namespace: middlewares, then CONNECT or CONNECT_ERROR. */

@@ -67,8 +67,11 @@ export interface IOServer {
   of(name: string): Namespace
   use(fn: Middleware): IOServer
   on(event: 'connection' | 'connect', listener: (socket: IOSocket) => unknown): IOServer
+  /** Any other name: a `serverSideEmit` from another server, `(...args, ack?)`. */
+  on(event: string, listener: Listener): IOServer
   once(event: 'connection' | 'connect', listener: (socket: IOSocket) => unknown): IOServer
-  off(event: 'connection' | 'connect', listener?: Listener): IOServer
+  once(event: string, listener: Listener): IOServer
+  off(event: string, listener?: Listener): IOServer
   to(room: string | string[]): BroadcastOperator
   in(room: string | string[]): BroadcastOperator
   except(room: string | string[]): BroadcastOperator
