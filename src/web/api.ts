@@ -195,3 +195,102 @@ export const listBlocks = async () =>
 
 export const setBlock = async (userId: string, on: boolean) =>
   request<undefined>(on ? 'PUT' : 'DELETE', `/api/users/me/blocks/${encodeURIComponent(userId)}`)
+
+// ---- Account: password reset, verification, settings ---------------------------------------
+
+/** Always 202 for a well-formed address, known or not (the server does not say which). */
+export const forgotPassword = async (email: string) =>
+  request<{ status: string }>('POST', '/api/auth/forgot-password', { email })
+
+/** The mailed `#reset=` token and the new password; 204, and every session of the account ends. */
+export const resetPassword = async (token: string, password: string) =>
+  request<void>('POST', '/api/auth/reset-password', { token, password })
+
+/** The mailed `#verify=` token: the account's (or its new) address is proven. */
+export const verifyEmail = async (token: string) =>
+  map(await request<{ user: User }>('POST', '/api/auth/verify-email', { token }), (v) => v.user)
+
+export const resendVerification = async () => request<void>('POST', '/api/auth/resend-verification')
+
+/** Keeps this session, ends the others. */
+export const changePassword = async (currentPassword: string, newPassword: string) =>
+  request<void>('POST', '/api/auth/change-password', { currentPassword, newPassword })
+
+export interface Device {
+  _id: string
+  device: string
+  user_agent: string | null
+  address: string | null
+  created_at: string
+  last_used_at: string
+  current: boolean
+}
+
+export const listSessions = async () =>
+  map(await request<{ sessions: Device[] }>('GET', '/api/auth/sessions'), (v) => v.sessions)
+
+export const revokeSession = async (id: string) =>
+  request<void>('DELETE', `/api/auth/sessions/${encodeURIComponent(id)}`)
+
+export const revokeOtherSessions = async () => request<void>('DELETE', '/api/auth/sessions')
+
+export interface DataExport {
+  _id: string
+  state: string
+  messages: number
+  bytes: number | null
+  download_url: string
+}
+
+/** Starts an export (409 while one is being made: its answer carries no export). */
+export const requestExport = async () =>
+  map(await request<{ export: DataExport }>('POST', '/api/users/me/export'), (v) => v.export)
+
+/**
+ * The newest export: its state while it is being made, or the archive itself once ready (a Blob
+ * to save; the route needs the access token, so a plain link cannot fetch it).
+ */
+export async function fetchExport(): Promise<
+  ApiResult<{ state: string; archive: Blob | null; name: string }>
+> {
+  const send = (token: string | null) =>
+    fetch('/api/users/me/export', {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    })
+  try {
+    let res = await send(readAccessToken())
+    if (res.status === 401) {
+      const fresh = await refreshAccessToken()
+      if (!fresh) {
+        onSessionLost()
+        return { ok: false, status: 401, error: { code: 'unauthorized', message: 'Please log in' } }
+      }
+      onTokens(fresh)
+      res = await send(fresh)
+    }
+    if (res.ok && (res.headers.get('content-type') ?? '').startsWith('application/x-ndjson')) {
+      const id = res.headers.get('x-export-id') ?? 'archive'
+      return {
+        ok: true,
+        value: { state: 'ready', archive: await res.blob(), name: `export-${id}.ndjson` },
+      }
+    }
+    const data = (await res.json().catch(() => null)) as {
+      export?: DataExport
+      error?: WireError
+    } | null
+    if (res.ok && data?.export)
+      return { ok: true, value: { state: data.export.state, archive: null, name: '' } }
+    return {
+      ok: false,
+      status: res.status,
+      error: data?.error ?? { code: 'internal', message: `Request failed (${res.status})` },
+    }
+  } catch {
+    return {
+      ok: false,
+      status: 0,
+      error: { code: 'network', message: 'The server is unreachable' },
+    }
+  }
+}

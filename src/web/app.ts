@@ -1,7 +1,8 @@
 /** @module Web client entry: session bootstrap, socket event routing, room switching, composer. */
 
 import type { Socket } from 'socket.io-client'
-import { getChat, listChats, listCities, logout, me, setSessionHooks } from './api.ts'
+import { isAccountLink, takeAccountLink } from './account-links.ts'
+import { getChat, listChats, listCities, logout, me, setSessionHooks, verifyEmail } from './api.ts'
 import { openMediaSession, wireAttachments } from './attachments.ts'
 import { showAuth } from './auth-view.ts'
 import { createBlocks } from './blocks.ts'
@@ -10,6 +11,7 @@ import { byId, el } from './dom.ts'
 import { type ConnectionStatus, connectRealtime, updateSocketToken } from './realtime.ts'
 import { showReportsPanel } from './reports-panel.ts'
 import { clearSession, readUser, refreshAccessToken, wasSignedIn } from './session.ts'
+import { wireSettings } from './settings.ts'
 import { createSidebar } from './sidebar.ts'
 import type { Chat, Message, PublicUser, Room, RoomKind, User } from './types.ts'
 
@@ -24,7 +26,26 @@ function toast(message: string): void {
 }
 
 async function boot(): Promise<void> {
+  // A mailed link opened in a tab already showing the page: load it afresh to act on it.
+  addEventListener('hashchange', () => {
+    if (isAccountLink(location.hash)) location.reload()
+  })
   let user: User | null = null
+  // A mailed link: a reset asks for the new password first (it signs every device out anyway);
+  // a verification is made at once and said wherever the page goes next.
+  const link = takeAccountLink()
+  let notice: string | undefined
+  if (link?.kind === 'verify') {
+    const verified = await verifyEmail(link.token)
+    notice = verified.ok
+      ? `${verified.value.email} is verified.`
+      : `That verification link does not work: ${verified.error.message}`
+  }
+  if (link?.kind === 'reset') {
+    clearSession()
+    startApp(await showAuth({ resetToken: link.token }))
+    return
+  }
   // A reload: the access token was in memory only, so the refresh cookie gets a new one.
   if (wasSignedIn() && (await refreshAccessToken())) {
     const current = await me()
@@ -37,9 +58,11 @@ async function boot(): Promise<void> {
     // A refresh that failed on the network (the page reloading under it, say) leaves the flag:
     // the next load tries again. One the server refused has cleared it already.
     if (!wasSignedIn()) clearSession()
-    user = await showAuth()
+    user = await showAuth(notice === undefined ? {} : { notice })
+    notice = undefined
   }
   startApp(user)
+  if (notice) toast(notice)
 }
 
 function startApp(user: User): void {
@@ -61,6 +84,7 @@ function startApp(user: User): void {
   byId('close-reports').addEventListener('click', () => {
     byId('reports').hidden = true
   })
+  wireSettings({ user, toast })
   const notice = byId('moderation-notice')
   const showNotice = (text: string | null) => {
     notice.textContent = text ?? ''

@@ -70,11 +70,15 @@ const START_TIMEOUT_MS = 20_000
 
 /**
  * Runs `bun src/main.ts` with a temp data directory on a fixed free port and resolves once
- * it logs `listening` (it logs JSON lines to stderr).
+ * it logs `listening` (it logs JSON lines to stderr). `overrides` may be a function of the port.
  * @example const server = await spawnServer(); afterAll(() => server.stop())
  */
-export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function spawnServer(
+  overrides: Record<string, string> | ((port: number) => Record<string, string>) = {}
+): Promise<ServerProcess> {
   const port = await freePort()
+  // A function gets the port first (for PUBLIC_URL, which mailed links point to).
+  const env = typeof overrides === 'function' ? overrides(port) : overrides
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-browser-'))
   const logs: string[] = []
   let child: ReturnType<typeof Bun.spawn> | null = null
