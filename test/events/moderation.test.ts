@@ -4,6 +4,9 @@
  * the word filter, reports, blocks, and the register and chat-creation limits.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import {
   ask,
@@ -69,6 +72,79 @@ describe('roles and the audit log', () => {
     expect((await api(url, 'GET', '/api/auth/me', as(admin))).body.user.role).toBe('admin')
     const someone = await registerUser(url)
     expect((await api(url, 'GET', '/api/auth/me', as(someone))).body.user.role).toBe('user')
+  })
+
+  test('ADMIN_USERNAMES applies at start to a user who registered before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'admins-at-start-'))
+    const DATABASE_URL = `file:${join(dir, 'chat.db')}`
+    try {
+      const before = await startServer({ DATABASE_URL })
+      const late = await registerUser(before.url, { username: 'late_admin' })
+      expect(late.user.role).toBe('user')
+      await before.stop()
+      const after = await startServer({ DATABASE_URL, ADMIN_USERNAMES: 'late_admin,nobody_here' })
+      try {
+        const login = await api(after.url, 'POST', '/api/auth/login', {
+          body: { login: 'late_admin', password: late.password },
+        })
+        expect(login.body.user.role).toBe('admin')
+        const me = await api(after.url, 'GET', '/api/auth/me', { token: login.body.accessToken })
+        expect(me.body.user.role).toBe('admin')
+      } finally {
+        await after.stop()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('moderator and city routes refuse unknown cities and users, bad ids and bodies', async () => {
+    const cityId = await newCity()
+    const alice = await registerUser(url)
+    const mods = (city: string, user: string) => `/api/cities/${city}/moderators/${user}`
+    expect((await api(url, 'PUT', mods('no-such-city', alice.user._id), as(admin))).status).toBe(
+      404
+    )
+    expect(
+      (await api(url, 'PUT', mods(cityId, '0123456789abcdef01234567'), as(admin))).status
+    ).toBe(404)
+    expect((await api(url, 'PUT', mods(cityId, 'not-an-id'), as(admin))).status).toBe(400)
+    expect((await api(url, 'DELETE', mods(cityId, alice.user._id), as(alice))).status).toBe(403)
+    const unknown = await api(url, 'PATCH', '/api/admin/cities/no-such-city', {
+      ...as(admin),
+      body: { name: 'X' },
+    })
+    expect(unknown.status).toBe(404)
+    const badBody = await api(url, 'PATCH', `/api/admin/cities/${cityId}`, {
+      ...as(admin),
+      body: { archived: 'yes' },
+    })
+    expect(badBody.status).toBe(400)
+    expect(badBody.body.error.code).toBe('invalid_input')
+    const missing = await api(url, 'POST', '/api/admin/cities', {
+      ...as(admin),
+      body: { id: 'halfway' },
+    })
+    expect(missing.status).toBe(400)
+    const slowUnknown = await api(url, 'PATCH', '/api/cities/no-such-city', {
+      ...as(admin),
+      body: { slowModeSeconds: 5 },
+    })
+    expect(slowUnknown.status).toBe(404)
+    expect((await api(url, 'GET', '/api/cities/no-such-city/restrictions', as(admin))).status).toBe(
+      404
+    )
+    // Over a socket: a plain user cannot delete another's city message.
+    const author = await clients.user(url)
+    const other = await clients.user(url)
+    await joinCity(author, cityId)
+    await joinCity(other, cityId)
+    const sent = await send(author, cityId, 'mine')
+    const refused = await ask(other.socket, 'delete-city-message', {
+      cityId,
+      messageId: sent.message._id,
+    })
+    expect(refused).toMatchObject({ ok: false, error: { code: 'not_author' } })
   })
 
   test('an admin sets roles, audited; nobody else may; bad roles are refused', async () => {
