@@ -165,6 +165,10 @@ export function createModeration({
     return ok(null)
   }
 
+  /** The user's mute in the city, if one is in force (joining tells the user; memory only). */
+  const muteOf = (cityId: string, userId: string): RestrictionRow | undefined =>
+    restricted.size > 0 ? active(cityId, userId, 'mute') : undefined
+
   /** Is the author shadow-restricted here (their new messages reach only themselves)? */
   const isShadowed = (cityId: string, userId: string): boolean =>
     restricted.size > 0 && active(cityId, userId, 'shadow') !== undefined
@@ -307,6 +311,7 @@ export function createModeration({
     outlet: () => outlet,
     ready,
     refusal,
+    muteOf,
     isShadowed,
     screen,
     slowMode,

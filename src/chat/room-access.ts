@@ -6,7 +6,7 @@
  * readable, a ban refuses everything, a mute refuses writing only.
  */
 import { fail, ok, type Result } from '../errors.ts'
-import type { ChatRole, UserRow } from '../store/schema.ts'
+import type { ChatRole, RestrictionRow, UserRow } from '../store/schema.ts'
 import type { createChats } from './chats.ts'
 import type { Cities } from './cities.ts'
 import type { Moderation } from './moderation.ts'
@@ -18,6 +18,8 @@ export interface Entry {
   role: ChatRole | null
   /** A city's slow mode (seconds between two messages; 0 off), as `joined-city-chat` tells it. */
   slowModeSeconds: number
+  /** The actor's mute in this city (they may read, not send), as `joined-city-chat` tells it. */
+  muted: Pick<RestrictionRow, 'until' | 'reason'> | null
 }
 
 /** `read`: history, reports; `enter`: join, resume; `write`: send, edit, delete. */
@@ -51,7 +53,12 @@ export function createRoomAccess({
         return fail('archived', `${city.value.name} is archived: its history stays readable`)
       const refused = moderation.refusal(room.id, actor.id, purpose === 'write')
       if (!refused.ok) return refused
-      return ok({ name: city.value.name, role: null, slowModeSeconds: city.value.slowModeSeconds })
+      return ok({
+        name: city.value.name,
+        role: null,
+        slowModeSeconds: city.value.slowModeSeconds,
+        muted: moderation.muteOf(room.id, actor.id) ?? null,
+      })
     }
     const membership = await chats.requireChatMember(actor, room.id)
     if (!membership.ok) return membership
@@ -59,6 +66,7 @@ export function createRoomAccess({
       name: membership.value.chat.name ?? 'private',
       role: membership.value.member.role,
       slowModeSeconds: 0,
+      muted: null,
     })
   }
 

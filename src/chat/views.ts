@@ -275,6 +275,11 @@ export function reportView(report: ReportRow, message?: MessageWithAuthor) {
   }
 }
 
+/** A mute in force, as `joined-city-chat` tells the muted user: until when (null: until lifted), why. */
+export function mutedView(mute: { until: number | null; reason: string | null }) {
+  return { until: isoOrNull(mute.until), reason: mute.reason }
+}
+
 /**
  * Why a user's sockets left a city room (`left-city-chat` after a ban): until when (null: until
  * lifted) and the moderator's `note` (their reason, or null).

@@ -6,7 +6,7 @@ import type { PresenceStore } from '../chat/presence.ts'
 import { isChatRoom, kindOf, type RoomKind, type RoomRef, topicOf } from '../chat/rooms.ts'
 import type { Chat, User } from '../chat/service.ts'
 import type { TypingTracker } from '../chat/typing.ts'
-import { actorView, deletedView, joinerView, messageView } from '../chat/views.ts'
+import { actorView, deletedView, joinerView, messageView, mutedView } from '../chat/views.ts'
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { IOServer, IOSocket } from '../realtime/index.ts'
@@ -112,6 +112,8 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
       message: `Successfully joined ${name} chat`,
       // A city's slow mode, so the client can count down its send button.
       ...(room.kind === 'city' ? { slowModeSeconds: entry.value.slowModeSeconds } : {}),
+      // A muted user learns it on entering, not only when a send is refused.
+      ...(entry.value.muted ? { muted: mutedView(entry.value.muted) } : {}),
     }
     // With recovery on, the confirmation carries the stream's current offset as its last
     // argument, so a client that drops before any message arrives still resumes from here.

@@ -261,9 +261,13 @@ export function openRoom(options: RoomOptions) {
   /** `joined-*` event or the join ack, whichever comes first. */
   function confirmJoined(data?: Record<string, unknown>): void {
     if (typeof data?.slowModeSeconds === 'number') slowModeSeconds = data.slowModeSeconds
+    // Muted here: reading works, and the notice says so (why, until when) before any send.
+    const muted = data?.muted
+    if (muted && typeof muted === 'object' && !closed)
+      options.notice(restrictionNotice('muted', muted as Record<string, unknown>))
     if (joined || closed) return
     joined = true
-    options.notice(null)
+    if (!muted) options.notice(null)
     refreshOnline()
     markReadSoon()
     for (const clientId of outbox.splice(0)) emitSend(clientId)

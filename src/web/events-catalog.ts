@@ -112,9 +112,15 @@ export const EVENTS: EventDoc[] = [
     name: 'joined-city-chat',
     direction: 'receive',
     group: 'City chat',
-    payload: { ...CITY, cityName: 'string', message: 'string', slowModeSeconds: 'number' },
+    payload: {
+      ...CITY,
+      cityName: 'string',
+      message: 'string',
+      slowModeSeconds: 'number',
+      'muted?': '{ until: ISO 8601 | null, reason: string | null }',
+    },
     result:
-      'The socket that joined. slowModeSeconds: the wait between two messages of a member (0: off; moderators are exempt).',
+      'The socket that joined. slowModeSeconds: the wait between two messages of a member (0: off; moderators are exempt). muted, only for a muted user: they may read, sends are refused with muted, until then (null: until lifted), and why.',
   },
   {
     name: 'user-joined-city-chat',

@@ -213,6 +213,14 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('moderation in the web client', ()
         .getByText(/You are muted in this city until lifted\. Reason: selling spam\./)
         .waitFor()
       await screenshot(v, 'moderation-8-muted')
+      // Coming back to the city, the notice is there on entering, before any send.
+      await openCity(v, 'Pune')
+      await v.getByTestId('moderation-notice').waitFor({ state: 'hidden' })
+      await openCity(v, 'Delhi')
+      await v
+        .getByTestId('moderation-notice')
+        .getByText(/You are muted in this city until lifted\. Reason: selling spam\./)
+        .waitFor()
 
       // Slow mode: joined-city-chat tells it; after a send the button counts down.
       const slow = await api(server.url, 'PATCH', '/api/cities/delhi', {

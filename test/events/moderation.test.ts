@@ -388,10 +388,23 @@ describe('restrictions', () => {
   test('mute: the user reads and joins, and sends are refused', async () => {
     const cityId = await newCity()
     const alice = await clients.user(url)
-    expect((await restrict(cityId, alice.user._id, 'mute')).status).toBe(201)
+    expect((await restrict(cityId, alice.user._id, 'mute', { reason: 'flooding' })).status).toBe(
+      201
+    )
+    const joined = once<any>(alice.socket, 'joined-city-chat')
     await joinCity(alice, cityId)
+    // Told on entering: muted, until lifted, and why.
+    expect((await joined).muted).toEqual({ until: null, reason: 'flooding' })
     const sent = await send(alice, cityId, 'hello?')
-    expect(sent).toMatchObject({ ok: false, error: { code: 'muted', details: { until: null } } })
+    expect(sent).toMatchObject({
+      ok: false,
+      error: { code: 'muted', details: { until: null, reason: 'flooding' } },
+    })
+    // Someone not muted hears no `muted` on joining.
+    const bob = await clients.user(url)
+    const bobJoined = once<any>(bob.socket, 'joined-city-chat')
+    await joinCity(bob, cityId)
+    expect((await bobJoined).muted).toBeUndefined()
     expect((await api(url, 'GET', `/api/cities/${cityId}/messages`, as(alice))).status).toBe(200)
   })
 
