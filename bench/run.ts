@@ -7,6 +7,7 @@ import { connectStorm, idleConnections } from './load/connections.ts'
 import { persistence } from './load/persistence.ts'
 import { createWorkerPool } from './load/pool.ts'
 import { type RampOptions, ramp } from './load/ramp.ts'
+import { searchLatency } from './load/search.ts'
 import type { ScenarioContext } from './load/session.ts'
 import {
   type Metrics,
@@ -24,7 +25,7 @@ import {
   type TargetSpec,
 } from './targets.ts'
 
-const SCENARIOS = ['idle', 'storm', 'fanout', 'rooms', 'persist'] as const
+const SCENARIOS = ['idle', 'storm', 'fanout', 'rooms', 'persist', 'search'] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 interface Sizes {
@@ -39,6 +40,9 @@ interface Sizes {
   persistMs: number
   /** Persistence runs: the metric each fills, its senders and each sender's messages in flight. */
   persist: ReadonlyArray<{ key: string; senders: number; window: number }>
+  /** Search (ours only): messages stored before the queries, and one-word queries timed. */
+  searchMessages: number
+  searchQueries: number
 }
 
 const FULL: Sizes = {
@@ -83,6 +87,8 @@ const FULL: Sizes = {
     // No target: how far one connection's figure follows its window (the open question in README).
     { key: 'persist_1_w64', senders: 1, window: 64 },
   ],
+  searchMessages: 1_000_000,
+  searchQueries: 500,
 }
 
 const QUICK: Sizes = {
@@ -95,11 +101,12 @@ const QUICK: Sizes = {
   rooms: { ...FULL.rooms, maxSteps: 3, stepMs: 1_250, graceMs: 500 },
   persistRamp: { ...FULL.persistRamp, maxSteps: 3, stepMs: 1_250, graceMs: 500 },
   persistMs: 2_000,
+  searchQueries: 200,
 }
 
 const USAGE = `npm run bench -- [--quick] [--runs N] [--targets ours,socketio-node,socketio-bun,raw-bun]
                       [--scenarios idle,storm,fanout,rooms,persist] [--workers N] [--idle N] [--storm N]
-                      [--clients N] [--readme | --no-readme] [--profile DIR]
+                      [--clients N] [--search-messages N] [--readme | --no-readme] [--profile DIR]
 The full run writes bench/README.md; a quick run only prints unless --readme is given.
 --profile DIR writes our server's CPU profile (markdown, bun --cpu-prof-md) into DIR when it stops.`
 
@@ -115,6 +122,7 @@ function parseOptions() {
       idle: { type: 'string' },
       storm: { type: 'string' },
       clients: { type: 'string' },
+      'search-messages': { type: 'string' },
       profile: { type: 'string' },
       readme: { type: 'boolean', default: false },
       'no-readme': { type: 'boolean', default: false },
@@ -139,6 +147,12 @@ function parseOptions() {
     runs: int(values.runs, base.runs, 'runs', 9),
     idleClients: int(values.idle, base.idleClients, 'idle', 25_000),
     stormClients: int(values.storm, base.stormClients, 'storm', 25_000),
+    searchMessages: int(
+      values['search-messages'],
+      base.searchMessages,
+      'search-messages',
+      10_000_000
+    ),
     // Clients scale the deliveries of each step, so the ladder is kept in deliveries/s.
     fanout: { ...base.fanout, clients },
     rooms: { ...base.rooms, clients },
@@ -253,6 +267,19 @@ async function measure(
       const open = await ramp(ctx, sizes.persistRamp, 'persist open loop')
       metrics.persist_open = open.best?.deliveriesPerSec ?? null
       metrics.persist_open_p99 = open.atReference?.p99Ms ?? null
+    }
+    // Last: it leaves a million messages in the target's database.
+    if (scenarios.includes('search') && spec.name === 'ours') {
+      const search = await searchLatency(ctx, sizes.searchMessages, sizes.searchQueries)
+      log(
+        `  search: ${search.queries} one-word queries, p50 ${search.p50Ms?.toFixed(1) ?? '-'} ms, p99 ${search.p99Ms?.toFixed(1) ?? '-'} ms, ${search.empty} found nothing, ${search.errors} errors`
+      )
+      metrics.search_p50 = search.p50Ms
+      metrics.search_p99 = search.p99Ms
+      metrics.search_seed_s = search.seedSeconds
+      if (search.errors) column.notes.add(`search: ${search.errors} queries failed`)
+      if (search.messages !== 1_000_000)
+        column.notes.add(`search over ${search.messages.toLocaleString('en-US')} messages`)
     }
   } finally {
     pool.stop()

@@ -18,6 +18,7 @@ import m0014 from '../../drizzle/0014_chat_reports.sql' with { type: 'text' }
 import m0015 from '../../drizzle/0015_export_erasure.sql' with { type: 'text' }
 import m0016 from '../../drizzle/0016_search_index.sql' with { type: 'text' }
 import m0017 from '../../drizzle/0017_retention_last_seen.sql' with { type: 'text' }
+import m0018 from '../../drizzle/0018_search_scope.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -43,6 +44,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0015_export_erasure': m0015,
   '0016_search_index': m0016,
   '0017_retention_last_seen': m0017,
+  '0018_search_scope': m0018,
 }
 
 export interface JournalEntry {
