@@ -7,7 +7,7 @@ import {
   saveAccessToken,
   saveUser,
 } from './session.ts'
-import type { Chat, City, Message, PublicUser, User, WireError } from './types.ts'
+import type { Chat, City, Message, PublicUser, SearchResult, User, WireError } from './types.ts'
 import { toChat } from './types.ts'
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; status: number; error: WireError }
@@ -132,20 +132,33 @@ export const searchUsers = async (search: string) =>
 export interface Page {
   messages: Message[]
   hasMore: boolean
+  /** Only for an `around` page: newer messages follow its last one. */
+  hasNewer?: boolean
 }
 
-/** One page of history, oldest first; `before`/`after` are message ids (time-sortable cursors). */
+/**
+ * One page of history, oldest first; `before`/`after` are message ids (time-sortable cursors),
+ * `around` the page centred on a message (a search result opened in its room).
+ */
 export function history(
   kind: 'city' | 'chat',
   id: string,
-  cursor: { before?: string; after?: string } = {},
+  cursor: { before?: string; after?: string; around?: string } = {},
   limit = 30
 ): Promise<ApiResult<Page>> {
   const base = kind === 'city' ? '/api/cities' : '/api/chats'
   const query = new URLSearchParams({ limit: String(limit) })
   if (cursor.before) query.set('before', cursor.before)
   if (cursor.after) query.set('after', cursor.after)
+  if (cursor.around) query.set('around', cursor.around)
   return request<Page>('GET', `${base}/${encodeURIComponent(id)}/messages?${query}`)
+}
+
+/** One page of GET /api/search: newest first; `next` is the `before` of the following page. */
+export const searchMessages = (q: string, before?: string) => {
+  const query = new URLSearchParams({ q, limit: '20' })
+  if (before) query.set('before', before)
+  return request<{ results: SearchResult[]; next: string | null }>('GET', `/api/search?${query}`)
 }
 
 // ---- Moderation ---------------------------------------------------------------------------

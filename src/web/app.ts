@@ -10,10 +10,11 @@ import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
 import { type ConnectionStatus, connectRealtime, updateSocketToken } from './realtime.ts'
 import { showReportsPanel } from './reports-panel.ts'
+import { createSearchPanel } from './search-panel.ts'
 import { clearSession, readUser, refreshAccessToken, wasSignedIn } from './session.ts'
 import { wireSettings } from './settings.ts'
 import { createSidebar } from './sidebar.ts'
-import type { Chat, Message, PublicUser, Room, RoomKind, User } from './types.ts'
+import type { Chat, Message, PublicUser, Room, RoomKind, SearchResult, User } from './types.ts'
 
 /** The guide's heartbeat period. */
 const HEARTBEAT_MS = 30_000
@@ -199,8 +200,39 @@ function startApp(user: User): void {
     return chat ? sidebar.chatRoom(chat) : null
   }
 
+  /** A search result's message, shown when its room opens next (navigate → hashchange → open). */
+  let focusNext: string | null = null
+
+  /** The room a search result is in; a chat missing from the list is looked up once more. */
+  async function roomOfResult({ message }: SearchResult): Promise<Room | null> {
+    if (message.cityId) return sidebar.cityRoom(message.cityId)
+    const chatId = message.chatId ?? ''
+    if (!sidebar.chat(chatId)) await reloadChats()
+    const chat = sidebar.chat(chatId)
+    return chat ? sidebar.chatRoom(chat) : null
+  }
+
+  createSearchPanel({
+    roomTitle({ message }) {
+      if (message.cityId) return sidebar.cityRoom(message.cityId)?.title ?? message.cityId
+      const chat = sidebar.chat(message.chatId ?? '')
+      return chat ? sidebar.chatRoom(chat).title : 'Private chat'
+    },
+    open(result) {
+      void roomOfResult(result).then((target) => {
+        if (!target) return toast('That room is no longer open to you')
+        focusNext = result.message._id
+        navigate(target)
+      })
+    },
+    toast,
+  })
+
   function open(next: Room): void {
-    if (room && room.room.kind === next.kind && room.room.id === next.id) return
+    const focusId = focusNext
+    focusNext = null
+    // The open room stays as it is, unless a search result in it is to be shown.
+    if (!focusId && room && room.room.kind === next.kind && room.room.id === next.id) return
     room?.close()
     const chat: Chat | undefined = next.kind === 'chat' ? sidebar.chat(next.id) : undefined
     byId('room-title').textContent = next.kind === 'city' ? `${next.title} chat` : next.title
@@ -214,6 +246,7 @@ function startApp(user: User): void {
       blocks,
       notice: showNotice,
       sendButton,
+      focusId,
       elements: {
         log: byId('messages'),
         typing: byId('typing'),

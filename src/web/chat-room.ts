@@ -69,6 +69,8 @@ export interface RoomOptions {
   notice: (text: string | null) => void
   /** The send button, which counts down slow mode. */
   sendButton: HTMLButtonElement
+  /** Open at this message (a search result), with the history around it, instead of the end. */
+  focusId?: string | null | undefined
 }
 
 /** "until 14:05" or "until lifted", for a ban or a mute. */
@@ -320,6 +322,30 @@ export function openRoom(options: RoomOptions) {
     }
   }
 
+  /**
+   * A search result: the page around the message, then what follows it up to the newest (as a
+   * resync does, bounded), so live messages land right after it; then the message is shown.
+   */
+  async function loadAround(messageId: string): Promise<void> {
+    const page = await history(room.kind, room.id, { around: messageId })
+    if (closed) return
+    if (!page.ok) {
+      options.toast(page.error.message)
+      return loadHistory()
+    }
+    list.prepend(page.value.messages)
+    hasOlder = page.value.hasMore
+    elements.older.hidden = !hasOlder
+    let after = page.value.hasNewer ? list.lastId() : null
+    for (let pages = 0; pages < MAX_RESYNC_PAGES && after; pages++) {
+      const newer = await history(room.kind, room.id, { after }, 100)
+      if (closed || !newer.ok) break
+      list.prepend(newer.value.messages)
+      after = newer.value.hasMore ? list.lastId() : null
+    }
+    if (!closed) list.focus(messageId)
+  }
+
   async function loadHistory(): Promise<void> {
     const page = await history(room.kind, room.id)
     if (closed) return
@@ -433,7 +459,7 @@ export function openRoom(options: RoomOptions) {
   elements.log.addEventListener('scroll', onScroll, { passive: true })
   elements.older.addEventListener('click', onOlder)
 
-  void loadHistory()
+  void (options.focusId ? loadAround(options.focusId) : loadHistory())
   if (socket.connected) join()
 
   return {

@@ -40,6 +40,8 @@ export interface MessageList {
   /** Renders every message again (the blocked list or what is hidden changed). */
   rerender(): void
   scrollToEnd(): void
+  /** Scrolls to a message and marks it (a search result opened here); false if not loaded. */
+  focus(messageId: string): boolean
   /** Removes the click listener; the next room gets a fresh list. */
   destroy(): void
 }
@@ -323,6 +325,14 @@ export function createMessageList(options: MessageListOptions): MessageList {
       }
     },
     scrollToEnd,
+    focus(messageId) {
+      const target = node(messageId)
+      if (!target) return false
+      for (const old of container.querySelectorAll('.msg.focused')) old.classList.remove('focused')
+      target.classList.add('focused')
+      target.scrollIntoView({ block: 'center' })
+      return true
+    },
   }
 
   function upsertQuiet(message: Message): void {
