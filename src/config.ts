@@ -254,6 +254,11 @@ const ENV_SCHEMA = z.object({
     .describe(
       'How long a finished data export (POST /api/users/me/export) can be fetched before it is deleted (e.g. 7d).'
     ),
+  USERNAME_HOLD: durationMs('USERNAME_HOLD')
+    .default(30 * 86_400_000)
+    .describe(
+      'How long the username of an erased account stays unregistrable (e.g. 30d); only its hash is kept meanwhile.'
+    ),
   REQUIRE_VERIFIED_EMAIL: z
     .enum(['true', 'false'])
     .default('false')

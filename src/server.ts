@@ -146,6 +146,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       },
       exports: { ttlMs: config.EXPORT_TTL },
       retention: { globalMs: config.MESSAGE_RETENTION, intervalMs: config.RETENTION_INTERVAL },
+      usernameHoldMs: config.USERNAME_HOLD,
     }),
     CHAT_OPERATIONS
   )
@@ -239,6 +240,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       chat.media.sweeper.start()
       chat.exports.start()
       chat.retention.start()
+      void chat.erasure
+        .start()
+        .catch((error) => log.error('starting the erasure worker failed', { error }))
       const url = nodeUrl ?? config.NODE_URL ?? `http://127.0.0.1:${server.port}`
       return scale.start(url).catch((error) => log.error('node registration failed', { error }))
     },
@@ -280,6 +284,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       await chat.lastSeen.close()
       await chat.media.sweeper.stop()
       await chat.exports.stop()
+      await chat.erasure.stop()
       await database.close()
     },
   }

@@ -7,6 +7,7 @@ import type { z } from 'zod'
 import { type AppError, fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { type Db, isUniqueViolation } from '../store/db.ts'
+import { isUsernameHeld } from '../store/erasures.ts'
 import { newId } from '../store/ids.ts'
 import {
   claimRefreshToken,
@@ -132,9 +133,10 @@ export function createAuth({
     client: ClientInfo
   ): Promise<Result<Session>> {
     const taken = await findTakenFields(db, input.username, input.email)
-    if (taken.includes('username'))
-      return fail('conflict', 'username already taken', { fields: ['username'] })
     const now = Date.now()
+    // An erased account's username is held for USERNAME_HOLD (chat/erasure.ts): taken till then.
+    if (taken.includes('username') || (await isUsernameHeld(db, sha256(input.username), now)))
+      return fail('conflict', 'username already taken', { fields: ['username'] })
     const passwordHash = await passwords.hash(input.password)
     const row = {
       id: newId(now),

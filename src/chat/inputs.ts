@@ -253,6 +253,23 @@ export const wordFilterBody = z.object({
     .max(1000),
 })
 export const reportBody = z.object({ reason: reasonSchema })
+
+/**
+ * `DELETE /api/users/me`: no body (or `erase` false) deactivates, as before; `erase: true` erases
+ * for real and needs the password.
+ */
+export const deleteMeBody = z
+  .object({
+    password: z.string().min(1).max(LIMITS.passwordMaxChars).optional(),
+    erase: z.boolean().optional(),
+  })
+  .refine((body) => body.erase !== true || body.password !== undefined, {
+    message: 'erase needs your password',
+    path: ['password'],
+  })
+
+/** `POST /api/admin/users/:userId/erase`: why (audited). */
+export const eraseUserBody = z.object({ reason: reasonSchema.optional() })
 export const reportsQuery = z.object({
   status: z.enum(['open', 'dismissed', 'actioned']).default('open'),
   limit: z.coerce.number().int().min(1).max(100).default(50),

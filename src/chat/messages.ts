@@ -372,14 +372,7 @@ export function createMessages({
       isDeleted: true,
       deletedAt: now,
     }
-    const room = roomOfMessage(deleted)
-    await stream.append({
-      room,
-      event: kindOf(room).events.deleted,
-      args: [deletedView(deleted)],
-      audience: deleted.shadowed ? deleted.authorId : undefined,
-    })
-    notifier.messageChanged('deleted', deleted)
+    await announceDeleted(deleted)
     if (audited) {
       await audit.record({
         actor,
@@ -394,6 +387,21 @@ export function createMessages({
     // Once the tombstone is stored, the upload goes (files deleted by the media sweeper).
     if (message.attachment) await media?.messageDeleted(message.id)
     return ok(deleted)
+  }
+
+  /**
+   * A tombstone (stored already) reaches its room, through the room stream so recovery replays
+   * it, and the webhooks; resolves once the room heard it. Deletes and erasures (chat/erasure.ts).
+   */
+  async function announceDeleted(deleted: MessageWithAuthor): Promise<void> {
+    const room = roomOfMessage(deleted)
+    await stream.append({
+      room,
+      event: kindOf(room).events.deleted,
+      args: [deletedView(deleted)],
+      audience: deleted.shadowed ? deleted.authorId : undefined,
+    })
+    notifier.messageChanged('deleted', deleted)
   }
 
   /**
@@ -473,6 +481,7 @@ export function createMessages({
     editMessage,
     deleteMessage,
     deleteReported,
+    announceDeleted,
     listMessages,
     findVisibleMessage,
   }

@@ -17,6 +17,7 @@ import { type ChangeFeed, SINGLE_NODE } from './change-feed.ts'
 import { createChats } from './chats.ts'
 import { createCities } from './cities.ts'
 import { createPasswords } from './credentials.ts'
+import { createErasure } from './erasure.ts'
 import type { Imaging } from './images.ts'
 import { createLastSeen } from './last-seen.ts'
 import { createMedia, type MediaLimits } from './media.ts'
@@ -96,6 +97,8 @@ export interface ChatOptions {
   exports: { ttlMs: number }
   /** Message retention: MESSAGE_RETENTION in ms (undefined: off) and how often it runs. */
   retention: { globalMs: number | undefined; intervalMs: number }
+  /** USERNAME_HOLD: an erased account's username stays unregistrable this long. */
+  usernameHoldMs: number
 }
 
 /**
@@ -183,6 +186,19 @@ export function createChat(options: ChatOptions) {
     stream,
     ...options.retention,
   })
+  const erasure = createErasure({
+    db,
+    log: options.log.child('erasure'),
+    nodeId: options.nodeId,
+    usernameHoldMs: options.usernameHoldMs,
+    passwords,
+    userCache,
+    audit,
+    chats,
+    messages,
+    media,
+    exports,
+  })
   return {
     stream,
     retention,
@@ -193,6 +209,7 @@ export function createChat(options: ChatOptions) {
     moderation,
     media,
     exports,
+    erasure,
     ...access,
     ...createNotificationSettings({ db, access }),
     ...createAuth({ ...options, userCache, passwords, mail }),

@@ -98,6 +98,14 @@ export function attachChatEvents({
   const notices: ChatNotices = createChatNotices(io, log, (chatId, userIds) =>
     evictMembers(deps, chatId, userIds)
   )
+  // An erased account: its sockets close on every node, its chats hear it left (as a leave).
+  chat.erasure.attach({
+    accountErased(userId, chatIds) {
+      for (const chatId of chatIds) notices.chatMembersRemoved(chatId, [userId])
+      notices.userDeactivated(userId)
+    },
+  })
+
   const announceOnlineCount = createOnlineCountBroadcaster(io, presence, log)
   /** Open sockets per user on this node. */
   const connections = new Map<string, number>()

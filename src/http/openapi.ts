@@ -14,8 +14,10 @@ import {
   cityUserParam,
   createChatBody,
   createCityBody,
+  deleteMeBody,
   editMessageBody,
   emailTokenBody,
+  eraseUserBody,
   exportIdParam,
   forgotPasswordBody,
   historyQuery,
@@ -74,6 +76,16 @@ const MODERATION: Operation[] = [
     body: setRoleBody,
     status: 200,
     returns: '{ user }',
+  },
+  {
+    method: 'post',
+    path: '/api/admin/users/:userId/erase',
+    summary: "Erase a user's account (admins; audited; never another admin)",
+    auth: true,
+    params: userIdParam,
+    body: eraseUserBody,
+    status: 202,
+    returns: '{ erasure: { user_id, state, phase, messages, started_at, finished_at } }',
   },
   {
     method: 'post',
@@ -430,10 +442,12 @@ const OPERATIONS: Operation[] = [
   {
     method: 'delete',
     path: '/api/users/me',
-    summary: 'Deactivate my account',
+    summary:
+      'Deactivate my account (no body), or erase it for real ({ password, erase: true }: 202, profile anonymised, messages blanked in the background)',
     auth: true,
+    body: deleteMeBody,
     status: 204,
-    returns: 'nothing',
+    returns: 'nothing; with erase: 202 { erasure }',
   },
   {
     method: 'get',

@@ -83,6 +83,9 @@ async function openBun(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'):
   sqlite.exec(`PRAGMA synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
   sqlite.exec('PRAGMA foreign_keys = ON')
   sqlite.exec(`PRAGMA journal_size_limit = ${WAL_FILE_LIMIT_BYTES}`)
+  // Deleted and overwritten content is zeroed in the pages that held it (an erasure must leave
+  // no byte of it in the file; chat/erasure.ts then truncates the WAL, which held older copies).
+  sqlite.exec('PRAGMA secure_delete = ON')
   const writer = createGroupWriter(createBatchCommitter(sqlite))
   // Checkpoints run on their own thread (store/checkpointer.ts): on the event loop, one stalled
   // every send for 30-50 ms about once a second under load. It holds the writer to restart the WAL.
@@ -163,6 +166,7 @@ async function openLibsql({
     await client.execute('PRAGMA journal_mode = WAL')
     await client.execute('PRAGMA busy_timeout = 5000')
     await client.execute(`PRAGMA synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`)
+    await client.execute('PRAGMA secure_delete = ON')
   }
   await client.execute('PRAGMA foreign_keys = ON')
   const db = drizzleLibsql(client, { schema }) as unknown as Db

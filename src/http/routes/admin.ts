@@ -3,10 +3,12 @@
  * filter, and the audit log of every moderation action. The domain checks the role.
  */
 import { Hono } from 'hono'
+import { erasureView } from '../../chat/erasure.ts'
 import {
   auditQuery,
   cityIdParam,
   createCityBody,
+  eraseUserBody,
   setRoleBody,
   updateCityBody,
   userIdParam,
@@ -31,6 +33,21 @@ export function adminRoutes(chat: Chat) {
     const user = await chat.setRole(c.get('user'), params.value.userId, body.value.role)
     if (!user.ok) return sendError(c, user.error)
     return c.json({ user: { ...publicUserView(user.value), role: user.value.role } })
+  })
+
+  /** Erases a user's account as `DELETE /api/users/me` with erase does (audited). */
+  app.post('/users/:userId/erase', async (c) => {
+    const params = readParams(c, userIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    const body = await readBody(c, eraseUserBody)
+    if (!body.ok) return sendError(c, body.error)
+    const erased = await chat.erasure.eraseUser(
+      c.get('user'),
+      params.value.userId,
+      body.value.reason
+    )
+    if (!erased.ok) return sendError(c, erased.error)
+    return c.json({ erasure: erasureView(erased.value) }, 202)
   })
 
   app.post('/cities', async (c) => {

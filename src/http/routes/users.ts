@@ -3,7 +3,9 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { type AccountExportRow, exportView } from '../../chat/account-export.ts'
+import { erasureView } from '../../chat/erasure.ts'
 import {
+  deleteMeBody,
   exportIdParam,
   updateMeBody,
   userIdParam,
@@ -111,8 +113,19 @@ export function userRoutes(chat: Chat, notices: ChatNotices) {
     })
   }
 
+  /**
+   * No body: deactivates, as ever. `{ password, erase: true }`: erases (202 with its state; the
+   * messages go in the background, the sockets close at once on every node).
+   */
   app.delete('/me', async (c) => {
+    const body = await readBody(c, deleteMeBody)
+    if (!body.ok) return sendError(c, body.error)
     const user = c.get('user')
+    if (body.value.erase === true) {
+      const erased = await chat.erasure.eraseOwnAccount(user, body.value.password ?? '')
+      if (!erased.ok) return sendError(c, erased.error)
+      return c.json({ erasure: erasureView(erased.value) }, 202)
+    }
     await chat.deactivateAccount(user)
     // Its live sockets close now, not when their access tokens would have expired.
     notices.userDeactivated(user.id)
