@@ -10,8 +10,9 @@
  * 2. `messages` (background, in slices by offset): each message's content and media removed, the
  *    tombstone kept, and the delete broadcast through the room stream (recovery replays it).
  * 3. `scrub` (background, in slices): the copies of what the user wrote in the room event log
- *    (edits) and the webhook outbox are deleted; then the WAL is truncated, so with the
- *    connection's `secure_delete` no byte of it is left in the database files.
+ *    (edits) and the webhook outbox are deleted, and the search index's segments are merged (a
+ *    deleted row's words stay in older segments until then); then the WAL is truncated, so with
+ *    the connection's `secure_delete` no byte of it is left in the database files.
  *
  * State lives in `erasures` (a lease per row): a restart resumes where it stopped, on any node.
  */
@@ -61,6 +62,9 @@ const SLICE_MESSAGES = 200
 /** Log and outbox ids one scrub statement covers. */
 const SCRUB_IDS = 5_000
 const SLICE_PAUSE_MS = 5
+/** Search index pages one merge step writes (a few milliseconds), and a bound on the steps. */
+const MERGE_PAGES = 64
+const MAX_MERGE_STEPS = 100_000
 const LEASE_MS = 15_000
 
 /** What an erased account is called; its username stays unique by the id. */
@@ -239,6 +243,13 @@ export function createErasure(options: ErasureOptions) {
         if (cursor < row.outboxFloor)
           await store.scrubOutbox(db, row.userId, cursor, Math.min(to, row.outboxFloor))
         if (!(await save({ cursor: Math.min(to, upTo) }))) return
+        await yieldToLoop(SLICE_PAUSE_MS)
+      }
+      // The search index: its segments merged until no deleted row's words are left in them.
+      for (let step = 0; step < MAX_MERGE_STEPS; step++) {
+        if (loop.stopped) return
+        if (!(await store.mergeSearchIndex(db, MERGE_PAGES))) break
+        if (!(await save({}))) return
         await yieldToLoop(SLICE_PAUSE_MS)
       }
       await save({ phase: 'done', finishedAt: Date.now(), leaseUntil: 0 })

@@ -220,6 +220,24 @@ export async function scrubOutbox(
 }
 
 /**
+ * One step of merging the search index's segments (FTS5 `merge` with a negative page count: every
+ * level, as `optimize` does, but `pages` at a time). A deleted row's terms stay in the older
+ * segments behind a delete marker until they are merged away; repeated until it answers false
+ * (nothing left to merge), the index holds no word of a deleted message.
+ */
+export async function mergeSearchIndex(db: Db, pages: number): Promise<boolean> {
+  const changes = async () =>
+    Number(((await db.all(sql.raw('SELECT total_changes() AS n'))) as Array<{ n: number }>)[0]?.n)
+  const before = await changes()
+  await db.run(
+    sql.raw(
+      `INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ${-Math.abs(Math.trunc(pages))})`
+    )
+  )
+  return (await changes()) - before >= 2
+}
+
+/**
  * Copies the WAL into the database file and truncates it to nothing, so the old versions of
  * erased rows it still held are gone from disk too (the pages themselves were zeroed when freed,
  * `secure_delete`). Waits at most 100 ms for readers; false when one held it (try again later).

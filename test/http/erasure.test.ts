@@ -140,9 +140,12 @@ describe('account erasure', () => {
       token: alice.accessToken,
     })
     expect(exported.status).toBe(202)
-    // The marker is in the database now (or the scan below proves nothing).
+    // The marker is in the database now, the search index too (or the scan below proves nothing).
     await server.app.chat.notifier.settled()
     expect(databaseBytes().includes(marker)).toBe(true)
+    const search = () =>
+      api(server.url, 'GET', `/api/search?q=${marker}&cityId=mumbai`, { token: bob.accessToken })
+    expect((await search()).body.results.length).toBeGreaterThan(0)
 
     const deletes: string[] = []
     const onDelete = (payload: { messageId: string }) => deletes.push(payload.messageId)
@@ -189,6 +192,7 @@ describe('account erasure', () => {
     // Erasing twice: her token no longer authenticates.
     expect((await erase(alice, { erase: true, password: alice.password })).status).toBe(401)
 
+    expect((await search()).body.results).toEqual([])
     const bytes = databaseBytes()
     expect(bytes.includes(marker)).toBe(false)
     expect(bytes.includes(Buffer.from(marker, 'utf16le'))).toBe(false)
