@@ -122,6 +122,7 @@ export async function anonymiseUser(
       profilePhotoUrl: null,
       externalSubject: null,
       emailVerifiedAt: null,
+      lastSeenAt: null,
       isActive: false,
       updatedAt: now,
     })
