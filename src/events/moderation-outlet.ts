@@ -17,7 +17,7 @@ export function createModerationOutlet(deps: EventDeps): ModerationOutlet {
       const room = cityRoom(cityId)
       const topic = topicOf(room)
       void (async () => {
-        for (const socket of await io.in(userTopic(userId)).fetchSockets()) {
+        for (const socket of await io.local.in(userTopic(userId)).fetchSockets()) {
           if (!socket.inRoom(topic)) continue
           await leaveRoom(socket, deps, room)
           socket.emit(CITY.events.left, bannedView(cityId, ban))

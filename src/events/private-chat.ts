@@ -34,7 +34,7 @@ export async function evictMembers(
 ): Promise<void> {
   const removed = new Set(userIds)
   const room = chatRoom(chatId)
-  const sockets = await deps.io.in(topicOf(room)).fetchSockets()
+  const sockets = await deps.io.local.in(topicOf(room)).fetchSockets()
   for (const socket of sockets) {
     if (!removed.has(userOf(socket).id)) continue
     await leaveRoom(socket, deps, room)

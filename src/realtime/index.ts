@@ -20,7 +20,11 @@ export type {
   AdapterFactory,
   AdapterHost,
   BroadcastOptions,
+  RemoteOperations,
   RoomMember,
+  ServerSideAck,
+  SocketDetails,
+  Targets,
 } from './adapters/adapter.ts'
 export { createBunTopicsAdapter } from './adapters/bun-topics.ts'
 export type { OffsetLog } from './adapters/ordered.ts'
@@ -56,5 +60,6 @@ export type {
   RestoredSession,
   SavedSession,
 } from './io/recovery.ts'
+export type { FetchedSocket, RemoteSocket } from './io/remote-socket.ts'
 export { createIO, type IOOptions, type IOServer } from './io/server.ts'
 export type { IOSocket, SocketData } from './io/socket.ts'

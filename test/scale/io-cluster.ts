@@ -3,7 +3,11 @@
  * `Bun.serve` with its own Redis connections and the Redis adapter, sharing nothing but Redis.
  */
 import { SILENT_LOGGER } from '../../src/log.ts'
-import { createRedisAdapter, type IOOptions } from '../../src/realtime/index.ts'
+import {
+  createRedisAdapter,
+  type IOOptions,
+  type RedisAdapterOptions,
+} from '../../src/realtime/index.ts'
 import { connectRedis } from '../../src/store/redis-link.ts'
 import { startIO, type TestServer } from '../helpers/realtime.ts'
 
@@ -15,10 +19,16 @@ export interface IONode extends TestServer {
 export async function startIONode(
   redisUrl: string,
   nodeId: string,
-  options: IOOptions = {}
+  options: IOOptions = {},
+  adapterOptions: Partial<RedisAdapterOptions> = {}
 ): Promise<IONode> {
   const link = await connectRedis({ url: redisUrl, logger: SILENT_LOGGER })
-  const adapter = createRedisAdapter({ redis: link, nodeId, logger: SILENT_LOGGER })
+  const adapter = createRedisAdapter({
+    redis: link,
+    nodeId,
+    logger: SILENT_LOGGER,
+    ...adapterOptions,
+  })
   const srv = startIO({ ...options, adapter })
   return {
     ...srv,

@@ -6,6 +6,7 @@
  * bytes to every receiver (encode once, publish many).
  */
 import type { Codec } from '../io/codec.ts'
+import type { Handshake } from '../io/handshake.ts'
 import type { EncodedPacket } from '../io/parser.ts'
 
 /** A connected socket as the adapter sees it. */
@@ -41,6 +42,39 @@ export interface AdapterHost {
    * (`io.on(event, …)`), never sent to a client.
    */
   onServerSideEmit(args: unknown[]): void
+  /** What another node's `fetchSockets` learns of a local socket. */
+  describe(id: string): SocketDetails | undefined
+}
+
+/** A socket as another node sees it (socket.io's `RemoteSocket` data), JSON on the wire. */
+export interface SocketDetails {
+  id: string
+  handshake: Handshake
+  rooms: string[]
+  data: unknown
+}
+
+/** The sockets an operation is for: in any of `rooms` (all when empty), in none of `except`. */
+export interface Targets {
+  rooms: ReadonlySet<string>
+  except: ReadonlySet<string>
+}
+
+/** A `serverSideEmit` acknowledgement: every other node's answer, or an error after the timeout. */
+export type ServerSideAck = (err: Error | null, responses: unknown[]) => void
+
+/**
+ * The other nodes' part of the server API (socket.io-adapter's `fetchSockets`, `addSockets`,
+ * `delSockets`, `disconnectSockets`, `serverSideEmit`); the caller does this node's part.
+ */
+export interface RemoteOperations {
+  /** Resolves once every other node answered; rejects after the adapter's request timeout. */
+  fetchSockets(targets: Targets): Promise<SocketDetails[]>
+  join(targets: Targets, rooms: string[]): void
+  leave(targets: Targets, rooms: string[]): void
+  disconnect(targets: Targets, close: boolean): void
+  /** `[event, ...args]` to every other node; with `ack`, their answers (one each). */
+  serverSideEmit(args: unknown[], ack?: ServerSideAck): void
 }
 
 export interface BroadcastOptions {
@@ -67,11 +101,8 @@ export interface Adapter {
   /** Ids of the local sockets in any of `rooms` (all when empty) and in none of `except`. */
   sockets(rooms: ReadonlySet<string>, except?: ReadonlySet<string>): Set<string>
   socketRooms(id: string): ReadonlySet<string> | undefined
-  /**
-   * `disconnectSockets` on the other nodes (socket.io-adapter `disconnectSockets` with a remote
-   * part); the caller disconnects the local ones. Absent on a single-node adapter.
-   */
-  disconnectRemote?(rooms: ReadonlySet<string>, except: ReadonlySet<string>, close: boolean): void
+  /** The other nodes, for a cross-node adapter; absent on a single node. */
+  readonly remote?: RemoteOperations
   /** Every room with its local members (socket.io `adapter.rooms`). */
   readonly rooms: ReadonlyMap<string, ReadonlySet<string>>
   /**

@@ -20,10 +20,10 @@
 import { decode as decodeMsgpack } from 'notepack.io'
 import type { Logger } from '../../log.ts'
 import { type EncodedPacket, PacketType, validPacket } from '../io/parser.ts'
-import type { Adapter, AdapterFactory, BroadcastOptions } from './adapter.ts'
+import type { Adapter, AdapterFactory, BroadcastOptions, Targets } from './adapter.ts'
 import { createBunTopicsAdapter } from './bun-topics.ts'
 import { createOffsetOrder, type OffsetLog } from './ordered.ts'
-import { createRequestHandler, targetsOf } from './redis-requests.ts'
+import { createRequests, targetsOf } from './redis-requests.ts'
 
 type BytesListener = (message: Uint8Array, channel: string) => void
 
@@ -40,6 +40,8 @@ export interface RedisPubSub {
   subscribeBytes(channel: string, listener: BytesListener): void
   psubscribeBytes(pattern: string, listener: BytesListener): void
   unsubscribeBytes(channelOrPattern: string): void
+  /** PUBSUB NUMSUB: how many connections subscribe to `channel` (the nodes, for requests). */
+  numsub(channel: string): Promise<number>
 }
 
 export interface RedisAdapterOptions {
@@ -50,6 +52,8 @@ export interface RedisAdapterOptions {
   prefix?: string
   /** socket.io's `key`: the prefix of the channels its Redis emitter publishes on. */
   key?: string
+  /** How long `fetchSockets` and `serverSideEmit` with an ack wait for the other nodes (ms). */
+  requestsTimeout?: number
   logger: Logger
   /** Called for each broadcast received from another node with its age in ms (publish → delivered). */
   onRemoteBroadcast?: (ms: number) => void
@@ -72,6 +76,9 @@ interface Envelope {
   o?: number
   /** Set on a `disconnectSockets` (no frames): disconnect the matching sockets, closing if true. */
   d?: boolean
+  /** Set on a `socketsJoin` / `socketsLeave` (no frames): the rooms the matching sockets join / leave. */
+  j?: string[]
+  l?: string[]
 }
 
 const NONE: ReadonlySet<string> = new Set()
@@ -110,6 +117,7 @@ export function createRedisAdapter({
   nodeId,
   prefix = 'mc',
   key = 'socket.io',
+  requestsTimeout = 5_000,
   logger,
   onRemoteBroadcast,
   onError,
@@ -151,11 +159,12 @@ export function createRedisAdapter({
         return
       }
       if (envelope.n === nodeId) return
-      if (typeof envelope.d === 'boolean') {
-        for (const id of local.sockets(new Set(envelope.r), new Set(envelope.e)))
-          host.member(id)?.disconnect(envelope.d)
-        return
-      }
+      // Joins, leaves and disconnects ride this channel, so they keep their order with this
+      // node's broadcasts (a socketsJoin, then an emit to that room).
+      const targets = { rooms: new Set(envelope.r), except: new Set(envelope.e) }
+      if (typeof envelope.d === 'boolean') return requests.acts.disconnect(targets, envelope.d)
+      if (Array.isArray(envelope.j)) return requests.acts.join(targets, envelope.j.map(String))
+      if (Array.isArray(envelope.l)) return requests.acts.leave(targets, envelope.l.map(String))
       deliver(fromWire(envelope.f), {
         rooms: new Set(envelope.r),
         except: new Set(envelope.e),
@@ -169,8 +178,15 @@ export function createRedisAdapter({
 
     // What other services publish with @socket.io/redis-emitter.
     const emitted = `${key}#${host.name}#`
-    const requests = `${key}-request#${host.name}#`
-    const onRequest = createRequestHandler({ host, sockets: local.sockets, nodeId, logger: log })
+    const requests = createRequests({
+      host,
+      sockets: local.sockets,
+      redis,
+      nodeId,
+      key,
+      timeout: requestsTimeout,
+      logger: log,
+    })
     redis.psubscribeBytes(`${emitted}*`, (bytes, from) => {
       // `${key}#${nsp}#${room}#`: nothing to do on a node where no socket is in that room.
       const room = from.slice(emitted.length, -1)
@@ -183,13 +199,25 @@ export function createRedisAdapter({
       }
       local.broadcast(host.codec.encode(broadcast.packet), broadcast.targets)
     })
-    redis.subscribeBytes(requests, (bytes) => onRequest(Buffer.from(bytes).toString('utf8')))
+    const utf8 = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8')
+    // Answers first: once the request channel counts this node, it can hear answers too.
+    redis.subscribeBytes(requests.responseChannel, (bytes) => requests.onResponse(utf8(bytes)))
+    redis.subscribeBytes(requests.requestChannel, (bytes) => requests.onRequest(utf8(bytes)))
 
     const send = (envelope: Envelope) =>
       redis.publish(channel, JSON.stringify(envelope)).catch((error) => {
         onError?.('publish')
         log.warn('broadcast not published to other nodes', { channel, error })
       })
+
+    const operation = (targets: Targets, op: Pick<Envelope, 'd' | 'j' | 'l'>): Envelope => ({
+      n: nodeId,
+      t: Date.now(),
+      r: [...targets.rooms],
+      e: [...targets.except],
+      f: [],
+      ...op,
+    })
 
     const adapter: Adapter = {
       get rooms() {
@@ -215,14 +243,20 @@ export function createRedisAdapter({
         }
         send(envelope)
       },
-      disconnectRemote(rooms, except, close) {
-        send({ n: nodeId, t: Date.now(), r: [...rooms], e: [...except], f: [], d: close })
+      remote: {
+        fetchSockets: (targets) => requests.fetchSockets(targets),
+        join: (targets, rooms) => send(operation(targets, { j: rooms })),
+        leave: (targets, rooms) => send(operation(targets, { l: rooms })),
+        disconnect: (targets, close) => send(operation(targets, { d: close })),
+        serverSideEmit: (args, ack) => requests.serverSideEmit(args, ack),
       },
       async close() {
+        requests.close()
         await local.close()
         await redis.unsubscribe(channel).catch(() => undefined)
         redis.unsubscribeBytes(`${emitted}*`)
-        redis.unsubscribeBytes(requests)
+        redis.unsubscribeBytes(requests.requestChannel)
+        redis.unsubscribeBytes(requests.responseChannel)
       },
     }
     return adapter

@@ -1,12 +1,16 @@
 /**
  * @module Broadcast operator: `to`/`in`/`except` build a target set; `emit` encodes once and
- * hands the bytes to the adapter.
+ * hands the bytes to the adapter; `fetchSockets`, `socketsJoin`, `socketsLeave` and
+ * `disconnectSockets` act on the matching sockets of every node (this node's here, the others'
+ * through the adapter), or of this node only after `local`.
  *
  * Follows socket.io `lib/broadcast-operator.ts`: each chained call returns a new operator;
  * an emit with a trailing callback collects one ack per receiving socket.
  */
+import type { Targets } from '../adapters/adapter.ts'
 import type { Namespace } from './namespace.ts'
 import { type EncodedPacket, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
+import { type FetchedSocket, RemoteSocket } from './remote-socket.ts'
 import { ACK_TIMEOUT_MESSAGE, type IOSocket } from './socket.ts'
 
 const asList = (room: string | string[]) => (Array.isArray(room) ? room : [room])
@@ -14,35 +18,69 @@ const asList = (room: string | string[]) => (Array.isArray(room) ? room : [room]
 /** Shared by every operator without rooms or exceptions (one is built per emit). */
 const NONE: ReadonlySet<string> = new Set()
 
-export class BroadcastOperator {
+/**
+ * `S`: what `fetchSockets` resolves to: any node's sockets (`FetchedSocket`: an `IOSocket` here,
+ * a `RemoteSocket` elsewhere), or after `local` this node's `IOSocket`s.
+ */
+export class BroadcastOperator<S extends FetchedSocket = FetchedSocket> {
   constructor(
     private readonly nsp: Namespace,
     private readonly rooms: ReadonlySet<string> = NONE,
     private readonly exceptRooms: ReadonlySet<string> = NONE,
     private readonly sender?: IOSocket,
-    private readonly ackTimeout?: number
+    private readonly ackTimeout?: number,
+    private readonly onlyLocal = false
   ) {}
 
-  to(room: string | string[]): BroadcastOperator {
+  private with(
+    rooms: ReadonlySet<string>,
+    except: ReadonlySet<string>,
+    ackTimeout = this.ackTimeout
+  ): BroadcastOperator<S> {
+    return new BroadcastOperator<S>(
+      this.nsp,
+      rooms,
+      except,
+      this.sender,
+      ackTimeout,
+      this.onlyLocal
+    )
+  }
+
+  to(room: string | string[]): BroadcastOperator<S> {
     const rooms =
       this.rooms.size === 0 && typeof room === 'string'
         ? new Set([room])
         : new Set([...this.rooms, ...asList(room)])
-    return new BroadcastOperator(this.nsp, rooms, this.exceptRooms, this.sender, this.ackTimeout)
+    return this.with(rooms, this.exceptRooms)
   }
 
-  in(room: string | string[]): BroadcastOperator {
+  in(room: string | string[]): BroadcastOperator<S> {
     return this.to(room)
   }
 
-  except(room: string | string[]): BroadcastOperator {
-    const except = new Set([...this.exceptRooms, ...asList(room)])
-    return new BroadcastOperator(this.nsp, this.rooms, except, this.sender, this.ackTimeout)
+  except(room: string | string[]): BroadcastOperator<S> {
+    return this.with(this.rooms, new Set([...this.exceptRooms, ...asList(room)]))
   }
 
   /** With a trailing callback, it gets `(err, responses[])` once all answered or after `ms`. */
-  timeout(ms: number): BroadcastOperator {
-    return new BroadcastOperator(this.nsp, this.rooms, this.exceptRooms, this.sender, ms)
+  timeout(ms: number): BroadcastOperator<S> {
+    return this.with(this.rooms, this.exceptRooms, ms)
+  }
+
+  /**
+   * This node only (socket.io's `local` flag): `fetchSockets` then gives `IOSocket`s, and the
+   * room operations leave other nodes alone. Emits are local already unless relayed by the adapter.
+   */
+  get local(): BroadcastOperator<IOSocket> {
+    return new BroadcastOperator<IOSocket>(
+      this.nsp,
+      this.rooms,
+      this.exceptRooms,
+      this.sender,
+      this.ackTimeout,
+      true
+    )
   }
 
   emit(event: string, ...args: unknown[]): boolean {
@@ -120,22 +158,43 @@ export class BroadcastOperator {
     return out
   }
 
-  /** The matching sockets of this node. */
-  fetchSockets(): Promise<IOSocket[]> {
-    return Promise.resolve(this.targets())
+  /** The other nodes, unless `local` or on a single-node adapter. */
+  private get remote() {
+    return this.onlyLocal ? undefined : this.nsp.adapter.remote
+  }
+
+  private get selection(): Targets {
+    return { rooms: this.rooms, except: this.exceptRooms }
+  }
+
+  /**
+   * The matching sockets of every node: this node's as `IOSocket`s, then the others' as
+   * `RemoteSocket`s once each node answered; rejects when one does not within the adapter's
+   * request timeout, as socket.io does.
+   */
+  async fetchSockets(): Promise<S[]> {
+    const here = this.targets() as FetchedSocket[] as S[]
+    const remote = this.remote
+    if (!remote) return here
+    const there = await remote.fetchSockets(this.selection)
+    return [
+      ...here,
+      ...there.map((details) => new RemoteSocket(this.nsp, details) as FetchedSocket as S),
+    ]
   }
 
   socketsJoin(room: string | string[]): void {
     for (const socket of this.targets()) socket.join(room)
+    this.remote?.join(this.selection, asList(room))
   }
 
   socketsLeave(room: string | string[]): void {
     for (const socket of this.targets()) for (const r of asList(room)) socket.leave(r)
+    this.remote?.leave(this.selection, asList(room))
   }
 
-  /** The matching sockets of every node (with a cross-node adapter), as socket.io does. */
   disconnectSockets(close = false): void {
     for (const socket of this.targets()) socket.disconnect(close)
-    this.nsp.adapter.disconnectRemote?.(this.rooms, this.exceptRooms, close)
+    this.remote?.disconnect(this.selection, close)
   }
 }

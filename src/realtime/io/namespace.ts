@@ -6,7 +6,13 @@
  * CONNECT `{ sid }`, and `connection` fires.
  */
 import type { Logger } from '../../log.ts'
-import type { Adapter, AdapterFactory, AdapterHost } from '../adapters/adapter.ts'
+import type {
+  Adapter,
+  AdapterFactory,
+  AdapterHost,
+  ServerSideAck,
+  SocketDetails,
+} from '../adapters/adapter.ts'
 import { generateId } from '../engine/server.ts'
 import { BroadcastOperator } from './broadcast.ts'
 import type { Client } from './client.ts'
@@ -19,6 +25,7 @@ import {
   recoveryRequest,
   type SavedSession,
 } from './recovery.ts'
+import type { FetchedSocket } from './remote-socket.ts'
 import { IOSocket } from './socket.ts'
 
 /** Events of the namespace itself that a server-side emit may not name (socket.io's). */
@@ -105,8 +112,41 @@ export class Namespace extends Emitter implements AdapterHost {
   emit(event: string, ...args: unknown[]): boolean {
     return new BroadcastOperator(this).emit(event, ...args)
   }
-  fetchSockets(): Promise<IOSocket[]> {
+  /** This node only: `io.local.fetchSockets()` gives this node's `IOSocket`s. */
+  get local(): BroadcastOperator<IOSocket> {
+    return new BroadcastOperator(this).local
+  }
+  /** The sockets of every node (see BroadcastOperator.fetchSockets). */
+  fetchSockets(): Promise<FetchedSocket[]> {
     return new BroadcastOperator(this).fetchSockets()
+  }
+
+  /**
+   * Sends `[event, ...args]` to the namespace's listeners (`io.on(event, …)`) on every other node,
+   * never to a client (socket.io `serverSideEmit`). A trailing callback gets
+   * `(err, responses)`: one answer from each other node, or an error with the answers so far
+   * after the adapter's request timeout; `(null, [])` on a single node.
+   * @example io.serverSideEmit('reload', 2, (err, answers) => log.info('reloaded', { answers }))
+   */
+  serverSideEmit(event: string, ...args: unknown[]): boolean {
+    if (SERVER_RESERVED.has(event)) throw new Error(`"${event}" is a reserved event name`)
+    const last = args[args.length - 1]
+    const ack = typeof last === 'function' ? (args.pop() as ServerSideAck) : undefined
+    const remote = this.adapter.remote
+    if (remote) remote.serverSideEmit([event, ...args], ack)
+    else ack?.(null, [])
+    return true
+  }
+
+  /** Resolves with the other nodes' answers; rejects after the timeout (`err.responses` set). */
+  serverSideEmitWithAck(event: string, ...args: unknown[]): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      this.serverSideEmit(event, ...args, (err: Error | null, responses: unknown[]) => {
+        if (!err) return resolve(responses)
+        Object.assign(err, { responses })
+        reject(err)
+      })
+    })
   }
   socketsJoin(room: string | string[]): void {
     new BroadcastOperator(this).socketsJoin(room)
@@ -129,6 +169,23 @@ export class Namespace extends Emitter implements AdapterHost {
   }
   publish(topic: string, packet: EncodedPacket): boolean {
     return this.context.publish(topic, packet)
+  }
+  describe(id: string): SocketDetails | undefined {
+    const socket = this.sockets.get(id)
+    if (!socket) return undefined
+    const h = socket.handshake
+    const handshake = {
+      headers: h.headers,
+      time: h.time,
+      address: h.address,
+      xdomain: h.xdomain,
+      secure: h.secure,
+      issued: h.issued,
+      url: h.url,
+      query: h.query,
+      auth: h.auth,
+    }
+    return { id, handshake, rooms: [...socket.rooms], data: socket.data }
   }
   onServerSideEmit(args: unknown[]): void {
     const [event, ...rest] = args

@@ -19,6 +19,7 @@ import { createCodec, DEFAULT_CODEC, type Parser } from './codec.ts'
 import type { Listener } from './emitter.ts'
 import { type Middleware, Namespace } from './namespace.ts'
 import type { RecoveryHooks } from './recovery.ts'
+import type { FetchedSocket } from './remote-socket.ts'
 import type { IOSocket } from './socket.ts'
 
 export interface IOOptions {
@@ -77,10 +78,16 @@ export interface IOServer {
   except(room: string | string[]): BroadcastOperator
   timeout(ms: number): BroadcastOperator
   emit(event: string, ...args: unknown[]): boolean
-  fetchSockets(): Promise<IOSocket[]>
+  /** This node only (socket.io's `local` flag): `io.local.fetchSockets()` gives `IOSocket`s. */
+  readonly local: BroadcastOperator<IOSocket>
+  /** The sockets of every node: `IOSocket`s here, `RemoteSocket`s elsewhere. */
+  fetchSockets(): Promise<FetchedSocket[]>
   socketsJoin(room: string | string[]): void
   socketsLeave(room: string | string[]): void
   disconnectSockets(close?: boolean): void
+  /** To the namespace listeners of every other node; a trailing callback gets their answers. */
+  serverSideEmit(event: string, ...args: unknown[]): boolean
+  serverSideEmitWithAck(event: string, ...args: unknown[]): Promise<unknown[]>
   /** Disconnects every socket ("server shutting down") and closes every session. */
   close(): Promise<void>
 }
@@ -204,7 +211,12 @@ export function createIO({
     except: (room) => main.except(room),
     timeout: (ms) => main.timeout(ms),
     emit: (event, ...args) => main.emit(event, ...args),
+    get local() {
+      return main.local
+    },
     fetchSockets: () => main.fetchSockets(),
+    serverSideEmit: (event, ...args) => main.serverSideEmit(event, ...args),
+    serverSideEmitWithAck: (event, ...args) => main.serverSideEmitWithAck(event, ...args),
     socketsJoin: (room) => main.socketsJoin(room),
     socketsLeave: (room) => main.socketsLeave(room),
     disconnectSockets: (close) => main.disconnectSockets(close),
@@ -235,7 +247,7 @@ function observed(factory: AdapterFactory, observer: IOObserver): AdapterFactory
       onSubscribed: (member) => inner.onSubscribed(member),
       sockets: (rooms, except) => inner.sockets(rooms, except),
       socketRooms: (id) => inner.socketRooms(id),
-      ...(inner.disconnectRemote ? { disconnectRemote: inner.disconnectRemote.bind(inner) } : {}),
+      ...(inner.remote ? { remote: inner.remote } : {}),
       deliveredOffset: () => inner.deliveredOffset?.(),
       broadcast(packet, opts) {
         observer.packetOut?.('broadcast')
