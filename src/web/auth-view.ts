@@ -103,7 +103,7 @@ function wireReset(token: string, statusLine: HTMLElement, errorLine: HTMLElemen
     const reset = await resetPassword(token, password)
     if (button) button.disabled = false
     if (!reset.ok) {
-      errorLine.textContent = `${describe(reset.error)} Ask for a new link with "Forgot password?".`
+      errorLine.textContent = `That link does not work (${describe(reset.error)}). Ask for a new one with "Forgot password?".`
       form.hidden = true
       forms.hidden = false
       return
