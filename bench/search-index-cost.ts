@@ -1,0 +1,88 @@
+/**
+ * @module What the search index costs the hot write path: the real group writer (store/db.ts over
+ * store/write-batch.ts) on a migrated WAL file, 16 messages queued per turn like a busy room, with
+ * the index's insert trigger and without it (dropped on a copy), in alternating rounds. Reports
+ * the process CPU µs per stored message and messages/s. Nothing here is a test.
+ * Run: ./node_modules/.bin/bun bench/search-index-cost.ts [--rounds N] [--messages N]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { openDatabase } from '../src/store/db.ts'
+import { newId } from '../src/store/ids.ts'
+import { migrate } from '../src/store/migrate.ts'
+import { seedCities } from '../src/store/seed.ts'
+import { insertUser } from '../src/store/users.ts'
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    rounds: { type: 'string', default: '3' },
+    messages: { type: 'string', default: '40000' },
+  },
+})
+const ROUNDS = Number(values.rounds)
+const MESSAGES = Number(values.messages)
+const IN_FLIGHT = 16
+/** The persistence scenario's content shape (bench/load/worker.ts), then a sentence of words. */
+const CONTENTS = [
+  `t:${Date.now()}.123|3|7|${'x'.repeat(48)}`,
+  'is anyone taking the 8:15 local from Dadar to Churchgate tomorrow morning?',
+]
+
+async function round(indexed: boolean, content: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'search-cost-'))
+  const database = await openDatabase({ url: `file:${join(dir, 'chat.db')}` })
+  try {
+    await migrate(database)
+    await seedCities(database.db)
+    if (!indexed) await database.executeAll(['DROP TRIGGER messages_fts_insert'])
+    const now = Date.now()
+    const author = await insertUser(database.db, {
+      id: newId(now),
+      username: 'cost',
+      email: 'cost@bench.test',
+      fullName: 'Cost',
+      createdAt: now,
+      updatedAt: now,
+    })
+    const started = performance.now()
+    const cpu = process.cpuUsage()
+    for (let sent = 0; sent < MESSAGES; sent += IN_FLIGHT) {
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, () =>
+          database.writer.insertMessage({
+            id: newId(),
+            authorId: author.id,
+            cityId: 'mumbai',
+            content,
+            createdAt: Date.now(),
+          })
+        )
+      )
+    }
+    const used = process.cpuUsage(cpu)
+    const seconds = (performance.now() - started) / 1_000
+    return { cpuUs: (used.user + used.system) / MESSAGES, perSec: MESSAGES / seconds }
+  } finally {
+    await database.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+
+for (const content of CONTENTS) {
+  const off: Array<{ cpuUs: number; perSec: number }> = []
+  const on: Array<{ cpuUs: number; perSec: number }> = []
+  for (let i = 0; i < ROUNDS; i++) {
+    off.push(await round(false, content))
+    on.push(await round(true, content))
+  }
+  const show = (rows: typeof on) =>
+    `${median(rows.map((r) => r.cpuUs)).toFixed(1)} µs CPU/msg, ${Math.round(median(rows.map((r) => r.perSec)))} msg/s`
+  console.log(`content ${JSON.stringify(content.slice(0, 40))}…`)
+  console.log(`  without the index: ${show(off)}`)
+  console.log(`  with the index:    ${show(on)}`)
+}
