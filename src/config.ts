@@ -322,6 +322,58 @@ const ENV_SCHEMA = z.object({
   WEBHOOK_TIMEOUT: durationMs('WEBHOOK_TIMEOUT')
     .default(5_000)
     .describe('A webhook receiver that has not answered within this long counts as failed.'),
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]{87}$/,
+      'VAPID_PUBLIC_KEY must be 65 bytes (an uncompressed P-256 point), base64url'
+    )
+    .optional()
+    .describe(
+      'Web Push application server key (RFC 8292), base64url of the uncompressed P-256 point. With VAPID_PRIVATE_KEY; both unset: a pair is generated once into DATA_DIR (nodes must then share DATA_DIR).'
+    ),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'VAPID_PRIVATE_KEY must be 32 bytes, base64url')
+    .optional()
+    .describe('The private half of VAPID_PUBLIC_KEY (the P-256 scalar d), base64url.'),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)\S+$/, 'VAPID_SUBJECT must be a mailto: or https: URL')
+    .default('mailto:postmaster@localhost')
+    .describe(
+      'The sub claim of VAPID tokens: a contact the push services can reach (mailto: or https:). Set it in production.'
+    ),
+  PUSH_COLLAPSE: durationMs('PUSH_COLLAPSE')
+    .default(30_000)
+    .describe(
+      'At most one Web Push per room and device this often; later notifications fold into the next push.'
+    ),
+  PUSH_TTL: durationMs('PUSH_TTL')
+    .default(86_400_000)
+    .describe(
+      'How long a push service keeps a push for a device that is offline (the TTL header).'
+    ),
+  PUSH_MAX_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(8)
+    .describe('Attempts per Web Push (on 429, 5xx or network errors) before it is given up.'),
+  PUSH_RETRY_BASE: durationMs('PUSH_RETRY_BASE')
+    .default(1_000)
+    .describe('First retry delay of a failed Web Push; doubled each attempt, at most 64 times it.'),
+  PUSH_TIMEOUT: durationMs('PUSH_TIMEOUT')
+    .default(10_000)
+    .describe('A push service that has not answered within this long counts as failed.'),
+  PUSH_SUBSCRIPTIONS_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(10)
+    .describe('Web Push subscriptions (browsers, devices) one account may have.'),
   SHUTDOWN_TIMEOUT: durationMs('SHUTDOWN_TIMEOUT')
     .default(10_000)
     .describe(
@@ -459,6 +511,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (config.NODE_ENV === 'production' && config.REQUIRE_VERIFIED_EMAIL && !config.SMTP_URL) {
     throw new ConfigError(
       'Invalid configuration:\n  REQUIRE_VERIFIED_EMAIL: requires SMTP_URL when NODE_ENV=production'
+    )
+  }
+  // Half a key pair could sign nothing the browsers subscribed with.
+  if (!config.VAPID_PUBLIC_KEY !== !config.VAPID_PRIVATE_KEY) {
+    throw new ConfigError(
+      'Invalid configuration:\n  VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither'
     )
   }
   // S3 needs a bucket; checked here so a node never starts unable to store what it accepts.

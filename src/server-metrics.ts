@@ -124,6 +124,22 @@ export function createServerMetrics() {
       'chat_webhook_dead_letters_total',
       'Webhook events dead-lettered after WEBHOOK_MAX_ATTEMPTS'
     ),
+    /** Web Push outcomes (chat/push.ts): accepted by the push service, subscription gone, given up. */
+    push: {
+      queued: registry.counter(
+        'chat_push_queued_total',
+        'Web Pushes written to the outbox (one per subscription; folded ones too)'
+      ),
+      sent: registry.counter('chat_push_sent_total', 'Web Pushes the push service accepted'),
+      gone: registry.counter(
+        'chat_push_subscriptions_gone_total',
+        'Push subscriptions dropped because their push service answered 404 or 410'
+      ),
+      dead: registry.counter(
+        'chat_push_dead_total',
+        'Web Pushes given up (refused or out of attempts)'
+      ),
+    },
     broadcastLatency: (origin: 'local' | 'remote', ms: number) =>
       broadcastLatency.observe(Math.max(0, ms) / 1000, { origin }),
     redisUp: (up: boolean) => redisUp.set(up ? 1 : 0),

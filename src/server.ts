@@ -8,6 +8,7 @@ import type { ChatNotices } from './chat/notices.ts'
 import type { RoomPublisher } from './chat/room-stream.ts'
 import { createChat } from './chat/service.ts'
 import { createTokens } from './chat/tokens.ts'
+import { createVapid, generateVapidKeys, type VapidKeys } from './chat/web-push.ts'
 import type { Config } from './config.ts'
 import { attachChatEvents } from './events/connection.ts'
 import { createPresenceAnnouncer } from './events/presence-handlers.ts'
@@ -23,7 +24,7 @@ import { openDatabase } from './store/db.ts'
 import { createMailer } from './store/mail.ts'
 import { openMediaStorage } from './store/media-storage.ts'
 import { migrate } from './store/migrate.ts'
-import { loadOrCreateSecret } from './store/secret.ts'
+import { loadOrCreateDataFile, loadOrCreateSecret } from './store/secret.ts'
 import { seedCities } from './store/seed.ts'
 import { promoteAdmins } from './store/users.ts'
 import { asyncApiDocument, webDocs, webIndex } from './web/index.ts'
@@ -73,6 +74,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     publicKey: config.JWT_PUBLIC_KEY,
   })
   const scale = await createScaleOut(config, log, metrics, database.db)
+  const vapid = await createVapid(vapidKeys(config, log), config.VAPID_SUBJECT)
   const mailer = createMailer({
     smtpUrl: config.SMTP_URL,
     from: config.MAIL_FROM,
@@ -128,6 +130,17 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
         retryBaseMs: config.WEBHOOK_RETRY_BASE,
         timeoutMs: config.WEBHOOK_TIMEOUT,
         deadLetters: metrics.webhookDeadLetters,
+      },
+      push: {
+        vapid,
+        collapseMs: config.PUSH_COLLAPSE,
+        ttlMs: config.PUSH_TTL,
+        maxAttempts: config.PUSH_MAX_ATTEMPTS,
+        retryBaseMs: config.PUSH_RETRY_BASE,
+        timeoutMs: config.PUSH_TIMEOUT,
+        maxPerUser: config.PUSH_SUBSCRIPTIONS_PER_USER,
+        allowHttp: config.NODE_ENV !== 'production',
+        counters: metrics.push,
       },
       adminUsernames: config.ADMIN_USERNAMES,
       chatsPerHour: config.CHATS_PER_HOUR,
@@ -236,6 +249,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     attach(server: Server<unknown>, nodeUrl?: string): Promise<void> {
       io.attach(server)
       chat.webhooks.start()
+      chat.push.start()
       pages.attach(server)
       chat.media.sweeper.start()
       chat.exports.start()
@@ -279,6 +293,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       // The feed and the outbox are written before the database closes.
       await chat.notifier.settled()
       await chat.webhooks.close()
+      await chat.push.close()
       await chat.retention.stop()
       // Every socket is gone by now: their last-seen marks are final.
       await chat.lastSeen.close()
@@ -291,6 +306,21 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
 }
 
 export type AppServer = Awaited<ReturnType<typeof createServer>>
+
+/** VAPID_* from the environment, else the pair generated once into DATA_DIR. */
+function vapidKeys(config: Config, log: Logger): VapidKeys {
+  if (config.VAPID_PUBLIC_KEY && config.VAPID_PRIVATE_KEY) {
+    return { publicKey: config.VAPID_PUBLIC_KEY, privateKey: config.VAPID_PRIVATE_KEY }
+  }
+  // Several nodes must sign with one pair: a browser subscribed with its public key.
+  if (config.REDIS_URL) {
+    log.warn('VAPID keys generated into DATA_DIR: every node must share it, or set VAPID_*')
+  }
+  const stored = loadOrCreateDataFile(config.DATA_DIR, 'vapid-keys.json', () =>
+    JSON.stringify(generateVapidKeys())
+  )
+  return JSON.parse(stored) as VapidKeys
+}
 
 const METRICS_PATH = '/metrics'
 

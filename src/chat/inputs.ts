@@ -328,6 +328,27 @@ export const notificationsQuery = z.object({
     .transform((n) => Math.min(n, LIMITS.historyMax)),
 })
 export const notificationsReadBody = z.object({ upTo: idSchema })
+
+/** base64url without padding (browsers' PushSubscription.toJSON), `bytes` long once decoded. */
+const base64url = (bytes: number) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}$`),
+      `must be ${bytes} bytes, base64url`
+    )
+/** A browser's PushSubscription as `toJSON()` gives it (expirationTime is ignored). */
+export const pushSubscriptionBody = z.object({
+  endpoint: httpUrl,
+  expirationTime: z.number().nullable().optional(),
+  keys: z.object({
+    /** The browser's P-256 public key, uncompressed (RFC 8291 §2). */
+    p256dh: base64url(65),
+    /** The 16-byte authentication secret (RFC 8291 §2). */
+    auth: base64url(16),
+  }),
+})
+export const pushEndpointBody = z.object({ endpoint: httpUrl })
 /** `mark-messages-read`: a private chat or (for its read position) a city. */
 export const readRoomPayload = z.union([chatRoomPayload, cityRoomPayload])
 export const sendCityMessagePayload = z

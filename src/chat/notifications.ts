@@ -22,6 +22,7 @@ import {
 import type { PresenceStore } from '../store/presence-store.ts'
 import type { NotificationKind, NotificationRow, UserRow } from '../store/schema.ts'
 import { lets, settingsForUsers } from './notification-settings.ts'
+import type { Push } from './push.ts'
 import { chatRoom, type RoomRef, roomOfMessage } from './rooms.ts'
 import { deletedView, messageView, notificationView } from './views.ts'
 import type { Webhooks } from './webhooks.ts'
@@ -53,15 +54,24 @@ export interface NotifierOptions {
   presence: PresenceStore
   /** Outgoing webhooks: every event here is also one for the operator's services. */
   webhooks: Webhooks
+  /** Web Push: each notification for a user with no live socket becomes a push. */
+  push: Push
   now?: () => number
 }
 
 /**
  * @example
- * const notifier = createNotifier({ db, log, presence })
+ * const notifier = createNotifier({ db, log, presence, webhooks, push })
  * notifier.attach(publisher); notifier.messageSent(message) // after its broadcast
  */
-export function createNotifier({ db, log, presence, webhooks, now = Date.now }: NotifierOptions) {
+export function createNotifier({
+  db,
+  log,
+  presence,
+  webhooks,
+  push,
+  now = Date.now,
+}: NotifierOptions) {
   let publisher: NotificationPublisher = { notify() {} }
   let queue: Work[] = []
   let draining: Promise<void> | null = null
@@ -203,6 +213,8 @@ export function createNotifier({ db, log, presence, webhooks, now = Date.now }: 
         { userId: row.userId, notification: notificationView(notification) }
       )
     }
+    // Last: the outbox row is durable once this resolves; the live event went first.
+    await push.notificationsMade(rows, message)
   }
 
   /** The caller's feed, newest first. */

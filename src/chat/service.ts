@@ -26,6 +26,7 @@ import { createModeration } from './moderation.ts'
 import { createNotificationSettings } from './notification-settings.ts'
 import { createNotifier } from './notifications.ts'
 import type { PresenceStore } from './presence.ts'
+import { createPush, type PushOptions } from './push.ts'
 import {
   createRateLimiter,
   type RateLimitOptions,
@@ -79,6 +80,8 @@ export interface ChatOptions {
   presence: PresenceStore
   /** Outgoing webhooks (WEBHOOK_*): where, signed how, retried how often. */
   webhooks: Omit<WebhookOptions, 'db' | 'log'>
+  /** Web Push (VAPID_*, PUSH_*): the signer, the collapse window, retries, limits. */
+  push: Omit<PushOptions, 'db' | 'log' | 'presence'>
   /** ADMIN_USERNAMES: these register as admins. */
   adminUsernames?: readonly string[]
   /** Chats one user may create per hour (0: no limit). */
@@ -124,11 +127,18 @@ export function createChat(options: ChatOptions) {
   })
   const inbox = createReportInbox({ db, roles, moderation })
   const webhooks = createWebhooks({ db, log: options.log.child('webhooks'), ...options.webhooks })
+  const push = createPush({
+    db,
+    log: options.log.child('push'),
+    presence: options.presence,
+    ...options.push,
+  })
   const notifier = createNotifier({
     db,
     log: options.log.child('notifications'),
     presence: options.presence,
     webhooks,
+    push,
   })
   const chats = createChats({
     db,
@@ -206,6 +216,7 @@ export function createChat(options: ChatOptions) {
     mail,
     notifier,
     webhooks,
+    push,
     moderation,
     media,
     exports,

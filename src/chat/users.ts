@@ -8,6 +8,7 @@ import type { UserRow } from '../store/schema.ts'
 import * as store from '../store/users.ts'
 import type { updateMeBody } from './inputs.ts'
 import type { Media } from './media.ts'
+import { removePushSubscriptions } from './push.ts'
 import type { UserCache } from './user-cache.ts'
 
 export function createUsers({
@@ -48,11 +49,15 @@ export function createUsers({
     return user ? ok(user) : fail('not_found', 'no such user')
   }
 
-  /** Deactivates the caller's account, ends every session it has, and removes its uploads. */
+  /**
+   * Deactivates the caller's account, ends every session it has, removes its uploads and its push
+   * subscriptions (with the pushes still pending for them).
+   */
   async function deactivateAccount(actor: UserRow): Promise<Result<null>> {
     const now = Date.now()
     await store.updateUser(db, actor.id, { isActive: false, profilePhotoUrl: null, updatedAt: now })
     await media?.forgetOwner(actor.id)
+    await removePushSubscriptions(db, actor.id)
     userCache?.forget(actor.id)
     await revokeUserRefreshTokens(db, actor.id, now)
     return ok(null)

@@ -9,6 +9,7 @@ import type {
   ChatRow,
   CityRow,
   MediaRow,
+  NotificationRow,
   ReportRow,
   RestrictionRow,
   UserRow,
@@ -408,5 +409,37 @@ export function notificationSettingView(room: RoomRef, setting: NotificationSett
     ...roomPayload(room),
     level: setting.level,
     muteUntil: isoOrNull(setting.muteUntil),
+  }
+}
+
+/** Characters of a message a push carries (the push service takes about 4 KB in all). */
+const PREVIEW_CHARS = 120
+
+/**
+ * The JSON a Web Push carries, before encryption (the service worker reads it): its id (the same
+ * on a redelivery), what it is about, the room, the sender and a short preview. `count` grows when
+ * later notifications of the room are folded into it within PUSH_COLLAPSE.
+ */
+export function pushPayloadView(
+  pushId: string,
+  notification: NotificationRow,
+  sender: { id: string; username: string; fullName: string; profilePhotoUrl: string | null },
+  message: MessageWithAuthor | null
+) {
+  const text = message ? (message.isDeleted ? '' : message.content) : ''
+  const preview =
+    text.length > PREVIEW_CHARS
+      ? `${text.slice(0, PREVIEW_CHARS - 1)}…`
+      : text || (message?.attachment ? `[${message.messageType}]` : '')
+  return {
+    id: pushId,
+    kind: notification.kind,
+    notification_id: notification.id,
+    ...roomPayload({ kind: notification.roomKind, id: notification.roomId }),
+    sender: publicUserView(sender),
+    preview,
+    message_id: notification.messageId,
+    count: 1,
+    created_at: iso(notification.createdAt),
   }
 }

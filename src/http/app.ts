@@ -21,6 +21,7 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { mediaRoutes } from './routes/media.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { notificationRoutes, notificationSettingRoutes } from './routes/notifications.ts'
+import { pushRoutes } from './routes/push.ts'
 import { reportRoutes } from './routes/reports.ts'
 import { searchRoutes } from './routes/search.ts'
 import { userRoutes } from './routes/users.ts'
@@ -91,6 +92,7 @@ export function createApp({
   app.route('/api/cities', cityRoutes(chat, notices))
   app.route('/api/notification-settings', notificationSettingRoutes(chat))
   app.route('/api/notifications', notificationRoutes(chat))
+  app.route('/api/push', pushRoutes(chat))
   app.route('/api/admin', adminRoutes(chat))
   app.route('/api/reports', reportRoutes(chat))
   app.route('/api/chats', chatRoutes(chat, notices))

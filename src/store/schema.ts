@@ -658,3 +658,66 @@ export const usernameHolds = sqliteTable('username_holds', {
   usernameHash: text('username_hash').primaryKey(),
   until: integer('until').notNull(),
 })
+
+/** A browser's Web Push subscription (chat/push.ts): where to POST, and the keys to encrypt for. */
+export const pushSubscriptions = sqliteTable(
+  'push_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The push service URL the browser gave; one device's endpoint belongs to one account. */
+    endpoint: text('endpoint').notNull(),
+    /** The browser's P-256 public key and auth secret, base64url (RFC 8291). */
+    p256dh: text('p256dh').notNull(),
+    auth: text('auth').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('push_subscriptions_endpoint_idx').on(t.endpoint),
+    index('push_subscriptions_user_idx').on(t.userId),
+  ]
+)
+export type PushSubscriptionRow = typeof pushSubscriptions.$inferSelect
+
+/**
+ * pending (waits for nextAt; at most one per subscription and room, later notifications fold into
+ * it) → sending (claimed under a lease) → sent | dead; collapsed: folded into a later one.
+ */
+export const PUSH_STATES = ['pending', 'sending', 'sent', 'collapsed', 'dead'] as const
+
+/** The push outbox: one row per push to one subscription (chat/push.ts). */
+export const pushOutbox = sqliteTable(
+  'push_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The id in the payload: a redelivery after a crash carries the same one. */
+    pushId: text('push_id').notNull(),
+    subscriptionId: text('subscription_id')
+      .notNull()
+      .references(() => pushSubscriptions.id, { onDelete: 'cascade' }),
+    /** The collapse key: `city:<id>` or `chat:<id>`. */
+    room: text('room').notNull(),
+    /** The JSON payload before encryption (room, sender, preview, count). */
+    payload: text('payload').notNull(),
+    urgency: text('urgency', { enum: ['normal', 'high'] }).notNull(),
+    state: text('state', { enum: PUSH_STATES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAt: integer('next_at').notNull(),
+    leaseUntil: integer('lease_until'),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    /** When the push service accepted it (sent), or when it went out (sending). */
+    sentAt: integer('sent_at'),
+  },
+  (t) => [
+    uniqueIndex('push_outbox_pending_idx')
+      .on(t.subscriptionId, t.room)
+      .where(sql`${t.state} = 'pending'`),
+    index('push_outbox_due_idx').on(t.state, t.nextAt),
+    index('push_outbox_room_idx').on(t.subscriptionId, t.room, t.sentAt),
+  ]
+)
+export type PushOutboxRow = typeof pushOutbox.$inferSelect

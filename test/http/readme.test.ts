@@ -26,7 +26,7 @@ function configTable(): string {
     return `\`${String(value)}\``
   }
   const rows = CONFIG_DOC.map(({ name, description }) => {
-    const value = /_TTL$|_TIMEOUT$|_WINDOW$|_GRACE$|_HOLD$/.test(name)
+    const value = /_TTL$|_TIMEOUT$|_WINDOW$|_GRACE$|_HOLD$|_COLLAPSE$|_RETRY_BASE$/.test(name)
       ? duration(Number(defaults[name]))
       : defaults[name]
     return `| \`${name}\` | ${cell(value)} | ${description.replace(/\|/g, '\\|')} |`

@@ -11,10 +11,12 @@ import { createChats } from '../../src/chat/chats.ts'
 import { createCities } from '../../src/chat/cities.ts'
 import { createModeration } from '../../src/chat/moderation.ts'
 import { createNotifier } from '../../src/chat/notifications.ts'
+import { createPush } from '../../src/chat/push.ts'
 import { createRoles } from '../../src/chat/roles.ts'
 import { createRoomAccess } from '../../src/chat/room-access.ts'
 import { createRoomStream } from '../../src/chat/room-stream.ts'
 import { createUserCache } from '../../src/chat/user-cache.ts'
+import { createVapid, generateVapidKeys } from '../../src/chat/web-push.ts'
 import { createWebhooks } from '../../src/chat/webhooks.ts'
 import { createLogger } from '../../src/log.ts'
 import { createMetrics } from '../../src/metrics.ts'
@@ -28,6 +30,7 @@ import { eventually } from '../helpers/eventually.ts'
 import { tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
+const vapid = await createVapid(generateVapidKeys(), 'mailto:test@example.test')
 
 /** The room access rule over the database, as the chat service builds it. */
 function accessOf(db: Database['db']) {
@@ -53,6 +56,25 @@ function accessOf(db: Database['db']) {
         retryBaseMs: 1_000,
         timeoutMs: 1_000,
         deadLetters: createMetrics().counter('unused_total', 'unused'),
+      }),
+      push: createPush({
+        db,
+        log: createLogger({ level: 'error' }),
+        presence: createMemoryPresence(),
+        vapid,
+        collapseMs: 30_000,
+        ttlMs: 60_000,
+        maxAttempts: 1,
+        retryBaseMs: 1_000,
+        timeoutMs: 1_000,
+        maxPerUser: 1,
+        allowHttp: false,
+        counters: {
+          queued: createMetrics().counter('unused_total', 'unused'),
+          sent: createMetrics().counter('unused_total', 'unused'),
+          gone: createMetrics().counter('unused_total', 'unused'),
+          dead: createMetrics().counter('unused_total', 'unused'),
+        },
       }),
     }),
   })
