@@ -27,7 +27,7 @@ import { migrate } from './store/migrate.ts'
 import { loadOrCreateDataFile, loadOrCreateSecret } from './store/secret.ts'
 import { seedCities } from './store/seed.ts'
 import { promoteAdmins } from './store/users.ts'
-import { asyncApiDocument, webDocs, webIndex } from './web/index.ts'
+import { asyncApiDocument, serviceWorker, webDocs, webIndex } from './web/index.ts'
 
 export interface ServerDeps {
   log?: Logger
@@ -241,6 +241,12 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
           req,
           new Response(asyncApi, { headers: { 'Content-Type': 'application/json' } })
         ),
+      // The web client's service worker: from this origin at the root, so its scope is `/`.
+      '/sw.js': (req: Request) =>
+        answerConnectionClose(
+          req,
+          new Response(serviceWorker, { headers: SERVICE_WORKER_HEADERS })
+        ),
     },
     /**
      * Call with the Bun server once it listens, so room broadcasts use server.publish. With Redis it
@@ -320,6 +326,14 @@ function vapidKeys(config: Config, log: Logger): VapidKeys {
     JSON.stringify(generateVapidKeys())
   )
   return JSON.parse(stored) as VapidKeys
+}
+
+/** The worker runs under its own CSP: this origin only, no eval. */
+const SERVICE_WORKER_HEADERS = {
+  'Content-Type': 'text/javascript; charset=utf-8',
+  'Content-Security-Policy': "default-src 'self'; script-src 'self'; object-src 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-cache',
 }
 
 const METRICS_PATH = '/metrics'

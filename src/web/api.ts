@@ -307,3 +307,14 @@ export async function fetchExport(): Promise<
     }
   }
 }
+
+/** The server's VAPID public key (base64url), for PushManager.subscribe. */
+export const vapidPublicKey = async () =>
+  map(await request<{ publicKey: string }>('GET', '/api/push/vapid-public-key'), (v) => v.publicKey)
+
+/** Saves this browser's push subscription (PushSubscription.toJSON()) for the signed-in user. */
+export const savePushSubscription = async (subscription: PushSubscriptionJSON) =>
+  request<{ subscription: { endpoint: string } }>('POST', '/api/push/subscriptions', subscription)
+
+export const removePushSubscription = async (endpoint: string) =>
+  request<undefined>('DELETE', '/api/push/subscriptions', { endpoint })

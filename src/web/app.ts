@@ -8,6 +8,7 @@ import { showAuth } from './auth-view.ts'
 import { createBlocks } from './blocks.ts'
 import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
+import { forgetPushSubscription, wirePushToggle } from './push.ts'
 import { type ConnectionStatus, connectRealtime, updateSocketToken } from './realtime.ts'
 import { showReportsPanel } from './reports-panel.ts'
 import { createSearchPanel } from './search-panel.ts'
@@ -137,6 +138,7 @@ function startApp(user: User): void {
     },
   })
   void openMediaSession()
+  void wirePushToggle(toast)
   const photo = byId<HTMLImageElement>('me-photo')
   photo.src = user.profile_photo_url
   wireAttachments({
@@ -368,6 +370,8 @@ function startApp(user: User): void {
   })
   byId('logout').addEventListener('click', async () => {
     socket.disconnect()
+    // A signed-out browser gets no pushes meant for this account.
+    await forgetPushSubscription()
     await logout()
     location.hash = ''
     location.reload()

@@ -9,3 +9,8 @@
 export { default as webDocs } from './docs.html'
 export { asyncApiDocument } from './events-docs.ts'
 export { default as webIndex } from './index.html'
+
+import serviceWorkerSource from './sw.js' with { type: 'text' }
+
+/** The service worker's source, served as is at /sw.js (it must come from this origin). */
+export const serviceWorker: string = serviceWorkerSource
