@@ -32,6 +32,7 @@ import type { createChats } from './chats.ts'
 import { type Passwords, sha256 } from './credentials.ts'
 import type { Media } from './media.ts'
 import type { createMessages } from './messages.ts'
+import { removePushSubscriptions } from './push.ts'
 import type { UserCache } from './user-cache.ts'
 
 /** Where an erasure reaches live sockets (the realtime layer plugs it in, events/connection.ts). */
@@ -163,6 +164,8 @@ export function createErasure(options: ErasureOptions) {
     await store.anonymiseUser(db, user.id, anonymous, now)
     options.userCache.forget(user.id)
     await store.deleteUserRows(db, user.id)
+    // Its browsers get no pushes any more; the pushes still pending go with them.
+    await removePushSubscriptions(db, user.id)
     await options.media.forgetOwner(user.id)
     await options.exports.forgetUser(user.id)
     const erased = (await findUserById(db, user.id)) ?? user

@@ -273,3 +273,18 @@ test('deactivating the account removes its push subscriptions', async () => {
   expect(res.status).toBeLessThan(300)
   expect(await pushSubscriptionsOf(server.app.db, [dave.user._id])).toEqual([])
 })
+
+test('erasing the account removes its push subscriptions', async () => {
+  const [erin] = await offlineSubscriber()
+  expect(await pushSubscriptionsOf(server.app.db, [erin.user._id])).toHaveLength(1)
+  const res = await api(server.url, 'DELETE', '/api/users/me', {
+    token: erin.accessToken,
+    body: { password: erin.password, erase: true },
+  })
+  expect(res.status).toBeLessThan(300)
+  await eventually(
+    async () => (await pushSubscriptionsOf(server.app.db, [erin.user._id])).length === 0,
+    8_000,
+    'the subscriptions gone'
+  )
+})
