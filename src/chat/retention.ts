@@ -1,6 +1,7 @@
 /**
  * @module Retention: messages older than their room's retention are deleted for good, with their
- * media, notifications, reports and any log row that carries their content. A city's own
+ * media, notifications, reports and any log row that carries their content; the webhook outbox's
+ * delivered rows go after the shortest retention in force. A city's own
  * `retention_days` beats MESSAGE_RETENTION; private chats follow MESSAGE_RETENTION.
  *
  * It runs in the background in slices of a few hundred rows, yielding to the event loop between
@@ -22,6 +23,7 @@ import type { Cities } from './cities.ts'
 import type { Media } from './media.ts'
 import type { RoomStream } from './room-stream.ts'
 import { chatRoom, cityRoom } from './rooms.ts'
+import type { Webhooks } from './webhooks.ts'
 
 export interface RetentionOptions {
   db: Db
@@ -29,6 +31,7 @@ export interface RetentionOptions {
   cities: Cities
   media: Media
   stream: RoomStream
+  webhooks: Webhooks
   /** MESSAGE_RETENTION in ms; undefined: only cities with their own retention are purged. */
   globalMs: number | undefined
   /** How often a run starts (RETENTION_INTERVAL). */
@@ -39,6 +42,7 @@ export interface RetentionOptions {
 interface PurgeTotals {
   cityMessages: number
   chatMessages: number
+  webhookRows: number
 }
 
 const DAY_MS = 86_400_000
@@ -69,6 +73,7 @@ export function createRetention({
   cities,
   media,
   stream,
+  webhooks,
   globalMs,
   intervalMs,
 }: RetentionOptions) {
@@ -102,13 +107,19 @@ export function createRetention({
 
   async function runOnce(): Promise<PurgeTotals> {
     const now = Date.now()
-    const totals: PurgeTotals = { cityMessages: 0, chatMessages: 0 }
+    const totals: PurgeTotals = { cityMessages: 0, chatMessages: 0, webhookRows: 0 }
     const list = await cities.listCities()
+    let shortest = globalMs
     for (const city of list.ok ? list.value : []) {
       const ms = retentionMsOf({ kind: 'city', retentionDays: city.retentionDays }, globalMs)
-      if (ms !== undefined && !stopped)
-        totals.cityMessages += await purgeRoom(cityRoom(city.id), now - ms)
+      if (ms === undefined || stopped) continue
+      shortest = Math.min(ms, shortest ?? ms)
+      totals.cityMessages += await purgeRoom(cityRoom(city.id), now - ms)
     }
+    // The outbox keeps sent events' bodies (message content): the delivered and dead rows older
+    // than the shortest retention in force go. Only bookkeeping goes early for longer rooms.
+    if (shortest !== undefined && !stopped)
+      totals.webhookRows = await webhooks.forgetBefore(now - shortest)
     const chatMs = retentionMsOf({ kind: 'chat' }, globalMs)
     if (chatMs === undefined) return totals
     let after = ''
@@ -132,13 +143,13 @@ export function createRetention({
     running = runOnce()
       .then(
         (totals) => {
-          if (totals.cityMessages + totals.chatMessages > 0)
+          if (totals.cityMessages + totals.chatMessages + totals.webhookRows > 0)
             log.info('retention purged messages', { ...totals, ms: Date.now() - started })
           return totals
         },
         (error: unknown) => {
           log.error('retention purge failed', { error })
-          return { cityMessages: 0, chatMessages: 0 }
+          return { cityMessages: 0, chatMessages: 0, webhookRows: 0 }
         }
       )
       .finally(() => {

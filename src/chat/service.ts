@@ -194,6 +194,7 @@ export function createChat(options: ChatOptions) {
     cities,
     media,
     stream,
+    webhooks,
     ...options.retention,
   })
   const erasure = createErasure({

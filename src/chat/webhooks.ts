@@ -14,8 +14,11 @@ import { newId } from '../store/ids.ts'
 import type { WebhookOutboxRow } from '../store/schema.ts'
 import {
   claimDueWebhooks,
+  deleteFinishedWebhooks,
+  firstWebhookIdFrom,
   insertWebhookRows,
   type NewWebhookRow,
+  oldestWebhookId,
   recordWebhookAttempt,
 } from '../store/webhooks.ts'
 import { type RoomRef, topicOf } from './rooms.ts'
@@ -49,6 +52,8 @@ const ENV_HOOK = 'env'
 /** Deliveries under way at once (each to a different room). */
 const MAX_IN_FLIGHT = 16
 const POLL_MS = 100
+/** Outbox ids per retention delete (one rowid range). */
+const FORGET_SLICE = 500
 
 /** The signature a receiver recomputes: `v1=` + hex HMAC-SHA256(secret, `${timestamp}.${body}`). */
 function signWebhook(secret: string, timestamp: string, body: string): string {
@@ -198,6 +203,20 @@ export function createWebhooks(options: WebhookOptions) {
       timer = setInterval(() => void tick(), Math.min(POLL_MS, retryBaseMs))
       timer.unref?.()
       void tick()
+    },
+    /**
+     * Retention: delivered and dead rows written before `before` go (their bodies carry message
+     * content), a range of ids at a time with the event loop served between; pending ones stay
+     * until delivered or dead. Returns how many went.
+     */
+    async forgetBefore(before: number): Promise<number> {
+      const end = await firstWebhookIdFrom(db, before)
+      let deleted = 0
+      for (let from = await oldestWebhookId(db); from < end && !closed; from += FORGET_SLICE) {
+        deleted += await deleteFinishedWebhooks(db, from, Math.min(end, from + FORGET_SLICE))
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+      return deleted
     },
     /** Writes what is queued and stops delivering (leases lapse; another node or restart resumes). */
     async close(): Promise<void> {

@@ -79,3 +79,58 @@ export async function recordWebhookAttempt(
     })
     .where(eq(webhookOutbox.id, id))
 }
+
+/**
+ * The first outbox id at or after which rows were written at `before` or later (ids follow time):
+ * a binary search of rowid seeks, so finding it reads a few dozen rows whatever the table's size.
+ */
+export async function firstWebhookIdFrom(db: Db, before: number): Promise<number> {
+  const [bounds] = await db
+    .select({
+      lo: sql<number | null>`min(${webhookOutbox.id})`,
+      hi: sql<number | null>`max(${webhookOutbox.id})`,
+    })
+    .from(webhookOutbox)
+  if (bounds?.lo == null || bounds.hi == null) return 0
+  let lo = Number(bounds.lo)
+  let hi = Number(bounds.hi) + 1
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2)
+    const [row] = await db
+      .select({ id: webhookOutbox.id, createdAt: webhookOutbox.createdAt })
+      .from(webhookOutbox)
+      .where(sql`${webhookOutbox.id} >= ${mid}`)
+      .orderBy(asc(webhookOutbox.id))
+      .limit(1)
+    if (row && row.createdAt < before) lo = row.id + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** The oldest outbox id, 0 for an empty outbox. */
+export async function oldestWebhookId(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ id: sql<number | null>`min(${webhookOutbox.id})` })
+    .from(webhookOutbox)
+  return Number(row?.id ?? 0)
+}
+
+/** Deletes the delivered and dead rows with `fromId <= id < toId` (one rowid range); how many. */
+export async function deleteFinishedWebhooks(
+  db: Db,
+  fromId: number,
+  toId: number
+): Promise<number> {
+  const rows = await db
+    .delete(webhookOutbox)
+    .where(
+      and(
+        sql`${webhookOutbox.id} >= ${fromId}`,
+        lt(webhookOutbox.id, toId),
+        sql`${webhookOutbox.state} <> 'pending'`
+      )
+    )
+    .returning({ id: webhookOutbox.id })
+  return rows.length
+}

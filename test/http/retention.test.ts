@@ -248,3 +248,51 @@ describe('retention', () => {
     expect(city.body.city.retentionDays).toBeNull()
   })
 })
+
+describe('retention and the webhook outbox', () => {
+  test('delivered rows older than the shortest retention go (their bodies carry content); newer ones stay', async () => {
+    const received: string[] = []
+    const receiver = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req) {
+        received.push(await req.text())
+        return new Response(null, { status: 204 })
+      },
+    })
+    const hooked = await startServer({
+      MESSAGE_RETENTION: '30d',
+      RETENTION_INTERVAL: '300ms',
+      WEBHOOK_URL: `http://127.0.0.1:${receiver.port}/hook`,
+      WEBHOOK_SECRET: 'retention-test-secret-0123',
+    })
+    try {
+      const alice = await registerUser(hooked.url)
+      const post = (content: string) =>
+        api(hooked.url, 'POST', '/api/cities/mumbai/messages', { ...as(alice), body: { content } })
+      const old = (await post('OLD-HOOK-BODY')).body.message
+      const fresh = (await post('FRESH-HOOK-BODY')).body.message
+      await eventually(() => received.some((body) => body.includes('FRESH-HOOK-BODY')))
+      const outbox = async () =>
+        (await hooked.app.database.queryRows(
+          "SELECT body FROM webhook_outbox WHERE state = 'delivered'"
+        )) as [string][]
+      await eventually(async () => (await outbox()).length >= 2, 8_000, 'both delivered')
+      // Test setup: the old message and its outbox row are 40 days old.
+      const at = Date.now() - 40 * DAY
+      await hooked.app.database.executeAll([
+        `UPDATE messages SET created_at = ${at} WHERE id = '${old._id}'`,
+        `UPDATE webhook_outbox SET created_at = ${at} WHERE body LIKE '%OLD-HOOK-BODY%'`,
+      ])
+      await eventually(
+        async () => !(await outbox()).some(([body]) => body.includes('OLD-HOOK-BODY')),
+        8_000,
+        'the old outbox row to go'
+      )
+      expect((await outbox()).some(([body]) => body.includes(fresh._id))).toBe(true)
+    } finally {
+      await hooked.stop()
+      await receiver.stop(true)
+    }
+  })
+})
