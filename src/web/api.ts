@@ -318,3 +318,7 @@ export const savePushSubscription = async (subscription: PushSubscriptionJSON) =
 
 export const removePushSubscription = async (endpoint: string) =>
   request<undefined>('DELETE', '/api/push/subscriptions', { endpoint })
+
+/** Erases the account for good (its password confirms it); every session ends with it. */
+export const deleteAccount = async (password: string) =>
+  request<{ erasure: unknown }>('DELETE', '/api/users/me', { password, erase: true })

@@ -86,7 +86,7 @@ function startApp(user: User): void {
   byId('close-reports').addEventListener('click', () => {
     byId('reports').hidden = true
   })
-  wireSettings({ user, toast })
+  wireSettings({ user, toast, signedOut: () => sessionLost() })
   const notice = byId('moderation-notice')
   const showNotice = (text: string | null) => {
     notice.textContent = text ?? ''

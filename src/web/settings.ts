@@ -1,10 +1,11 @@
 /**
  * @module Settings page: change password, the email's verification state (and the link again),
- * the devices signed in (sign one out, or every other), and a data export.
+ * the devices signed in (sign one out, or every other), a data export, and erasing the account.
  */
 import {
   changePassword,
   type Device,
+  deleteAccount,
   fetchExport,
   listSessions,
   me,
@@ -19,6 +20,8 @@ import type { User } from './types.ts'
 interface SettingsOptions {
   user: User
   toast: (text: string) => void
+  /** The account is gone (erased): back to the login page. */
+  signedOut: () => void
 }
 
 const when = (iso: string) => {
@@ -26,8 +29,8 @@ const when = (iso: string) => {
   return Number.isNaN(date.getTime()) ? '' : date.toLocaleString()
 }
 
-/** @example wireSettings({ user, toast }) */
-export function wireSettings({ user }: SettingsOptions): void {
+/** @example wireSettings({ user, toast, signedOut }) */
+export function wireSettings({ user, toast, signedOut }: SettingsOptions): void {
   const panel = byId('settings')
   const status = byId('settings-status')
   let current = user
@@ -158,5 +161,16 @@ export function wireSettings({ user }: SettingsOptions): void {
     link.click()
     link.remove()
     setTimeout(() => URL.revokeObjectURL(link.href), 60_000)
+  })
+
+  const deleteForm = byId<HTMLFormElement>('delete-form')
+  deleteForm.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    if (!confirm('Delete your account and everything you sent, for good?')) return
+    const password = String(new FormData(deleteForm).get('password') ?? '')
+    const deleted = await deleteAccount(password)
+    if (!deleted.ok) return say(deleted.error.message)
+    toast('Your account is deleted.')
+    signedOut()
   })
 }

@@ -4,7 +4,7 @@
  * (once: the same link is refused after), and the old password stops working; the settings page
  * shows the email's state and sends the verification link again (which verifies when opened),
  * changes the password keeping this device, lists the devices and signs one out or every other,
- * and prepares and downloads a data export.
+ * prepares and downloads a data export, and erases the account (its password confirms it).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
@@ -241,6 +241,45 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('account pages', () => {
       const text = await Bun.file(path).text()
       expect(file.suggestedFilename()).toEndWith('.ndjson')
       expect(text).toContain(bob.username)
+      expect(errors).toEqual([])
+      await context.close()
+    },
+    STEP_MS
+  )
+
+  test(
+    'settings: delete account erases it (a wrong password is refused) and the page is back at the login',
+    async () => {
+      const carol = newUser('Carol')
+      const context = await newUserContext(browser, server.url)
+      context.setDefaultTimeout(UI_WAIT_MS)
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (error) => errors.push(error.message))
+      const asked: string[] = []
+      page.on('dialog', (dialog) => {
+        asked.push(dialog.message())
+        void dialog.accept()
+      })
+      await registerThroughUi(page, carol)
+      await page.getByTestId('open-settings').click()
+      const form = page.getByTestId('delete-form')
+      await form.getByLabel('Password').fill('not-carols-password')
+      await form.getByRole('button', { name: 'Delete my account' }).click()
+      await page
+        .getByTestId('settings-status')
+        .filter({ hasText: /password/i })
+        .waitFor()
+      expect(await page.getByTestId('app-view').isVisible()).toBe(true)
+      await form.getByLabel('Password').fill(carol.password)
+      await screenshot(page, 'account-settings-delete')
+      await form.getByRole('button', { name: 'Delete my account' }).click()
+      await page.getByTestId('login-form').waitFor()
+      expect(asked).toHaveLength(2)
+      const login = await api(server.url, 'POST', '/api/auth/login', {
+        body: { login: carol.username, password: carol.password },
+      })
+      expect(login.status).toBe(401)
       expect(errors).toEqual([])
       await context.close()
     },
