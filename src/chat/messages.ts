@@ -210,6 +210,8 @@ export function createMessages({
       deletedAt: null,
       mentions: mentions && JSON.stringify(mentions),
       shadowed: target.kind === 'city' && moderation.isShadowed(target.id, actor.id),
+      replyCount: 0,
+      lastReplyAt: null,
       author: {
         id: actor.id,
         username: actor.username,

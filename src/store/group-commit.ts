@@ -14,6 +14,8 @@ import type { Client as LibsqlClient } from '@libsql/client'
 import type { NewMessageRow } from './messages.ts'
 import type { SocketSessionRow } from './room-stream.ts'
 import {
+  BUMP_THREAD_IF_STORED,
+  bumpsThread,
   eventParams,
   FORGET_SESSION,
   INSERT_EVENT_NEXT,
@@ -22,12 +24,15 @@ import {
   messageParams,
   SAVE_SESSION,
   sessionParams,
+  type ThreadState,
   type WriteOp,
   type WriteResult,
 } from './write-batch.ts'
 
 /** A message insert: not stored when its author already used its clientId (nothing written). */
-type StoredMessage = { stored: true; offset: number } | { stored: false }
+type StoredMessage =
+  | { stored: true; offset: number; thread?: ThreadState | undefined }
+  | { stored: false }
 
 export interface GroupWriter {
   /** Stores a message; its offset (seq) orders it among every message and log row. */
@@ -139,13 +144,30 @@ export function createDirectWriter(client: LibsqlClient): GroupWriter {
   return {
     insertMessage: (row) =>
       inOrder(async () => {
-        const { rowsAffected, lastInsertRowid } = await client.execute({
-          sql: INSERT_MESSAGE_NEXT,
-          args: [...messageParams(row)],
-        })
-        return rowsAffected === 1
-          ? { stored: true, offset: Number(lastInsertRowid) }
-          : { stored: false }
+        const insert = { sql: INSERT_MESSAGE_NEXT, args: [...messageParams(row)] }
+        if (!bumpsThread(row)) {
+          const { rowsAffected, lastInsertRowid } = await client.execute(insert)
+          return rowsAffected === 1
+            ? { stored: true, offset: Number(lastInsertRowid) }
+            : { stored: false }
+        }
+        // A reply and its parent's thread in one transaction (the bump only when it was stored).
+        const [inserted, bumped] = await client.batch(
+          [
+            insert,
+            {
+              sql: BUMP_THREAD_IF_STORED,
+              args: [row.createdAt, row.replyTo],
+            },
+          ],
+          'write'
+        )
+        if (!inserted || inserted.rowsAffected !== 1) return { stored: false }
+        const state = bumped?.rows[0]
+        const thread = state
+          ? { replyCount: Number(state.replyCount), lastReplyAt: Number(state.lastReplyAt) }
+          : undefined
+        return { stored: true, offset: Number(inserted.lastInsertRowid), thread }
       }),
     appendRoomEvent: (log) =>
       inOrder(async () => {

@@ -4,6 +4,7 @@
  */
 import { and, asc, count, desc, eq, gt, inArray, isNull, lt, max, ne, or, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
+import type { ReactionSummary } from './reactions.ts'
 import { type MessageRow, messages, notifications, offsetFloor, reports, users } from './schema.ts'
 
 interface AuthorRow {
@@ -15,11 +16,13 @@ interface AuthorRow {
 
 /**
  * A message as the domain sees it; its seq (store order) matters only to the store and recovery.
+ * `reactions`, when read (store/reactions.ts), as one viewer sees them; absent: none.
  * `replyToDeleted`: the message it replies to was deleted or purged by retention (read rows only).
  */
 export type MessageWithAuthor = Omit<MessageRow, 'seq'> & {
   author: AuthorRow
   replyToDeleted?: boolean
+  reactions?: ReactionSummary[] | undefined
 }
 
 export type NewMessageRow = typeof messages.$inferInsert
@@ -292,4 +295,49 @@ export async function purgeMessages(db: Db, purged: readonly AgedMessage[]): Pro
   await db.delete(notifications).where(inArray(notifications.messageId, ids))
   await db.delete(reports).where(inArray(reports.messageId, ids))
   await db.delete(messages).where(inArray(messages.seq, seqs))
+}
+
+/**
+ * One page of a thread: the messages replying to `parentId`, oldest first, paged like a room's
+ * history (messages_reply_idx walks them in seq order).
+ */
+export async function listReplies(
+  db: Db,
+  parentId: string,
+  { beforeSeq, afterSeq, limit, viewerId }: PageOptions
+): Promise<{ messages: MessageWithAuthor[]; hasMore: boolean }> {
+  const forward = afterSeq !== undefined
+  const rows = await selectWithAuthor(db)
+    .where(
+      and(
+        eq(messages.replyTo, parentId),
+        visibleTo(viewerId),
+        beforeSeq === undefined ? undefined : lt(messages.seq, beforeSeq),
+        forward ? gt(messages.seq, afterSeq) : undefined
+      )
+    )
+    .orderBy(forward ? asc(messages.seq) : desc(messages.seq))
+    .limit(limit + 1)
+  const hasMore = rows.length > limit
+  const page = rows.slice(0, limit).map(flatten)
+  if (!forward) page.reverse()
+  return { messages: page, hasMore }
+}
+
+/** The seq of reply `id` of `parentId` (a thread page's cursor). */
+export async function replySeq(db: Db, parentId: string, id: string): Promise<number | undefined> {
+  const [row] = await db
+    .select({ seq: messages.seq })
+    .from(messages)
+    .where(and(eq(messages.replyTo, parentId), eq(messages.id, id)))
+  return row?.seq
+}
+
+/** Everyone who replied to `parentId` (not shadowed), once each. */
+export async function repliersOf(db: Db, parentId: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ authorId: messages.authorId })
+    .from(messages)
+    .where(and(eq(messages.replyTo, parentId), eq(messages.shadowed, false)))
+  return rows.map((row) => row.authorId)
 }

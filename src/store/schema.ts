@@ -209,6 +209,12 @@ export const messages = sqliteTable(
     mentions: text('mentions'),
     /** Sent while its author was shadow-restricted: only the author ever sees it. */
     shadowed: integer('shadowed', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * Its thread: how many (not shadowed) messages reply to it and when the newest came, kept in
+     * step by the write that stores a reply (store/write-batch.ts).
+     */
+    replyCount: integer('reply_count').notNull().default(0),
+    lastReplyAt: integer('last_reply_at'),
   },
   (t) => [
     uniqueIndex('messages_id_unique').on(t.id),
@@ -221,6 +227,8 @@ export const messages = sqliteTable(
     // clientId, so an insert touches two secondary b-trees (its id's and its room's), not four.
     index('messages_city_idx').on(t.cityId).where(sql`${t.cityId} IS NOT NULL`),
     index('messages_chat_idx').on(t.chatId).where(sql`${t.chatId} IS NOT NULL`),
+    // A thread's replies in order; partial, so a message that replies to nothing touches no entry.
+    index('messages_reply_idx').on(t.replyTo).where(sql`${t.replyTo} IS NOT NULL`),
     uniqueIndex('messages_author_client_unique')
       .on(t.authorId, t.clientId)
       .where(sql`${t.clientId} IS NOT NULL`),
@@ -259,6 +267,45 @@ export const offsetFloor = sqliteTable(
     value: integer('value').notNull(),
   },
   (t) => [check('offset_floor_one_row', sql`${t.id} = 1`)]
+)
+
+/**
+ * Reactions: one row per user, emoji and message (chat/reactions.ts keeps at most 50 distinct
+ * emojis on a message). `shadowed`: made while its user was shadow-restricted in the city, so only
+ * that user sees it.
+ */
+export const messageReactions = sqliteTable(
+  'message_reactions',
+  {
+    messageId: text('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    emoji: text('emoji').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    shadowed: integer('shadowed', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.emoji, t.userId] }),
+    index('message_reactions_user_idx').on(t.userId),
+  ]
+)
+
+/** Pinned messages: at most 20 per room (chat/pins.ts); the room is the message's. */
+export const messagePins = sqliteTable(
+  'message_pins',
+  {
+    messageId: text('message_id')
+      .primaryKey()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    roomKind: text('room_kind', { enum: ['city', 'chat'] }).notNull(),
+    roomId: text('room_id').notNull(),
+    pinnedBy: text('pinned_by').notNull(),
+    pinnedAt: integer('pinned_at').notNull(),
+  },
+  (t) => [index('message_pins_room_idx').on(t.roomKind, t.roomId, t.pinnedAt)]
 )
 
 /** What a message keeps of its upload (see `messages.attachment`); urls are built in chat/views.ts. */
@@ -721,3 +768,4 @@ export const pushOutbox = sqliteTable(
   ]
 )
 export type PushOutboxRow = typeof pushOutbox.$inferSelect
+export type PinRow = typeof messagePins.$inferSelect

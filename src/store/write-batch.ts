@@ -33,7 +33,31 @@ export type WriteOp =
  * What one op did: `stored` false means the author's clientId was already used (nothing written);
  * `offset` is the stored row's seq or id.
  */
-export type WriteResult = { stored: true; offset: number } | { stored: false } | { error: string }
+export type WriteResult =
+  | { stored: true; offset: number; thread?: ThreadState | undefined }
+  | { stored: false }
+  | { error: string }
+
+/** A parent message's thread after a reply was stored: its new count and newest reply's time. */
+export interface ThreadState {
+  replyCount: number
+  lastReplyAt: number
+}
+
+/**
+ * A stored reply moves its parent's thread in the same transaction (a shadowed one does not: only
+ * its author sees it). Messages that reply to nothing never run it.
+ */
+const bumpThread = (guard: string) => `UPDATE messages SET reply_count = reply_count + 1,
+  last_reply_at = max(coalesce(last_reply_at, 0), ?) WHERE id = ?${guard}
+  RETURNING reply_count AS replyCount, last_reply_at AS lastReplyAt`
+const BUMP_THREAD = bumpThread('')
+/** For a writer that sends the insert and the bump together: only when the insert stored a row. */
+export const BUMP_THREAD_IF_STORED = bumpThread(' AND changes() = 1')
+
+/** Does storing this message move a thread? */
+export const bumpsThread = (m: NewMessageRow): m is NewMessageRow & { replyTo: string } =>
+  m.replyTo != null && !m.shadowed
 
 /**
  * The hot inserts as SQL: the offset is `?` (given by the caller) or computed in the statement.
@@ -97,6 +121,7 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
   let event: Statement | undefined
   let save: Statement | undefined
   let forget: Statement | undefined
+  let bump: Statement<ThreadState> | undefined
   const run = (op: WriteOp, offset: number): WriteResult => {
     if (op.session) {
       save ??= sqlite.prepare(SAVE_SESSION)
@@ -111,7 +136,11 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
     if (op.message) {
       message ??= sqlite.prepare(insertMessage('?'))
       const { changes } = message.run(offset, ...messageParams(op.message))
-      return changes === 0 ? { stored: false } : { stored: true, offset }
+      if (changes === 0) return { stored: false }
+      if (!bumpsThread(op.message)) return { stored: true, offset }
+      bump ??= sqlite.prepare(BUMP_THREAD) as Statement<ThreadState>
+      const thread = bump.get(op.message.createdAt, op.message.replyTo) ?? undefined
+      return { stored: true, offset, thread }
     }
     event ??= sqlite.prepare(insertEvent('?'))
     event.run(offset, ...eventParams(op.log))
