@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { type AppError, fail, ok, type Result } from '../errors.ts'
+import { emojiOf } from './emoji.ts'
 
 const LIMITS = {
   contentMaxChars: 4000,
@@ -282,6 +283,25 @@ export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: z.coerce.number().int().min(1).optional(),
 })
+
+// ---- Reactions ---------------------------------------------------------------------------
+
+/** One emoji grapheme or a short name of chat/emoji.ts, as the emoji it stands for. */
+const emojiSchema = z
+  .string()
+  .max(64)
+  .transform((value, ctx) => {
+    const emoji = emojiOf(value)
+    if (emoji !== null) return emoji
+    ctx.addIssue({ code: 'custom', message: 'must be one emoji or a known short name' })
+    return z.NEVER
+  })
+export const messageEmojiParam = z.object({ messageId: idSchema, emoji: emojiSchema })
+/** `react-message` / `unreact-message`: the message, the emoji, and the room it is in. */
+export const reactionPayload = z.union([
+  z.object({ messageId: idSchema, emoji: emojiSchema, cityId: citySlugSchema }),
+  z.object({ messageId: idSchema, emoji: emojiSchema, chatId: idSchema }),
+])
 
 // ---- REST params -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import type { Db } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
 import type { MessageWithAuthor } from '../store/messages.ts'
 import * as store from '../store/messages.ts'
+import { removePin } from '../store/pins.ts'
 import type { Attachment, MessageType, UserRow } from '../store/schema.ts'
 import { findUserById } from '../store/users.ts'
 import type { Audit } from './audit.ts'
@@ -17,12 +18,15 @@ import { type Media, mediaPath } from './media.ts'
 import { resolveMentions } from './mentions.ts'
 import type { Moderation } from './moderation.ts'
 import type { Notifier } from './notifications.ts'
+import { unpinned } from './pins.ts'
 import { type RateLimiter, UNLIMITED } from './rate-limit.ts'
+import { withReactions } from './reactions.ts'
 import type { ReportInbox } from './report-inbox.ts'
 import type { Roles } from './roles.ts'
 import type { Entry, RoomAccess } from './room-access.ts'
 import type { RoomStream } from './room-stream.ts'
 import { cityRoom, isInRoom, kindOf, type RoomRef, roomOfMessage } from './rooms.ts'
+import { threadUpdated } from './threads.ts'
 import { deletedView, messageView } from './views.ts'
 
 /** A history request: message ids as cursors. */
@@ -222,7 +226,9 @@ export function createMessages({
     // Group-committed and handed to the room in offset order. The row is built from what we
     // inserted, so nothing is read back; the unique (author, clientId) index detects a retry.
     const stored = await stream.appendMessage(message)
-    if (stored) {
+    if (stored.stored) {
+      // A reply moved its parent's thread (in the same write): the room hears that next.
+      if (stored.thread) await stream.append(threadUpdated(message, stored.thread))
       // After the broadcast, and only queued: the feed, pushes and webhooks are drained later.
       notifier.messageSent(message)
       if (screened?.action === 'flag') await flagged(message, target.id, screened.term)
@@ -302,7 +308,9 @@ export function createMessages({
     if (screened?.action === 'block') return blockedBy(screened.term)
     const now = Date.now()
     await store.updateMessageContent(db, message.id, input.content, now)
-    const edited = { ...message, content: input.content, isEdited: true, editedAt: now }
+    // The room hears the edited message with its reactions as everyone sees them.
+    const changed = { ...message, content: input.content, isEdited: true, editedAt: now }
+    const edited = (await withReactions(db, [changed], ''))[0] ?? changed
     const room = roomOfMessage(edited)
     await stream.append({
       room,
@@ -374,7 +382,7 @@ export function createMessages({
       isDeleted: true,
       deletedAt: now,
     }
-    await announceDeleted(deleted)
+    await announceDeleted(deleted, actor.id)
     if (audited) {
       await audit.record({
         actor,
@@ -395,7 +403,10 @@ export function createMessages({
    * A tombstone (stored already) reaches its room, through the room stream so recovery replays
    * it, and the webhooks; resolves once the room heard it. Deletes and erasures (chat/erasure.ts).
    */
-  async function announceDeleted(deleted: MessageWithAuthor): Promise<void> {
+  async function announceDeleted(
+    deleted: MessageWithAuthor,
+    by: string = deleted.authorId
+  ): Promise<void> {
     const room = roomOfMessage(deleted)
     await stream.append({
       room,
@@ -404,6 +415,8 @@ export function createMessages({
       audience: deleted.shadowed ? deleted.authorId : undefined,
     })
     notifier.messageChanged('deleted', deleted)
+    // A deleted message leaves the pins (`by` deleted it).
+    if (await removePin(db, deleted.id)) await stream.append(unpinned(deleted, by))
   }
 
   /**
@@ -431,9 +444,14 @@ export function createMessages({
         `${beforeSeq === null ? 'before' : 'after'} is not a message in this room`
       )
     }
-    return ok(
-      await store.listRoomMessages(db, room, { beforeSeq, afterSeq, limit, viewerId: actor.id })
-    )
+    const page = await store.listRoomMessages(db, room, {
+      beforeSeq,
+      afterSeq,
+      limit,
+      viewerId: actor.id,
+    })
+    // The page's reactions in one query (a page without any costs that query only).
+    return ok({ ...page, messages: await withReactions(db, page.messages, actor.id) })
   }
 
   /**
@@ -488,3 +506,5 @@ export function createMessages({
     findVisibleMessage,
   }
 }
+
+export type Messages = ReturnType<typeof createMessages>

@@ -1,6 +1,6 @@
 /**
- * @module Notifications: what reaches a user who may not be looking — a mention, a reply to their
- * message, being added to a chat, a message in a room whose level is `all` while they have no
+ * @module Notifications: what reaches a user who may not be looking — a mention, a reply in a
+ * thread they are in (they wrote its message or replied to it), being added to a chat, a message in a room whose level is `all` while they have no
  * live socket. Made after the room heard the message, off the send path: `messageSent` only
  * queues, and the queue is drained in slices between other work. Each notification is stored
  * (the feed), and handed to the `NotificationPublisher` (every socket of the user, on every node).
@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts'
 import { listChatMembers } from '../store/chats.ts'
 import type { Db } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
-import { findMessageById, type MessageWithAuthor } from '../store/messages.ts'
+import { findMessageById, type MessageWithAuthor, repliersOf } from '../store/messages.ts'
 import {
   countUnreadNotifications,
   insertNotifications,
@@ -118,9 +118,13 @@ export function createNotifier({
       const had = found.get(userId)
       if (userId !== message.authorId && (!had || RANK[had] < RANK[kind])) found.set(userId, kind)
     }
-    if (message.replyTo !== null) {
+    if (message.replyTo !== null && !message.shadowed) {
+      // The thread's participants: the parent's author and everyone who replied before.
       const parent = await findMessageById(db, message.replyTo)
       if (parent && !parent.isDeleted) add(parent.authorId, 'reply')
+      if (parent)
+        for (const id of await stillInRoom(message, await repliersOf(db, parent.id)))
+          add(id, 'reply')
     }
     for (const id of message.mentions ? (JSON.parse(message.mentions) as string[]) : []) {
       add(id, 'mention')
@@ -139,6 +143,13 @@ export function createNotifier({
       for (const id of candidates) if (!online.has(id)) add(id, 'message')
     }
     return found
+  }
+
+  /** Those of `userIds` who are still members of a private chat (anyone may be in a city). */
+  async function stillInRoom(message: MessageWithAuthor, userIds: string[]): Promise<string[]> {
+    if (message.chatId === null || userIds.length === 0) return userIds
+    const members = new Set((await listChatMembers(db, [message.chatId])).map((m) => m.userId))
+    return userIds.filter((id) => members.has(id))
   }
 
   /** A chat's members (their default is all; settings filter later), a city's `all` choosers. */

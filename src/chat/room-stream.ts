@@ -35,9 +35,13 @@ import {
   takeSocketSession,
 } from '../store/room-stream.ts'
 import type { UserRow } from '../store/schema.ts'
+import type { ThreadState } from '../store/write-batch.ts'
 import type { RoomAccess } from './room-access.ts'
 import { kindOf, roomOfMessage, roomOfTopic, topicOf, userTopic } from './rooms.ts'
 import { messageView } from './views.ts'
+
+/** What storing a new message did: a reply moved its parent's thread (chat/threads.ts). */
+export type AppendedMessage = { stored: false } | { stored: true; thread?: ThreadState | undefined }
 
 /** A replayable event of one room: the event's name and its arguments, as the room hears it. */
 export interface RoomEvent {
@@ -177,19 +181,21 @@ export function createRoomStream({
   }
 
   /**
-   * Stores a new message and hands it to its room, in offset order. Resolves with false when its
-   * author already used its clientId (nothing stored, nothing handed over). Rejects when the
-   * insert fails (nothing was stored).
+   * Stores a new message and hands it to its room, in offset order. Resolves with stored false
+   * when its author already used its clientId (nothing stored, nothing handed over); a stored
+   * reply says where its parent's thread is now. Rejects when the insert fails (nothing was
+   * stored).
    */
-  function appendMessage(message: MessageWithAuthor): Promise<boolean> {
+  function appendMessage(message: MessageWithAuthor): Promise<AppendedMessage> {
     // Built before the commit: the view is shared with the sender's ack (chat/views.ts).
     const json = createdJson(message)
     const topic = topicOfMessage(message)
     // From the settling itself, so hand-off order is commit order. (The writer reads the row's
     // columns by name: the author rides along unread.)
     return writer.insertMessage(message).then((result) => {
-      if (result.stored) handOver(topic, json, enabled ? result.offset : undefined)
-      return result.stored
+      if (!result.stored) return { stored: false }
+      handOver(topic, json, enabled ? result.offset : undefined)
+      return { stored: true, thread: result.thread }
     })
   }
 

@@ -51,6 +51,12 @@ export interface RoomKind {
     stopTyping: string
     userTyping: string
     userStoppedTyping: string
+    /** A reaction added or removed (chat/reactions.ts). */
+    reaction: string
+    /** A reply moved its parent's thread (chat/threads.ts). */
+    threadUpdated: string
+    pinned: string
+    unpinned: string
   }
 }
 
@@ -83,6 +89,10 @@ export const CITY: RoomKind = {
     stopTyping: 'city-stop-typing',
     userTyping: 'user-typing-city',
     userStoppedTyping: 'user-stopped-typing-city',
+    reaction: 'city-message-reaction',
+    threadUpdated: 'city-message-thread-updated',
+    pinned: 'city-message-pinned',
+    unpinned: 'city-message-unpinned',
   },
 }
 
@@ -115,6 +125,10 @@ export const PRIVATE: RoomKind = {
     stopTyping: 'private-stop-typing',
     userTyping: 'user-typing-private',
     userStoppedTyping: 'user-stopped-typing-private',
+    reaction: 'private-message-reaction',
+    threadUpdated: 'private-message-thread-updated',
+    pinned: 'private-message-pinned',
+    unpinned: 'private-message-unpinned',
   },
 }
 

@@ -1,6 +1,6 @@
 /**
  * @module Chat service: builds the domain once (auth, users, roles, cities, moderation, chats,
- * messages, reports, blocks) over a database, for REST routes and socket handlers alike.
+ * messages, reactions, threads, pins, reports, blocks) over a database, for REST routes and socket handlers alike.
  */
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
@@ -25,6 +25,7 @@ import { createMessages } from './messages.ts'
 import { createModeration } from './moderation.ts'
 import { createNotificationSettings } from './notification-settings.ts'
 import { createNotifier } from './notifications.ts'
+import { createPins } from './pins.ts'
 import type { PresenceStore } from './presence.ts'
 import { createPush, type PushOptions } from './push.ts'
 import {
@@ -36,6 +37,7 @@ import {
   UNLIMITED,
   withSharedDebits,
 } from './rate-limit.ts'
+import { createReactions } from './reactions.ts'
 import { createReportInbox } from './report-inbox.ts'
 import { createReports } from './reports.ts'
 import { createRetention } from './retention.ts'
@@ -44,6 +46,7 @@ import { createRoomAccess } from './room-access.ts'
 import { createRoomStream } from './room-stream.ts'
 import { createSearch } from './search.ts'
 import { createSessions } from './sessions.ts'
+import { createThreads } from './threads.ts'
 import type { Tokens } from './tokens.ts'
 import { createUserCache } from './user-cache.ts'
 import { createUsers } from './users.ts'
@@ -210,6 +213,8 @@ export function createChat(options: ChatOptions) {
     media,
     exports,
   })
+  const reactions = createReactions({ db, access, stream, messages, sendLimiter, moderation })
+  const pins = createPins({ db, access, stream, messages, roles })
   return {
     stream,
     retention,
@@ -246,6 +251,9 @@ export function createChat(options: ChatOptions) {
     listAudit: audit.listAudit,
     ...chats,
     ...messages,
+    ...reactions,
+    ...createThreads({ db, messages }),
+    ...pins,
     ...createReports({ db, roles, moderation, audit, inbox, messages }),
     ...createBlocks({ db }),
     ...createSearch({ db, access }),

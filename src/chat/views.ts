@@ -2,6 +2,7 @@
 import type { MessageWithAuthor } from '../store/messages.ts'
 import type { NotificationWithMessage } from '../store/notifications.ts'
 import type { PresenceUser } from '../store/presence-store.ts'
+import type { ReactionSummary } from '../store/reactions.ts'
 import type {
   Attachment,
   AuditRow,
@@ -10,6 +11,7 @@ import type {
   CityRow,
   MediaRow,
   NotificationRow,
+  PinRow,
   ReportRow,
   RestrictionRow,
   UserRow,
@@ -162,6 +164,11 @@ export interface MessageView {
   clientId?: string
   /** Present on a message that carries an upload (POST /api/media); its media_url is `url`. */
   attachment?: MediaView
+  /** By count, most first; `userIds` are the first 10 who reacted (chat/reactions.ts). */
+  reactions: ReactionSummary[]
+  /** Its thread: replies so far and the newest one's time (chat/threads.ts). */
+  reply_count: number
+  last_reply_at: string | null
 }
 
 /**
@@ -171,6 +178,7 @@ export interface MessageView {
 const views = new WeakMap<MessageWithAuthor, MessageView>()
 
 const NO_MENTIONS: string[] = []
+const NO_REACTIONS: ReactionSummary[] = []
 
 /** A message as every event and history page carries it; a deleted one shows no content. */
 export function messageView(message: MessageWithAuthor): MessageView {
@@ -188,6 +196,10 @@ export function messageView(message: MessageWithAuthor): MessageView {
     created_at: iso(message.createdAt),
     edited_at: isoOrNull(message.editedAt),
     mentions: message.mentions ? (JSON.parse(message.mentions) as string[]) : NO_MENTIONS,
+    // A new message has none, and nothing is read for it; a deleted one shows none.
+    reactions: (!message.isDeleted && message.reactions) || NO_REACTIONS,
+    reply_count: message.replyCount,
+    last_reply_at: isoOrNull(message.lastReplyAt),
   }
   if (message.cityId !== null) view.cityId = message.cityId
   if (message.chatId !== null) view.chatId = message.chatId
@@ -442,4 +454,53 @@ export function pushPayloadView(
     count: 1,
     created_at: iso(notification.createdAt),
   }
+}
+
+/** A reaction added or removed (`*-message-reaction`): `count` is the emoji's count after it. */
+export function reactionView(input: {
+  room: RoomRef
+  messageId: string
+  emoji: string
+  userId: string
+  action: 'add' | 'remove'
+  count: number
+}) {
+  return {
+    messageId: input.messageId,
+    emoji: input.emoji,
+    userId: input.userId,
+    action: input.action,
+    count: input.count,
+    ...roomPayload(input.room),
+  }
+}
+
+/** A parent message's thread after a reply (`*-message-thread-updated`). */
+export function threadView(
+  room: RoomRef,
+  messageId: string,
+  thread: { replyCount: number; lastReplyAt: number }
+) {
+  return {
+    messageId,
+    reply_count: thread.replyCount,
+    last_reply_at: iso(thread.lastReplyAt),
+    ...roomPayload(room),
+  }
+}
+
+/** A pin, as `GET …/pins` lists it and `*-message-pinned` carries it. */
+export function pinView(pin: PinRow & { message: MessageWithAuthor }) {
+  return {
+    messageId: pin.messageId,
+    ...roomPayload({ kind: pin.roomKind, id: pin.roomId }),
+    pinned_by: pin.pinnedBy,
+    pinned_at: iso(pin.pinnedAt),
+    message: messageView(pin.message),
+  }
+}
+
+/** `*-message-unpinned`. */
+export function unpinView(room: RoomRef, messageId: string, userId: string) {
+  return { messageId, ...roomPayload(room), unpinned_by: userId }
 }

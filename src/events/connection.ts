@@ -22,6 +22,7 @@ import {
   registerPresence,
 } from './presence-handlers.ts'
 import { evictMembers, registerPrivateChat } from './private-chat.ts'
+import { registerReactions } from './reaction-handlers.ts'
 import { settleHandlers } from './respond.ts'
 import { type EventDeps, leaveRoom, type TypingNotice, userOf } from './room-handlers.ts'
 import { createRoomPublisher } from './room-publisher.ts'
@@ -148,6 +149,7 @@ export function attachChatEvents({
   const expiry = createTokenExpiry()
   registerAuthLifetime(deps, expiry)
   registerCityChat(deps)
+  registerReactions(deps)
   registerPrivateChat(deps, notices)
   registerPresence(deps)
 

@@ -103,6 +103,8 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     }
     const entry = await chat.canEnter(user, room)
     if (!entry.ok) return entry
+    // Read before joining, so nothing is awaited between the join and its confirmation's offset.
+    const pinnedCount = await chat.pinnedCount(room)
     socket.join(topic)
     trackSession(chat, socket)
     const name = entry.value.name
@@ -114,6 +116,8 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
       ...(room.kind === 'city' ? { slowModeSeconds: entry.value.slowModeSeconds } : {}),
       // A muted user learns it on entering, not only when a send is refused.
       ...(entry.value.muted ? { muted: mutedView(entry.value.muted) } : {}),
+      // So the client knows whether to show (and load) the pinned bar.
+      pinnedCount,
     }
     // With recovery on, the confirmation carries the stream's current offset as its last
     // argument, so a client that drops before any message arrives still resumes from here.

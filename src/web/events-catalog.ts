@@ -3,6 +3,8 @@
  * events-docs.ts renders it as docs/events.md and AsyncAPI 3.0; docs.ts renders it on /docs.
  */
 
+import { EMOJI_NAMES } from '../chat/emoji.ts'
+
 /** Field types: primitives, `A | B`, `X[]`, or a shared schema name from SCHEMAS. */
 export type Fields = Record<string, string>
 
@@ -10,7 +12,7 @@ export interface EventDoc {
   name: string
   /** From the client's point of view: `emit` = client → server, `receive` = server → client. */
   direction: 'emit' | 'receive'
-  group: 'Connection' | 'City chat' | 'Private chat' | 'Presence'
+  group: (typeof GROUPS)[number]
   /** Object payload fields (a trailing `?` on the name = optional), or a schema/primitive name. */
   payload: Fields | string | null
   /** emit: what the server answers and to whom. receive: who gets it. */
@@ -40,6 +42,21 @@ export const SCHEMAS: Record<string, Fields> = {
     'cityId?': 'string (city messages)',
     'chatId?': 'string (private messages)',
     'clientId?': 'string (echoed when the sender supplied one)',
+    reactions: 'Reaction[] (most first; [] on a new or deleted message)',
+    reply_count: 'number (replies in its thread)',
+    last_reply_at: 'string | null (ISO 8601 UTC of the newest reply)',
+  },
+  Reaction: {
+    emoji: 'string (one emoji)',
+    count: 'number',
+    userIds: 'string[] (the first 10 users who reacted)',
+  },
+  Pin: {
+    messageId: 'string',
+    'cityId | chatId': 'string',
+    pinned_by: 'string (user id)',
+    pinned_at: 'string (ISO 8601 UTC)',
+    message: 'Message',
   },
   OnlineUser: {
     userId: 'string',
@@ -69,6 +86,60 @@ const JOIN_NOTICE = {
   username: 'string',
   full_name: 'string',
   profile_photo_url: 'string | null',
+}
+
+const REACTION = {
+  messageId: 'string',
+  emoji: `string (one emoji, or a short name: ${Object.keys(EMOJI_NAMES).join(', ')})`,
+  'cityId | chatId': 'string (the room the message is in)',
+}
+const REACTED = {
+  messageId: 'string',
+  emoji: 'string (the emoji; a short name arrives as its emoji)',
+  userId: 'string',
+  action: "'add' | 'remove'",
+  count: "number (the emoji's count after it)",
+}
+const THREAD = {
+  messageId: 'string (the parent)',
+  reply_count: 'number',
+  last_reply_at: 'string (ISO 8601 UTC)',
+}
+const UNPIN = { messageId: 'string', unpinned_by: 'string (user id)' }
+
+/** The reaction, thread and pin events of one room kind. */
+function roomExtras(label: 'city' | 'private', room: Fields, where: string): EventDoc[] {
+  const group = 'Reactions, threads and pins'
+  return [
+    {
+      name: `${label}-message-reaction`,
+      direction: 'receive',
+      group,
+      payload: { ...REACTED, ...room },
+      result: `Everyone in the ${where} (replayed on recovery). A shadow-restricted user's reaction goes to that user only.`,
+    },
+    {
+      name: `${label}-message-thread-updated`,
+      direction: 'receive',
+      group,
+      payload: { ...THREAD, ...room },
+      result: `Everyone in the ${where}, right after the new-* of a reply (replayed on recovery). GET /api/messages/:messageId/replies pages the thread.`,
+    },
+    {
+      name: `${label}-message-pinned`,
+      direction: 'receive',
+      group,
+      payload: 'Pin',
+      result: `Everyone in the ${where} (replayed on recovery), after PUT /api/messages/:messageId/pin by ${label === 'city' ? 'a moderator of the city' : 'the chat owner or an admin'}.`,
+    },
+    {
+      name: `${label}-message-unpinned`,
+      direction: 'receive',
+      group,
+      payload: { ...UNPIN, ...room },
+      result: `Everyone in the ${where} (replayed on recovery), after DELETE /api/messages/:messageId/pin, or when a pinned message is deleted.`,
+    },
+  ]
 }
 
 export const EVENTS: EventDoc[] = [
@@ -117,10 +188,11 @@ export const EVENTS: EventDoc[] = [
       cityName: 'string',
       message: 'string',
       slowModeSeconds: 'number',
+      pinnedCount: 'number',
       'muted?': '{ until: ISO 8601 | null, reason: string | null }',
     },
     result:
-      'The socket that joined. slowModeSeconds: the wait between two messages of a member (0: off; moderators are exempt). muted, only for a muted user: they may read, sends are refused with muted, until then (null: until lifted), and why.',
+      'The socket that joined. slowModeSeconds: the wait between two messages of a member (0: off; moderators are exempt). pinnedCount: pinned messages in the city (GET /api/cities/:cityId/pins lists them). muted, only for a muted user: they may read, sends are refused with muted, until then (null: until lifted), and why.',
   },
   {
     name: 'user-joined-city-chat',
@@ -249,8 +321,9 @@ export const EVENTS: EventDoc[] = [
     name: 'joined-private-chat',
     direction: 'receive',
     group: 'Private chat',
-    payload: { ...CHAT, chatName: 'string | null', message: 'string' },
-    result: 'The socket that joined.',
+    payload: { ...CHAT, chatName: 'string | null', message: 'string', pinnedCount: 'number' },
+    result:
+      'The socket that joined. pinnedCount: pinned messages in the chat (GET /api/chats/:chatId/pins lists them).',
   },
   {
     name: 'user-joined-private-chat',
@@ -484,9 +557,33 @@ export const EVENTS: EventDoc[] = [
     payload: { timestamp: 'number (echoes the client’s, else server time)', serverTime: 'number' },
     result: 'The asking socket. Latency = Date.now() - timestamp.',
   },
+  {
+    name: 'react-message',
+    direction: 'emit',
+    group: 'Reactions, threads and pins',
+    payload: REACTION,
+    result:
+      "Adds the user's reaction (one of each emoji per user; a message has at most 50 different ones: conflict; through the message rate limit: rate_limited). *-message-reaction to the room. Ack { ok: true, messageId, emoji, action: 'add', count, changed } (changed false: it was there already, nothing announced). REST: PUT /api/messages/:messageId/reactions/:emoji.",
+  },
+  {
+    name: 'unreact-message',
+    direction: 'emit',
+    group: 'Reactions, threads and pins',
+    payload: REACTION,
+    result:
+      "Removes the user's own reaction. *-message-reaction with action 'remove' to the room. Ack as for react-message (changed false: there was none). REST: DELETE /api/messages/:messageId/reactions/:emoji.",
+  },
+  ...roomExtras('city', CITY, 'city room'),
+  ...roomExtras('private', CHAT, 'chat room'),
 ]
 
-export const GROUPS = ['Connection', 'City chat', 'Private chat', 'Presence'] as const
+export const GROUPS = [
+  'Connection',
+  'City chat',
+  'Private chat',
+  'Reactions, threads and pins',
+  'Presence',
+] as const
 
 /** A payload as one line of text: `{ key: type, ... }`. */
 export function payloadText(payload: EventDoc['payload']): string {

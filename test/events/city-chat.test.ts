@@ -35,6 +35,7 @@ describe('join and leave', () => {
       cityName: 'Mumbai',
       message: 'Successfully joined Mumbai chat',
       slowModeSeconds: 0,
+      pinnedCount: 0,
     })
     expect(await noticed).toEqual({
       userId: alice.user._id,

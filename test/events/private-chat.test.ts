@@ -50,6 +50,7 @@ test('members join; others are told; non-members are refused and learn nothing',
     chatId,
     chatName: 'Trip',
     message: 'Successfully joined Trip chat',
+    pinnedCount: 0,
   })
   expect(await noticed).toMatchObject({ userId: member.user._id, chatId })
 

@@ -67,6 +67,9 @@ describe('send', () => {
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
       edited_at: null,
       mentions: [],
+      reactions: [],
+      reply_count: 0,
+      last_reply_at: null,
       cityId: 'mumbai',
     })
     expect(seen).toEqual([['created', res.body.message._id]])

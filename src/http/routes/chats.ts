@@ -9,7 +9,7 @@ import type { AppEnv } from '../env.ts'
 import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readBody, readParams } from '../validate.ts'
-import { listRoomMessages, postRoomMessage } from './room-messages.ts'
+import { listRoomMessages, listRoomPins, postRoomMessage } from './room-messages.ts'
 
 export function chatRoutes(chat: Chat, notices: ChatNotices) {
   const app = new Hono<AppEnv>()
@@ -76,6 +76,12 @@ export function chatRoutes(chat: Chat, notices: ChatNotices) {
     const params = readParams(c, chatIdParam)
     if (!params.ok) return sendError(c, params.error)
     return listRoomMessages(c, chat, chatRoom(params.value.chatId))
+  })
+
+  app.get('/:chatId/pins', (c) => {
+    const params = readParams(c, chatIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    return listRoomPins(c, chat, chatRoom(params.value.chatId))
   })
 
   app.post('/:chatId/messages', (c) => {

@@ -13,7 +13,7 @@ import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readParams } from '../validate.ts'
 import { cityModerationRoutes } from './moderation.ts'
-import { listRoomMessages, postRoomMessage } from './room-messages.ts'
+import { listRoomMessages, listRoomPins, postRoomMessage } from './room-messages.ts'
 
 export function cityRoutes(chat: Chat, notices: ChatNotices) {
   const app = new Hono<AppEnv>()
@@ -46,6 +46,12 @@ export function cityRoutes(chat: Chat, notices: ChatNotices) {
     const params = readParams(c, cityIdParam)
     if (!params.ok) return sendError(c, params.error)
     return listRoomMessages(c, chat, cityRoom(params.value.cityId))
+  })
+
+  app.get('/:cityId/pins', (c) => {
+    const params = readParams(c, cityIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    return listRoomPins(c, chat, cityRoom(params.value.cityId))
   })
 
   app.post('/:cityId/messages', (c) => {

@@ -1,9 +1,9 @@
-/** @module A room's messages over REST, for cities and chats alike: history pages and sends. */
+/** @module A room's messages over REST, for cities and chats alike: history pages, sends, pins. */
 import type { Context } from 'hono'
 import { historyQuery, messageBody } from '../../chat/inputs.ts'
 import type { RoomRef } from '../../chat/rooms.ts'
 import type { Chat } from '../../chat/service.ts'
-import { messageView } from '../../chat/views.ts'
+import { messageView, pinView } from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
 import { sendError } from '../middleware/errors.ts'
 import { readBody, readQuery } from '../validate.ts'
@@ -37,4 +37,11 @@ export async function postRoomMessage(c: Context<AppEnv>, chat: Chat, room: Room
   const { message, duplicate } = sent.value
   if (duplicate) return c.json({ message: messageView(message), duplicate: true }, 200)
   return c.json({ message: messageView(message) }, 201)
+}
+
+/** GET …/pins → `{ pins }`, newest pin first, each with its message. */
+export async function listRoomPins(c: Context<AppEnv>, chat: Chat, room: RoomRef) {
+  const pins = await chat.listPins(c.get('user'), room)
+  if (!pins.ok) return sendError(c, pins.error)
+  return c.json({ pins: pins.value.map(pinView) })
 }
