@@ -161,6 +161,35 @@ export const searchMessages = (q: string, before?: string) => {
   return request<{ results: SearchResult[]; next: string | null }>('GET', `/api/search?${query}`)
 }
 
+/** One page of a message's thread, oldest first. */
+export function replies(messageId: string, limit = 50): Promise<ApiResult<Page>> {
+  return request<Page>(
+    'GET',
+    `/api/messages/${encodeURIComponent(messageId)}/replies?limit=${limit}`
+  )
+}
+
+export interface Pin {
+  messageId: string
+  pinned_by: string
+  pinned_at: string
+  message: Message
+}
+
+/** A room's pinned messages, newest pin first. */
+export const listPins = async (kind: 'city' | 'chat', id: string) =>
+  map(
+    await request<{ pins: Pin[] }>(
+      'GET',
+      `/api/${kind === 'city' ? 'cities' : 'chats'}/${encodeURIComponent(id)}/pins`
+    ),
+    (v) => v.pins
+  )
+
+/** Pins (or unpins) a message: city moderators, chat owners and admins. */
+export const setPinned = async (messageId: string, pinned: boolean) =>
+  request<object>(pinned ? 'PUT' : 'DELETE', `/api/messages/${encodeURIComponent(messageId)}/pin`)
+
 // ---- Moderation ---------------------------------------------------------------------------
 
 export interface Report {

@@ -2,12 +2,22 @@
 
 import type { Socket } from 'socket.io-client'
 import { isAccountLink, takeAccountLink } from './account-links.ts'
-import { getChat, listChats, listCities, logout, me, setSessionHooks, verifyEmail } from './api.ts'
+import {
+  getChat,
+  listChats,
+  listCities,
+  logout,
+  me,
+  type Pin,
+  setSessionHooks,
+  verifyEmail,
+} from './api.ts'
 import { openMediaSession, wireAttachments } from './attachments.ts'
 import { showAuth } from './auth-view.ts'
 import { createBlocks } from './blocks.ts'
 import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
+import type { ReactionEvent, ThreadEvent } from './message-list.ts'
 import { forgetPushSubscription, wirePushToggle } from './push.ts'
 import { type ConnectionStatus, connectRealtime, updateSocketToken } from './realtime.ts'
 import { showReportsPanel } from './reports-panel.ts'
@@ -15,6 +25,7 @@ import { createSearchPanel } from './search-panel.ts'
 import { clearSession, readUser, refreshAccessToken, wasSignedIn } from './session.ts'
 import { wireSettings } from './settings.ts'
 import { createSidebar } from './sidebar.ts'
+import { createThreadPanel } from './thread-panel.ts'
 import type { Chat, Message, PublicUser, Room, RoomKind, SearchResult, User } from './types.ts'
 
 /** The guide's heartbeat period. */
@@ -230,6 +241,14 @@ function startApp(user: User): void {
     toast,
   })
 
+  // One thread panel for the page; the open room sends its replies and reactions.
+  const thread = createThreadPanel({
+    me: self,
+    send: (parent, content) => room?.sendReply(parent, content),
+    onReact: (message, emoji, add) => room?.react(message, emoji, add),
+    toast,
+  })
+
   function open(next: Room): void {
     const focusId = focusNext
     focusNext = null
@@ -245,6 +264,13 @@ function startApp(user: User): void {
       members: chat?.members ?? [],
       toast,
       moderator: next.kind === 'city' && (sidebar.city(next.id)?.canModerate ?? staff),
+      canPin:
+        next.kind === 'city'
+          ? (sidebar.city(next.id)?.canModerate ?? staff)
+          : chat?.members.some(
+              (m) => m.userId === self._id && (m.role === 'owner' || m.role === 'admin')
+            ) === true,
+      thread,
       blocks,
       notice: showNotice,
       sendButton,
@@ -316,6 +342,22 @@ function startApp(user: User): void {
   })
   socket.on('city-message-edited', (m: Message) => about('city', m.cityId)?.onEdited(m))
   socket.on('private-message-edited', (m: Message) => about('chat', m.chatId)?.onEdited(m))
+  socket.on('city-message-reaction', (d: ReactionEvent & Ev) =>
+    about('city', d.cityId)?.onReaction(d)
+  )
+  socket.on('private-message-reaction', (d: ReactionEvent & Ev) =>
+    about('chat', d.chatId)?.onReaction(d)
+  )
+  socket.on('city-message-thread-updated', (d: ThreadEvent & Ev) =>
+    about('city', d.cityId)?.onThreadUpdated(d)
+  )
+  socket.on('private-message-thread-updated', (d: ThreadEvent & Ev) =>
+    about('chat', d.chatId)?.onThreadUpdated(d)
+  )
+  socket.on('city-message-pinned', (d: Pin & Ev) => about('city', d.cityId)?.onPinned(d))
+  socket.on('private-message-pinned', (d: Pin & Ev) => about('chat', d.chatId)?.onPinned(d))
+  socket.on('city-message-unpinned', (d: Ev) => about('city', d.cityId)?.onUnpinned(d.messageId))
+  socket.on('private-message-unpinned', (d: Ev) => about('chat', d.chatId)?.onUnpinned(d.messageId))
   socket.on('city-message-deleted', (d: Ev) => about('city', d.cityId)?.onDeleted(d.messageId))
   socket.on('private-message-deleted', (d: Ev) => about('chat', d.chatId)?.onDeleted(d.messageId))
 

@@ -1,9 +1,16 @@
 /** @module One open room (city or private chat): history, live events, sending with acks, typing, receipts. */
 import type { Socket } from 'socket.io-client'
-import { history, reportMessage, restrictUser } from './api.ts'
+import { history, type Pin, reportMessage, restrictUser } from './api.ts'
 import type { Blocks } from './blocks.ts'
 import { el, newClientId } from './dom.ts'
-import { createMessageList, idBefore } from './message-list.ts'
+import {
+  createMessageList,
+  idBefore,
+  type ReactionEvent,
+  type ThreadEvent,
+} from './message-list.ts'
+import { createPinnedBar } from './pinned-bar.ts'
+import type { ThreadPanel } from './thread-panel.ts'
 import type { Ack, Member, Message, PublicUser, Room } from './types.ts'
 
 /** The guide's event names per room kind; `key` is the payload field naming the room. */
@@ -71,6 +78,10 @@ export interface RoomOptions {
   sendButton: HTMLButtonElement
   /** Open at this message (a search result), with the history around it, instead of the end. */
   focusId?: string | null | undefined
+  /** City moderators, chat owners and admins pin here. */
+  canPin: boolean
+  /** The thread side panel (one for the page; this room sends its replies). */
+  thread: ThreadPanel
 }
 
 /** "until 14:05" or "until lifted", for a ban or a mute. */
@@ -164,7 +175,42 @@ export function openRoom(options: RoomOptions) {
             )
           }
         : undefined,
+    onReact: react,
+    onThread: (message) => void options.thread.open(message),
+    onPin: options.canPin ? (message) => pins.pin(message._id) : undefined,
   })
+  options.thread.close()
+  const pins = createPinnedBar({ room, canPin: options.canPin, toast: options.toast })
+
+  /** Adds or takes back the user's emoji; the room's broadcast updates every list. */
+  function react(message: Message, emoji: string, add: boolean): void {
+    socket.emit(
+      add ? 'react-message' : 'unreact-message',
+      { ...target, messageId: message._id, emoji },
+      (ack: Ack<object>) => {
+        if (ack && !ack.ok) options.toast(ack.error.message)
+      }
+    )
+  }
+
+  /** A reply from the thread panel: a message of this room with reply_to. */
+  function sendReply(parent: Message, content: string): void {
+    const payload = {
+      ...target,
+      content,
+      message_type: 'text',
+      reply_to: parent._id,
+      clientId: newClientId(),
+    }
+    socket
+      .timeout(SEND_ACK_TIMEOUT_MS)
+      .emit(names.send, payload, (error: Error | null, ack: Ack<{ message: Message }>) => {
+        if (closed) return
+        if (error || !ack) return options.toast('No answer from the server')
+        if (!ack.ok) return options.toast(ack.error.message)
+        if (ack.message) receive(ack.message)
+      })
+  }
 
   function showBlockedBar(count: number): void {
     const { blockedBar, blockedText, blockedToggle } = elements
@@ -263,6 +309,8 @@ export function openRoom(options: RoomOptions) {
   /** `joined-*` event or the join ack, whichever comes first. */
   function confirmJoined(data?: Record<string, unknown>): void {
     if (typeof data?.slowModeSeconds === 'number') slowModeSeconds = data.slowModeSeconds
+    // The pinned bar loads when there is something to show (and again after a reconnect).
+    if (typeof data?.pinnedCount === 'number' && data.pinnedCount > 0) void pins.load()
     // Muted here: reading works, and the notice says so (why, until when) before any send.
     const muted = data?.muted
     if (muted && typeof muted === 'object' && !closed)
@@ -316,6 +364,7 @@ export function openRoom(options: RoomOptions) {
     if (message.clientId) unacked.delete(message.clientId)
     const fresh = !list.has(message._id)
     list.upsert(message)
+    options.thread.onMessage(message)
     if (fresh && message.sender_id._id !== me._id) {
       stopTyper(message.sender_id._id)
       markReadSoon()
@@ -507,7 +556,23 @@ export function openRoom(options: RoomOptions) {
       typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS)
     },
     onMessage: receive,
-    onEdited: (message: Message) => closed || list.upsert(message),
+    onEdited(message: Message): void {
+      if (closed) return
+      list.upsert(message)
+      options.thread.onMessage(message)
+    },
+    react,
+    sendReply,
+    onReaction(event: ReactionEvent): void {
+      if (closed) return
+      for (const each of [list, ...options.thread.lists()]) each.applyReaction(event)
+    },
+    onThreadUpdated(event: ThreadEvent): void {
+      if (closed) return
+      for (const each of [list, ...options.thread.lists()]) each.applyThread(event)
+    },
+    onPinned: (pin: Pin) => closed || pins.onPinned(pin),
+    onUnpinned: (messageId: string) => closed || pins.onUnpinned(messageId),
     onDeleted: (messageId: string) => closed || list.markDeleted(messageId),
     /** A moderator banned this user here: the server took the socket out of the room. */
     onBanned(data: Record<string, unknown>): void {
@@ -541,6 +606,8 @@ export function openRoom(options: RoomOptions) {
       clearTimeout(onlineTimer)
       clearInterval(countdown)
       options.notice(null)
+      options.thread.close()
+      pins.close()
       if (room.kind === 'city' && socket.connected) socket.emit(names.leave, target)
       elements.log.removeEventListener('scroll', onScroll)
       elements.older.removeEventListener('click', onOlder)

@@ -25,6 +25,46 @@ export interface MessageListOptions {
   hidden?: ((message: Message) => boolean) | undefined
   /** How many messages of blocked users the list holds now (hidden or shown), after each change. */
   onBlockedCount?: ((count: number) => void) | undefined
+  /** Adds (`add`) or takes back the user's emoji on a message. */
+  onReact: (message: Message, emoji: string, add: boolean) => void
+  /** Opens the message's thread (absent in the thread panel itself). */
+  onThread?: ((message: Message) => void) | undefined
+  /** Rooms where the user may pin (city moderators, chat owners and admins). */
+  onPin?: ((message: Message) => void) | undefined
+}
+
+/** A `*-message-reaction` event. */
+export interface ReactionEvent {
+  messageId: string
+  emoji: string
+  userId: string
+  action: 'add' | 'remove'
+  count: number
+}
+
+/** A `*-message-thread-updated` event. */
+export interface ThreadEvent {
+  messageId: string
+  reply_count: number
+  last_reply_at: string
+}
+
+/** The picker's choices (any emoji works; these are one click away). */
+const PICKER = ['👍', '❤️', '😂', '🎉', '🔥', '👀', '🙏', '✅']
+
+/** The message's reactions after one event: counts from the server, our own userIds list. */
+function withReaction(message: Message, event: ReactionEvent): Message {
+  const others = message.reactions.filter((r) => r.emoji !== event.emoji)
+  const had = message.reactions.find((r) => r.emoji === event.emoji)
+  const ids = (had?.userIds ?? []).filter((id) => id !== event.userId)
+  if (event.action === 'add' && ids.length < 10) ids.push(event.userId)
+  const next =
+    event.count > 0 ? [...others, { emoji: event.emoji, count: event.count, userIds: ids }] : others
+  // Most first; a new emoji goes after those with as many.
+  const order = message.reactions.map((r) => r.emoji)
+  const rank = (emoji: string) => (order.includes(emoji) ? order.indexOf(emoji) : order.length)
+  next.sort((a, b) => b.count - a.count || rank(a.emoji) - rank(b.emoji))
+  return { ...message, reactions: next }
 }
 
 export interface MessageList {
@@ -42,6 +82,9 @@ export interface MessageList {
   scrollToEnd(): void
   /** Scrolls to a message and marks it (a search result opened here); false if not loaded. */
   focus(messageId: string): boolean
+  get(messageId: string): Message | undefined
+  applyReaction(event: ReactionEvent): void
+  applyThread(event: ThreadEvent): void
   /** Removes the click listener; the next room gets a fresh list. */
   destroy(): void
 }
@@ -110,6 +153,41 @@ export function createMessageList(options: MessageListOptions): MessageList {
             )
           )
         : null
+    const settled = receipt !== 'pending' && receipt !== 'failed' && !message.is_deleted
+    const reactions = settled
+      ? el(
+          'div',
+          { class: 'reactions', 'data-testid': 'reactions' },
+          ...message.reactions.map((r) => {
+            const own = r.userIds.includes(me._id)
+            return el(
+              'button',
+              {
+                type: 'button',
+                class: own ? 'reaction mine' : 'reaction',
+                'data-action': 'toggle-reaction',
+                'data-emoji': r.emoji,
+                'data-testid': 'reaction',
+                'data-mine': own ? 'true' : null,
+                'aria-pressed': own ? 'true' : 'false',
+                'aria-label': `${r.emoji} ${r.count}${own ? ', yours' : ''}`,
+              },
+              r.emoji,
+              el('span', { class: 'count', 'data-testid': 'reaction-count' }, String(r.count))
+            )
+          }),
+          button('react', '☺+'),
+          options.onThread
+            ? button(
+                'thread',
+                message.reply_count > 0
+                  ? `${message.reply_count} ${message.reply_count === 1 ? 'reply' : 'replies'}`
+                  : 'Reply'
+              )
+            : null,
+          options.onPin ? button('pin', 'Pin') : null
+        )
+      : null
     return el(
       'div',
       {
@@ -142,6 +220,7 @@ export function createMessageList(options: MessageListOptions): MessageList {
           : media
             ? el('a', { href: media, target: '_blank', rel: 'noopener noreferrer' }, media)
             : null,
+        reactions,
         el(
           'div',
           { class: 'foot' },
@@ -203,6 +282,15 @@ export function createMessageList(options: MessageListOptions): MessageList {
     const message = id ? byId.get(id) : undefined
     if (!button || !message) return
     const action = button.dataset.action ?? ''
+    const emoji = button.dataset.emoji ?? ''
+    if (action === 'toggle-reaction') return options.onReact(message, emoji, !button.dataset.mine)
+    if (action === 'pick') {
+      button.closest('.picker')?.remove()
+      return options.onReact(message, emoji, true)
+    }
+    if (action === 'react') return togglePicker(button)
+    if (action === 'thread') return options.onThread?.(message)
+    if (action === 'pin') return options.onPin?.(message)
     if (action === 'report') return options.onReport?.(message)
     if (action === 'block' || action === 'unblock')
       return options.onBlock?.(message, action === 'block')
@@ -213,6 +301,31 @@ export function createMessageList(options: MessageListOptions): MessageList {
     if (button.dataset.action === 'delete') {
       if (confirm('Delete this message for everyone?')) options.onDelete(message)
     } else if (button.dataset.action === 'edit') startEdit(message)
+  }
+
+  /** The emoji picker under a message's reactions; a second click closes it. */
+  function togglePicker(button: HTMLElement): void {
+    const row = button.closest('.reactions')
+    const open = row?.querySelector('.picker')
+    if (open) return open.remove()
+    row?.append(
+      el(
+        'div',
+        {
+          class: 'picker',
+          role: 'group',
+          'aria-label': 'Pick a reaction',
+          'data-testid': 'reaction-picker',
+        },
+        ...PICKER.map((emoji) =>
+          el(
+            'button',
+            { type: 'button', 'data-action': 'pick', 'data-emoji': emoji, 'data-testid': 'pick' },
+            emoji
+          )
+        )
+      )
+    )
   }
 
   /** Inline editor: Enter saves, Escape cancels; the broadcast re-renders the message. */
@@ -336,6 +449,28 @@ export function createMessageList(options: MessageListOptions): MessageList {
       target.scrollIntoView({ block: 'center' })
       return true
     },
+    get: (messageId) => byId.get(messageId),
+    applyReaction(event) {
+      const message = byId.get(event.messageId)
+      if (message) replaceOne(withReaction(message, event))
+    },
+    applyThread(event) {
+      const message = byId.get(event.messageId)
+      if (message)
+        replaceOne({
+          ...message,
+          reply_count: event.reply_count,
+          last_reply_at: event.last_reply_at,
+        })
+    },
+  }
+
+  /** A changed message in place, without moving the reader's scroll position. */
+  function replaceOne(message: Message): void {
+    const target = node(message._id)
+    byId.set(message._id, message)
+    const mine = message.sender_id._id === me._id
+    target?.replaceWith(render(message, mine ? receiptOf(message) : null))
   }
 
   function upsertQuiet(message: Message): void {
