@@ -216,6 +216,49 @@ describe.skipIf(Boolean(SQLD_SKIP_REASON))('over a libSQL server (sqld)', () => 
     ])
   })
 
+  test('remote primary: a reply moves its thread in the same write; reactions and the page agree', async () => {
+    const server = await remote()
+    const [alice, bob] = [await clients.user(server.url), await clients.user(server.url)]
+    await Promise.all([joinCity(alice), joinCity(bob)])
+    const parent = await ask(alice.socket, 'send-city-message', { cityId: 'mumbai', content: 'p' })
+    const id = parent.message._id
+    const updated = once<any>(alice.socket, 'city-message-thread-updated')
+    const reply = await ask(bob.socket, 'send-city-message', {
+      cityId: 'mumbai',
+      content: 'r',
+      reply_to: id,
+    })
+    expect(await updated).toEqual({
+      messageId: id,
+      reply_count: 1,
+      last_reply_at: reply.message.created_at,
+      cityId: 'mumbai',
+    })
+    // A retried reply (same clientId) stores nothing and moves nothing.
+    for (let i = 0; i < 2; i++) {
+      await ask(bob.socket, 'send-city-message', {
+        cityId: 'mumbai',
+        content: 'again',
+        reply_to: id,
+        clientId: 'retry-1',
+      })
+    }
+    const react = await ask(bob.socket, 'react-message', {
+      messageId: id,
+      emoji: '👍',
+      cityId: 'mumbai',
+    })
+    expect(react).toMatchObject({ ok: true, count: 1 })
+    const page = await api(server.url, 'GET', '/api/cities/mumbai/messages', {
+      token: alice.accessToken,
+    })
+    const stored = page.body.messages.find((m: { _id: string }) => m._id === id)
+    expect(stored).toMatchObject({
+      reply_count: 2,
+      reactions: [{ emoji: '👍', count: 1, userIds: [bob.user._id] }],
+    })
+  })
+
   test('embedded replica: writes reach the primary, reads are local and see them', async () => {
     const server = await replica()
     const { bob, ids } = await cityConversation(server)
