@@ -279,6 +279,29 @@ export const resolveReportBody = z.object({
   status: z.enum(['dismissed', 'actioned']),
   action: z.enum(['delete', 'ban', 'mute']).optional(),
 })
+/** Every webhook event type (chat/webhooks.ts sends them). */
+export const WEBHOOK_EVENTS = [
+  'message.created',
+  'message.edited',
+  'message.deleted',
+  'member.added',
+  'member.removed',
+  'notification.created',
+  'report.created',
+] as const
+
+/** `POST /api/admin/webhooks`: where, and which events (at least one). */
+export const createWebhookBody = z.object({
+  url: httpUrl,
+  events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length),
+})
+/** A registered hook's id, or `env` for WEBHOOK_URL's. */
+export const webhookIdParam = z.object({ id: z.union([z.literal('env'), idSchema]) })
+export const webhookDeliveriesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.coerce.number().int().min(1).optional(),
+})
+
 export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: z.coerce.number().int().min(1).optional(),

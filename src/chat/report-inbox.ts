@@ -2,7 +2,7 @@
  * @module Report inbox: opens a report on a message — a user's, or the word filter's flag — and
  * tells whoever resolves it, live on every node (`report-created`): for a city message its
  * online moderators, for a private-chat message the admins (a private chat has no moderators).
- * Reports are read and resolved in chat/reports.ts.
+ * It is also a `report.created` webhook. Reports are read and resolved in chat/reports.ts.
  */
 import type { Db } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
@@ -12,15 +12,20 @@ import { listAdminIds } from '../store/users.ts'
 import type { Moderation } from './moderation.ts'
 import type { Roles } from './roles.ts'
 import { type RoomRef, roomPayload } from './rooms.ts'
+import { reportView } from './views.ts'
+import type { Webhooks } from './webhooks.ts'
 
 export function createReportInbox({
   db,
   roles,
   moderation,
+  webhooks,
 }: {
   db: Db
   roles: Roles
   moderation: Moderation
+  /** `report.created` for the operator's moderation tools. */
+  webhooks: Webhooks
 }) {
   /** The new report, or undefined when this reporter already reported the message. */
   async function openReport(input: {
@@ -50,6 +55,7 @@ export function createReportInbox({
       messageId: input.messageId,
       ...roomPayload(room),
     })
+    webhooks.emit('report.created', room, { report: reportView(report) })
     return report
   }
 

@@ -128,8 +128,8 @@ export function createChat(options: ChatOptions) {
     log,
     sharedLimits: options.sharedLimits,
   })
-  const inbox = createReportInbox({ db, roles, moderation })
   const webhooks = createWebhooks({ db, log: options.log.child('webhooks'), ...options.webhooks })
+  const inbox = createReportInbox({ db, roles, moderation, webhooks })
   const push = createPush({
     db,
     log: options.log.child('push'),

@@ -15,6 +15,8 @@ import type {
   ReportRow,
   RestrictionRow,
   UserRow,
+  WebhookOutboxRow,
+  WebhookRow,
 } from '../store/schema.ts'
 import type { CityWithCounts } from './cities.ts'
 import type { NotificationSetting } from './notification-settings.ts'
@@ -503,4 +505,31 @@ export function pinView(pin: PinRow & { message: MessageWithAuthor }) {
 /** `*-message-unpinned`. */
 export function unpinView(room: RoomRef, messageId: string, userId: string) {
   return { messageId, ...roomPayload(room), unpinned_by: userId }
+}
+
+/** A registered webhook (its secret only in the answer that made it). */
+export function webhookView(hook: WebhookRow) {
+  return {
+    _id: hook.id,
+    url: hook.url,
+    events: JSON.parse(hook.events) as string[],
+    created_by: hook.createdBy,
+    created_at: iso(hook.createdAt),
+  }
+}
+
+/** One event's delivery to one hook: where it stands and what the receiver last answered. */
+export function webhookDeliveryView(row: WebhookOutboxRow) {
+  return {
+    _id: row.id,
+    event_id: row.eventId,
+    type: row.type,
+    state: row.state,
+    attempts: row.attempts,
+    last_status: row.lastStatus,
+    last_error: row.lastError,
+    created_at: iso(row.createdAt),
+    next_at: row.state === 'pending' ? iso(row.nextAt) : null,
+    done_at: isoOrNull(row.doneAt),
+  }
 }

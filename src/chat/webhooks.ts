@@ -6,31 +6,33 @@
  * de-duplicates by id), in order per room (a room's next event waits until the one before it was
  * delivered or dead), retried with exponential backoff, dead-lettered after `maxAttempts`. The
  * delivery loop runs on its own timers, so a slow or dead receiver never holds up chat traffic.
+ * Besides WEBHOOK_URL (hook id `env`), admins register hooks (`POST /api/admin/webhooks`), each
+ * with its own event types and its own secret; every node reloads them every few seconds.
  */
+import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Counter } from '../metrics.ts'
 import type { Db } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
-import type { WebhookOutboxRow } from '../store/schema.ts'
+import type { UserRow, WebhookOutboxRow, WebhookRow } from '../store/schema.ts'
 import {
   claimDueWebhooks,
+  countWebhooks,
   deleteFinishedWebhooks,
+  deleteWebhook,
   firstWebhookIdFrom,
+  insertWebhook,
   insertWebhookRows,
+  listWebhookDeliveries,
+  listWebhooks,
   type NewWebhookRow,
   oldestWebhookId,
   recordWebhookAttempt,
 } from '../store/webhooks.ts'
+import type { WEBHOOK_EVENTS } from './inputs.ts'
+import { ADMINS_ONLY, isAdmin } from './roles.ts'
 import { type RoomRef, topicOf } from './rooms.ts'
 
-const WEBHOOK_EVENTS = [
-  'message.created',
-  'message.edited',
-  'message.deleted',
-  'member.added',
-  'member.removed',
-  'notification.created',
-] as const
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
 
 export interface WebhookOptions {
@@ -54,6 +56,33 @@ const MAX_IN_FLIGHT = 16
 const POLL_MS = 100
 /** Outbox ids per retention delete (one rowid range). */
 const FORGET_SLICE = 500
+/** How often each node reads the registered hooks again (one made elsewhere is heard by then). */
+const HOOKS_REFRESH_MS = 5_000
+/** Registered hooks at most. */
+const MAX_HOOKS = 20
+
+/** A registered hook as the process keeps it. */
+interface Hook {
+  id: string
+  url: string
+  events: Set<string>
+  secret: string
+}
+
+const toHook = (row: WebhookRow): Hook => ({
+  id: row.id,
+  url: row.url,
+  events: new Set(JSON.parse(row.events) as string[]),
+  secret: row.secret,
+})
+
+interface PendingEvent {
+  eventId: string
+  type: WebhookEvent
+  room: string
+  body: string
+  at: number
+}
 
 /** The signature a receiver recomputes: `v1=` + hex HMAC-SHA256(secret, `${timestamp}.${body}`). */
 function signWebhook(secret: string, timestamp: string, body: string): string {
@@ -73,8 +102,10 @@ export function createWebhooks(options: WebhookOptions) {
   if (url !== undefined && secret === undefined) {
     throw new Error('WEBHOOK_URL needs WEBHOOK_SECRET (receivers check the signature with it)')
   }
-  const enabled = url !== undefined
-  let pending: NewWebhookRow[] = []
+  let hooks = new Map<string, Hook>()
+  let hooksReadAt = Number.NEGATIVE_INFINITY
+  const enabled = () => url !== undefined || hooks.size > 0
+  let pending: PendingEvent[] = []
   let flushing: Promise<void> | null = null
   let timer: ReturnType<typeof setInterval> | undefined
   let inFlight = 0
@@ -83,19 +114,16 @@ export function createWebhooks(options: WebhookOptions) {
 
   /** Queues an event for its room's order; written to the outbox on the next turn. */
   function emit(type: WebhookEvent, room: RoomRef | { user: string }, data: unknown): void {
-    if (!enabled || closed) return
+    if (!enabled() || closed) return
     const at = now()
     const id = newId(at)
     const body = JSON.stringify({ id, type, time: new Date(at).toISOString(), data })
     pending.push({
       eventId: id,
-      hookId: ENV_HOOK,
-      url: url as string,
       room: 'user' in room ? `user:${room.user}` : topicOf(room),
       type,
       body,
-      nextAt: at,
-      createdAt: at,
+      at,
     })
     flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flush)
   }
@@ -103,8 +131,7 @@ export function createWebhooks(options: WebhookOptions) {
   async function flush(): Promise<void> {
     try {
       while (pending.length > 0) {
-        const rows = pending.splice(0, 500)
-        await insertWebhookRows(db, rows)
+        await insertWebhookRows(db, rowsFor(pending.splice(0, 500)))
       }
     } catch (error) {
       log.error('writing webhook events failed', { error })
@@ -114,10 +141,39 @@ export function createWebhooks(options: WebhookOptions) {
     void tick()
   }
 
+  /** One outbox row per receiver of each event: WEBHOOK_URL, and the hooks that chose its type. */
+  function rowsFor(events: PendingEvent[]): NewWebhookRow[] {
+    const receivers = [
+      ...(url === undefined ? [] : [{ id: ENV_HOOK, url, events: null }]),
+      ...hooks.values(),
+    ]
+    return events.flatMap((event) =>
+      receivers
+        .filter((hook) => hook.events === null || hook.events.has(event.type))
+        .map((hook) => ({
+          eventId: event.eventId,
+          hookId: hook.id,
+          url: hook.url,
+          room: event.room,
+          type: event.type,
+          body: event.body,
+          nextAt: event.at,
+          createdAt: event.at,
+        }))
+    )
+  }
+
+  async function readHooks(): Promise<void> {
+    hooks = new Map((await listWebhooks(db)).map((row) => [row.id, toHook(row)]))
+    hooksReadAt = now()
+  }
+
   async function tick(): Promise<void> {
     if (ticking || closed || inFlight >= MAX_IN_FLIGHT) return
     ticking = true
     try {
+      if (now() - hooksReadAt > HOOKS_REFRESH_MS) await readHooks()
+      if (!enabled()) return
       const at = now()
       const rows = await claimDueWebhooks(db, at, at + timeoutMs + 5_000, MAX_IN_FLIGHT - inFlight)
       for (const row of rows) {
@@ -137,6 +193,19 @@ export function createWebhooks(options: WebhookOptions) {
 
   async function deliver(row: WebhookOutboxRow): Promise<void> {
     const timestamp = String(Math.floor(now() / 1000))
+    const key = row.hookId === ENV_HOOK ? secret : hooks.get(row.hookId)?.secret
+    if (key === undefined) {
+      // Its hook was removed (on another node, not read here yet): nothing to sign with.
+      await recordWebhookAttempt(db, row.id, {
+        state: 'dead',
+        attempts: row.attempts,
+        nextAt: now(),
+        status: null,
+        error: 'hook removed',
+        at: now(),
+      })
+      return
+    }
     let status: number | null = null
     let error: string | null = null
     try {
@@ -146,7 +215,7 @@ export function createWebhooks(options: WebhookOptions) {
           'content-type': 'application/json',
           'x-webhook-id': row.eventId,
           'x-webhook-timestamp': timestamp,
-          'x-webhook-signature': signWebhook(secret as string, timestamp, row.body),
+          'x-webhook-signature': signWebhook(key, timestamp, row.body),
         },
         body: row.body,
         signal: AbortSignal.timeout(timeoutMs),
@@ -194,12 +263,67 @@ export function createWebhooks(options: WebhookOptions) {
     void tick()
   }
 
+  /** Registers a hook (admins): its secret is in this answer only. */
+  async function registerWebhook(
+    actor: UserRow,
+    input: { url: string; events: readonly WebhookEvent[] }
+  ): Promise<Result<{ hook: WebhookRow }>> {
+    if (!isAdmin(actor)) return ADMINS_ONLY
+    if ((await countWebhooks(db)) >= MAX_HOOKS) {
+      return fail('conflict', `at most ${MAX_HOOKS} webhooks; remove one first`)
+    }
+    const at = now()
+    const hook: WebhookRow = {
+      id: newId(at),
+      url: input.url,
+      events: JSON.stringify([...new Set(input.events)]),
+      secret: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
+      createdBy: actor.id,
+      createdAt: at,
+    }
+    await insertWebhook(db, hook)
+    await readHooks()
+    return ok({ hook })
+  }
+
+  async function listRegisteredWebhooks(actor: UserRow): Promise<Result<WebhookRow[]>> {
+    if (!isAdmin(actor)) return ADMINS_ONLY
+    return ok(await listWebhooks(db))
+  }
+
+  async function removeWebhook(actor: UserRow, id: string): Promise<Result<null>> {
+    if (!isAdmin(actor)) return ADMINS_ONLY
+    if (!(await deleteWebhook(db, id))) return fail('not_found', 'no such webhook')
+    await readHooks()
+    return ok(null)
+  }
+
+  /** A hook's deliveries (`env`: WEBHOOK_URL's), newest first: state, attempts, last answer. */
+  async function listDeliveries(
+    actor: UserRow,
+    id: string,
+    page: { before?: number | undefined; limit: number }
+  ) {
+    if (!isAdmin(actor)) return ADMINS_ONLY
+    const known =
+      id === ENV_HOOK ? url !== undefined : (await listWebhooks(db)).some((h) => h.id === id)
+    if (!known) return fail('not_found', 'no such webhook')
+    return ok(await listWebhookDeliveries(db, id, page))
+  }
+
   return {
-    enabled,
+    /** Whether any receiver is configured (WEBHOOK_URL or a registered hook this node knows). */
+    get enabled() {
+      return enabled()
+    },
     emit,
+    registerWebhook,
+    listRegisteredWebhooks,
+    removeWebhook,
+    listDeliveries,
     /** Starts the delivery loop (server start); events already in the outbox go out too. */
     start(): void {
-      if (!enabled || timer) return
+      if (timer) return
       timer = setInterval(() => void tick(), Math.min(POLL_MS, retryBaseMs))
       timer.unref?.()
       void tick()

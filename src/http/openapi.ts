@@ -14,6 +14,7 @@ import {
   cityUserParam,
   createChatBody,
   createCityBody,
+  createWebhookBody,
   deleteMeBody,
   editMessageBody,
   emailTokenBody,
@@ -48,6 +49,8 @@ import {
   userIdParam,
   userRefParam,
   userSearchQuery,
+  webhookDeliveriesQuery,
+  webhookIdParam,
   wordFilterBody,
 } from '../chat/inputs.ts'
 import { ERROR_CODES } from '../errors.ts'
@@ -126,6 +129,44 @@ const MODERATION: Operation[] = [
     body: wordFilterBody,
     status: 200,
     returns: '{ terms }',
+  },
+  {
+    method: 'post',
+    path: '/api/admin/webhooks',
+    summary:
+      'Register a webhook for some event types (admins); its signing secret is in this answer only',
+    auth: true,
+    body: createWebhookBody,
+    status: 201,
+    returns: '{ webhook: { _id, url, events, created_by, created_at }, secret }',
+  },
+  {
+    method: 'get',
+    path: '/api/admin/webhooks',
+    summary: 'The registered webhooks (admins)',
+    auth: true,
+    status: 200,
+    returns: '{ webhooks }',
+  },
+  {
+    method: 'delete',
+    path: '/api/admin/webhooks/:id',
+    summary: 'Remove a registered webhook and its undelivered events (admins)',
+    auth: true,
+    params: webhookIdParam,
+    status: 204,
+    returns: 'nothing',
+  },
+  {
+    method: 'get',
+    path: '/api/admin/webhooks/:id/deliveries',
+    summary: "A webhook's deliveries, newest first (admins; id env: WEBHOOK_URL's)",
+    auth: true,
+    params: webhookIdParam,
+    query: webhookDeliveriesQuery,
+    status: 200,
+    returns:
+      '{ deliveries: [{ _id, event_id, type, state, attempts, last_status, last_error, created_at, next_at, done_at }], hasMore }',
   },
   {
     method: 'get',

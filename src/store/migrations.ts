@@ -21,6 +21,7 @@ import m0017 from '../../drizzle/0017_retention_last_seen.sql' with { type: 'tex
 import m0018 from '../../drizzle/0018_search_scope.sql' with { type: 'text' }
 import m0019 from '../../drizzle/0019_web_push.sql' with { type: 'text' }
 import m0020 from '../../drizzle/0020_reactions_threads_pins.sql' with { type: 'text' }
+import m0021 from '../../drizzle/0021_registered_webhooks.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -49,6 +50,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0018_search_scope': m0018,
   '0019_web_push': m0019,
   '0020_reactions_threads_pins': m0020,
+  '0021_registered_webhooks': m0021,
 }
 
 export interface JournalEntry {

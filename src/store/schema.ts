@@ -769,3 +769,16 @@ export const pushOutbox = sqliteTable(
 )
 export type PushOutboxRow = typeof pushOutbox.$inferSelect
 export type PinRow = typeof messagePins.$inferSelect
+
+/** Webhooks an admin registered at run time (chat/webhooks.ts), beside the environment's one. */
+export const webhooks = sqliteTable('webhooks', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  /** The event types it receives, a JSON array. */
+  events: text('events').notNull(),
+  /** The HMAC key of its signatures; shown once, when it is registered. */
+  secret: text('secret').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+})
+export type WebhookRow = typeof webhooks.$inferSelect

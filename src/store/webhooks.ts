@@ -1,7 +1,53 @@
-/** @module Webhook outbox rows: queued, claimed by a node (a lease), delivered, retried, dead. */
-import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm'
+/**
+ * @module Webhook rows: the hooks an admin registered, and the outbox (queued, claimed by a node
+ * under a lease, delivered, retried, dead).
+ */
+import { and, asc, count, desc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
-import { type WebhookOutboxRow, webhookOutbox } from './schema.ts'
+import { type WebhookOutboxRow, type WebhookRow, webhookOutbox, webhooks } from './schema.ts'
+
+export async function insertWebhook(db: Db, row: WebhookRow): Promise<void> {
+  await db.insert(webhooks).values(row)
+}
+
+export async function listWebhooks(db: Db): Promise<WebhookRow[]> {
+  return db.select().from(webhooks).orderBy(asc(webhooks.id))
+}
+
+export async function countWebhooks(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(webhooks)
+  return row?.n ?? 0
+}
+
+/** Removes a hook and what it still had to deliver; whether it existed. */
+export async function deleteWebhook(db: Db, id: string): Promise<boolean> {
+  const gone = await db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id })
+  if (gone.length === 0) return false
+  await db
+    .delete(webhookOutbox)
+    .where(and(eq(webhookOutbox.hookId, id), eq(webhookOutbox.state, 'pending')))
+  return true
+}
+
+/** One hook's deliveries, newest first, before the outbox id `before`. */
+export async function listWebhookDeliveries(
+  db: Db,
+  hookId: string,
+  { before, limit }: { before?: number | undefined; limit: number }
+): Promise<{ deliveries: WebhookOutboxRow[]; hasMore: boolean }> {
+  const rows = await db
+    .select()
+    .from(webhookOutbox)
+    .where(
+      and(
+        eq(webhookOutbox.hookId, hookId),
+        before === undefined ? undefined : lt(webhookOutbox.id, before)
+      )
+    )
+    .orderBy(desc(webhookOutbox.id))
+    .limit(limit + 1)
+  return { deliveries: rows.slice(0, limit), hasMore: rows.length > limit }
+}
 
 export type NewWebhookRow = typeof webhookOutbox.$inferInsert
 
@@ -11,9 +57,9 @@ export async function insertWebhookRows(db: Db, rows: NewWebhookRow[]): Promise<
 }
 
 /**
- * The oldest pending row of each room, when it is due and nobody holds it, up to `limit`; each
- * returned row is leased to the caller until `leaseUntil`. A room's later rows wait for it: order
- * per room.
+ * The oldest pending row of each hook and room, when it is due and nobody holds it, up to
+ * `limit`; each returned row is leased to the caller until `leaseUntil`. A room's later rows for
+ * the same hook wait for it: order per room and receiver (one dead receiver holds up no other).
  */
 export async function claimDueWebhooks(
   db: Db,
@@ -27,7 +73,7 @@ export async function claimDueWebhooks(
     .where(
       and(
         eq(webhookOutbox.state, 'pending'),
-        sql`${webhookOutbox.id} = (SELECT min(o.id) FROM webhook_outbox o WHERE o.room = ${webhookOutbox.room} AND o.state = 'pending')`,
+        sql`${webhookOutbox.id} = (SELECT min(o.id) FROM webhook_outbox o WHERE o.room = ${webhookOutbox.room} AND o.hook_id = ${webhookOutbox.hookId} AND o.state = 'pending')`,
         lte(webhookOutbox.nextAt, now),
         or(isNull(webhookOutbox.leaseUntil), lt(webhookOutbox.leaseUntil, now))
       )

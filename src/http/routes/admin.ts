@@ -1,6 +1,7 @@
 /**
  * @module /api/admin (admins): set a user's role, create / rename / archive cities, the word
- * filter, and the audit log of every moderation action. The domain checks the role.
+ * filter, the audit log of every moderation action, and registered webhooks with their
+ * deliveries. The domain checks the role.
  */
 import { Hono } from 'hono'
 import { erasureView } from '../../chat/erasure.ts'
@@ -8,14 +9,23 @@ import {
   auditQuery,
   cityIdParam,
   createCityBody,
+  createWebhookBody,
   eraseUserBody,
   setRoleBody,
   updateCityBody,
   userIdParam,
+  webhookDeliveriesQuery,
+  webhookIdParam,
   wordFilterBody,
 } from '../../chat/inputs.ts'
 import type { Chat } from '../../chat/service.ts'
-import { auditView, cityView, publicUserView } from '../../chat/views.ts'
+import {
+  auditView,
+  cityView,
+  publicUserView,
+  webhookDeliveryView,
+  webhookView,
+} from '../../chat/views.ts'
 import type { AppEnv } from '../env.ts'
 import { requireUser } from '../middleware/auth.ts'
 import { sendError } from '../middleware/errors.ts'
@@ -48,6 +58,41 @@ export function adminRoutes(chat: Chat) {
     )
     if (!erased.ok) return sendError(c, erased.error)
     return c.json({ erasure: erasureView(erased.value) }, 202)
+  })
+
+  app.post('/webhooks', async (c) => {
+    const body = await readBody(c, createWebhookBody)
+    if (!body.ok) return sendError(c, body.error)
+    const made = await chat.webhooks.registerWebhook(c.get('user'), body.value)
+    if (!made.ok) return sendError(c, made.error)
+    return c.json({ webhook: webhookView(made.value.hook), secret: made.value.hook.secret }, 201)
+  })
+
+  app.get('/webhooks', async (c) => {
+    const hooks = await chat.webhooks.listRegisteredWebhooks(c.get('user'))
+    if (!hooks.ok) return sendError(c, hooks.error)
+    return c.json({ webhooks: hooks.value.map(webhookView) })
+  })
+
+  app.delete('/webhooks/:id', async (c) => {
+    const params = readParams(c, webhookIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    const removed = await chat.webhooks.removeWebhook(c.get('user'), params.value.id)
+    if (!removed.ok) return sendError(c, removed.error)
+    return c.body(null, 204)
+  })
+
+  app.get('/webhooks/:id/deliveries', async (c) => {
+    const params = readParams(c, webhookIdParam)
+    if (!params.ok) return sendError(c, params.error)
+    const query = readQuery(c, webhookDeliveriesQuery)
+    if (!query.ok) return sendError(c, query.error)
+    const page = await chat.webhooks.listDeliveries(c.get('user'), params.value.id, query.value)
+    if (!page.ok) return sendError(c, page.error)
+    return c.json({
+      deliveries: page.value.deliveries.map(webhookDeliveryView),
+      hasMore: page.value.hasMore,
+    })
   })
 
   app.post('/cities', async (c) => {
