@@ -4,7 +4,7 @@
  * limit is cut there with 413 and nothing is ever held whole in memory (Request.formData() would
  * buffer the body first). Small text fields (`purpose`) are kept in memory, bounded.
  */
-import { rm } from 'node:fs/promises'
+import { type FileHandle, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fail, ok, type Result } from '../errors.ts'
 
@@ -105,31 +105,34 @@ function createParser(boundary: string, path: string, options: MultipartOptions)
   let pending: Buffer = Buffer.from(CRLF)
   let state: 'preamble' | 'afterDelimiter' | 'headers' | 'body' = 'preamble'
   let part: Part | null = null
-  let sink: Bun.FileSink | null = null
+  let sink: FileHandle | null = null
   let spooled: SpooledFile | null = null
   let fieldBytes: Buffer[] = []
   let fieldSize = 0
   const fields: Record<string, string> = {}
   let fieldCount = 0
 
-  async function write(bytes: Buffer): Promise<Result<null>> {
-    if (!part || bytes.length === 0) return ok(null)
+  /** Appends `pieces` to the current part: the file (counted, its head kept) or a small field. */
+  async function write(...pieces: Buffer[]): Promise<Result<null>> {
+    const parts = pieces.filter((piece) => piece.length > 0)
+    if (!part || parts.length === 0) return ok(null)
+    const length = parts.reduce((sum, piece) => sum + piece.length, 0)
     if (part.filename !== null && part.name === options.fileField && spooled) {
-      spooled.size += bytes.length
+      spooled.size += length
       if (spooled.size > options.maxFileBytes) return tooLarge(options.maxFileBytes)
-      if (spooled.head.length < options.headBytes) {
-        const take = bytes.subarray(0, options.headBytes - spooled.head.length)
+      for (const piece of parts) {
+        if (spooled.head.length >= options.headBytes) break
+        const take = piece.subarray(0, options.headBytes - spooled.head.length)
         spooled.head = Buffer.concat([spooled.head, take])
       }
-      sink?.write(bytes)
-      // FileSink writes to the file when its buffer fills; flushing per chunk keeps memory flat.
-      await sink?.flush()
+      // The write runs off the event loop; awaiting it before the next read keeps memory flat.
+      await sink?.writev(parts)
       return ok(null)
     }
-    fieldSize += bytes.length
+    fieldSize += length
     if (fieldSize > MAX_FIELD_BYTES)
       return fail('invalid_input', `form field "${part.name}" is too long`)
-    fieldBytes.push(bytes)
+    fieldBytes.push(...parts)
     return ok(null)
   }
 
@@ -137,29 +140,50 @@ function createParser(boundary: string, path: string, options: MultipartOptions)
     if (part && !(part.filename !== null && part.name === options.fileField)) {
       fields[part.name] = Buffer.concat(fieldBytes).toString('utf8')
     }
-    if (sink) await sink.end()
+    if (sink) await sink.close()
     sink = null
     part = null
     fieldBytes = []
     fieldSize = 0
   }
 
-  function startPart(headers: string): Result<null> {
+  async function startPart(headers: string): Promise<Result<null>> {
     part = parsePartHeaders(headers)
     if (!part) return fail('invalid_input', 'a multipart part has no content-disposition name')
     if (part.filename !== null && part.name === options.fileField) {
       if (spooled) return fail('invalid_input', `only one "${options.fileField}" file is allowed`)
       spooled = { path, head: Buffer.alloc(0), size: 0, name: part.filename }
-      sink = Bun.file(path).writer({ highWaterMark: 256 * 1024 })
+      sink = await open(path, 'w')
     } else if (++fieldCount > MAX_FIELDS) {
       return fail('invalid_input', 'too many form fields')
     }
     return ok(null)
   }
 
+  /**
+   * Inside a part, most chunks hold no delimiter, neither whole nor across the seam with the
+   * bytes kept from the last chunk: such a chunk is written as it came, not copied, and only
+   * its last bytes (a delimiter's possible start) are kept. null: the chunk needs the full parse.
+   */
+  async function pushBody(bytes: Buffer): Promise<Result<boolean> | null> {
+    const keep = delimiter.length - 1
+    if (bytes.length < keep) return null
+    const seam = Buffer.concat([pending, bytes.subarray(0, keep)])
+    if (seam.includes(delimiter) || bytes.includes(delimiter)) return null
+    const written = await write(pending, bytes.subarray(0, bytes.length - keep))
+    if (!written.ok) return written
+    pending = Buffer.from(bytes.subarray(bytes.length - keep))
+    return ok(false)
+  }
+
   /** Feeds one chunk; resolves true once the closing boundary was read. */
   async function push(chunk: Uint8Array): Promise<Result<boolean>> {
-    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk])
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (state === 'body') {
+      const passed = await pushBody(bytes)
+      if (passed) return passed
+    }
+    pending = pending.length === 0 ? Buffer.from(bytes) : Buffer.concat([pending, bytes])
     for (;;) {
       if (state === 'preamble' || state === 'body') {
         const at = pending.indexOf(delimiter)
@@ -198,7 +222,7 @@ function createParser(boundary: string, path: string, options: MultipartOptions)
             return fail('invalid_input', 'multipart part headers are too long')
           return ok(false)
         }
-        const started = startPart(pending.subarray(0, end).toString('utf8'))
+        const started = await startPart(pending.subarray(0, end).toString('utf8'))
         if (!started.ok) return started
         pending = pending.subarray(end + HEADER_END.length)
         state = 'body'
@@ -211,7 +235,7 @@ function createParser(boundary: string, path: string, options: MultipartOptions)
     fields,
     file: () => spooled,
     async abort() {
-      if (sink) await Promise.resolve(sink.end()).catch(() => undefined)
+      if (sink) await sink.close().catch(() => undefined)
       await rm(path, { force: true })
     },
   }
