@@ -4,6 +4,7 @@
  * native module loaded at start-up; where it cannot load (a compiled binary without its files),
  * `loadImaging` says so once and uploads are stored as they came, without thumbnails.
  */
+import { availableParallelism } from 'node:os'
 import type { Logger } from '../log.ts'
 
 type Sharp = typeof import('sharp').default
@@ -12,6 +13,31 @@ type Sharp = typeof import('sharp').default
 const THUMBNAIL_PX = 320
 export const AVATAR_PX = 256
 export const AVATAR_SMALL_PX = 64
+
+/**
+ * Images decoded at once, each on one libvips thread: one core fewer than the machine has, so
+ * however many photos arrive together, a core is left to the event loop and messages keep
+ * flowing (on 2 cores, one image at a time; the rest wait their turn, off the loop).
+ */
+const IMAGE_SLOTS = Math.max(1, availableParallelism() - 1)
+
+/** At most `limit` tasks run at once; the others wait, first come first served. */
+function createGate(limit: number) {
+  let running = 0
+  const waiting: Array<() => void> = []
+  return async function run<T>(task: () => Promise<T>): Promise<T> {
+    if (running < limit) running += 1
+    else await new Promise<void>((resolve) => waiting.push(resolve))
+    try {
+      return await task()
+    } finally {
+      // The slot passes straight to the next waiter, or is freed.
+      const next = waiting.shift()
+      if (next) next()
+      else running -= 1
+    }
+  }
+}
 
 interface ImageHeader {
   width: number
@@ -60,6 +86,8 @@ export async function loadImaging(log: Logger, maxPixels: number): Promise<Imagi
     )
     return null
   }
+  sharp.concurrency(1)
+  const gate = createGate(IMAGE_SLOTS)
   const open = (path: string, animated = false) =>
     sharp(path, { limitInputPixels: maxPixels, animated, failOn: 'error' })
   return {
@@ -78,7 +106,7 @@ export async function loadImaging(log: Logger, maxPixels: number): Promise<Imagi
         return null
       }
     },
-    async clean(path, type, out) {
+    clean(path, type, out) {
       const animated = type === 'image/gif' || type === 'image/webp'
       let pipeline = open(path, animated).rotate()
       if (type === 'image/jpeg') pipeline = pipeline.jpeg({ quality: 90, mozjpeg: false })
@@ -86,24 +114,24 @@ export async function loadImaging(log: Logger, maxPixels: number): Promise<Imagi
       else if (type === 'image/gif') pipeline = pipeline.gif()
       else if (type === 'image/webp') pipeline = pipeline.webp({ quality: 90 })
       else pipeline = pipeline.avif()
-      const info = await pipeline.toFile(out)
-      return { width: info.width, height: info.pageHeight ?? info.height, size: info.size }
+      return gate(async () => {
+        const info = await pipeline.toFile(out)
+        return { width: info.width, height: info.pageHeight ?? info.height, size: info.size }
+      })
     },
-    async thumbnail(path, out) {
-      const info = await open(path)
+    thumbnail(path, out) {
+      const pipeline = open(path)
         .rotate()
         .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
         .webp({ quality: 80 })
-        .toFile(out)
-      return info.size
+      return gate(async () => (await pipeline.toFile(out)).size)
     },
-    async square(path, px, out) {
-      const info = await open(path)
+    square(path, px, out) {
+      const pipeline = open(path)
         .rotate()
         .resize(px, px, { fit: 'cover', position: 'attention' })
         .webp({ quality: 85 })
-        .toFile(out)
-      return info.size
+      return gate(async () => (await pipeline.toFile(out)).size)
     },
   }
 }

@@ -9,6 +9,12 @@ import { multipartBoundary, readMultipart } from './multipart.ts'
 const FRAMING_BYTES = 64 * 1024
 
 /**
+ * An upload may wait for its turn at image processing (chat/images.ts) after its last byte
+ * arrived, longer than Bun's 10 s idle timeout when many photos come at once.
+ */
+const UPLOAD_IDLE_SECONDS = 120
+
+/**
  * The request's `file` part spooled to a temp file, plus its small fields. A declared
  * Content-Length over the limit is refused before one byte is read.
  */
@@ -26,6 +32,7 @@ export async function readUpload(
   }
   const body = c.req.raw.body
   if (!body) return fail('invalid_input', 'the request has no body')
+  c.env?.server?.timeout?.(c.req.raw, UPLOAD_IDLE_SECONDS)
   return readMultipart(body, boundary, {
     maxFileBytes: media.maxBytes,
     tempDir: media.tempDir,
