@@ -98,6 +98,49 @@ const METRICS: readonly MetricDef[] = [
     better: 'lower',
     digits: 1,
   },
+  {
+    key: 'uploads_file_ups',
+    label: 'Uploads: 10 MB files/s, 20 at once (stored as sent)',
+    better: 'higher',
+    digits: 2,
+  },
+  { key: 'uploads_file_mbps', label: 'Uploads: MB/s of 10 MB files', better: 'higher', digits: 1 },
+  {
+    key: 'uploads_photo_ups',
+    label: 'Uploads: 10 MB photos/s, 20 at once (cleaned, thumbnailed)',
+    better: 'higher',
+    digits: 2,
+  },
+  {
+    key: 'uploads_photo_mbps',
+    label: 'Uploads: MB/s of 10 MB photos',
+    better: 'higher',
+    digits: 1,
+  },
+  {
+    key: 'uploads_room_p99_quiet',
+    label: 'Busy room: delivery p99 ms, no uploads',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'uploads_room_p99_loaded',
+    label: 'Busy room: delivery p99 ms while 20 clients upload 10 MB photos',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'uploads_room_ratio',
+    label: 'Busy room: p99 with uploads ÷ without (same run)',
+    better: 'lower',
+    digits: 2,
+  },
+  {
+    key: 'uploads_room_cpu',
+    label: 'Busy room: server CPU % while uploads run',
+    better: 'lower',
+    digits: 0,
+  },
 ]
 
 export interface TargetColumn {

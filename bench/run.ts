@@ -9,6 +9,7 @@ import { createWorkerPool } from './load/pool.ts'
 import { type RampOptions, ramp } from './load/ramp.ts'
 import { searchLatency } from './load/search.ts'
 import type { ScenarioContext } from './load/session.ts'
+import { type UploadOptions, uploadLoad } from './load/uploads.ts'
 import {
   type Metrics,
   machineDescription,
@@ -25,7 +26,7 @@ import {
   type TargetSpec,
 } from './targets.ts'
 
-const SCENARIOS = ['idle', 'storm', 'fanout', 'rooms', 'persist', 'search'] as const
+const SCENARIOS = ['idle', 'storm', 'fanout', 'rooms', 'persist', 'uploads', 'search'] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 interface Sizes {
@@ -40,6 +41,8 @@ interface Sizes {
   persistMs: number
   /** Persistence runs: the metric each fills, its senders and each sender's messages in flight. */
   persist: ReadonlyArray<{ key: string; senders: number; window: number }>
+  /** 10 MB uploads, 20 at once: throughput, and a busy room's p99 with and without them. */
+  uploads: UploadOptions
   /** Search (ours only): messages stored before the queries, and one-word queries timed. */
   searchMessages: number
   searchQueries: number
@@ -87,6 +90,12 @@ const FULL: Sizes = {
     // No target: how far one connection's figure follows its window (the open question in README).
     { key: 'persist_1_w64', senders: 1, window: 64 },
   ],
+  uploads: {
+    fileBytes: 10_000_000,
+    concurrent: 20,
+    waves: 2,
+    room: { clients: 500, senders: 10, dps: 25_000, stepMs: 6_000, graceMs: 750 },
+  },
   searchMessages: 1_000_000,
   searchQueries: 500,
 }
@@ -101,12 +110,17 @@ const QUICK: Sizes = {
   rooms: { ...FULL.rooms, maxSteps: 3, stepMs: 1_250, graceMs: 500 },
   persistRamp: { ...FULL.persistRamp, maxSteps: 3, stepMs: 1_250, graceMs: 500 },
   persistMs: 2_000,
+  uploads: {
+    ...FULL.uploads,
+    waves: 1,
+    room: { ...FULL.uploads.room, clients: 200, dps: 10_000, stepMs: 3_000, graceMs: 500 },
+  },
   searchQueries: 200,
 }
 
 const USAGE = `npm run bench -- [--quick] [--runs N] [--targets ours,socketio-node,socketio-bun,raw-bun]
-                      [--scenarios idle,storm,fanout,rooms,persist] [--workers N] [--idle N] [--storm N]
-                      [--clients N] [--search-messages N] [--readme | --no-readme] [--profile DIR]
+                      [--scenarios idle,storm,fanout,rooms,persist,uploads,search] [--workers N] [--idle N]
+                      [--storm N] [--clients N] [--search-messages N] [--readme | --no-readme] [--profile DIR]
 The full run writes bench/README.md; a quick run only prints unless --readme is given.
 --profile DIR writes our server's CPU profile (markdown, bun --cpu-prof-md) into DIR when it stops.`
 
@@ -267,6 +281,34 @@ async function measure(
       const open = await ramp(ctx, sizes.persistRamp, 'persist open loop')
       metrics.persist_open = open.best?.deliveriesPerSec ?? null
       metrics.persist_open_p99 = open.atReference?.p99Ms ?? null
+    }
+    if (scenarios.includes('uploads')) {
+      if (!spec.uploads) column.notes.add('uploads: no upload route')
+      else {
+        const result = await uploadLoad(ctx, sizes.uploads)
+        metrics.uploads_photo_ups = result.photos.uploadsPerSec
+        metrics.uploads_photo_mbps = result.photos.mbPerSec
+        metrics.uploads_file_ups = result.files.uploadsPerSec
+        metrics.uploads_file_mbps = result.files.mbPerSec
+        metrics.uploads_room_p99_quiet = result.quiet.p99Ms
+        metrics.uploads_room_p99_loaded = result.loaded.p99Ms
+        metrics.uploads_room_ratio =
+          result.quiet.p99Ms && result.loaded.p99Ms
+            ? result.loaded.p99Ms / result.quiet.p99Ms
+            : null
+        metrics.uploads_room_cpu = result.loaded.cpuPercent
+        if (Object.keys(result.errors).length)
+          column.notes.add(`uploads: errors ${JSON.stringify(result.errors)}`)
+        for (const [label, step] of [
+          ['without', result.quiet],
+          ['with', result.loaded],
+        ] as const) {
+          if (step.received < 0.97 * step.expected)
+            column.notes.add(
+              `busy room ${label} uploads: ${step.received} of ${step.expected} deliveries`
+            )
+        }
+      }
     }
     // Last: it leaves a million messages in the target's database.
     if (scenarios.includes('search') && spec.name === 'ours') {

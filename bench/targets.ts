@@ -41,6 +41,8 @@ export interface TargetSpec {
   title: string
   /** True when the target stores every message (the persistence scenario reads them back). */
   persists: boolean
+  /** True when the target takes uploads (POST /api/media). */
+  uploads: boolean
   /** Why the target cannot run here, or null. */
   unavailable(): string | null
   /** `profileDir`: write a CPU profile (markdown) there on exit, where the runtime supports it. */
@@ -87,6 +89,7 @@ export const TARGETS: readonly TargetSpec[] = [
     name: 'ours',
     title: 'ours (Bun, SQLite)',
     persists: true,
+    uploads: true,
     unavailable() {
       const missing = ['src/main.ts', 'src/realtime/index.ts', 'src/events'].filter(
         (path) => !existsSync(join(ROOT, path))
@@ -117,6 +120,8 @@ export const TARGETS: readonly TargetSpec[] = [
       REGISTER_ATTEMPTS_PER_ADDRESS: '1000000',
       CHATS_PER_HOUR: '0',
       MAX_CONNECTIONS_PER_USER: '1000000',
+      // The uploads scenario stores a few hundred MB per user in a run.
+      MEDIA_QUOTA_BYTES: '0',
     }),
     provision: provisionOurs,
   },
@@ -124,6 +129,7 @@ export const TARGETS: readonly TargetSpec[] = [
     name: 'socketio-node',
     title: 'socket.io 4.8 on Node',
     persists: false,
+    uploads: false,
     unavailable: () => (Bun.which('node') ? null : 'node is not on PATH'),
     command: () => [Bun.which('node') ?? 'node', join(ROOT, 'bench/reference/socketio-node.mjs')],
     env: referenceEnv,
@@ -133,6 +139,7 @@ export const TARGETS: readonly TargetSpec[] = [
     name: 'socketio-bun',
     title: 'socket.io 4.8 on Bun (bun-engine)',
     persists: false,
+    uploads: false,
     unavailable: () => null,
     command: () => [BUN, join(ROOT, 'bench/reference/socketio-bun.ts')],
     env: referenceEnv,
@@ -142,6 +149,7 @@ export const TARGETS: readonly TargetSpec[] = [
     name: 'raw-bun',
     title: 'raw Bun pub/sub (ceiling)',
     persists: false,
+    uploads: false,
     unavailable: () => null,
     command: () => [BUN, join(ROOT, 'bench/reference/raw-bun.ts')],
     env: referenceEnv,

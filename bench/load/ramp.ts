@@ -32,7 +32,7 @@ export interface RampOptions {
   graceMs: number
 }
 
-interface StepOutcome {
+export interface StepOutcome {
   targetDps: number
   deliveriesPerSec: number
   expected: number
@@ -148,12 +148,21 @@ interface StepPlan {
   graceMs: number
 }
 
-async function runStep(ctx: ScenarioContext, plan: StepPlan): Promise<StepOutcome> {
+/**
+ * One open-loop step. `alongside` (the uploads scenario's load) starts with the senders, once the
+ * machine is quiet, and the step ends when both are done; the CPU window covers both.
+ */
+export async function runStep(
+  ctx: ScenarioContext,
+  plan: StepPlan,
+  alongside?: () => Promise<unknown>
+): Promise<StepOutcome> {
   // A failed step can leave a backlog in the server's or the workers' buffers; it must not be
   // charged to this step.
   await waitUntilQuiet([ctx.target.pid, ...ctx.pool.pids])
   const cpu = await startCpuWindow(ctx.target.pid)
   const generatorCpu = await Promise.all(ctx.pool.pids.map((pid) => startCpuWindow(pid)))
+  const extra = alongside?.()
   const replies = await ctx.pool.all(
     (worker) => ({
       type: 'step',
@@ -171,6 +180,7 @@ async function runStep(ctx: ScenarioContext, plan: StepPlan): Promise<StepOutcom
     }),
     plan.stepMs + plan.graceMs + 30_000
   )
+  await extra
   const used = await cpu.stop()
   const generatorUsed = await Promise.all(generatorCpu.map((window) => window.stop()))
   const latency = createHistogram()
