@@ -33,6 +33,8 @@ export const SCHEMAS: Record<string, Fields> = {
     content: "string ('' when deleted)",
     message_type: "'text' | 'image' | 'file'",
     media_url: 'string | null',
+    'attachment?':
+      '{ _id, url, thumbnail_url, content_type, size, name, width, height } (sent with media_id; width, height and thumbnail_url null but for images)',
     reply_to: 'string | null',
     'reply_to_deleted?': 'true (the message replied to was deleted, or purged by retention)',
     is_edited: 'boolean',
@@ -76,7 +78,9 @@ const CHAT = { chatId: 'string (24 hex)' }
 const SEND = {
   content: 'string (≤ 4000 chars; required for text)',
   'message_type?': "'text' | 'image' | 'file' (default 'text')",
-  'media_url?': 'string | null (http(s); required for image/file)',
+  'media_url?': 'string | null (http(s); image/file need it or media_id)',
+  'media_id?':
+    'string | null (an upload of the sender from POST /api/media, not sent before; with image/file, without media_url)',
   'reply_to?': 'string | null (message id)',
   'clientId?': 'string (≤ 64 chars; echoed back to reconcile optimistic UI)',
 }
