@@ -28,6 +28,12 @@ export interface MultipartOptions {
 }
 
 const MAX_FIELD_BYTES = 1_024
+/**
+ * Bytes of the file that may be on their way to disk while the next chunks are read: enough that
+ * the size limit is checked as the body arrives, not as fast as the disk takes it; small enough
+ * that memory stays flat.
+ */
+const WRITE_AHEAD_BYTES = 1024 * 1024
 const MAX_HEADER_BYTES = 8_192
 const MAX_FIELDS = 8
 const CRLF = Buffer.from('\r\n')
@@ -106,6 +112,9 @@ function createParser(boundary: string, path: string, options: MultipartOptions)
   let state: 'preamble' | 'afterDelimiter' | 'headers' | 'body' = 'preamble'
   let part: Part | null = null
   let sink: FileHandle | null = null
+  /** The writes queued on `sink`, in order; `writing` bytes of them not done yet. */
+  let written: Promise<void> = Promise.resolve()
+  let writing = 0
   let spooled: SpooledFile | null = null
   let fieldBytes: Buffer[] = []
   let fieldSize = 0
@@ -125,8 +134,19 @@ function createParser(boundary: string, path: string, options: MultipartOptions)
         const take = piece.subarray(0, options.headBytes - spooled.head.length)
         spooled.head = Buffer.concat([spooled.head, take])
       }
-      // The write runs off the event loop; awaiting it before the next read keeps memory flat.
-      await sink?.writev(parts)
+      // Writes run off the event loop, one after another; reading goes on while at most
+      // WRITE_AHEAD_BYTES are still on their way.
+      const handle = sink
+      if (handle) {
+        writing += length
+        written = written.then(async () => {
+          await handle.writev(parts)
+          writing -= length
+        })
+        // A failed write is seen by the next await of `written`, not as an unhandled rejection.
+        written.catch(() => undefined)
+        if (writing > WRITE_AHEAD_BYTES) await written
+      }
       return ok(null)
     }
     fieldSize += length
@@ -140,7 +160,10 @@ function createParser(boundary: string, path: string, options: MultipartOptions)
     if (part && !(part.filename !== null && part.name === options.fileField)) {
       fields[part.name] = Buffer.concat(fieldBytes).toString('utf8')
     }
-    if (sink) await sink.close()
+    if (sink) {
+      await written
+      await sink.close()
+    }
     sink = null
     part = null
     fieldBytes = []
@@ -235,7 +258,10 @@ function createParser(boundary: string, path: string, options: MultipartOptions)
     fields,
     file: () => spooled,
     async abort() {
-      if (sink) await sink.close().catch(() => undefined)
+      if (sink) {
+        await written.catch(() => undefined)
+        await sink.close().catch(() => undefined)
+      }
       await rm(path, { force: true })
     },
   }
