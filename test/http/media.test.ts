@@ -306,7 +306,10 @@ describe('refusals', () => {
     }).catch((error: unknown) => error as Error)
     if (res instanceof Response) {
       expect(res.status).toBe(413)
-      expect((await res.json()).error.code).toBe('payload_too_large')
+      // Ours names the code. A client that keeps sending after it was refused can pass Bun's own
+      // maxRequestBodySize before the connection closes; Bun's 413 then wins, with no body.
+      const text = await res.text()
+      if (text !== '') expect(JSON.parse(text).error.code).toBe('payload_too_large')
     }
     // Cut near the limit: far from the gigabyte the client offered.
     expect(produced).toBeLessThan(64 * 1024 * 1024)
