@@ -5,6 +5,7 @@
  */
 import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
+import { scopeOf } from '../../src/store/search.ts'
 import type { ScenarioContext } from './session.ts'
 
 export interface SearchResult {
@@ -77,6 +78,8 @@ function seed(dbPath: string, cities: readonly string[], count: number, words: s
     const insert = db.prepare(
       'INSERT INTO messages (seq, id, city_id, author_id, content, created_at) VALUES (?, ?, ?, ?, ?, ?)'
     )
+    // Indexed as the server's writer indexes a message (store/write-batch.ts).
+    const index = db.prepare('INSERT INTO messages_fts (rowid, content, scope) VALUES (?, ?, ?)')
     const next = random(7)
     const start = Date.now() - count
     let seq = latest.n
@@ -91,14 +94,10 @@ function seed(dbPath: string, cities: readonly string[], count: number, words: s
           const createdAt = start + done + i
           const id =
             createdAt.toString(16).padStart(12, '0') + (done + i).toString(16).padStart(12, '0')
-          insert.run(
-            seq,
-            id,
-            cities[seq % cities.length] ?? 'mumbai',
-            author.id,
-            text.join(' '),
-            createdAt
-          )
+          const cityId = cities[seq % cities.length] ?? 'mumbai'
+          const content = text.join(' ')
+          insert.run(seq, id, cityId, author.id, content, createdAt)
+          index.run(seq, content, scopeOf({ cityId, authorId: author.id }))
         }
       })()
     }

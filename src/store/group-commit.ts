@@ -13,11 +13,13 @@
 import type { Client as LibsqlClient } from '@libsql/client'
 import type { NewMessageRow } from './messages.ts'
 import type { SocketSessionRow } from './room-stream.ts'
+import { scopeOf } from './search.ts'
 import {
   BUMP_THREAD_IF_STORED,
   bumpsThread,
   eventParams,
   FORGET_SESSION,
+  INDEX_MESSAGE_BY_ID,
   INSERT_EVENT_NEXT,
   INSERT_MESSAGE_NEXT,
   type LogRow,
@@ -144,24 +146,17 @@ export function createDirectWriter(client: LibsqlClient): GroupWriter {
   return {
     insertMessage: (row) =>
       inOrder(async () => {
-        const insert = { sql: INSERT_MESSAGE_NEXT, args: [...messageParams(row)] }
-        if (!bumpsThread(row)) {
-          const { rowsAffected, lastInsertRowid } = await client.execute(insert)
-          return rowsAffected === 1
-            ? { stored: true, offset: Number(lastInsertRowid) }
-            : { stored: false }
+        // The row, its search entry and a reply's thread bump in one transaction (the entry and
+        // the bump only when the row was stored: the bump's changes() guard reads the entry's
+        // insert, one row exactly when the message's was).
+        const statements = [
+          { sql: INSERT_MESSAGE_NEXT, args: [...messageParams(row)] },
+          { sql: INDEX_MESSAGE_BY_ID, args: [scopeOf(row), row.id] },
+        ]
+        if (bumpsThread(row)) {
+          statements.push({ sql: BUMP_THREAD_IF_STORED, args: [row.createdAt, row.replyTo] })
         }
-        // A reply and its parent's thread in one transaction (the bump only when it was stored).
-        const [inserted, bumped] = await client.batch(
-          [
-            insert,
-            {
-              sql: BUMP_THREAD_IF_STORED,
-              args: [row.createdAt, row.replyTo],
-            },
-          ],
-          'write'
-        )
+        const [inserted, , bumped] = await client.batch(statements, 'write')
         if (!inserted || inserted.rowsAffected !== 1) return { stored: false }
         const state = bumped?.rows[0]
         const thread = state

@@ -22,6 +22,7 @@ import m0018 from '../../drizzle/0018_search_scope.sql' with { type: 'text' }
 import m0019 from '../../drizzle/0019_web_push.sql' with { type: 'text' }
 import m0020 from '../../drizzle/0020_reactions_threads_pins.sql' with { type: 'text' }
 import m0021 from '../../drizzle/0021_registered_webhooks.sql' with { type: 'text' }
+import m0022 from '../../drizzle/0022_search_index_by_writer.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -51,6 +52,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0019_web_push': m0019,
   '0020_reactions_threads_pins': m0020,
   '0021_registered_webhooks': m0021,
+  '0022_search_index_by_writer': m0022,
 }
 
 export interface JournalEntry {

@@ -1,7 +1,7 @@
 /**
  * @module Message search rows: the FTS5 index `messages_fts` (drizzle/0016_search_index.sql and
- * 0018_search_scope.sql, kept in step with `messages` by triggers inside every writing
- * transaction) queried for one scope of rooms, newest first.
+ * 0018_search_scope.sql, kept in step with `messages` inside every writing transaction: the
+ * writers index new messages, triggers take edits and deletes; 0022) queried for one scope of rooms, newest first.
  */
 import { eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
@@ -48,9 +48,17 @@ export interface SearchHit {
  */
 const ROOM_TOKENS_MAX = 8
 
-/** A scope token as the index's view and triggers write it: a prefix, then the id's UTF-8 in hex. */
-const token = (prefix: 'c' | 'h' | 'u', id: string) =>
-  `"${prefix}${Buffer.from(id, 'utf8').toString('hex')}"`
+/** A scope token as the index holds it: a prefix, then the id's UTF-8 in hex. */
+const scopeToken = (prefix: 'c' | 'h' | 'u', id: string) =>
+  `${prefix}${Buffer.from(id, 'utf8').toString('hex')}`
+const token = (prefix: 'c' | 'h' | 'u', id: string) => `"${scopeToken(prefix, id)}"`
+
+/**
+ * A new message's `scope` column, as the writer indexes it (store/write-batch.ts). The same text as
+ * the view `messages_search_source` computes in SQL (0018), which a rebuild reads.
+ */
+export const scopeOf = (m: { cityId?: string | null; chatId?: string | null; authorId: string }) =>
+  `${m.cityId != null ? scopeToken('c', m.cityId) : scopeToken('h', m.chatId ?? '')} ${scopeToken('u', m.authorId)}`
 
 /**
  * The MATCH expression: the user's terms in `content`, and, in `scope`, a narrow scope's rooms
