@@ -6,6 +6,7 @@
  * (403 for FORBIDDEN), codes 0–5.
  */
 import type { Logger } from '../../log.ts'
+import { safeCall } from '../io/emitter.ts'
 import type { Forwarder } from './forward.ts'
 import { PollingTransport } from './polling.ts'
 import { WebSocketRelay } from './relay.ts'
@@ -77,6 +78,9 @@ export interface Engine {
   handles(req: Request): boolean
   handleRequest(req: Request, server: BunServerLike): Promise<Response | undefined>
   websocket: Bun.WebSocketHandler<WsData>
+  /** engine.io's `connection` event: every new session, once it has sent its open packet. */
+  on(event: 'connection', listener: (socket: EngineSocket) => unknown): Engine
+  off(event: 'connection', listener: (socket: EngineSocket) => unknown): Engine
   close(): void
 }
 
@@ -92,6 +96,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const remove = (socket: EngineSocket) => {
     if (clients.get(socket.id) === socket) clients.delete(socket.id)
   }
+  const connectionListeners: Array<(socket: EngineSocket) => unknown> = []
 
   const openSession = (
     transport: PollingTransport | WebSocketTransport,
@@ -102,6 +107,7 @@ export function createEngine(opts: EngineOptions): Engine {
     clients.set(socket.id, socket)
     socket.open(transport.name === 'polling' ? ['websocket'] : [])
     opts.onConnection(socket)
+    for (const listener of connectionListeners) safeCall(logger, 'connection', listener, [socket])
     return socket
   }
 
@@ -251,10 +257,19 @@ export function createEngine(opts: EngineOptions): Engine {
 
   const wsEvents = { onOpen, maxPayload: opts.maxPayload }
 
-  return {
+  const engine: Engine = {
     clients,
     get clientsCount() {
       return clients.size
+    },
+    on(_event, listener) {
+      connectionListeners.push(listener)
+      return engine
+    },
+    off(_event, listener) {
+      const index = connectionListeners.indexOf(listener)
+      if (index !== -1) connectionListeners.splice(index, 1)
+      return engine
     },
     handles,
     handleRequest,
@@ -263,6 +278,7 @@ export function createEngine(opts: EngineOptions): Engine {
       for (const socket of [...clients.values()]) socket.close(true)
     },
   }
+  return engine
 }
 
 function requestInfo(req: Request, server: BunServerLike): RequestInfo {

@@ -6,6 +6,7 @@
  * "ping timeout" when no `pong` comes back within `pingTimeout`.
  */
 import type { Logger } from '../../log.ts'
+import { Emitter } from '../io/emitter.ts'
 import type { EnginePacket } from './parser.ts'
 
 /** Reasons a session closes, as the official server names them (engine.io `Socket#onClose`). */
@@ -69,7 +70,12 @@ function onTimer(socket: EngineSocket): void {
   socket.onTimer()
 }
 
-export class EngineSocket {
+/**
+ * Besides its handler, a session emits engine.io's events for whoever listens (`conn.on(...)`):
+ * `packet` and `packetCreate` (each packet in and out), `upgrade` (the new transport) and
+ * `close` (the reason). With no listener they cost one field check.
+ */
+export class EngineSocket extends Emitter {
   readyState: 'open' | 'closing' | 'closed' = 'open'
   transport: Transport
   upgrading: Transport | undefined
@@ -91,6 +97,7 @@ export class EngineSocket {
     private readonly opts: EngineSocketOptions,
     private readonly onremove: (socket: EngineSocket) => void
   ) {
+    super(opts.logger)
     this.transport = transport
   }
 
@@ -106,7 +113,11 @@ export class EngineSocket {
   write(frames: readonly (string | Uint8Array)[]): void {
     if (this.readyState !== 'open') return
     this.writeBuffer ??= []
-    for (const data of frames) this.writeBuffer.push({ type: 'message', data })
+    for (const data of frames) {
+      const packet: EnginePacket = { type: 'message', data }
+      this.writeBuffer.push(packet)
+      if (this.listening) this.emitLocal('packetCreate', [packet])
+    }
     this.flush()
   }
 
@@ -114,6 +125,7 @@ export class EngineSocket {
     if (this.readyState !== 'open') return
     this.writeBuffer ??= []
     this.writeBuffer.push(packet)
+    if (this.listening) this.emitLocal('packetCreate', [packet])
     this.flush()
   }
 
@@ -130,6 +142,7 @@ export class EngineSocket {
     // A client `close` also ends a session the server is already closing.
     if (packet.type === 'close' && this.readyState === 'closing') this.onClose('transport close')
     if (this.readyState !== 'open') return
+    if (this.listening) this.emitLocal('packet', [packet])
     // engine.io: a packet received while waiting for a pong extends the timeout once.
     if (this.heartbeat === Heartbeat.WaitingForPong && packet.type !== 'pong') {
       this.schedule(Heartbeat.PongRefreshed, this.opts.pingTimeout)
@@ -181,6 +194,7 @@ export class EngineSocket {
       // Buffered packets go out before any publish reaches the new ws (ordering).
       this.flush()
       this.handler?.onupgrade()
+      if (this.listening) this.emitLocal('upgrade', [transport])
       return
     }
     this.abortUpgrade()
@@ -250,6 +264,7 @@ export class EngineSocket {
     const handler = this.handler
     this.handler = undefined
     handler?.onclose(reason)
+    if (this.listening) this.emitLocal('close', [reason])
   }
 
   /** One timer per session drives the whole heartbeat (small per-connection state). */

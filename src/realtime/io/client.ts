@@ -44,6 +44,11 @@ export class Client implements EngineSocketHandler {
     this.connectTimer = setTimeout(closeIfIdle, context.connectTimeout, this)
   }
 
+  /** The Engine.IO session id (socket.io's `socket.client.id`). */
+  get id(): string {
+    return this.conn.id
+  }
+
   /** @internal EngineSocketHandler */
   onupgrade(): void {
     for (const socket of this.sockets) socket.nsp.adapter.onSubscribed(socket)

@@ -8,6 +8,9 @@ import type { Logger } from '../../log.ts'
 
 export type Listener = (...args: any[]) => unknown
 
+/** A `once` wrapper remembers what it wraps, so `off(event, listener)` finds it. */
+type OnceWrapper = Listener & { listener?: Listener }
+
 /** Calls a user callback; a throw or rejection is logged, never propagated. */
 export function safeCall(logger: Logger, label: string, fn: Listener, args: unknown[]): void {
   try {
@@ -34,11 +37,21 @@ export class Emitter {
     return this
   }
 
+  /** Runs `listener` before the ones already registered (Node's `prependListener`). */
+  prependListener(event: string, listener: Listener): this {
+    this.listeners ??= new Map()
+    const list = this.listeners.get(event)
+    if (list) list.unshift(listener)
+    else this.listeners.set(event, [listener])
+    return this
+  }
+
   once(event: string, listener: Listener): this {
-    const wrapper: Listener = (...args) => {
+    const wrapper: OnceWrapper = (...args) => {
       this.off(event, wrapper)
       return listener(...args)
     }
+    wrapper.listener = listener
     return this.on(event, wrapper)
   }
 
@@ -48,10 +61,21 @@ export class Emitter {
     else if (!listener) this.listeners.delete(event)
     else {
       const list = this.listeners.get(event)
-      const index = list?.indexOf(listener) ?? -1
+      const index =
+        list?.findIndex((l) => l === listener || (l as OnceWrapper).listener === listener) ?? -1
       if (list && index !== -1) list.splice(index, 1)
     }
     return this
+  }
+
+  /** Node's name for `off(event, listener)`. */
+  removeListener(event: string, listener: Listener): this {
+    return this.off(event, listener)
+  }
+
+  /** True once any listener was ever added (a cheap guard before building an event's arguments). */
+  protected get listening(): boolean {
+    return this.listeners !== undefined
   }
 
   listenerCount(event: string): number {

@@ -7,12 +7,12 @@
  */
 import type { Logger } from '../../log.ts'
 import type {
-  Adapter,
   AdapterFactory,
   AdapterHost,
   ServerSideAck,
   SocketDetails,
 } from '../adapters/adapter.ts'
+import { RoomEventsAdapter } from '../adapters/room-events.ts'
 import { generateId } from '../engine/server.ts'
 import { BroadcastOperator } from './broadcast.ts'
 import type { Client } from './client.ts'
@@ -26,6 +26,7 @@ import {
   type SavedSession,
 } from './recovery.ts'
 import type { FetchedSocket } from './remote-socket.ts'
+import type { IOServer } from './server.ts'
 import { IOSocket } from './socket.ts'
 
 /** Events of the namespace itself that a server-side emit may not name (socket.io's). */
@@ -51,11 +52,14 @@ export interface NamespaceContext {
   recovery?: RecoveryHooks | undefined
   /** The packet codec every socket of the server speaks (io/codec.ts). */
   codec: Codec
+  /** The server that owns the namespace (`nsp.server`, as in socket.io). */
+  server(): IOServer
 }
 
 export class Namespace extends Emitter implements AdapterHost {
   readonly sockets = new Map<string, IOSocket>()
-  readonly adapter: Adapter
+  /** The room fan-out; `adapter.on('join-room', (room, id) => …)` and the other room events. */
+  readonly adapter: RoomEventsAdapter
   private readonly middlewares: Middleware[] = []
   private ackId = 0
   /** Event handlers shared by every socket (see `handle`). */
@@ -71,7 +75,12 @@ export class Namespace extends Emitter implements AdapterHost {
   ) {
     super(context.logger)
     this.codec = context.codec
-    this.adapter = context.adapter(this)
+    this.adapter = new RoomEventsAdapter(context.adapter(this), context.logger)
+  }
+
+  /** The server that owns this namespace. */
+  get server(): IOServer {
+    return this.context.server()
   }
 
   /** Registers a connection middleware (`io.use`). */

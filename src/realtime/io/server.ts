@@ -16,7 +16,7 @@ import { publishFrames, type WsData } from '../engine/websocket.ts'
 import type { BroadcastOperator } from './broadcast.ts'
 import { Client, type IOObserver } from './client.ts'
 import { createCodec, DEFAULT_CODEC, type Parser } from './codec.ts'
-import type { Listener } from './emitter.ts'
+import { Emitter, type Listener } from './emitter.ts'
 import { type Middleware, Namespace } from './namespace.ts'
 import type { RecoveryHooks } from './recovery.ts'
 import type { FetchedSocket } from './remote-socket.ts'
@@ -65,9 +65,13 @@ export interface IOServer {
   readonly engine: Engine
   /** The main namespace `/`. */
   readonly sockets: Namespace
+  /** Every namespace by name (socket.io's `io._nsps`, which tools such as admin-ui read). */
+  readonly _nsps: ReadonlyMap<string, Namespace>
   of(name: string): Namespace
   use(fn: Middleware): IOServer
   on(event: 'connection' | 'connect', listener: (socket: IOSocket) => unknown): IOServer
+  /** A namespace was created (`io.of(name)` for a new name). */
+  on(event: 'new_namespace', listener: (nsp: Namespace) => unknown): IOServer
   /** Any other name: a `serverSideEmit` from another server, `(...args, ack?)`. */
   on(event: string, listener: Listener): IOServer
   once(event: 'connection' | 'connect', listener: (socket: IOSocket) => unknown): IOServer
@@ -126,6 +130,8 @@ export function createIO({
 }: IOOptions = {}): IOServer {
   const log = logger.child('realtime')
   const nsps = new Map<string, Namespace>()
+  /** The server's own events (`new_namespace`); every other name is the main namespace's. */
+  const own = new ServerEvents(log)
   let bunServer: BunServerLike | undefined
 
   const codec = parser ? createCodec(parser) : DEFAULT_CODEC
@@ -139,6 +145,7 @@ export function createIO({
       publishFrames(bunServer, topic, packet)
       return true
     },
+    server: () => io,
   }
   const of = (name: string): Namespace => {
     const normalized = name.startsWith('/') ? name : `/${name}`
@@ -146,6 +153,7 @@ export function createIO({
     if (!nsp) {
       nsp = new Namespace(normalized, context)
       nsps.set(normalized, nsp)
+      own.announce(nsp)
     }
     return nsp
   }
@@ -189,21 +197,22 @@ export function createIO({
     },
     engine,
     sockets: main,
+    _nsps: nsps,
     of,
     use(fn) {
       main.use(fn)
       return io
     },
-    on(event, listener) {
-      main.on(event, listener)
+    on(event: string, listener: Listener) {
+      ;(event === 'new_namespace' ? own : main).on(event, listener)
       return io
     },
-    once(event, listener) {
-      main.once(event, listener)
+    once(event: string, listener: Listener) {
+      ;(event === 'new_namespace' ? own : main).once(event, listener)
       return io
     },
     off(event, listener) {
-      main.off(event, listener)
+      ;(event === 'new_namespace' ? own : main).off(event, listener)
       return io
     },
     to: (room) => main.to(room),
@@ -231,6 +240,12 @@ export function createIO({
     },
   }
   return io
+}
+
+class ServerEvents extends Emitter {
+  announce(nsp: Namespace): void {
+    this.emitLocal('new_namespace', [nsp])
+  }
 }
 
 /** Counts each broadcast once (it is encoded once, whatever the number of receivers). */
