@@ -467,6 +467,25 @@ const ENV_SCHEMA = z.object({
     .describe(
       'How often each node purges messages past their retention, in small slices with the event loop served between them (e.g. 10m).'
     ),
+  ADMIN_UI: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe(
+      'Instrument the realtime server for the Socket.IO Admin UI (namespace /admin) and serve its dashboard at /admin-ui/. Needs ADMIN_UI_PASSWORD_HASH.'
+    ),
+  ADMIN_UI_USERNAME: z
+    .string()
+    .min(1)
+    .default('admin')
+    .describe('The username the Admin UI dashboard logs in with.'),
+  ADMIN_UI_PASSWORD_HASH: z
+    .string()
+    .regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'ADMIN_UI_PASSWORD_HASH must be a bcrypt hash')
+    .optional()
+    .describe(
+      "bcrypt hash of the Admin UI password, e.g. from bun -e \"console.log(await Bun.password.hash('secret', 'bcrypt'))\"."
+    ),
   SEED_CITIES: z
     .enum(['true', 'false'])
     .default('true')
@@ -523,6 +542,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (config.MEDIA_STORAGE === 's3' && !config.MEDIA_S3_BUCKET) {
     throw new ConfigError(
       'Invalid configuration:\n  MEDIA_S3_BUCKET: required when MEDIA_STORAGE=s3'
+    )
+  }
+  // The dashboard sees every socket's handshake and data: never open without a password.
+  if (config.ADMIN_UI && !config.ADMIN_UI_PASSWORD_HASH) {
+    throw new ConfigError(
+      'Invalid configuration:\n  ADMIN_UI_PASSWORD_HASH: required when ADMIN_UI=true'
     )
   }
   return Object.freeze(config)

@@ -3,6 +3,7 @@
  * domain, HTTP app — and exposes `fetch`/`websocket` for Bun.serve. main.ts and tests call it.
  */
 import type { Server } from 'bun'
+import { startAdminUi } from './admin-ui.ts'
 import { loadImaging } from './chat/images.ts'
 import type { ChatNotices } from './chat/notices.ts'
 import type { RoomPublisher } from './chat/room-stream.ts'
@@ -186,6 +187,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     presenceGraceMs: config.PRESENCE_GRACE,
   })
   if (deps.publisher) chat.stream.attach(deps.publisher)
+  const adminUi = startAdminUi(io, config, log.child('admin-ui'))
   scale.announceTo(createPresenceAnnouncer(io, scale.presence, log.child('events')))
   const app = createApp({
     chat,
@@ -209,7 +211,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     // undefined: the request was upgraded to a WebSocket and Bun has answered it.
     if (io.handles(req)) return io.handleRequest(req, server)
     if (isMetrics(req)) return metricsResponse(metrics.render())
-    const page = pages.serve(req)
+    const page = pages.serve(req) ?? adminUi?.serve(req)
     if (page) return page
     const answer = app.fetch(req, { server })
     if (answer instanceof Promise) {
