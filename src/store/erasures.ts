@@ -11,6 +11,7 @@ import {
   type ErasureRow,
   emailTokens,
   erasures,
+  messageReactions,
   messages,
   notificationSettings,
   notifications,
@@ -131,7 +132,7 @@ export async function anonymiseUser(
 
 /**
  * Everything else keyed by the user: tokens, sessions (devices, addresses), mailed links, socket
- * sessions, read positions, settings, blocks both ways, their feed; the reasons of reports they
+ * sessions, read positions, settings, blocks both ways, their feed, their reactions; the reasons of reports they
  * filed are blanked (the reports stay for the moderators).
  */
 export async function deleteUserRows(db: Db, userId: string): Promise<void> {
@@ -145,6 +146,7 @@ export async function deleteUserRows(db: Db, userId: string): Promise<void> {
     .delete(userBlocks)
     .where(or(eq(userBlocks.blockerId, userId), eq(userBlocks.blockedId, userId)))
   await db.delete(notifications).where(eq(notifications.userId, userId))
+  await db.delete(messageReactions).where(eq(messageReactions.userId, userId))
   await db.update(reports).set({ reason: '' }).where(eq(reports.reporterId, userId))
 }
 

@@ -291,4 +291,28 @@ describe('pins', () => {
     expect((await api(url, 'DELETE', `/api/messages/${id}/pin`, as(owner))).status).toBe(200)
     expect(await unheard).toMatchObject({ messageId: id, chatId })
   })
+
+  test("an erased account's reactions go, and its pinned message leaves the pins (heard)", async () => {
+    const { cityId, moderator } = await cityWithModerator()
+    await joinCity(moderator, cityId)
+    const erased = await clients.user(url)
+    await joinCity(erased, cityId)
+    const own = await say(erased, cityId, 'pinned, then erased')
+    const other = await say(moderator, cityId, 'reacted to')
+    await ask(erased.socket, 'react-message', { messageId: other._id, emoji: '👍', cityId })
+    expect((await api(url, 'PUT', `/api/messages/${own._id}/pin`, as(moderator))).status).toBe(200)
+    const unpinned = once<any>(moderator.socket, 'city-message-unpinned')
+    const res = await api(url, 'DELETE', '/api/users/me', {
+      ...as(erased),
+      body: { erase: true, password: erased.password },
+    })
+    expect(res.status).toBe(202)
+    expect(await unpinned).toMatchObject({ messageId: own._id, cityId })
+    await server.app.chat.erasure.settled()
+    const history = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(moderator))
+    expect(history.body.messages.find((m: any) => m._id === other._id).reactions).toEqual([])
+    expect((await api(url, 'GET', `/api/cities/${cityId}/pins`, as(moderator))).body.pins).toEqual(
+      []
+    )
+  })
 })
