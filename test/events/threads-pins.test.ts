@@ -6,6 +6,7 @@
  * the pins; and the refusals of each.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import { setChatMemberRole } from '../../src/store/chats.ts'
 import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import {
   ask,
@@ -313,6 +314,49 @@ describe('pins', () => {
     expect(history.body.messages.find((m: any) => m._id === other._id).reactions).toEqual([])
     expect((await api(url, 'GET', `/api/cities/${cityId}/pins`, as(moderator))).body.pins).toEqual(
       []
+    )
+  })
+
+  test("a shadowed user's message cannot be pinned (others never see it), nor found by them", async () => {
+    const { cityId, moderator } = await cityWithModerator()
+    const shadow = await clients.user(url)
+    const alice = await clients.user(url)
+    for (const c of [moderator, shadow, alice]) await joinCity(c, cityId)
+    const restricted = await api(url, 'POST', `/api/cities/${cityId}/restrictions`, {
+      ...as(admin),
+      body: { userId: shadow.user._id, kind: 'shadow' },
+    })
+    expect(restricted.status).toBe(201)
+    const hidden = await say(shadow, cityId, 'nobody hears this')
+    const refused = await api(url, 'PUT', `/api/messages/${hidden._id}/pin`, as(moderator))
+    expect(refused.status).toBe(403)
+    // Others cannot react to it or read its thread either: it does not exist for them.
+    const react = await ask(alice.socket, 'react-message', {
+      messageId: hidden._id,
+      emoji: '👍',
+      cityId,
+    })
+    expect(react.error.code).toBe('not_found')
+    expect((await api(url, 'GET', `/api/messages/${hidden._id}/replies`, as(alice))).status).toBe(
+      404
+    )
+    await barrier(alice.socket)
+    expect(alice.got('city-message-pinned')).toEqual([])
+  })
+
+  test('a chat admin pins too (no route makes admins yet: the role is set in the database)', async () => {
+    const owner = await clients.user(url)
+    const admin2 = await clients.user(url)
+    const chatId = await createPrivateChat(url, owner, [admin2])
+    await setChatMemberRole(server.app.db, chatId, admin2.user._id, 'admin')
+    const sent = await api(url, 'POST', `/api/chats/${chatId}/messages`, {
+      ...as(owner),
+      body: { content: 'by the owner' },
+    })
+    const id = sent.body.message._id
+    expect((await api(url, 'PUT', `/api/messages/${id}/pin`, as(admin2))).status).toBe(200)
+    expect((await api(url, 'DELETE', `/api/messages/${id}/pin`, as(admin2))).body.changed).toBe(
+      true
     )
   })
 })
