@@ -95,14 +95,17 @@ export const updateMeBody = z
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'nothing to update')
 
+/** A search's page size: above the cap it is clamped rather than refused, as for history. */
+const searchLimit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .default(LIMITS.searchDefault)
+  .transform((n) => Math.min(n, LIMITS.searchMax))
+
 export const userSearchQuery = z.object({
   search: z.string().trim().max(100).default(''),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .default(LIMITS.searchDefault)
-    .transform((n) => Math.min(n, LIMITS.searchMax)),
+  limit: searchLimit,
 })
 
 /**
@@ -116,12 +119,7 @@ export const messageSearchQuery = z
     chatId: idSchema.optional(),
     from: idSchema.optional(),
     before: idSchema.optional(),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .default(LIMITS.searchDefault)
-      .transform((n) => Math.min(n, LIMITS.searchMax)),
+    limit: searchLimit,
   })
   .refine((query) => !(query.cityId && query.chatId), 'name cityId or chatId, not both')
 
