@@ -19,6 +19,7 @@ import {
   purgeMessages,
   type RoomRef,
 } from '../store/messages.ts'
+import { yieldToLoop } from './background.ts'
 import type { Cities } from './cities.ts'
 import type { Media } from './media.ts'
 import type { RoomStream } from './room-stream.ts'
@@ -50,8 +51,6 @@ const DAY_MS = 86_400_000
 const SLICE = 500
 /** Chats looked at per query when finding the ones with messages to purge. */
 const CHAT_PAGE = 500
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** The room's retention in ms: a city's own days, else the global setting. */
 function retentionMsOf(
