@@ -22,6 +22,14 @@ export interface NewReaction {
   createdAt: number
 }
 
+/** The one row of `userId`'s `emoji` on the message. */
+const isReactionOf = (messageId: string, emoji: string, userId: string) =>
+  and(
+    eq(messageReactions.messageId, messageId),
+    eq(messageReactions.emoji, emoji),
+    eq(messageReactions.userId, userId)
+  )
+
 /**
  * Adds the reaction unless the user has it already (`exists`) or the message has `maxEmojis`
  * other emojis already (`full`). One statement, so concurrent adds never pass the bound.
@@ -42,13 +50,7 @@ export async function addReaction(
   const [row] = await db
     .select({ userId: messageReactions.userId })
     .from(messageReactions)
-    .where(
-      and(
-        eq(messageReactions.messageId, messageId),
-        eq(messageReactions.emoji, emoji),
-        eq(messageReactions.userId, userId)
-      )
-    )
+    .where(isReactionOf(messageId, emoji, userId))
   return row ? 'exists' : 'full'
 }
 
@@ -61,13 +63,7 @@ export async function removeReaction(
 ): Promise<boolean> {
   const removed = await db
     .delete(messageReactions)
-    .where(
-      and(
-        eq(messageReactions.messageId, messageId),
-        eq(messageReactions.emoji, emoji),
-        eq(messageReactions.userId, userId)
-      )
-    )
+    .where(isReactionOf(messageId, emoji, userId))
     .returning({ userId: messageReactions.userId })
   return removed.length > 0
 }
