@@ -115,6 +115,12 @@ const ENV_SCHEMA = z.object({
     .describe(
       "How long a user whose last socket dropped stays online: back within it (a reconnect, on any node), no one saw them leave. With REDIS_URL, a dead node's users too, after NODE_TTL."
     ),
+  PRESENCE_SCOPE: z
+    .enum(['all', 'shared'])
+    .default('all')
+    .describe(
+      'Who hears `user-offline`. all: every socket (the guide). shared: only sockets in a city or private chat room the user was in when their last socket dropped (no frame per online user, and strangers do not learn who was online).'
+    ),
   WORKERS: z.coerce
     .number()
     .int()

@@ -185,10 +185,13 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     maxRoomsPerSocket: config.MAX_ROOMS_PER_SOCKET,
     maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
     presenceGraceMs: config.PRESENCE_GRACE,
+    presenceScope: config.PRESENCE_SCOPE,
   })
   if (deps.publisher) chat.stream.attach(deps.publisher)
   const adminUi = startAdminUi(io, config, log.child('admin-ui'))
-  scale.announceTo(createPresenceAnnouncer(io, scale.presence, log.child('events')))
+  scale.announceTo(
+    createPresenceAnnouncer(io, scale.presence, log.child('events'), config.PRESENCE_SCOPE)
+  )
   const app = createApp({
     chat,
     notices: deps.notices ?? realtime.notices,

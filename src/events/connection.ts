@@ -16,8 +16,10 @@ import { createModerationOutlet } from './moderation-outlet.ts'
 import { createChatNotices } from './notices.ts'
 import { createNotificationPublisher } from './notification-publisher.ts'
 import {
+  createOfflineNotice,
   createOnlineCountBroadcaster,
   createRoomOnlineBroadcaster,
+  type PresenceScope,
   presenceDisconnected,
   registerPresence,
 } from './presence-handlers.ts'
@@ -41,6 +43,8 @@ export interface ChatEventsOptions {
   maxConnectionsPerUser: number
   /** A user whose last socket dropped counts as online this long, so a reconnect is no offline. */
   presenceGraceMs: number
+  /** Who hears `user-offline`: every socket, or those sharing a chat room with the user. */
+  presenceScope: PresenceScope
 }
 
 /** A resumed socket is back in its rooms: count it in their online lists again. */
@@ -72,7 +76,8 @@ const AUTH_ERROR = 'Authentication error'
  * `close()` for shutdown.
  * @example
  * const realtime = attachChatEvents({ io, chat, presence, log, typingTimeoutMs: 5_000,
- *   maxRoomsPerSocket: 100, maxConnectionsPerUser: 20, presenceGraceMs: 5_000 })
+ *   maxRoomsPerSocket: 100, maxConnectionsPerUser: 20, presenceGraceMs: 5_000,
+ *   presenceScope: 'all' })
  * createApp({ chat, notices: realtime.notices, log, readiness })
  */
 export function attachChatEvents({
@@ -84,6 +89,7 @@ export function attachChatEvents({
   maxRoomsPerSocket,
   maxConnectionsPerUser,
   presenceGraceMs,
+  presenceScope,
 }: ChatEventsOptions) {
   chat.stream.attach(createRoomPublisher(io))
   chat.notifier.attach(createNotificationPublisher(io))
@@ -108,6 +114,7 @@ export function attachChatEvents({
   })
 
   const announceOnlineCount = createOnlineCountBroadcaster(io, presence, log)
+  const offline = createOfflineNotice(io, presenceScope)
   /** Open sockets per user on this node. */
   const connections = new Map<string, number>()
   /**
@@ -155,6 +162,7 @@ export function attachChatEvents({
 
   /** The only per-socket listeners: one function each, shared by every socket. */
   function onDisconnecting(this: IOSocket): Promise<void> {
+    offline.dropping(this)
     return leaveChatRooms(this, deps)
   }
   function onDisconnect(this: IOSocket): Promise<void> {
@@ -163,7 +171,7 @@ export function attachChatEvents({
     if (left > 0) connections.set(userId, left)
     else connections.delete(userId)
     expiry.disarm(this)
-    presenceDisconnected(this, deps, announceOnlineCount, presenceGraceMs)
+    presenceDisconnected(this, deps, announceOnlineCount, offline, presenceGraceMs)
     return Promise.resolve()
   }
 

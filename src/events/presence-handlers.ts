@@ -10,7 +10,7 @@ import {
   heartbeatPayload,
 } from '../chat/inputs.ts'
 import { type PresenceStore, presenceUser, type RoomLeft } from '../chat/presence.ts'
-import { chatRoom, cityRoom, kindOf, roomOfTopic, topicOf } from '../chat/rooms.ts'
+import { chatRoom, cityRoom, isChatRoom, kindOf, roomOfTopic, topicOf } from '../chat/rooms.ts'
 import { actorView, onlineUserView } from '../chat/views.ts'
 import { ok } from '../errors.ts'
 import type { Logger } from '../log.ts'
@@ -81,41 +81,114 @@ export function createRoomOnlineBroadcaster(
   }
 }
 
+/** Who hears `user-offline` (PRESENCE_SCOPE): every socket, or only those sharing a room. */
+export type PresenceScope = 'all' | 'shared'
+
+interface OfflineUser {
+  userId: string
+  username: string
+}
+
+/**
+ * `user-offline` to every socket (`all`, the guide), or (`shared`) one emit to the union of the
+ * chat rooms the user held: the adapter gives each socket in any of them the frame once, on every
+ * node, so the cost is the sockets of those rooms rather than every online user. No rooms, no one.
+ */
+function announceOffline(
+  io: IOServer,
+  scope: PresenceScope,
+  { userId, username }: OfflineUser,
+  at: Date,
+  rooms: ReadonlySet<string> | undefined
+): void {
+  const payload = { userId, username, lastSeen: at.toISOString() }
+  if (scope === 'all') io.emit('user-offline', payload)
+  else if (rooms && rooms.size > 0) io.to([...rooms]).emit('user-offline', payload)
+}
+
+/**
+ * This node's `user-offline` after a socket went. With `shared` it holds the chat rooms each
+ * dropped socket was in (read at `disconnecting`, before they are left) until that socket's
+ * presence removal ran, so a user's last socket going is heard in the rooms of every socket of
+ * theirs that dropped on this node within the grace. With `all` it holds nothing.
+ */
+export function createOfflineNotice(io: IOServer, scope: PresenceScope) {
+  const held = new Map<string, { rooms: Set<string>; pending: number }>()
+  return {
+    /** The socket is disconnecting: its rooms are still known. */
+    dropping(socket: IOSocket): void {
+      if (scope === 'all') return
+      const userId = userOf(socket).id
+      let entry = held.get(userId)
+      if (!entry) {
+        entry = { rooms: new Set(), pending: 0 }
+        held.set(userId, entry)
+      }
+      entry.pending++
+      for (const room of socket.rooms) if (isChatRoom(room)) entry.rooms.add(room)
+    },
+    /** The dropped socket's presence removal ran; `last`: it was the user's last connection. */
+    removed(user: OfflineUser, at: Date, last: boolean): void {
+      const entry = held.get(user.userId)
+      if (entry && --entry.pending <= 0) held.delete(user.userId)
+      if (last) announceOffline(io, scope, user, at, entry?.rooms)
+    },
+  }
+}
+
+export type OfflineNotice = ReturnType<typeof createOfflineNotice>
+
 /**
  * Users taken off presence without a local disconnect (the node holding their last connection
- * died, reaped by this node): `user-offline` for each, then the new count. Runs on one node only,
- * and io's adapter carries it to every node.
+ * died, reaped by this node): `user-offline` for each (with `shared`, to the rooms the dead node
+ * held them in), then the new count. Runs on one node only, and io's adapter carries it to every node.
  */
 async function announceUsersOffline(
   io: IOServer,
   presence: PresenceStore,
-  users: readonly { userId: string; username: string }[],
+  scope: PresenceScope,
+  users: readonly OfflineUser[],
+  roomsOf: ReadonlyMap<string, ReadonlySet<string>>,
   at: Date
 ): Promise<void> {
-  for (const { userId, username } of users) {
-    io.emit('user-offline', { userId, username, lastSeen: at.toISOString() })
-  }
+  for (const user of users) announceOffline(io, scope, user, at, roomsOf.get(user.userId))
   io.emit('online-users', await presence.onlineCount())
 }
 
 /**
  * What this node announces when presence changed without a local socket event (a dead node
- * reaped, Redis back after an outage).
- * @example scale.announceTo(createPresenceAnnouncer(io, presence, log))
+ * reaped, Redis back after an outage). A reap reports the rooms left (`roomsLeft`) just before
+ * the users lost; a lost user's rooms on the dead node are all among them.
+ * @example scale.announceTo(createPresenceAnnouncer(io, presence, log, 'all'))
  */
-export function createPresenceAnnouncer(io: IOServer, presence: PresenceStore, log: Logger) {
-  const lost = (users: readonly { userId: string; username: string }[], at: Date) =>
-    announceUsersOffline(io, presence, users, at).catch((error) =>
+export function createPresenceAnnouncer(
+  io: IOServer,
+  presence: PresenceStore,
+  log: Logger,
+  scope: PresenceScope
+) {
+  let roomsOf = new Map<string, Set<string>>()
+  const lost = (users: readonly OfflineUser[], at: Date) => {
+    const rooms = roomsOf
+    roomsOf = new Map()
+    announceUsersOffline(io, presence, scope, users, rooms, at).catch((error) =>
       log.error('announcing offline users failed', { error })
     )
+  }
   const roomChanged = createRoomOnlineBroadcaster(io, presence, log)
   return {
     roomsLeft: (left: readonly RoomLeft[]) => {
       announceRoomsLeft(io, left)
-      for (const { room } of left) roomChanged(room)
+      for (const { room, user } of left) {
+        roomChanged(room)
+        if (scope === 'all') continue
+        const rooms = roomsOf.get(user.userId)
+        if (rooms) rooms.add(room)
+        else roomsOf.set(user.userId, new Set([room]))
+      }
     },
     usersLost: lost,
-    resynced: () => void lost([], new Date()),
+    resynced: () => lost([], new Date()),
   }
 }
 
@@ -200,34 +273,32 @@ export function presenceDisconnected(
   socket: IOSocket,
   deps: EventDeps,
   announceOnlineCount: () => void,
+  offline: OfflineNotice,
   graceMs: number
 ): void {
   // Seen until now, whatever the grace decides (and written even if the process stops within it).
   deps.chat.lastSeen.mark(userOf(socket).id)
   if (graceMs <= 0) {
-    void removePresence(socket, deps, announceOnlineCount)
+    void removePresence(socket, deps, announceOnlineCount, offline)
     return
   }
-  setTimeout(() => void removePresence(socket, deps, announceOnlineCount), graceMs)
+  setTimeout(() => void removePresence(socket, deps, announceOnlineCount, offline), graceMs)
 }
 
 async function removePresence(
   socket: IOSocket,
   deps: EventDeps,
-  announceOnlineCount: () => void
+  announceOnlineCount: () => void,
+  offline: OfflineNotice
 ): Promise<void> {
   const user = userOf(socket)
+  const at = new Date()
+  let last = false
   try {
-    const at = new Date()
-    const change = await deps.presence.removeConnection(user.id, socket.id, at)
-    if (!change.changed) return
-    deps.io.emit('user-offline', {
-      userId: user.id,
-      username: user.username,
-      lastSeen: at.toISOString(),
-    })
-    announceOnlineCount()
+    last = (await deps.presence.removeConnection(user.id, socket.id, at)).changed
   } catch (error) {
     deps.log.error('presence update failed on disconnect', { userId: user.id, error })
   }
+  offline.removed({ userId: user.id, username: user.username }, at, last)
+  if (last) announceOnlineCount()
 }

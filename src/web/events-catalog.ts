@@ -545,7 +545,8 @@ export const EVENTS: EventDoc[] = [
     direction: 'receive',
     group: 'Presence',
     payload: { userId: 'string', username: 'string', lastSeen: 'string (ISO 8601)' },
-    result: "Everyone, when a user's last connection closes.",
+    result:
+      "When a user's last connection closes: everyone (PRESENCE_SCOPE=all, the default), or with PRESENCE_SCOPE=shared only the sockets in a city or private chat room the user was in, each once.",
   },
   {
     name: 'heartbeat',
