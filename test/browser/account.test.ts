@@ -78,9 +78,10 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('account pages', () => {
       await forgot.getByLabel('Email').fill(alice.email)
       await screenshot(page, 'account-forgot-password')
       await forgot.getByRole('button', { name: 'Send the link' }).click()
-      await expect(page.getByTestId('auth-status').textContent()).resolves.toContain(
-        'a link to set a new password is on its way'
-      )
+      await page
+        .getByTestId('auth-status')
+        .filter({ hasText: 'a link to set a new password is on its way' })
+        .waitFor()
       expect(await forgot.isHidden()).toBe(true)
 
       const mail = await smtp.next(alice.email, /password/i)
@@ -99,7 +100,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('account pages', () => {
       await reset.getByLabel('New password').fill('a-brand-new-password')
       await reset.getByLabel('Repeat it').fill('not the same one')
       await reset.getByRole('button', { name: 'Set the password' }).click()
-      await expect(page.getByTestId('auth-error').textContent()).resolves.toContain('differ')
+      await page.getByTestId('auth-error').filter({ hasText: 'differ' }).waitFor()
       await reset.getByLabel('Repeat it').fill('a-brand-new-password')
       await screenshot(page, 'account-reset-password')
       await reset.getByRole('button', { name: 'Set the password' }).click()
@@ -163,8 +164,12 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('account pages', () => {
       await page.getByTestId('open-settings').click()
       const panel = page.getByTestId('settings-panel')
       await panel.waitFor()
-      await expect(page.getByTestId('settings-email').textContent()).resolves.toBe(bob.email)
-      await expect(page.getByTestId('email-state').textContent()).resolves.toBe('not verified')
+      await page.getByTestId('settings-email').filter({ hasText: bob.email }).waitFor()
+      expect(await page.getByTestId('settings-email').textContent()).toBe(bob.email)
+      await page
+        .getByTestId('email-state')
+        .filter({ hasText: /^not verified$/ })
+        .waitFor()
       await page.getByTestId('device').nth(2).waitFor()
       expect(await page.getByTestId('device').count()).toBe(3)
       expect(await page.getByTestId('this-device').count()).toBe(1)
@@ -187,6 +192,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('account pages', () => {
       const phoneRow = page.getByTestId('device').filter({ hasText: 'Safari on iOS' })
       await phoneRow.getByTestId('sign-out-device').click()
       await page.getByTestId('settings-status').filter({ hasText: 'is signed out' }).waitFor()
+      await phoneRow.waitFor({ state: 'detached' })
       expect(await page.getByTestId('device').count()).toBe(2)
       const phoneRefresh = await api(server.url, 'POST', '/api/auth/refresh', {
         body: { refreshToken: phone.body.refreshToken },
