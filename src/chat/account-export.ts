@@ -13,8 +13,10 @@
  * Edits: a message keeps its current content, `is_edited` and `edited_at`; earlier versions are
  * not stored (an edit overwrites the row), so the archive holds the current version only.
  */
+
 import { mkdir, open, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { z } from 'zod'
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import * as store from '../store/account-exports.ts'
@@ -25,6 +27,7 @@ import { latestOffset } from '../store/room-stream.ts'
 import type { AccountExportRow, UserRow } from '../store/schema.ts'
 import { findUserById } from '../store/users.ts'
 import { createBackgroundLoop, yieldToLoop } from './background.ts'
+import type { exportViewSchema } from './view-schemas.ts'
 import { mediaView, messageView, userView } from './views.ts'
 
 export interface AccountExportOptions {
@@ -52,7 +55,7 @@ export type { AccountExportRow }
 const EXPORT_FORMAT_VERSION = 1
 
 /** An export as its owner sees it (the API's `export`). */
-export function exportView(row: AccountExportRow) {
+export function exportView(row: AccountExportRow): z.output<typeof exportViewSchema> {
   return {
     _id: row.id,
     state: row.state,

@@ -16,6 +16,7 @@
  *
  * State lives in `erasures` (a lease per row): a restart resumes where it stopped, on any node.
  */
+import type { z } from 'zod'
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { messagesByAuthorBetween } from '../store/account-exports.ts'
@@ -34,6 +35,7 @@ import type { Media } from './media.ts'
 import type { createMessages } from './messages.ts'
 import { removePushSubscriptions } from './push.ts'
 import type { UserCache } from './user-cache.ts'
+import type { erasureViewSchema } from './view-schemas.ts'
 
 /** Where an erasure reaches live sockets (the realtime layer plugs it in, events/connection.ts). */
 export interface ErasureOutlet {
@@ -76,7 +78,7 @@ const erasedProfile = (userId: string) => ({
 })
 
 /** An erasure as the API shows it. */
-export function erasureView(row: ErasureRow) {
+export function erasureView(row: ErasureRow): z.output<typeof erasureViewSchema> {
   return {
     user_id: row.userId,
     state: row.phase === 'done' ? 'done' : 'running',

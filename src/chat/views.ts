@@ -1,4 +1,5 @@
 /** @module Views: the one place that builds the contract's snake_case JSON from domain records. */
+import type { z } from 'zod'
 import type { MessageWithAuthor } from '../store/messages.ts'
 import type { NotificationWithMessage } from '../store/notifications.ts'
 import type { PresenceUser } from '../store/presence-store.ts'
@@ -22,30 +23,32 @@ import type { CityWithCounts } from './cities.ts'
 import type { NotificationSetting } from './notification-settings.ts'
 import { kindOf, type RoomRef, roomOfMessage, roomPayload } from './rooms.ts'
 import type { SearchResult } from './search.ts'
-import type { Snippet } from './search-query.ts'
+import type {
+  auditViewSchema,
+  chatViewSchema,
+  cityForViewerViewSchema,
+  cityViewSchema,
+  cityWithCountsViewSchema,
+  mediaViewSchema,
+  messageViewSchema,
+  notificationSettingViewSchema,
+  notificationViewSchema,
+  pinViewSchema,
+  publicUserViewSchema,
+  readViewSchema,
+  reportViewSchema,
+  restrictionViewSchema,
+  searchResultViewSchema,
+  sessionViewSchema,
+  userViewSchema,
+} from './view-schemas.ts'
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms))
 
-export interface UserView {
-  _id: string
-  username: string
-  full_name: string
-  email: string
-  profile_photo_url: string
-  is_active: boolean
-  email_verified: boolean
-  /** user | moderator | admin */
-  role: string
-  created_at: string
-}
+export type UserView = z.output<typeof userViewSchema>
 
-export interface PublicUserView {
-  _id: string
-  username: string
-  full_name: string
-  profile_photo_url: string
-}
+export type PublicUserView = z.output<typeof publicUserViewSchema>
 
 /**
  * A user without a photo shows the generated one (initials on a colour of their id), so
@@ -78,7 +81,7 @@ export function sessionView(session: {
   createdAt: number
   lastUsedAt: number
   current: boolean
-}) {
+}): z.output<typeof sessionViewSchema> {
   return {
     _id: session.id,
     device: session.device,
@@ -106,16 +109,7 @@ export function publicUserView(user: {
 }
 
 /** An upload as POST /api/media answers it and a message's `attachment` carries it. */
-export interface MediaView {
-  _id: string
-  url: string
-  thumbnail_url: string | null
-  content_type: string
-  size: number
-  name: string
-  width: number | null
-  height: number | null
-}
+export type MediaView = z.output<typeof mediaViewSchema>
 
 const mediaUrls = (id: string, thumbnail: boolean) => ({
   url: `/api/media/${id}`,
@@ -146,32 +140,7 @@ function attachmentView(attachment: Attachment): MediaView {
   }
 }
 
-export interface MessageView {
-  _id: string
-  sender_id: PublicUserView
-  content: string
-  message_type: 'text' | 'image' | 'file'
-  media_url: string | null
-  reply_to: string | null
-  /** Present (true) when the message replied to was deleted or purged by retention. */
-  reply_to_deleted?: true
-  is_edited: boolean
-  is_deleted: boolean
-  created_at: string
-  edited_at: string | null
-  /** Ids of the users `@username` / `@all` resolved to at send (chat/mentions.ts). */
-  mentions: string[]
-  cityId?: string
-  chatId?: string
-  clientId?: string
-  /** Present on a message that carries an upload (POST /api/media); its media_url is `url`. */
-  attachment?: MediaView
-  /** By count, most first; `userIds` are the first 10 who reacted (chat/reactions.ts). */
-  reactions: ReactionSummary[]
-  /** Its thread: replies so far and the newest one's time (chat/threads.ts). */
-  reply_count: number
-  last_reply_at: string | null
-}
+export type MessageView = z.output<typeof messageViewSchema>
 
 /**
  * Views already built, by message object: a send's broadcast, room log entry and ack share one
@@ -212,26 +181,13 @@ export function messageView(message: MessageWithAuthor): MessageView {
   return view
 }
 
-export interface SearchResultView {
-  message: MessageView
-  /** Plain text and the [start, end) UTF-16 ranges of the matched terms (docs/search.md). */
-  snippet: Snippet
-  rank: number
-}
+export type SearchResultView = z.output<typeof searchResultViewSchema>
 
 export function searchResultView(result: SearchResult): SearchResultView {
   return { message: messageView(result.message), snippet: result.snippet, rank: result.rank }
 }
 
-export interface CityView {
-  _id: string
-  name: string
-  country: string
-  archived: boolean
-  slowModeSeconds: number
-  /** Days messages are kept here; null: MESSAGE_RETENTION (or forever). */
-  retentionDays: number | null
-}
+export type CityView = z.output<typeof cityViewSchema>
 
 export function cityView(city: CityRow): CityView {
   return {
@@ -245,7 +201,7 @@ export function cityView(city: CityRow): CityView {
 }
 
 /** A restriction as moderators list it. */
-export function restrictionView(row: RestrictionRow) {
+export function restrictionView(row: RestrictionRow): z.output<typeof restrictionViewSchema> {
   return {
     cityId: row.cityId,
     userId: row.userId,
@@ -258,7 +214,7 @@ export function restrictionView(row: RestrictionRow) {
 }
 
 /** An audit log entry: who did what to whom, where, when and why. */
-export function auditView(row: AuditRow) {
+export function auditView(row: AuditRow): z.output<typeof auditViewSchema> {
   return {
     _id: row.id,
     actor_id: row.actorId,
@@ -273,7 +229,10 @@ export function auditView(row: AuditRow) {
 }
 
 /** A report, with the reported message as moderators see it (when it still exists). */
-export function reportView(report: ReportRow, message?: MessageWithAuthor) {
+export function reportView(
+  report: ReportRow,
+  message?: MessageWithAuthor
+): z.output<typeof reportViewSchema> {
   return {
     _id: report.id,
     messageId: report.messageId,
@@ -313,7 +272,13 @@ export interface ChatDetails {
   mentionCount?: number
 }
 
-export function chatView({ chat, members, lastMessage, unreadCount, mentionCount }: ChatDetails) {
+export function chatView({
+  chat,
+  members,
+  lastMessage,
+  unreadCount,
+  mentionCount,
+}: ChatDetails): z.output<typeof chatViewSchema> {
   return {
     _id: chat.id,
     name: chat.name,
@@ -341,7 +306,7 @@ export interface ReadReceipt {
 }
 
 /** The `messages-read` payload: `{ chatId | cityId, userId, readAt }` (readAt ISO 8601). */
-export function readView(receipt: ReadReceipt) {
+export function readView(receipt: ReadReceipt): z.output<typeof readViewSchema> {
   return {
     ...roomPayload(receipt.room),
     userId: receipt.userId,
@@ -395,17 +360,25 @@ export function cityWithCountsView({
   unreadCount,
   mentionCount,
   canModerate,
-}: CityWithCounts) {
+}: CityWithCounts): z.output<typeof cityWithCountsViewSchema> {
   return { ...cityView(city), unreadCount, mentionCount, canModerate }
 }
 
 /** One city for GET /api/cities/:cityId: with whether the caller moderates it. */
-export function cityForViewerView({ city, canModerate }: { city: CityRow; canModerate: boolean }) {
+export function cityForViewerView({
+  city,
+  canModerate,
+}: {
+  city: CityRow
+  canModerate: boolean
+}): z.output<typeof cityForViewerViewSchema> {
   return { ...cityView(city), canModerate }
 }
 
 /** An entry of the notification feed, and the live `notification` event. */
-export function notificationView(notification: NotificationWithMessage) {
+export function notificationView(
+  notification: NotificationWithMessage
+): z.output<typeof notificationViewSchema> {
   return {
     _id: notification.id,
     kind: notification.kind,
@@ -418,7 +391,10 @@ export function notificationView(notification: NotificationWithMessage) {
 }
 
 /** A room's notification setting (`muteUntil` ISO 8601 or null). */
-export function notificationSettingView(room: RoomRef, setting: NotificationSetting) {
+export function notificationSettingView(
+  room: RoomRef,
+  setting: NotificationSetting
+): z.output<typeof notificationSettingViewSchema> {
   return {
     ...roomPayload(room),
     level: setting.level,
@@ -492,7 +468,9 @@ export function threadView(
 }
 
 /** A pin, as `GET …/pins` lists it and `*-message-pinned` carries it. */
-export function pinView(pin: PinRow & { message: MessageWithAuthor }) {
+export function pinView(
+  pin: PinRow & { message: MessageWithAuthor }
+): z.output<typeof pinViewSchema> {
   return {
     messageId: pin.messageId,
     ...roomPayload({ kind: pin.roomKind, id: pin.roomId }),

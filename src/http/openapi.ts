@@ -1,6 +1,8 @@
 /**
  * @module OpenAPI 3.1 document for the REST API, built from the same zod schemas that validate
- * the requests (chat/inputs.ts). test/http/openapi.test.ts checks every mounted route is listed.
+ * the requests (chat/inputs.ts) and type the answers (chat/view-schemas.ts; the error body from
+ * middleware/errors.ts). test/http/openapi.test.ts checks every mounted route is listed, and
+ * test/http/openapi-responses.test.ts checks a real answer of each against its schema here.
  */
 import { z } from 'zod'
 import {
@@ -53,7 +55,28 @@ import {
   webhookIdParam,
   wordFilterBody,
 } from '../chat/inputs.ts'
-import { ERROR_CODES } from '../errors.ts'
+import {
+  auditViewSchema,
+  chatViewSchema,
+  cityForViewerViewSchema,
+  cityViewSchema,
+  cityWithCountsViewSchema,
+  erasureViewSchema,
+  exportViewSchema,
+  mediaViewSchema,
+  messageViewSchema,
+  notificationSettingViewSchema,
+  notificationViewSchema,
+  pinViewSchema,
+  publicUserViewSchema,
+  readViewSchema,
+  reportViewSchema,
+  restrictionViewSchema,
+  searchResultViewSchema,
+  sessionViewSchema,
+  userViewSchema,
+} from '../chat/view-schemas.ts'
+import { errorBodySchema } from './middleware/errors.ts'
 
 interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete'
@@ -66,10 +89,57 @@ interface Operation {
   body?: z.ZodType
   /** multipart/form-data with a `file` part (and these text fields) instead of JSON. */
   upload?: Record<string, string>
-  /** Success status and what its JSON holds. */
+  /** Success status, what it holds in words, and its body's schema. */
   status: number
   returns: string
+  response: ResponseBody
+  /** Other answers that are not `{ error }` (a second success, a body-less refusal). */
+  also?: Record<number, { returns: string; response: ResponseBody }>
 }
+
+/**
+ * A JSON body's zod schema (from chat/view-schemas.ts), null for no body, or content types whose
+ * bytes are not JSON ('binary') or are (a schema).
+ */
+type ResponseBody = z.ZodType | null | Record<string, 'binary' | z.ZodType>
+
+/** A user as an admin's role change answers it. */
+const roleUserSchema = publicUserViewSchema.extend({ role: userViewSchema.shape.role })
+
+/** Another user's profile, with when they were last seen (null: never, or hidden). */
+const seenUserSchema = publicUserViewSchema.extend({ last_seen: z.iso.datetime().nullable() })
+
+const blockSchema = z.strictObject({ user: publicUserViewSchema, created_at: z.iso.datetime() })
+
+const wordFilterSchema = z.array(
+  z.strictObject({ term: z.string(), action: wordFilterBody.shape.terms.element.shape.action })
+)
+
+const READINESS = z.strictObject({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.record(z.string(), z.enum(['ok', 'down'])),
+})
+
+/** A new session; in cookie mode (X-Refresh-Cookie: 1) the refresh token is the cookie instead. */
+const TOKENS = z.strictObject({ accessToken: z.string(), refreshToken: z.string().optional() })
+const SESSION = TOKENS.extend({ user: userViewSchema })
+
+const PUSH_SUBSCRIPTION = z.strictObject({ subscription: z.strictObject({ endpoint: z.string() }) })
+
+/** A reaction added or taken back; `changed` false: it was already so. */
+const REACTION_CHANGE = z.strictObject({
+  messageId: z.string(),
+  emoji: z.string(),
+  action: z.enum(['add', 'remove']),
+  count: z.number().int(),
+  changed: z.boolean(),
+})
+
+const HISTORY = z.strictObject({
+  messages: z.array(messageViewSchema),
+  hasMore: z.boolean(),
+  hasNewer: z.boolean().optional(),
+})
 
 /** Moderation: roles, cities, restrictions, slow mode, the word filter, reports, blocks, audit. */
 const MODERATION: Operation[] = [
@@ -82,6 +152,7 @@ const MODERATION: Operation[] = [
     body: setRoleBody,
     status: 200,
     returns: '{ user }',
+    response: z.strictObject({ user: roleUserSchema }),
   },
   {
     method: 'post',
@@ -92,6 +163,7 @@ const MODERATION: Operation[] = [
     body: eraseUserBody,
     status: 202,
     returns: '{ erasure: { user_id, state, phase, messages, started_at, finished_at } }',
+    response: z.strictObject({ erasure: erasureViewSchema }),
   },
   {
     method: 'post',
@@ -101,6 +173,7 @@ const MODERATION: Operation[] = [
     body: createCityBody,
     status: 201,
     returns: '{ city }',
+    response: z.strictObject({ city: cityViewSchema }),
   },
   {
     method: 'patch',
@@ -112,6 +185,7 @@ const MODERATION: Operation[] = [
     body: updateCityBody,
     status: 200,
     returns: '{ city }',
+    response: z.strictObject({ city: cityViewSchema }),
   },
   {
     method: 'get',
@@ -120,6 +194,7 @@ const MODERATION: Operation[] = [
     auth: true,
     status: 200,
     returns: '{ terms }',
+    response: z.strictObject({ terms: wordFilterSchema }),
   },
   {
     method: 'put',
@@ -129,6 +204,7 @@ const MODERATION: Operation[] = [
     body: wordFilterBody,
     status: 200,
     returns: '{ terms }',
+    response: z.strictObject({ terms: wordFilterSchema }),
   },
   {
     method: 'post',
@@ -176,6 +252,7 @@ const MODERATION: Operation[] = [
     query: auditQuery,
     status: 200,
     returns: '{ entries }',
+    response: z.strictObject({ entries: z.array(auditViewSchema) }),
   },
   {
     method: 'patch',
@@ -186,6 +263,7 @@ const MODERATION: Operation[] = [
     body: slowModeBody,
     status: 200,
     returns: '{ city }',
+    response: z.strictObject({ city: cityViewSchema }),
   },
   {
     method: 'put',
@@ -195,6 +273,7 @@ const MODERATION: Operation[] = [
     params: cityUserParam,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'delete',
@@ -204,6 +283,7 @@ const MODERATION: Operation[] = [
     params: cityUserParam,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'get',
@@ -213,6 +293,7 @@ const MODERATION: Operation[] = [
     params: cityIdParam,
     status: 200,
     returns: '{ restrictions }',
+    response: z.strictObject({ restrictions: z.array(restrictionViewSchema) }),
   },
   {
     method: 'post',
@@ -223,6 +304,7 @@ const MODERATION: Operation[] = [
     body: restrictionBody,
     status: 201,
     returns: '{ restriction }',
+    response: z.strictObject({ restriction: restrictionViewSchema }),
   },
   {
     method: 'delete',
@@ -232,6 +314,7 @@ const MODERATION: Operation[] = [
     params: cityUserParam,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'post',
@@ -242,6 +325,7 @@ const MODERATION: Operation[] = [
     body: reportBody,
     status: 201,
     returns: '{ report }',
+    response: z.strictObject({ report: reportViewSchema }),
   },
   {
     method: 'get',
@@ -251,6 +335,7 @@ const MODERATION: Operation[] = [
     query: reportsQuery,
     status: 200,
     returns: '{ reports }',
+    response: z.strictObject({ reports: z.array(reportViewSchema) }),
   },
   {
     method: 'patch',
@@ -261,6 +346,7 @@ const MODERATION: Operation[] = [
     body: resolveReportBody,
     status: 200,
     returns: '{ report }',
+    response: z.strictObject({ report: reportViewSchema }),
   },
   {
     method: 'get',
@@ -269,6 +355,7 @@ const MODERATION: Operation[] = [
     auth: true,
     status: 200,
     returns: '{ blocks }',
+    response: z.strictObject({ blocks: z.array(blockSchema) }),
   },
   {
     method: 'put',
@@ -278,6 +365,7 @@ const MODERATION: Operation[] = [
     params: userIdParam,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'delete',
@@ -287,6 +375,7 @@ const MODERATION: Operation[] = [
     params: userIdParam,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
 ]
 
@@ -298,6 +387,7 @@ const OPERATIONS: Operation[] = [
     auth: false,
     status: 200,
     returns: '{ status }',
+    response: z.strictObject({ status: z.literal('ok') }),
   },
   {
     method: 'get',
@@ -306,6 +396,10 @@ const OPERATIONS: Operation[] = [
     auth: false,
     status: 200,
     returns: '{ status, checks }',
+    response: READINESS,
+    also: {
+      503: { returns: "a check is down: { status: 'unavailable', checks }", response: READINESS },
+    },
   },
   {
     method: 'post',
@@ -315,6 +409,7 @@ const OPERATIONS: Operation[] = [
     body: registerBody,
     status: 201,
     returns: '{ user, accessToken, refreshToken }',
+    response: SESSION,
   },
   {
     method: 'post',
@@ -324,6 +419,7 @@ const OPERATIONS: Operation[] = [
     body: loginBody,
     status: 200,
     returns: '{ user, accessToken, refreshToken }',
+    response: SESSION,
   },
   {
     method: 'post',
@@ -334,6 +430,7 @@ const OPERATIONS: Operation[] = [
     body: refreshOrCookieBody,
     status: 200,
     returns: '{ accessToken, refreshToken } (cookie mode: { accessToken } and Set-Cookie)',
+    response: TOKENS,
   },
   {
     method: 'post',
@@ -344,6 +441,7 @@ const OPERATIONS: Operation[] = [
     body: refreshOrCookieBody,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'post',
@@ -353,6 +451,7 @@ const OPERATIONS: Operation[] = [
     body: emailTokenBody,
     status: 200,
     returns: '{ user }',
+    response: z.strictObject({ user: userViewSchema }),
   },
   {
     method: 'post',
@@ -361,6 +460,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 202,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'post',
@@ -370,6 +470,7 @@ const OPERATIONS: Operation[] = [
     body: forgotPasswordBody,
     status: 202,
     returns: '{ status }',
+    response: z.strictObject({ status: z.literal('accepted') }),
   },
   {
     method: 'post',
@@ -379,6 +480,7 @@ const OPERATIONS: Operation[] = [
     body: resetPasswordBody,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'post',
@@ -388,6 +490,7 @@ const OPERATIONS: Operation[] = [
     body: changePasswordBody,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'post',
@@ -397,6 +500,7 @@ const OPERATIONS: Operation[] = [
     body: changeEmailBody,
     status: 202,
     returns: '{ status }',
+    response: z.strictObject({ status: z.literal('verification_sent') }),
   },
   {
     method: 'get',
@@ -405,6 +509,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 200,
     returns: '{ sessions }',
+    response: z.strictObject({ sessions: z.array(sessionViewSchema) }),
   },
   {
     method: 'delete',
@@ -413,6 +518,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'delete',
@@ -422,6 +528,7 @@ const OPERATIONS: Operation[] = [
     params: sessionIdParam,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'get',
@@ -430,6 +537,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 200,
     returns: '{ user }',
+    response: z.strictObject({ user: userViewSchema }),
   },
   {
     method: 'get',
@@ -439,6 +547,7 @@ const OPERATIONS: Operation[] = [
     query: userSearchQuery,
     status: 200,
     returns: '{ users } (public projection)',
+    response: z.strictObject({ users: z.array(publicUserViewSchema) }),
   },
   {
     method: 'get',
@@ -447,6 +556,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 200,
     returns: '{ user }',
+    response: z.strictObject({ user: userViewSchema }),
   },
   {
     method: 'patch',
@@ -456,6 +566,7 @@ const OPERATIONS: Operation[] = [
     body: updateMeBody,
     status: 200,
     returns: '{ user }',
+    response: z.strictObject({ user: userViewSchema }),
   },
   {
     method: 'post',
@@ -464,6 +575,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 202,
     returns: '{ export: { _id, state, messages, created_at, download_url, ... } }',
+    response: z.strictObject({ export: exportViewSchema }),
   },
   {
     method: 'get',
@@ -473,6 +585,16 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 200,
     returns: 'the archive (application/x-ndjson), or { export }',
+    response: {
+      'application/x-ndjson': 'binary',
+      'application/json': z.strictObject({ export: exportViewSchema }),
+    },
+    also: {
+      202: {
+        returns: '{ export } while it is being made',
+        response: z.strictObject({ export: exportViewSchema }),
+      },
+    },
   },
   {
     method: 'get',
@@ -482,6 +604,16 @@ const OPERATIONS: Operation[] = [
     params: exportIdParam,
     status: 200,
     returns: 'the archive (application/x-ndjson), or { export }',
+    response: {
+      'application/x-ndjson': 'binary',
+      'application/json': z.strictObject({ export: exportViewSchema }),
+    },
+    also: {
+      202: {
+        returns: '{ export } while it is being made',
+        response: z.strictObject({ export: exportViewSchema }),
+      },
+    },
   },
   {
     method: 'delete',
@@ -492,6 +624,13 @@ const OPERATIONS: Operation[] = [
     body: deleteMeBody,
     status: 204,
     returns: 'nothing; with erase: 202 { erasure }',
+    response: null,
+    also: {
+      202: {
+        returns: 'with erase: the erasure, carried out in the background',
+        response: z.strictObject({ erasure: erasureViewSchema }),
+      },
+    },
   },
   {
     method: 'get',
@@ -501,6 +640,7 @@ const OPERATIONS: Operation[] = [
     params: userRefParam,
     status: 200,
     returns: '{ user } (public projection, and last_seen: ISO 8601 or null)',
+    response: z.strictObject({ user: seenUserSchema }),
   },
   {
     method: 'get',
@@ -509,6 +649,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 200,
     returns: '{ cities }',
+    response: z.strictObject({ cities: z.array(cityWithCountsViewSchema) }),
   },
   {
     method: 'get',
@@ -518,6 +659,7 @@ const OPERATIONS: Operation[] = [
     params: cityIdParam,
     status: 200,
     returns: '{ city }',
+    response: z.strictObject({ city: cityForViewerViewSchema }),
   },
   {
     method: 'get',
@@ -528,6 +670,7 @@ const OPERATIONS: Operation[] = [
     query: historyQuery,
     status: 200,
     returns: '{ messages, hasMore, hasNewer? }',
+    response: HISTORY,
   },
   {
     method: 'post',
@@ -538,6 +681,13 @@ const OPERATIONS: Operation[] = [
     body: messageBody,
     status: 201,
     returns: '{ message }',
+    response: z.strictObject({ message: messageViewSchema }),
+    also: {
+      200: {
+        returns: 'a repeated clientId: the first message, not sent again',
+        response: z.strictObject({ message: messageViewSchema, duplicate: z.literal(true) }),
+      },
+    },
   },
   {
     method: 'post',
@@ -547,6 +697,7 @@ const OPERATIONS: Operation[] = [
     body: createChatBody,
     status: 201,
     returns: '{ chat }',
+    response: z.strictObject({ chat: chatViewSchema }),
   },
   {
     method: 'get',
@@ -555,6 +706,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 200,
     returns: '{ chats }',
+    response: z.strictObject({ chats: z.array(chatViewSchema) }),
   },
   {
     method: 'get',
@@ -564,6 +716,7 @@ const OPERATIONS: Operation[] = [
     params: chatIdParam,
     status: 200,
     returns: '{ chat }',
+    response: z.strictObject({ chat: chatViewSchema }),
   },
   {
     method: 'post',
@@ -574,6 +727,7 @@ const OPERATIONS: Operation[] = [
     body: addMembersBody,
     status: 200,
     returns: '{ chat }',
+    response: z.strictObject({ chat: chatViewSchema }),
   },
   {
     method: 'delete',
@@ -583,6 +737,7 @@ const OPERATIONS: Operation[] = [
     params: chatMemberParam,
     status: 200,
     returns: '{ chat }',
+    response: z.strictObject({ chat: chatViewSchema }),
   },
   {
     method: 'post',
@@ -592,6 +747,7 @@ const OPERATIONS: Operation[] = [
     params: chatIdParam,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'get',
@@ -602,6 +758,7 @@ const OPERATIONS: Operation[] = [
     query: historyQuery,
     status: 200,
     returns: '{ messages, hasMore, hasNewer? }',
+    response: HISTORY,
   },
   {
     method: 'post',
@@ -612,6 +769,13 @@ const OPERATIONS: Operation[] = [
     body: messageBody,
     status: 201,
     returns: '{ message }',
+    response: z.strictObject({ message: messageViewSchema }),
+    also: {
+      200: {
+        returns: 'a repeated clientId: the first message, not sent again',
+        response: z.strictObject({ message: messageViewSchema, duplicate: z.literal(true) }),
+      },
+    },
   },
   {
     method: 'post',
@@ -621,6 +785,7 @@ const OPERATIONS: Operation[] = [
     params: chatIdParam,
     status: 200,
     returns: '{ chatId, userId, readAt }',
+    response: readViewSchema,
   },
   {
     method: 'post',
@@ -630,6 +795,7 @@ const OPERATIONS: Operation[] = [
     params: cityIdParam,
     status: 200,
     returns: '{ cityId, userId, readAt, lastReadMessageId }',
+    response: readViewSchema,
   },
   {
     method: 'get',
@@ -639,6 +805,7 @@ const OPERATIONS: Operation[] = [
     params: roomSettingParam,
     status: 200,
     returns: '{ setting: { cityId | chatId, level, muteUntil } }',
+    response: z.strictObject({ setting: notificationSettingViewSchema }),
   },
   {
     method: 'put',
@@ -649,6 +816,7 @@ const OPERATIONS: Operation[] = [
     body: notificationSettingBody,
     status: 200,
     returns: '{ setting: { cityId | chatId, level, muteUntil } }',
+    response: z.strictObject({ setting: notificationSettingViewSchema }),
   },
   {
     method: 'get',
@@ -658,6 +826,11 @@ const OPERATIONS: Operation[] = [
     query: notificationsQuery,
     status: 200,
     returns: '{ notifications, hasMore, unreadCount }',
+    response: z.strictObject({
+      notifications: z.array(notificationViewSchema),
+      hasMore: z.boolean(),
+      unreadCount: z.number().int(),
+    }),
   },
   {
     method: 'post',
@@ -667,6 +840,7 @@ const OPERATIONS: Operation[] = [
     body: notificationsReadBody,
     status: 200,
     returns: '{ updated, unreadCount }',
+    response: z.strictObject({ updated: z.number().int(), unreadCount: z.number().int() }),
   },
   {
     method: 'get',
@@ -675,6 +849,7 @@ const OPERATIONS: Operation[] = [
     auth: false,
     status: 200,
     returns: '{ publicKey } (base64url)',
+    response: z.strictObject({ publicKey: z.string() }),
   },
   {
     method: 'post',
@@ -685,6 +860,8 @@ const OPERATIONS: Operation[] = [
     body: pushSubscriptionBody,
     status: 201,
     returns: '{ subscription: { endpoint } } (200 when it was already mine)',
+    response: PUSH_SUBSCRIPTION,
+    also: { 200: { returns: 'it was already mine', response: PUSH_SUBSCRIPTION } },
   },
   {
     method: 'delete',
@@ -694,6 +871,7 @@ const OPERATIONS: Operation[] = [
     body: pushEndpointBody,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'patch',
@@ -704,6 +882,7 @@ const OPERATIONS: Operation[] = [
     body: editMessageBody,
     status: 200,
     returns: '{ message }',
+    response: z.strictObject({ message: messageViewSchema }),
   },
   {
     method: 'get',
@@ -714,6 +893,10 @@ const OPERATIONS: Operation[] = [
     query: messageSearchQuery,
     status: 200,
     returns: '{ results: [{ message, snippet, rank }], next }',
+    response: z.strictObject({
+      results: z.array(searchResultViewSchema),
+      next: z.string().nullable(),
+    }),
   },
   {
     method: 'delete',
@@ -723,6 +906,7 @@ const OPERATIONS: Operation[] = [
     params: messageIdParam,
     status: 200,
     returns: '{ message }',
+    response: z.strictObject({ message: messageViewSchema }),
   },
   {
     method: 'put',
@@ -733,6 +917,7 @@ const OPERATIONS: Operation[] = [
     params: messageEmojiParam,
     status: 200,
     returns: '{ messageId, emoji, action, count, changed }',
+    response: REACTION_CHANGE,
   },
   {
     method: 'delete',
@@ -742,6 +927,7 @@ const OPERATIONS: Operation[] = [
     params: messageEmojiParam,
     status: 200,
     returns: '{ messageId, emoji, action, count, changed }',
+    response: REACTION_CHANGE,
   },
   {
     method: 'get',
@@ -752,6 +938,7 @@ const OPERATIONS: Operation[] = [
     query: historyQuery,
     status: 200,
     returns: '{ messages, hasMore }',
+    response: z.strictObject({ messages: z.array(messageViewSchema), hasMore: z.boolean() }),
   },
   {
     method: 'put',
@@ -762,6 +949,7 @@ const OPERATIONS: Operation[] = [
     params: messageIdParam,
     status: 200,
     returns: '{ pin: { messageId, cityId | chatId, pinned_by, pinned_at, message }, changed }',
+    response: z.strictObject({ pin: pinViewSchema, changed: z.boolean() }),
   },
   {
     method: 'delete',
@@ -771,6 +959,7 @@ const OPERATIONS: Operation[] = [
     params: messageIdParam,
     status: 200,
     returns: '{ messageId, changed }',
+    response: z.strictObject({ messageId: z.string(), changed: z.boolean() }),
   },
   {
     method: 'get',
@@ -780,6 +969,7 @@ const OPERATIONS: Operation[] = [
     params: cityIdParam,
     status: 200,
     returns: '{ pins }',
+    response: z.strictObject({ pins: z.array(pinViewSchema) }),
   },
   {
     method: 'get',
@@ -789,6 +979,7 @@ const OPERATIONS: Operation[] = [
     params: chatIdParam,
     status: 200,
     returns: '{ pins }',
+    response: z.strictObject({ pins: z.array(pinViewSchema) }),
   },
   {
     method: 'put',
@@ -798,6 +989,7 @@ const OPERATIONS: Operation[] = [
     upload: {},
     status: 200,
     returns: '{ user }',
+    response: z.strictObject({ user: userViewSchema }),
   },
   {
     method: 'post',
@@ -808,6 +1000,7 @@ const OPERATIONS: Operation[] = [
     upload: { purpose: 'message | avatar (default message)' },
     status: 201,
     returns: '{ media: { _id, url, thumbnail_url, content_type, size, name, width, height } }',
+    response: z.strictObject({ media: mediaViewSchema }),
   },
   {
     method: 'get',
@@ -817,6 +1010,11 @@ const OPERATIONS: Operation[] = [
     auth: false,
     status: 200,
     returns: 'the bytes (206 for a Range)',
+    response: { '*/*': 'binary' },
+    also: {
+      206: { returns: 'the requested range', response: { '*/*': 'binary' } },
+      416: { returns: 'the range is outside the file (no body)', response: null },
+    },
   },
   {
     method: 'get',
@@ -825,6 +1023,7 @@ const OPERATIONS: Operation[] = [
     auth: false,
     status: 200,
     returns: 'image/webp',
+    response: { 'image/webp': 'binary' },
   },
   {
     method: 'get',
@@ -833,6 +1032,7 @@ const OPERATIONS: Operation[] = [
     auth: false,
     status: 200,
     returns: 'image/svg+xml',
+    response: { 'image/svg+xml': 'binary' },
   },
   {
     method: 'post',
@@ -841,6 +1041,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 204,
     returns: 'no body',
+    response: null,
   },
   {
     method: 'delete',
@@ -849,6 +1050,7 @@ const OPERATIONS: Operation[] = [
     auth: false,
     status: 204,
     returns: 'no body',
+    response: null,
   },
 ]
 
@@ -878,28 +1080,26 @@ function uploadBody(fields: Record<string, string>) {
 const jsonSchema = (schema: z.ZodType) =>
   z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' })
 
-const ERROR_RESPONSE = {
-  description: 'Error: `{ error: { code, message, details? } }`',
-  content: {
-    'application/json': {
-      schema: {
-        type: 'object',
-        required: ['error'],
-        properties: {
-          error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: {
-              code: { type: 'string', enum: Object.keys(ERROR_CODES) },
-              message: { type: 'string' },
-              details: {},
-            },
-          },
+const outputSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any', target: 'draft-2020-12' })
+
+function response(description: string, body: ResponseBody) {
+  if (body === null) return { description }
+  const media = body instanceof z.ZodType ? { 'application/json': body } : body
+  return {
+    description,
+    content: Object.fromEntries(
+      Object.entries(media).map(([type, schema]) => [
+        type,
+        {
+          schema: schema === 'binary' ? { type: 'string', format: 'binary' } : outputSchema(schema),
         },
-      },
-    },
-  },
+      ])
+    ),
+  }
 }
+
+const ERROR_RESPONSE = response('Error: `{ error: { code, message, details? } }`', errorBodySchema)
 
 function parameters(op: Operation) {
   const list: object[] = []
@@ -935,7 +1135,13 @@ function operation(op: Operation) {
       : {}),
     ...(op.upload ? { requestBody: uploadBody(op.upload) } : {}),
     responses: {
-      [op.status]: { description: op.returns },
+      [op.status]: response(op.returns, op.response),
+      ...Object.fromEntries(
+        Object.entries(op.also ?? {}).map(([status, { returns, response: body }]) => [
+          status,
+          response(returns, body),
+        ])
+      ),
       default: ERROR_RESPONSE,
     },
   }

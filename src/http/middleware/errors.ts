@@ -4,13 +4,28 @@
  */
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { type AppError, httpStatus } from '../../errors.ts'
+import { z } from 'zod'
+import { type AppError, ERROR_CODES, type ErrorCode, httpStatus } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
+
+/** Every refusal's body, as the OpenAPI document gives it for each route's `default` answer. */
+export const errorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+})
 
 /** Answers an expected refusal. */
 export function sendError(c: Context, error: AppError): Response {
-  const body = error.details === undefined ? { code: error.code, message: error.message } : error
-  return c.json({ error: body }, httpStatus(error.code) as ContentfulStatusCode)
+  const body: z.output<typeof errorBodySchema> = {
+    error:
+      error.details === undefined
+        ? { code: error.code, message: error.message }
+        : { code: error.code, message: error.message, details: error.details },
+  }
+  return c.json(body, httpStatus(error.code) as ContentfulStatusCode)
 }
 
 /** Unknown routes: JSON 404 like every other error. */
