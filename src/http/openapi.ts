@@ -1080,8 +1080,16 @@ function uploadBody(fields: Record<string, string>) {
 const jsonSchema = (schema: z.ZodType) =>
   z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' })
 
+/** An answer's schema; a time says `format: date-time` without zod's long pattern for it. */
 const outputSchema = (schema: z.ZodType) =>
-  z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any', target: 'draft-2020-12' })
+  z.toJSONSchema(schema, {
+    io: 'output',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.format === 'date-time') delete jsonSchema.pattern
+    },
+  })
 
 function response(description: string, body: ResponseBody) {
   if (body === null) return { description }
