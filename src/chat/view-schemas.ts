@@ -15,6 +15,7 @@ import {
   REPORT_STATUSES,
   RESTRICTION_KINDS,
   USER_ROLES,
+  WEBHOOK_STATES,
 } from '../store/schema.ts'
 
 const id = z.string()
@@ -235,4 +236,27 @@ export const pinViewSchema = inRoom({
   pinned_by: id,
   pinned_at: time,
   message: messageViewSchema,
+})
+
+/** A webhook an admin registered (its secret is answered once, at registration). */
+export const webhookViewSchema = z.strictObject({
+  _id: id,
+  url: z.string(),
+  events: z.array(z.string()),
+  created_by: id,
+  created_at: time,
+})
+
+/** One event's delivery to one hook: where it stands and what the receiver last answered. */
+export const webhookDeliveryViewSchema = z.strictObject({
+  _id: z.number().int(),
+  event_id: id,
+  type: z.string(),
+  state: z.enum(WEBHOOK_STATES),
+  attempts: z.number().int(),
+  last_status: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  created_at: time,
+  next_at: timeOrNull,
+  done_at: timeOrNull,
 })

@@ -41,6 +41,8 @@ import type {
   searchResultViewSchema,
   sessionViewSchema,
   userViewSchema,
+  webhookDeliveryViewSchema,
+  webhookViewSchema,
 } from './view-schemas.ts'
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -486,7 +488,7 @@ export function unpinView(room: RoomRef, messageId: string, userId: string) {
 }
 
 /** A registered webhook (its secret only in the answer that made it). */
-export function webhookView(hook: WebhookRow) {
+export function webhookView(hook: WebhookRow): z.output<typeof webhookViewSchema> {
   return {
     _id: hook.id,
     url: hook.url,
@@ -497,7 +499,9 @@ export function webhookView(hook: WebhookRow) {
 }
 
 /** One event's delivery to one hook: where it stands and what the receiver last answered. */
-export function webhookDeliveryView(row: WebhookOutboxRow) {
+export function webhookDeliveryView(
+  row: WebhookOutboxRow
+): z.output<typeof webhookDeliveryViewSchema> {
   return {
     _id: row.id,
     event_id: row.eventId,

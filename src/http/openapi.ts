@@ -75,6 +75,8 @@ import {
   searchResultViewSchema,
   sessionViewSchema,
   userViewSchema,
+  webhookDeliveryViewSchema,
+  webhookViewSchema,
 } from '../chat/view-schemas.ts'
 import { errorBodySchema } from './middleware/errors.ts'
 
@@ -215,6 +217,7 @@ const MODERATION: Operation[] = [
     body: createWebhookBody,
     status: 201,
     returns: '{ webhook: { _id, url, events, created_by, created_at }, secret }',
+    response: z.strictObject({ webhook: webhookViewSchema, secret: z.string() }),
   },
   {
     method: 'get',
@@ -223,6 +226,7 @@ const MODERATION: Operation[] = [
     auth: true,
     status: 200,
     returns: '{ webhooks }',
+    response: z.strictObject({ webhooks: z.array(webhookViewSchema) }),
   },
   {
     method: 'delete',
@@ -232,6 +236,7 @@ const MODERATION: Operation[] = [
     params: webhookIdParam,
     status: 204,
     returns: 'nothing',
+    response: null,
   },
   {
     method: 'get',
@@ -243,6 +248,10 @@ const MODERATION: Operation[] = [
     status: 200,
     returns:
       '{ deliveries: [{ _id, event_id, type, state, attempts, last_status, last_error, created_at, next_at, done_at }], hasMore }',
+    response: z.strictObject({
+      deliveries: z.array(webhookDeliveryViewSchema),
+      hasMore: z.boolean(),
+    }),
   },
   {
     method: 'get',

@@ -181,6 +181,58 @@ const CASES: Record<string, () => Promise<Answer[]>> = {
     await call('PUT', '/api/admin/word-filter', { ...bearer(boss), body: { terms: [] } })
     return [answer]
   },
+  'POST /api/admin/webhooks': async () => {
+    const boss = await admin()
+    const made = await call('POST', '/api/admin/webhooks', {
+      ...bearer(boss),
+      body: { url: 'http://127.0.0.1:9/hook', events: ['report.created'] },
+    })
+    await call('DELETE', `/api/admin/webhooks/${JSON.parse(made.text).webhook?._id}`, bearer(boss))
+    return [made]
+  },
+  'GET /api/admin/webhooks': async () => {
+    const boss = await admin()
+    const made = await api(server.url, 'POST', '/api/admin/webhooks', {
+      ...bearer(boss),
+      body: { url: 'http://127.0.0.1:9/hook', events: ['report.created'] },
+    })
+    const list = await call('GET', '/api/admin/webhooks', bearer(boss))
+    await call('DELETE', `/api/admin/webhooks/${made.body.webhook._id}`, bearer(boss))
+    return [list]
+  },
+  'DELETE /api/admin/webhooks/{id}': async () => {
+    const boss = await admin()
+    const made = await api(server.url, 'POST', '/api/admin/webhooks', {
+      ...bearer(boss),
+      body: { url: 'http://127.0.0.1:9/hook', events: ['report.created'] },
+    })
+    return [await call('DELETE', `/api/admin/webhooks/${made.body.webhook._id}`, bearer(boss))]
+  },
+  'GET /api/admin/webhooks/{id}/deliveries': async () => {
+    const [boss, author, reporter] = await Promise.all([admin(), user(), user()])
+    const receiver = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response(null) })
+    try {
+      const made = await api(server.url, 'POST', '/api/admin/webhooks', {
+        ...bearer(boss),
+        body: { url: `http://127.0.0.1:${receiver.port}/hook`, events: ['report.created'] },
+      })
+      const message = await send(author, `cities/${await city(boss)}`)
+      await call('POST', `/api/messages/${message._id}/reports`, {
+        ...bearer(reporter),
+        body: { reason: 'spam' },
+      })
+      const path = `/api/admin/webhooks/${made.body.webhook._id}/deliveries`
+      const done = await until(
+        () => call('GET', path, bearer(boss)),
+        (a) => JSON.parse(a.text).deliveries?.[0]?.state === 'delivered',
+        'the report to be delivered'
+      )
+      await call('DELETE', `/api/admin/webhooks/${made.body.webhook._id}`, bearer(boss))
+      return [done]
+    } finally {
+      receiver.stop(true)
+    }
+  },
   'GET /api/admin/audit': async () => {
     const boss = await admin()
     await city(boss)
