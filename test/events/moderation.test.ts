@@ -3,7 +3,7 @@
  * archiving, moderator deletes, ban / mute / shadow (live, history, recovery), expiry, slow mode,
  * the word filter, reports, blocks, and the register and chat-creation limits.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,58 +20,36 @@ import {
 } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { drop, recover } from '../helpers/recovery.ts'
-import { startServer, type TestServer } from '../helpers/server.ts'
+import { startServer, useAdminServer } from '../helpers/server.ts'
 
-let server: TestServer
-let url: string
-let admin: RegisteredUser
+const env = useAdminServer('root_admin', 'town')
 const clients = trackClients()
-let cityCounter = 0
-
-beforeAll(async () => {
-  server = await startServer({ ADMIN_USERNAMES: 'root_admin' })
-  url = server.url
-  admin = await registerUser(url, { username: 'root_admin' })
-})
 afterEach(() => clients.disconnectAll())
-afterAll(() => server.stop())
 
 const as = (who: RegisteredUser) => ({ token: who.accessToken })
-
-/** A fresh city per test, so restrictions and slow mode do not leak between tests. */
-async function newCity(): Promise<string> {
-  cityCounter += 1
-  const id = `town-${cityCounter}-${Date.now().toString(36)}`
-  const res = await api(url, 'POST', '/api/admin/cities', {
-    ...as(admin),
-    body: { id, name: `Town ${cityCounter}`, country: 'Testland' },
-  })
-  expect(res.status).toBe(201)
-  return id
-}
 
 async function send(who: ChatClient, cityId: string, content: string) {
   return ask(who.socket, 'send-city-message', { cityId, content })
 }
 
 async function restrict(cityId: string, userId: string, kind: string, extra = {}) {
-  return api(url, 'POST', `/api/cities/${cityId}/restrictions`, {
-    ...as(admin),
+  return api(env.url, 'POST', `/api/cities/${cityId}/restrictions`, {
+    ...as(env.admin),
     body: { userId, kind, ...extra },
   })
 }
 
 async function auditActions(): Promise<string[]> {
-  const res = await api(url, 'GET', '/api/admin/audit?limit=200', as(admin))
+  const res = await api(env.url, 'GET', '/api/admin/audit?limit=200', as(env.admin))
   expect(res.status).toBe(200)
   return res.body.entries.map((e: { action: string }) => e.action)
 }
 
 describe('roles and the audit log', () => {
   test('ADMIN_USERNAMES makes an admin at registration; others are users; /me shows the role', async () => {
-    expect((await api(url, 'GET', '/api/auth/me', as(admin))).body.user.role).toBe('admin')
-    const someone = await registerUser(url)
-    expect((await api(url, 'GET', '/api/auth/me', as(someone))).body.user.role).toBe('user')
+    expect((await api(env.url, 'GET', '/api/auth/me', as(env.admin))).body.user.role).toBe('admin')
+    const someone = await registerUser(env.url)
+    expect((await api(env.url, 'GET', '/api/auth/me', as(someone))).body.user.role).toBe('user')
   })
 
   test('ADMIN_USERNAMES applies at start to a user who registered before', async () => {
@@ -99,44 +77,44 @@ describe('roles and the audit log', () => {
   })
 
   test('moderator and city routes refuse unknown cities and users, bad ids and bodies', async () => {
-    const cityId = await newCity()
-    const alice = await registerUser(url)
+    const cityId = await env.newCity()
+    const alice = await registerUser(env.url)
     const mods = (city: string, user: string) => `/api/cities/${city}/moderators/${user}`
-    expect((await api(url, 'PUT', mods('no-such-city', alice.user._id), as(admin))).status).toBe(
-      404
-    )
     expect(
-      (await api(url, 'PUT', mods(cityId, '0123456789abcdef01234567'), as(admin))).status
+      (await api(env.url, 'PUT', mods('no-such-city', alice.user._id), as(env.admin))).status
     ).toBe(404)
-    expect((await api(url, 'PUT', mods(cityId, 'not-an-id'), as(admin))).status).toBe(400)
-    expect((await api(url, 'DELETE', mods(cityId, alice.user._id), as(alice))).status).toBe(403)
-    const unknown = await api(url, 'PATCH', '/api/admin/cities/no-such-city', {
-      ...as(admin),
+    expect(
+      (await api(env.url, 'PUT', mods(cityId, '0123456789abcdef01234567'), as(env.admin))).status
+    ).toBe(404)
+    expect((await api(env.url, 'PUT', mods(cityId, 'not-an-id'), as(env.admin))).status).toBe(400)
+    expect((await api(env.url, 'DELETE', mods(cityId, alice.user._id), as(alice))).status).toBe(403)
+    const unknown = await api(env.url, 'PATCH', '/api/admin/cities/no-such-city', {
+      ...as(env.admin),
       body: { name: 'X' },
     })
     expect(unknown.status).toBe(404)
-    const badBody = await api(url, 'PATCH', `/api/admin/cities/${cityId}`, {
-      ...as(admin),
+    const badBody = await api(env.url, 'PATCH', `/api/admin/cities/${cityId}`, {
+      ...as(env.admin),
       body: { archived: 'yes' },
     })
     expect(badBody.status).toBe(400)
     expect(badBody.body.error.code).toBe('invalid_input')
-    const missing = await api(url, 'POST', '/api/admin/cities', {
-      ...as(admin),
+    const missing = await api(env.url, 'POST', '/api/admin/cities', {
+      ...as(env.admin),
       body: { id: 'halfway' },
     })
     expect(missing.status).toBe(400)
-    const slowUnknown = await api(url, 'PATCH', '/api/cities/no-such-city', {
-      ...as(admin),
+    const slowUnknown = await api(env.url, 'PATCH', '/api/cities/no-such-city', {
+      ...as(env.admin),
       body: { slowModeSeconds: 5 },
     })
     expect(slowUnknown.status).toBe(404)
-    expect((await api(url, 'GET', '/api/cities/no-such-city/restrictions', as(admin))).status).toBe(
-      404
-    )
+    expect(
+      (await api(env.url, 'GET', '/api/cities/no-such-city/restrictions', as(env.admin))).status
+    ).toBe(404)
     // Over a socket: a plain user cannot delete another's city message.
-    const author = await clients.user(url)
-    const other = await clients.user(url)
+    const author = await clients.user(env.url)
+    const other = await clients.user(env.url)
     await joinCity(author, cityId)
     await joinCity(other, cityId)
     const sent = await send(author, cityId, 'mine')
@@ -148,90 +126,90 @@ describe('roles and the audit log', () => {
   })
 
   test('an admin sets roles, audited; nobody else may; bad roles are refused', async () => {
-    const alice = await registerUser(url)
-    const bob = await registerUser(url)
+    const alice = await registerUser(env.url)
+    const bob = await registerUser(env.url)
     const path = `/api/admin/users/${bob.user._id}`
-    expect((await api(url, 'PATCH', path, { ...as(alice), body: { role: 'admin' } })).status).toBe(
-      403
-    )
-    expect((await api(url, 'PATCH', path, { ...as(admin), body: { role: 'god' } })).status).toBe(
-      400
-    )
-    const unknown = await api(url, 'PATCH', '/api/admin/users/0123456789abcdef01234567', {
-      ...as(admin),
+    expect(
+      (await api(env.url, 'PATCH', path, { ...as(alice), body: { role: 'admin' } })).status
+    ).toBe(403)
+    expect(
+      (await api(env.url, 'PATCH', path, { ...as(env.admin), body: { role: 'god' } })).status
+    ).toBe(400)
+    const unknown = await api(env.url, 'PATCH', '/api/admin/users/0123456789abcdef01234567', {
+      ...as(env.admin),
       body: { role: 'moderator' },
     })
     expect(unknown.status).toBe(404)
-    const set = await api(url, 'PATCH', path, { ...as(admin), body: { role: 'moderator' } })
+    const set = await api(env.url, 'PATCH', path, { ...as(env.admin), body: { role: 'moderator' } })
     expect(set.status).toBe(200)
     expect(set.body.user).toMatchObject({ _id: bob.user._id, role: 'moderator' })
     expect(set.body.user.email).toBeUndefined()
-    expect((await api(url, 'GET', '/api/auth/me', as(bob))).body.user.role).toBe('moderator')
-    const audit = await api(url, 'GET', '/api/admin/audit', as(admin))
+    expect((await api(env.url, 'GET', '/api/auth/me', as(bob))).body.user.role).toBe('moderator')
+    const audit = await api(env.url, 'GET', '/api/admin/audit', as(env.admin))
     expect(audit.body.entries[0]).toMatchObject({
-      actor_id: admin.user._id,
+      actor_id: env.admin.user._id,
       action: 'role.set',
       target_user_id: bob.user._id,
       details: { from: 'user', to: 'moderator' },
     })
-    expect((await api(url, 'GET', '/api/admin/audit', as(alice))).status).toBe(403)
+    expect((await api(env.url, 'GET', '/api/admin/audit', as(alice))).status).toBe(403)
   })
 })
 
 describe('cities managed by admins', () => {
   test('create, rename and archive; an archived city refuses joins and sends and keeps its history', async () => {
-    const alice = await clients.user(url)
-    const bad = await api(url, 'POST', '/api/admin/cities', {
+    const alice = await clients.user(env.url)
+    const bad = await api(env.url, 'POST', '/api/admin/cities', {
       ...as(alice),
       body: { id: 'nowhere', name: 'Nowhere', country: 'X' },
     })
     expect(bad.status).toBe(403)
     expect(
       (
-        await api(url, 'POST', '/api/admin/cities', {
-          ...as(admin),
+        await api(env.url, 'POST', '/api/admin/cities', {
+          ...as(env.admin),
           body: { id: 'Not A Slug', name: 'x', country: 'y' },
         })
       ).status
     ).toBe(400)
-    const cityId = await newCity()
-    const again = await api(url, 'POST', '/api/admin/cities', {
-      ...as(admin),
+    const cityId = await env.newCity()
+    const again = await api(env.url, 'POST', '/api/admin/cities', {
+      ...as(env.admin),
       body: { id: cityId, name: 'Again', country: 'X' },
     })
     expect(again.status).toBe(409)
     await joinCity(alice, cityId)
     expect((await send(alice, cityId, 'before the archive')).ok).toBe(true)
-    const renamed = await api(url, 'PATCH', `/api/admin/cities/${cityId}`, {
-      ...as(admin),
+    const renamed = await api(env.url, 'PATCH', `/api/admin/cities/${cityId}`, {
+      ...as(env.admin),
       body: { name: 'Renamed' },
     })
     expect(renamed.body.city).toMatchObject({ _id: cityId, name: 'Renamed', archived: false })
     expect(
       (
-        await api(url, 'PATCH', `/api/admin/cities/${cityId}`, {
+        await api(env.url, 'PATCH', `/api/admin/cities/${cityId}`, {
           ...as(alice),
           body: { archived: true },
         })
       ).status
     ).toBe(403)
-    const archived = await api(url, 'PATCH', `/api/admin/cities/${cityId}`, {
-      ...as(admin),
+    const archived = await api(env.url, 'PATCH', `/api/admin/cities/${cityId}`, {
+      ...as(env.admin),
       body: { archived: true },
     })
     expect(archived.body.city.archived).toBe(true)
     const sent = await send(alice, cityId, 'after')
     expect(sent).toMatchObject({ ok: false, error: { code: 'archived' } })
-    const bob = await clients.user(url)
+    const bob = await clients.user(env.url)
     const join = await ask(bob.socket, 'join-city-chat', { cityId })
     expect(join).toMatchObject({ ok: false, error: { code: 'archived' } })
-    const rest = await api(url, 'POST', `/api/cities/${cityId}/messages`, {
+    const rest = await api(env.url, 'POST', `/api/cities/${cityId}/messages`, {
       ...as(bob),
       body: { content: 'hi' },
     })
     expect(rest.status).toBe(403)
     expect(rest.body.error.code).toBe('archived')
-    const history = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
+    const history = await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
     expect(history.status).toBe(200)
     expect(history.body.messages.map((m: { content: string }) => m.content)).toEqual([
       'before the archive',
@@ -242,13 +220,13 @@ describe('cities managed by admins', () => {
 
 describe('where a user moderates', () => {
   test('GET /api/cities and /api/cities/:cityId say canModerate: the city moderator for their cities, staff for all', async () => {
-    const cityId = await newCity()
-    const other = await newCity()
-    const mod = await registerUser(url)
-    const plain = await registerUser(url)
-    await api(url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(admin))
+    const cityId = await env.newCity()
+    const other = await env.newCity()
+    const mod = await registerUser(env.url)
+    const plain = await registerUser(env.url)
+    await api(env.url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(env.admin))
     const flags = async (who: RegisteredUser) => {
-      const res = await api(url, 'GET', '/api/cities', as(who))
+      const res = await api(env.url, 'GET', '/api/cities', as(who))
       expect(res.status).toBe(200)
       return Object.fromEntries(
         res.body.cities
@@ -258,29 +236,35 @@ describe('where a user moderates', () => {
     }
     expect(await flags(mod)).toEqual({ [cityId]: true, [other]: false })
     expect(await flags(plain)).toEqual({ [cityId]: false, [other]: false })
-    expect(await flags(admin)).toEqual({ [cityId]: true, [other]: true })
-    const one = await api(url, 'GET', `/api/cities/${cityId}`, as(mod))
+    expect(await flags(env.admin)).toEqual({ [cityId]: true, [other]: true })
+    const one = await api(env.url, 'GET', `/api/cities/${cityId}`, as(mod))
     expect(one.body.city).toMatchObject({ _id: cityId, canModerate: true })
-    expect((await api(url, 'GET', `/api/cities/${other}`, as(mod))).body.city.canModerate).toBe(
+    expect((await api(env.url, 'GET', `/api/cities/${other}`, as(mod))).body.city.canModerate).toBe(
       false
     )
-    expect((await api(url, 'GET', '/api/cities/no-such-city', as(mod))).status).toBe(404)
-    await api(url, 'DELETE', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(admin))
+    expect((await api(env.url, 'GET', '/api/cities/no-such-city', as(mod))).status).toBe(404)
+    await api(env.url, 'DELETE', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(env.admin))
     expect((await flags(mod))[cityId]).toBe(false)
   })
 })
 
 describe('moderator deletes', () => {
   test("a city moderator deletes any message there (broadcast, audited), never an admin's", async () => {
-    const cityId = await newCity()
-    const mod = await clients.user(url)
-    const alice = await clients.user(url)
-    const adminClient = clients.track(await connectAs(url, admin))
-    const other = await newCity()
-    const put = await api(url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(admin))
+    const cityId = await env.newCity()
+    const mod = await clients.user(env.url)
+    const alice = await clients.user(env.url)
+    const adminClient = clients.track(await connectAs(env.url, env.admin))
+    const other = await env.newCity()
+    const put = await api(
+      env.url,
+      'PUT',
+      `/api/cities/${cityId}/moderators/${mod.user._id}`,
+      as(env.admin)
+    )
     expect(put.status).toBe(204)
     expect(
-      (await api(url, 'PUT', `/api/cities/${cityId}/moderators/${alice.user._id}`, as(mod))).status
+      (await api(env.url, 'PUT', `/api/cities/${cityId}/moderators/${alice.user._id}`, as(mod)))
+        .status
     ).toBe(403)
     for (const who of [mod, alice, adminClient]) await joinCity(who, cityId)
     const sent = await send(alice, cityId, 'rude words')
@@ -300,7 +284,7 @@ describe('moderator deletes', () => {
     // Not a moderator of another city.
     await joinCity(alice, other)
     const elsewhere = await send(alice, other, 'elsewhere')
-    const notMod = await api(url, 'DELETE', `/api/messages/${elsewhere.message._id}`, as(mod))
+    const notMod = await api(env.url, 'DELETE', `/api/messages/${elsewhere.message._id}`, as(mod))
     expect(notMod.status).toBe(403)
     expect(notMod.body.error.code).toBe('not_author')
     expect(await auditActions()).toEqual(
@@ -308,25 +292,31 @@ describe('moderator deletes', () => {
     )
     // Removed: no longer a moderator.
     expect(
-      (await api(url, 'DELETE', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(admin)))
-        .status
+      (
+        await api(
+          env.url,
+          'DELETE',
+          `/api/cities/${cityId}/moderators/${mod.user._id}`,
+          as(env.admin)
+        )
+      ).status
     ).toBe(204)
     const again = await send(alice, cityId, 'again')
-    const gone = await api(url, 'DELETE', `/api/messages/${again.message._id}`, as(mod))
+    const gone = await api(env.url, 'DELETE', `/api/messages/${again.message._id}`, as(mod))
     expect(gone.status).toBe(403)
   })
 
   test('a recovering socket gets the moderator delete replayed', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
-    const bob = await clients.user(url)
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
+    const bob = await clients.user(env.url)
     await joinCity(alice, cityId)
     await joinCity(bob, cityId)
     const sent = await send(alice, cityId, 'soon gone')
     await drop(bob, alice)
-    expect((await api(url, 'DELETE', `/api/messages/${sent.message._id}`, as(admin))).status).toBe(
-      200
-    )
+    expect(
+      (await api(env.url, 'DELETE', `/api/messages/${sent.message._id}`, as(env.admin))).status
+    ).toBe(200)
     const replayed = await recover(bob)
     expect(replayed).toContainEqual([
       'city-message-deleted',
@@ -337,9 +327,9 @@ describe('moderator deletes', () => {
 
 describe('restrictions', () => {
   test('ban: the sockets leave at once, joins and sends are refused with until; lifting lets back in', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
-    const second = clients.track(await connectAs(url, alice))
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
+    const second = clients.track(await connectAs(env.url, alice))
     await joinCity(alice, cityId)
     await joinCity(second, cityId)
     const until = new Date(Date.now() + 3_600_000).toISOString()
@@ -356,28 +346,34 @@ describe('restrictions', () => {
     expect(sent.ok).toBe(false)
     const join = await ask(alice.socket, 'join-city-chat', { cityId })
     expect(join).toMatchObject({ ok: false, error: { code: 'banned', details: { until } } })
-    const rest = await api(url, 'POST', `/api/cities/${cityId}/messages`, {
+    const rest = await api(env.url, 'POST', `/api/cities/${cityId}/messages`, {
       ...as(alice),
       body: { content: 'hi' },
     })
     expect(rest.body.error).toMatchObject({ code: 'banned', details: { until } })
-    const list = await api(url, 'GET', `/api/cities/${cityId}/restrictions`, as(admin))
+    const list = await api(env.url, 'GET', `/api/cities/${cityId}/restrictions`, as(env.admin))
     expect(list.body.restrictions.map((r: { userId: string }) => r.userId)).toEqual([
       alice.user._id,
     ])
-    expect((await api(url, 'GET', `/api/cities/${cityId}/restrictions`, as(alice))).status).toBe(
-      403
-    )
+    expect(
+      (await api(env.url, 'GET', `/api/cities/${cityId}/restrictions`, as(alice))).status
+    ).toBe(403)
     const lift = await api(
-      url,
+      env.url,
       'DELETE',
       `/api/cities/${cityId}/restrictions/${alice.user._id}`,
-      as(admin)
+      as(env.admin)
     )
     expect(lift.status).toBe(204)
     expect(
-      (await api(url, 'DELETE', `/api/cities/${cityId}/restrictions/${alice.user._id}`, as(admin)))
-        .status
+      (
+        await api(
+          env.url,
+          'DELETE',
+          `/api/cities/${cityId}/restrictions/${alice.user._id}`,
+          as(env.admin)
+        )
+      ).status
     ).toBe(404)
     await joinCity(alice, cityId)
     expect(await auditActions()).toEqual(
@@ -386,8 +382,8 @@ describe('restrictions', () => {
   })
 
   test('mute: the user reads and joins, and sends are refused', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
     expect((await restrict(cityId, alice.user._id, 'mute', { reason: 'flooding' })).status).toBe(
       201
     )
@@ -401,30 +397,32 @@ describe('restrictions', () => {
       error: { code: 'muted', details: { until: null, reason: 'flooding' } },
     })
     // Someone not muted hears no `muted` on joining.
-    const bob = await clients.user(url)
+    const bob = await clients.user(env.url)
     const bobJoined = once<any>(bob.socket, 'joined-city-chat')
     await joinCity(bob, cityId)
     expect((await bobJoined).muted).toBeUndefined()
-    expect((await api(url, 'GET', `/api/cities/${cityId}/messages`, as(alice))).status).toBe(200)
+    expect((await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(alice))).status).toBe(
+      200
+    )
   })
 
   test('refusals: not a moderator, against an admin, bad kind, until in the past, unknown user', async () => {
-    const cityId = await newCity()
-    const alice = await registerUser(url)
-    const bob = await registerUser(url)
-    const byAlice = await api(url, 'POST', `/api/cities/${cityId}/restrictions`, {
+    const cityId = await env.newCity()
+    const alice = await registerUser(env.url)
+    const bob = await registerUser(env.url)
+    const byAlice = await api(env.url, 'POST', `/api/cities/${cityId}/restrictions`, {
       ...as(alice),
       body: { userId: bob.user._id, kind: 'ban' },
     })
     expect(byAlice.status).toBe(403)
-    const mod = await registerUser(url)
-    await api(url, 'PATCH', `/api/admin/users/${mod.user._id}`, {
-      ...as(admin),
+    const mod = await registerUser(env.url)
+    await api(env.url, 'PATCH', `/api/admin/users/${mod.user._id}`, {
+      ...as(env.admin),
       body: { role: 'moderator' },
     })
-    const againstAdmin = await api(url, 'POST', `/api/cities/${cityId}/restrictions`, {
+    const againstAdmin = await api(env.url, 'POST', `/api/cities/${cityId}/restrictions`, {
       ...as(mod),
-      body: { userId: admin.user._id, kind: 'ban' },
+      body: { userId: env.admin.user._id, kind: 'ban' },
     })
     expect(againstAdmin.status).toBe(403)
     expect((await restrict(cityId, bob.user._id, 'exile')).status).toBe(400)
@@ -437,8 +435,8 @@ describe('restrictions', () => {
   })
 
   test('a restriction with until ends by itself', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
     const until = new Date(Date.now() + 1_500).toISOString()
     expect((await restrict(cityId, alice.user._id, 'ban', { until })).status).toBe(201)
     const join = await ask(alice.socket, 'join-city-chat', { cityId })
@@ -448,14 +446,14 @@ describe('restrictions', () => {
       8_000,
       'the ban to end'
     )
-    const list = await api(url, 'GET', `/api/cities/${cityId}/restrictions`, as(admin))
+    const list = await api(env.url, 'GET', `/api/cities/${cityId}/restrictions`, as(env.admin))
     expect(list.body.restrictions).toEqual([])
   })
 
   test('shadow: only the author sees their new messages, live, in history and in recovery', async () => {
-    const cityId = await newCity()
-    const shadow = await clients.user(url)
-    const bob = await clients.user(url)
+    const cityId = await env.newCity()
+    const shadow = await clients.user(env.url)
+    const bob = await clients.user(env.url)
     await joinCity(shadow, cityId)
     await joinCity(bob, cityId)
     expect((await restrict(cityId, shadow.user._id, 'shadow')).status).toBe(201)
@@ -471,17 +469,17 @@ describe('restrictions', () => {
       'can anyone hear me',
       'bob speaks',
     ])
-    const bobHistory = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
+    const bobHistory = await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
     expect(bobHistory.body.messages.map((m: { _id: string }) => m._id)).toEqual([
       visible.message._id,
     ])
-    const ownHistory = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(shadow))
+    const ownHistory = await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(shadow))
     expect(ownHistory.body.messages.map((m: { _id: string }) => m._id)).toEqual([
       sent.message._id,
       visible.message._id,
     ])
     // Others cannot report or reply to it: it does not exist for them.
-    const report = await api(url, 'POST', `/api/messages/${sent.message._id}/reports`, {
+    const report = await api(env.url, 'POST', `/api/messages/${sent.message._id}/reports`, {
       ...as(bob),
       body: { reason: 'spam' },
     })
@@ -510,21 +508,21 @@ describe('restrictions', () => {
 
 describe('slow mode', () => {
   test('a second message within the interval waits; moderators are exempt; joined-city-chat tells', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
-    const mod = await clients.user(url)
-    await api(url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(admin))
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
+    const mod = await clients.user(env.url)
+    await api(env.url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(env.admin))
     const path = `/api/cities/${cityId}`
     expect(
-      (await api(url, 'PATCH', path, { ...as(alice), body: { slowModeSeconds: 5 } })).status
+      (await api(env.url, 'PATCH', path, { ...as(alice), body: { slowModeSeconds: 5 } })).status
     ).toBe(403)
     expect(
-      (await api(url, 'PATCH', path, { ...as(mod), body: { slowModeSeconds: 3601 } })).status
+      (await api(env.url, 'PATCH', path, { ...as(mod), body: { slowModeSeconds: 3601 } })).status
     ).toBe(400)
     expect(
-      (await api(url, 'PATCH', path, { ...as(mod), body: { slowModeSeconds: -1 } })).status
+      (await api(env.url, 'PATCH', path, { ...as(mod), body: { slowModeSeconds: -1 } })).status
     ).toBe(400)
-    const set = await api(url, 'PATCH', path, { ...as(mod), body: { slowModeSeconds: 30 } })
+    const set = await api(env.url, 'PATCH', path, { ...as(mod), body: { slowModeSeconds: 30 } })
     expect(set.body.city.slowModeSeconds).toBe(30)
     const joined = once<any>(alice.socket, 'joined-city-chat')
     await ask(alice.socket, 'join-city-chat', { cityId })
@@ -537,7 +535,7 @@ describe('slow mode', () => {
     expect(second.error.details.retryAfterMs).toBeLessThanOrEqual(30_000)
     expect((await send(mod, cityId, 'm1')).ok).toBe(true)
     expect((await send(mod, cityId, 'm2')).ok).toBe(true)
-    await api(url, 'PATCH', path, { ...as(mod), body: { slowModeSeconds: 0 } })
+    await api(env.url, 'PATCH', path, { ...as(mod), body: { slowModeSeconds: 0 } })
     expect((await send(alice, cityId, 'three')).ok).toBe(true)
     expect(await auditActions()).toContain('city.slow_mode')
   })
@@ -545,32 +543,32 @@ describe('slow mode', () => {
 
 describe('word filter and reports', () => {
   test('block refuses whole words after NFKC; flag stores, broadcasts and opens a report', async () => {
-    const alice = await clients.user(url)
-    const bob = await clients.user(url)
-    const mod = await clients.user(url)
-    const cityId = await newCity()
-    await api(url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(admin))
+    const alice = await clients.user(env.url)
+    const bob = await clients.user(env.url)
+    const mod = await clients.user(env.url)
+    const cityId = await env.newCity()
+    await api(env.url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(env.admin))
     const body = {
       terms: [
         { term: 'Darn', action: 'block' },
         { term: 'heck', action: 'flag' },
       ],
     }
-    expect((await api(url, 'PUT', '/api/admin/word-filter', { ...as(alice), body })).status).toBe(
-      403
-    )
-    expect((await api(url, 'GET', '/api/admin/word-filter', as(alice))).status).toBe(403)
+    expect(
+      (await api(env.url, 'PUT', '/api/admin/word-filter', { ...as(alice), body })).status
+    ).toBe(403)
+    expect((await api(env.url, 'GET', '/api/admin/word-filter', as(alice))).status).toBe(403)
     expect(
       (
-        await api(url, 'PUT', '/api/admin/word-filter', {
-          ...as(admin),
+        await api(env.url, 'PUT', '/api/admin/word-filter', {
+          ...as(env.admin),
           body: { terms: [{ term: 'two words', action: 'block' }] },
         })
       ).status
     ).toBe(400)
-    const put = await api(url, 'PUT', '/api/admin/word-filter', { ...as(admin), body })
+    const put = await api(env.url, 'PUT', '/api/admin/word-filter', { ...as(env.admin), body })
     expect(put.status).toBe(200)
-    expect((await api(url, 'GET', '/api/admin/word-filter', as(admin))).body.terms).toEqual(
+    expect((await api(env.url, 'GET', '/api/admin/word-filter', as(env.admin))).body.terms).toEqual(
       expect.arrayContaining([
         { term: 'darn', action: 'block' },
         { term: 'heck', action: 'flag' },
@@ -587,7 +585,7 @@ describe('word filter and reports', () => {
     await heard
     const live = await created
     expect(live).toMatchObject({ messageId: flagged.message._id, cityId })
-    const open = await api(url, 'GET', '/api/reports?status=open', as(mod))
+    const open = await api(env.url, 'GET', '/api/reports?status=open', as(mod))
     expect(open.body.reports).toContainEqual(
       expect.objectContaining({
         _id: live.reportId,
@@ -604,11 +602,11 @@ describe('word filter and reports', () => {
       ok: false,
       error: { code: 'content_blocked' },
     })
-    const kept = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
+    const kept = await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
     expect(
       kept.body.messages.find((m: { _id: string }) => m._id === plain.message._id).content
     ).toBe('a plain message')
-    const restRefused = await api(url, 'PATCH', `/api/messages/${plain.message._id}`, {
+    const restRefused = await api(env.url, 'PATCH', `/api/messages/${plain.message._id}`, {
       ...as(alice),
       body: { content: 'darn' },
     })
@@ -618,63 +616,64 @@ describe('word filter and reports', () => {
     expect((await edit('oh heck')).ok).toBe(true)
     expect((await editedHeard).content).toBe('oh heck')
     expect(await editReport).toMatchObject({ messageId: plain.message._id, cityId })
-    await api(url, 'PUT', '/api/admin/word-filter', { ...as(admin), body: { terms: [] } })
+    await api(env.url, 'PUT', '/api/admin/word-filter', { ...as(env.admin), body: { terms: [] } })
     expect((await send(alice, cityId, 'darn')).ok).toBe(true)
   })
 
   test('report once; moderators list and resolve with a ban, which is carried out and audited', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
-    const bob = await clients.user(url)
-    const mod = await clients.user(url)
-    await api(url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(admin))
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
+    const bob = await clients.user(env.url)
+    const mod = await clients.user(env.url)
+    await api(env.url, 'PUT', `/api/cities/${cityId}/moderators/${mod.user._id}`, as(env.admin))
     await joinCity(alice, cityId)
     const sent = await send(alice, cityId, 'buy my stuff')
     const path = `/api/messages/${sent.message._id}/reports`
-    expect((await api(url, 'POST', path, { ...as(bob), body: {} })).status).toBe(400)
-    expect((await api(url, 'POST', path, { ...as(alice), body: { reason: 'me' } })).status).toBe(
-      400
-    )
+    expect((await api(env.url, 'POST', path, { ...as(bob), body: {} })).status).toBe(400)
+    expect(
+      (await api(env.url, 'POST', path, { ...as(alice), body: { reason: 'me' } })).status
+    ).toBe(400)
     const created = once<any>(mod.socket, 'report-created')
-    const report = await api(url, 'POST', path, { ...as(bob), body: { reason: 'spam' } })
+    const report = await api(env.url, 'POST', path, { ...as(bob), body: { reason: 'spam' } })
     expect(report.status).toBe(201)
     expect(await created).toEqual({
       reportId: report.body.report._id,
       messageId: sent.message._id,
       cityId,
     })
-    expect((await api(url, 'POST', path, { ...as(bob), body: { reason: 'spam' } })).status).toBe(
-      409
-    )
+    expect(
+      (await api(env.url, 'POST', path, { ...as(bob), body: { reason: 'spam' } })).status
+    ).toBe(409)
     expect(
       (
-        await api(url, 'POST', '/api/messages/0123456789abcdef01234567/reports', {
+        await api(env.url, 'POST', '/api/messages/0123456789abcdef01234567/reports', {
           ...as(bob),
           body: { reason: 'x' },
         })
       ).status
     ).toBe(404)
-    expect((await api(url, 'GET', '/api/reports', as(bob))).status).toBe(403)
-    const list = await api(url, 'GET', '/api/reports?status=open', as(mod))
+    expect((await api(env.url, 'GET', '/api/reports', as(bob))).status).toBe(403)
+    const list = await api(env.url, 'GET', '/api/reports?status=open', as(mod))
     expect(list.body.reports.map((r: { _id: string }) => r._id)).toEqual([report.body.report._id])
     expect(list.body.reports[0].message.content).toBe('buy my stuff')
     const reportPath = `/api/reports/${report.body.report._id}`
     expect(
-      (await api(url, 'PATCH', reportPath, { ...as(bob), body: { status: 'dismissed' } })).status
+      (await api(env.url, 'PATCH', reportPath, { ...as(bob), body: { status: 'dismissed' } }))
+        .status
     ).toBe(404)
     expect(
       (
-        await api(url, 'PATCH', reportPath, {
+        await api(env.url, 'PATCH', reportPath, {
           ...as(mod),
           body: { status: 'dismissed', action: 'ban' },
         })
       ).status
     ).toBe(400)
     expect(
-      (await api(url, 'PATCH', reportPath, { ...as(mod), body: { status: 'closed' } })).status
+      (await api(env.url, 'PATCH', reportPath, { ...as(mod), body: { status: 'closed' } })).status
     ).toBe(400)
     const left = once<any>(alice.socket, 'left-city-chat')
-    const resolved = await api(url, 'PATCH', reportPath, {
+    const resolved = await api(env.url, 'PATCH', reportPath, {
       ...as(mod),
       body: { status: 'actioned', action: 'ban' },
     })
@@ -687,9 +686,12 @@ describe('word filter and reports', () => {
     expect((await left).reason).toBe('banned')
     expect((await ask(alice.socket, 'join-city-chat', { cityId })).error.code).toBe('banned')
     expect(
-      (await api(url, 'PATCH', reportPath, { ...as(mod), body: { status: 'dismissed' } })).status
+      (await api(env.url, 'PATCH', reportPath, { ...as(mod), body: { status: 'dismissed' } }))
+        .status
     ).toBe(409)
-    expect((await api(url, 'GET', '/api/reports?status=open', as(mod))).body.reports).toEqual([])
+    expect((await api(env.url, 'GET', '/api/reports?status=open', as(mod))).body.reports).toEqual(
+      []
+    )
     expect(await auditActions()).toEqual(
       expect.arrayContaining(['report.resolve', 'restriction.ban'])
     )
@@ -698,49 +700,51 @@ describe('word filter and reports', () => {
 
 describe('reports of private-chat messages', () => {
   test('a member reports a chat message; only admins hear, list and resolve it, with delete or nothing', async () => {
-    const alice = await clients.user(url)
-    const bob = await clients.user(url)
-    const outsider = await registerUser(url)
-    const globalMod = await registerUser(url)
-    await api(url, 'PATCH', `/api/admin/users/${globalMod.user._id}`, {
-      ...as(admin),
+    const alice = await clients.user(env.url)
+    const bob = await clients.user(env.url)
+    const outsider = await registerUser(env.url)
+    const globalMod = await registerUser(env.url)
+    await api(env.url, 'PATCH', `/api/admin/users/${globalMod.user._id}`, {
+      ...as(env.admin),
       body: { role: 'moderator' },
     })
-    const adminClient = clients.track(await connectAs(url, admin))
-    const chatId = await createPrivateChat(url, bob, [alice])
+    const adminClient = clients.track(await connectAs(env.url, env.admin))
+    const chatId = await createPrivateChat(env.url, bob, [alice])
     for (const who of [alice, bob])
       expect((await ask(who.socket, 'join-private-chat', { chatId })).ok).toBe(true)
     const sent = await ask(bob.socket, 'send-private-message', { chatId, content: 'send me money' })
     const path = `/api/messages/${sent.message._id}/reports`
     // Not a member: the message does not exist for them. Not one's own.
-    const byOutsider = await api(url, 'POST', path, { ...as(outsider), body: { reason: 'x' } })
+    const byOutsider = await api(env.url, 'POST', path, { ...as(outsider), body: { reason: 'x' } })
     expect(byOutsider.status).toBe(404)
-    expect((await api(url, 'POST', path, { ...as(bob), body: { reason: 'x' } })).status).toBe(400)
+    expect((await api(env.url, 'POST', path, { ...as(bob), body: { reason: 'x' } })).status).toBe(
+      400
+    )
     const heard = once<any>(adminClient.socket, 'report-created')
-    const report = await api(url, 'POST', path, { ...as(alice), body: { reason: 'scam' } })
+    const report = await api(env.url, 'POST', path, { ...as(alice), body: { reason: 'scam' } })
     expect(report.status).toBe(201)
     expect(report.body.report).toMatchObject({ chatId, cityId: null, reason: 'scam' })
     const reportId = report.body.report._id
     expect(await heard).toEqual({ reportId, messageId: sent.message._id, chatId })
-    expect((await api(url, 'POST', path, { ...as(alice), body: { reason: 'scam' } })).status).toBe(
-      409
-    )
+    expect(
+      (await api(env.url, 'POST', path, { ...as(alice), body: { reason: 'scam' } })).status
+    ).toBe(409)
     // A global moderator moderates cities, not private chats: the report is not theirs.
-    const modList = await api(url, 'GET', '/api/reports?status=open', as(globalMod))
+    const modList = await api(env.url, 'GET', '/api/reports?status=open', as(globalMod))
     expect(modList.status).toBe(200)
     expect(modList.body.reports.map((r: { _id: string }) => r._id)).not.toContain(reportId)
     const reportPath = `/api/reports/${reportId}`
-    const byMod = await api(url, 'PATCH', reportPath, {
+    const byMod = await api(env.url, 'PATCH', reportPath, {
       ...as(globalMod),
       body: { status: 'actioned', action: 'delete' },
     })
     expect(byMod.status).toBe(404)
-    const adminList = await api(url, 'GET', '/api/reports?status=open', as(admin))
+    const adminList = await api(env.url, 'GET', '/api/reports?status=open', as(env.admin))
     const listed = adminList.body.reports.find((r: { _id: string }) => r._id === reportId)
     expect(listed).toMatchObject({ chatId, cityId: null, message: { content: 'send me money' } })
     for (const action of ['ban', 'mute']) {
-      const refused = await api(url, 'PATCH', reportPath, {
-        ...as(admin),
+      const refused = await api(env.url, 'PATCH', reportPath, {
+        ...as(env.admin),
         body: { status: 'actioned', action },
       })
       expect(refused.status).toBe(400)
@@ -748,16 +752,16 @@ describe('reports of private-chat messages', () => {
     }
     // The admin is no member, and still removes the reported message; the members hear it.
     const deleted = once<any>(alice.socket, 'private-message-deleted')
-    const resolved = await api(url, 'PATCH', reportPath, {
-      ...as(admin),
+    const resolved = await api(env.url, 'PATCH', reportPath, {
+      ...as(env.admin),
       body: { status: 'actioned', action: 'delete' },
     })
     expect(resolved.status).toBe(200)
     expect(resolved.body.report).toMatchObject({ status: 'actioned', action: 'delete', chatId })
     expect(await deleted).toEqual({ messageId: sent.message._id, chatId })
-    const history = await api(url, 'GET', `/api/chats/${chatId}/messages`, as(alice))
+    const history = await api(env.url, 'GET', `/api/chats/${chatId}/messages`, as(alice))
     expect(history.body.messages[0]).toMatchObject({ _id: sent.message._id, is_deleted: true })
-    const audit = await api(url, 'GET', '/api/admin/audit?limit=5', as(admin))
+    const audit = await api(env.url, 'GET', '/api/admin/audit?limit=5', as(env.admin))
     expect(audit.body.entries).toContainEqual(
       expect.objectContaining({
         action: 'message.delete',
@@ -767,15 +771,15 @@ describe('reports of private-chat messages', () => {
       })
     )
     // The admin still is no member of the chat.
-    expect((await api(url, 'GET', `/api/chats/${chatId}`, as(admin))).status).toBe(403)
+    expect((await api(env.url, 'GET', `/api/chats/${chatId}`, as(env.admin))).status).toBe(403)
     // Dismissing another one works, with no action.
     const second = await ask(bob.socket, 'send-private-message', { chatId, content: 'again' })
-    const next = await api(url, 'POST', `/api/messages/${second.message._id}/reports`, {
+    const next = await api(env.url, 'POST', `/api/messages/${second.message._id}/reports`, {
       ...as(alice),
       body: { reason: 'again' },
     })
-    const dismissed = await api(url, 'PATCH', `/api/reports/${next.body.report._id}`, {
-      ...as(admin),
+    const dismissed = await api(env.url, 'PATCH', `/api/reports/${next.body.report._id}`, {
+      ...as(env.admin),
       body: { status: 'dismissed' },
     })
     expect(dismissed.body.report.status).toBe('dismissed')
@@ -784,42 +788,42 @@ describe('reports of private-chat messages', () => {
 
 describe('blocks and abuse limits', () => {
   test('a blocked user cannot create a chat with or add the blocker; the refusal says only blocked', async () => {
-    const alice = await registerUser(url)
-    const bob = await registerUser(url)
-    const carol = await registerUser(url)
+    const alice = await registerUser(env.url)
+    const bob = await registerUser(env.url)
+    const carol = await registerUser(env.url)
     const block = `/api/users/me/blocks/${bob.user._id}`
     expect(
-      (await api(url, 'PUT', `/api/users/me/blocks/${alice.user._id}`, as(alice))).status
+      (await api(env.url, 'PUT', `/api/users/me/blocks/${alice.user._id}`, as(alice))).status
     ).toBe(400)
     expect(
-      (await api(url, 'PUT', '/api/users/me/blocks/0123456789abcdef01234567', as(alice))).status
+      (await api(env.url, 'PUT', '/api/users/me/blocks/0123456789abcdef01234567', as(alice))).status
     ).toBe(404)
-    expect((await api(url, 'PUT', '/api/users/me/blocks/nope', as(alice))).status).toBe(400)
-    expect((await api(url, 'PUT', block, as(alice))).status).toBe(204)
-    const mine = await api(url, 'GET', '/api/users/me/blocks', as(alice))
+    expect((await api(env.url, 'PUT', '/api/users/me/blocks/nope', as(alice))).status).toBe(400)
+    expect((await api(env.url, 'PUT', block, as(alice))).status).toBe(204)
+    const mine = await api(env.url, 'GET', '/api/users/me/blocks', as(alice))
     expect(mine.body.blocks.map((b: { user: { _id: string } }) => b.user._id)).toEqual([
       bob.user._id,
     ])
-    expect((await api(url, 'GET', '/api/users/me/blocks', as(bob))).body.blocks).toEqual([])
-    const create = await api(url, 'POST', '/api/chats', {
+    expect((await api(env.url, 'GET', '/api/users/me/blocks', as(bob))).body.blocks).toEqual([])
+    const create = await api(env.url, 'POST', '/api/chats', {
       ...as(bob),
       body: { memberIds: [alice.user._id, carol.user._id] },
     })
     expect(create.status).toBe(403)
     expect(create.body.error.code).toBe('blocked')
     expect(JSON.stringify(create.body)).not.toContain(alice.user._id)
-    const chat = await api(url, 'POST', '/api/chats', {
+    const chat = await api(env.url, 'POST', '/api/chats', {
       ...as(bob),
       body: { memberIds: [carol.user._id] },
     })
     expect(chat.status).toBe(201)
-    const add = await api(url, 'POST', `/api/chats/${chat.body.chat._id}/members`, {
+    const add = await api(env.url, 'POST', `/api/chats/${chat.body.chat._id}/members`, {
       ...as(bob),
       body: { userIds: [alice.user._id] },
     })
     expect(add.body.error?.code).toBe('blocked')
-    expect((await api(url, 'DELETE', block, as(alice))).status).toBe(204)
-    const after = await api(url, 'POST', '/api/chats', {
+    expect((await api(env.url, 'DELETE', block, as(alice))).status).toBe(204)
+    const after = await api(env.url, 'POST', '/api/chats', {
       ...as(bob),
       body: { memberIds: [alice.user._id] },
     })

@@ -4,7 +4,7 @@
  * refusals (bad emoji, wrong room, not a member, deleted message, over 50 emojis, rate limit), and
  * a shadow-restricted user's reactions seen by that user alone.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import { afterEach, describe, expect, test } from 'bun:test'
 import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import {
   ask,
@@ -15,34 +15,13 @@ import {
   once,
   trackClients,
 } from '../helpers/chat-client.ts'
-import { startServer, type TestServer } from '../helpers/server.ts'
+import { startServer, useAdminServer } from '../helpers/server.ts'
 
-let server: TestServer
-let url: string
-let admin: RegisteredUser
+const env = useAdminServer('react_admin', 'react', { MESSAGE_BURST: '200' })
 const clients = trackClients()
-let cityCounter = 0
-
-beforeAll(async () => {
-  server = await startServer({ ADMIN_USERNAMES: 'react_admin', MESSAGE_BURST: '200' })
-  url = server.url
-  admin = await registerUser(url, { username: 'react_admin' })
-})
 afterEach(() => clients.disconnectAll())
-afterAll(() => server.stop())
 
 const as = (who: RegisteredUser) => ({ token: who.accessToken })
-
-async function newCity(): Promise<string> {
-  cityCounter += 1
-  const id = `react-${cityCounter}-${Date.now().toString(36)}`
-  const res = await api(url, 'POST', '/api/admin/cities', {
-    ...as(admin),
-    body: { id, name: `React ${cityCounter}`, country: 'Testland' },
-  })
-  expect(res.status).toBe(201)
-  return id
-}
 
 async function say(who: ChatClient, cityId: string, content: string) {
   const ack = await ask(who.socket, 'send-city-message', { cityId, content })
@@ -55,9 +34,9 @@ const reactPath = (messageId: string, emoji: string) =>
 
 describe('reactions in a city, over sockets', () => {
   test('react and unreact: acks, the room hears each change once with the count after it', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
-    const bob = await clients.user(url)
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
+    const bob = await clients.user(env.url)
     for (const c of [alice, bob]) await joinCity(c, cityId)
     const message = await say(alice, cityId, 'react to me')
     expect(message.reactions).toEqual([])
@@ -106,7 +85,7 @@ describe('reactions in a city, over sockets', () => {
       [bob.user._id, '❤️', 1],
     ])
 
-    const history = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
+    const history = await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
     expect(history.body.messages.at(-1).reactions).toEqual([
       { emoji: '👍', count: 2, userIds: [bob.user._id, alice.user._id] },
       { emoji: '❤️', count: 1, userIds: [bob.user._id] },
@@ -133,9 +112,9 @@ describe('reactions in a city, over sockets', () => {
   })
 
   test('refusals: bad emoji, wrong room, unknown and deleted message, archived city', async () => {
-    const cityId = await newCity()
-    const other = await newCity()
-    const alice = await clients.user(url)
+    const cityId = await env.newCity()
+    const other = await env.newCity()
+    const alice = await clients.user(env.url)
     await joinCity(alice, cityId)
     const message = await say(alice, cityId, 'no')
     for (const emoji of ['a', '👍👍', 'notaname', '', 'x'.repeat(80), '1']) {
@@ -173,8 +152,8 @@ describe('reactions in a city, over sockets', () => {
     expect(deleted.error.code).toBe('not_found')
 
     const kept = await say(alice, cityId, 'still here')
-    const archived = await api(url, 'PATCH', `/api/admin/cities/${cityId}`, {
-      ...as(admin),
+    const archived = await api(env.url, 'PATCH', `/api/admin/cities/${cityId}`, {
+      ...as(env.admin),
       body: { archived: true },
     })
     expect(archived.status).toBe(200)
@@ -187,24 +166,24 @@ describe('reactions in a city, over sockets', () => {
   })
 
   test('at most 50 distinct emojis on a message; an existing one may still be added', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
-    const bob = await clients.user(url)
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
+    const bob = await clients.user(env.url)
     for (const c of [alice, bob]) await joinCity(c, cityId)
     const message = await say(alice, cityId, 'many')
     // 50 distinct emojis: the faces from 😀 (U+1F600) on.
     const faces = Array.from({ length: 51 }, (_, i) => String.fromCodePoint(0x1f600 + i))
     for (const emoji of faces.slice(0, 50)) {
-      const put = await api(url, 'PUT', reactPath(message._id, emoji), as(alice))
+      const put = await api(env.url, 'PUT', reactPath(message._id, emoji), as(alice))
       expect(put.status).toBe(200)
     }
-    const over = await api(url, 'PUT', reactPath(message._id, faces[50] as string), as(bob))
+    const over = await api(env.url, 'PUT', reactPath(message._id, faces[50] as string), as(bob))
     expect(over.status).toBe(409)
     expect(over.body.error).toMatchObject({ code: 'conflict', details: { limit: 50 } })
-    const same = await api(url, 'PUT', reactPath(message._id, faces[0] as string), as(bob))
+    const same = await api(env.url, 'PUT', reactPath(message._id, faces[0] as string), as(bob))
     expect(same.status).toBe(200)
     expect(same.body).toMatchObject({ count: 2, changed: true })
-    const history = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
+    const history = await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
     const reactions = history.body.messages.at(-1).reactions
     expect(reactions.length).toBe(50)
     expect(reactions[0]).toEqual({
@@ -215,16 +194,16 @@ describe('reactions in a city, over sockets', () => {
   })
 
   test('userIds are cut at 10 and reactions sorted by count', async () => {
-    const cityId = await newCity()
-    const author = await clients.user(url)
+    const cityId = await env.newCity()
+    const author = await clients.user(env.url)
     await joinCity(author, cityId)
     const message = await say(author, cityId, 'popular')
-    const users = await Promise.all(Array.from({ length: 12 }, () => registerUser(url)))
-    await api(url, 'PUT', reactPath(message._id, '👀'), as(users[0] as RegisteredUser))
+    const users = await Promise.all(Array.from({ length: 12 }, () => registerUser(env.url)))
+    await api(env.url, 'PUT', reactPath(message._id, '👀'), as(users[0] as RegisteredUser))
     for (const user of users) {
-      expect((await api(url, 'PUT', reactPath(message._id, 'tada'), as(user))).status).toBe(200)
+      expect((await api(env.url, 'PUT', reactPath(message._id, 'tada'), as(user))).status).toBe(200)
     }
-    const history = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(author))
+    const history = await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(author))
     const [tada, eyes] = history.body.messages.at(-1).reactions
     expect(tada.emoji).toBe('🎉')
     expect(tada.count).toBe(12)
@@ -233,13 +212,13 @@ describe('reactions in a city, over sockets', () => {
   })
 
   test("a shadowed user's reactions are seen by that user only", async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
-    const shadow = await clients.user(url)
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
+    const shadow = await clients.user(env.url)
     for (const c of [alice, shadow]) await joinCity(c, cityId)
     const message = await say(alice, cityId, 'watch')
-    const restricted = await api(url, 'POST', `/api/cities/${cityId}/restrictions`, {
-      ...as(admin),
+    const restricted = await api(env.url, 'POST', `/api/cities/${cityId}/restrictions`, {
+      ...as(env.admin),
       body: { userId: shadow.user._id, kind: 'shadow' },
     })
     expect(restricted.status).toBe(201)
@@ -254,7 +233,7 @@ describe('reactions in a city, over sockets', () => {
     await barrier(alice.socket)
     expect(alice.got('city-message-reaction')).toEqual([])
     const seen = async (who: RegisteredUser) =>
-      (await api(url, 'GET', `/api/cities/${cityId}/messages`, as(who))).body.messages.at(-1)
+      (await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(who))).body.messages.at(-1)
         .reactions
     expect(await seen(alice)).toEqual([])
     expect(await seen(shadow)).toEqual([{ emoji: '🔥', count: 1, userIds: [shadow.user._id] }])
@@ -271,21 +250,21 @@ describe('reactions in a city, over sockets', () => {
 
 describe('reactions in a private chat, over REST', () => {
   test('PUT and DELETE broadcast private-message-reaction; outsiders and other users refused', async () => {
-    const alice = await clients.user(url)
-    const bob = await clients.user(url)
-    const outsider = await clients.user(url)
-    const chatId = await createPrivateChat(url, alice, [bob])
+    const alice = await clients.user(env.url)
+    const bob = await clients.user(env.url)
+    const outsider = await clients.user(env.url)
+    const chatId = await createPrivateChat(env.url, alice, [bob])
     for (const c of [alice, bob]) {
       const joined = await ask(c.socket, 'join-private-chat', { chatId })
       expect(joined.ok).toBe(true)
     }
-    const sent = await api(url, 'POST', `/api/chats/${chatId}/messages`, {
+    const sent = await api(env.url, 'POST', `/api/chats/${chatId}/messages`, {
       ...as(alice),
       body: { content: 'hello' },
     })
     const messageId = sent.body.message._id
     const heard = once<any>(alice.socket, 'private-message-reaction')
-    const put = await api(url, 'PUT', reactPath(messageId, '🚀'), as(bob))
+    const put = await api(env.url, 'PUT', reactPath(messageId, '🚀'), as(bob))
     expect(put.status).toBe(200)
     expect(put.body).toEqual({
       messageId,
@@ -303,7 +282,7 @@ describe('reactions in a private chat, over REST', () => {
       chatId,
     })
     // Not a member: refused, and nothing heard.
-    const outside = await api(url, 'PUT', reactPath(messageId, '🚀'), as(outsider))
+    const outside = await api(env.url, 'PUT', reactPath(messageId, '🚀'), as(outsider))
     expect(outside.status).toBe(404)
     const outsideSocket = await ask(outsider.socket, 'react-message', {
       messageId,
@@ -312,13 +291,13 @@ describe('reactions in a private chat, over REST', () => {
     })
     expect(outsideSocket.error.code).toBe('not_found')
     // Another user cannot take bob's reaction away: alice's DELETE changes nothing.
-    const notHers = await api(url, 'DELETE', reactPath(messageId, '🚀'), as(alice))
+    const notHers = await api(env.url, 'DELETE', reactPath(messageId, '🚀'), as(alice))
     expect(notHers.body).toMatchObject({ changed: false, count: 1 })
-    const bad = await api(url, 'PUT', reactPath(messageId, 'nope'), as(bob))
+    const bad = await api(env.url, 'PUT', reactPath(messageId, 'nope'), as(bob))
     expect(bad.status).toBe(400)
     expect(bad.body.error.code).toBe('invalid_input')
     const gone = once<any>(alice.socket, 'private-message-reaction')
-    const del = await api(url, 'DELETE', reactPath(messageId, 'rocket'), as(bob))
+    const del = await api(env.url, 'DELETE', reactPath(messageId, 'rocket'), as(bob))
     expect(del.body).toMatchObject({ action: 'remove', count: 0, changed: true })
     expect(await gone).toMatchObject({ action: 'remove', count: 0, chatId })
     await barrier(alice.socket)

@@ -5,7 +5,7 @@
  * owners in chats, at most 20 per room, `joined-*` carries pinnedCount, a deleted message leaves
  * the pins; and the refusals of each.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
+import { afterEach, describe, expect, test } from 'bun:test'
 import { setChatMemberRole } from '../../src/store/chats.ts'
 import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import {
@@ -18,34 +18,13 @@ import {
   trackClients,
 } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
-import { startServer, type TestServer } from '../helpers/server.ts'
+import { useAdminServer } from '../helpers/server.ts'
 
-let server: TestServer
-let url: string
-let admin: RegisteredUser
+const env = useAdminServer('thread_admin', 'thread', { MESSAGE_BURST: '200' })
 const clients = trackClients()
-let cityCounter = 0
-
-beforeAll(async () => {
-  server = await startServer({ ADMIN_USERNAMES: 'thread_admin', MESSAGE_BURST: '200' })
-  url = server.url
-  admin = await registerUser(url, { username: 'thread_admin' })
-})
 afterEach(() => clients.disconnectAll())
-afterAll(() => server.stop())
 
 const as = (who: RegisteredUser) => ({ token: who.accessToken })
-
-async function newCity(): Promise<string> {
-  cityCounter += 1
-  const id = `thread-${cityCounter}-${Date.now().toString(36)}`
-  const res = await api(url, 'POST', '/api/admin/cities', {
-    ...as(admin),
-    body: { id, name: `Thread ${cityCounter}`, country: 'Testland' },
-  })
-  expect(res.status).toBe(201)
-  return id
-}
 
 async function say(who: ChatClient, cityId: string, content: string, reply_to?: string) {
   const ack = await ask(who.socket, 'send-city-message', { cityId, content, reply_to })
@@ -54,13 +33,13 @@ async function say(who: ChatClient, cityId: string, content: string, reply_to?: 
 }
 
 const notifications = async (who: RegisteredUser) =>
-  (await api(url, 'GET', '/api/notifications', as(who))).body.notifications as any[]
+  (await api(env.url, 'GET', '/api/notifications', as(who))).body.notifications as any[]
 
 describe('threads', () => {
   test('a reply moves the parent thread: the room hears thread-updated after the reply; history agrees', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
-    const bob = await clients.user(url)
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
+    const bob = await clients.user(env.url)
     for (const c of [alice, bob]) await joinCity(c, cityId)
     const parent = await say(alice, cityId, 'start a thread')
     expect(parent).toMatchObject({ reply_count: 0, last_reply_at: null })
@@ -83,7 +62,7 @@ describe('threads', () => {
       last_reply_at: second.created_at,
       cityId,
     })
-    const history = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
+    const history = await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(bob))
     const stored = history.body.messages.find((m: any) => m._id === parent._id)
     expect(stored).toMatchObject({ reply_count: 2, last_reply_at: second.created_at })
     // A plain message moves no thread.
@@ -93,62 +72,62 @@ describe('threads', () => {
   })
 
   test('GET …/replies pages the thread oldest first with before/after/limit; refusals', async () => {
-    const cityId = await newCity()
-    const alice = await clients.user(url)
+    const cityId = await env.newCity()
+    const alice = await clients.user(env.url)
     await joinCity(alice, cityId)
     const parent = await say(alice, cityId, 'parent')
     const replies = []
     for (let i = 0; i < 5; i++) replies.push(await say(alice, cityId, `r${i}`, parent._id))
     await say(alice, cityId, 'outside the thread')
     const path = `/api/messages/${parent._id}/replies`
-    const all = await api(url, 'GET', path, as(alice))
+    const all = await api(env.url, 'GET', path, as(alice))
     expect(all.status).toBe(200)
     expect(all.body.messages.map((m: any) => m.content)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4'])
     expect(all.body.hasMore).toBe(false)
-    const newest = await api(url, 'GET', `${path}?limit=2`, as(alice))
+    const newest = await api(env.url, 'GET', `${path}?limit=2`, as(alice))
     expect(newest.body.messages.map((m: any) => m.content)).toEqual(['r3', 'r4'])
     expect(newest.body.hasMore).toBe(true)
-    const older = await api(url, 'GET', `${path}?limit=2&before=${replies[3]._id}`, as(alice))
+    const older = await api(env.url, 'GET', `${path}?limit=2&before=${replies[3]._id}`, as(alice))
     expect(older.body.messages.map((m: any) => m.content)).toEqual(['r1', 'r2'])
-    const after = await api(url, 'GET', `${path}?limit=2&after=${replies[1]._id}`, as(alice))
+    const after = await api(env.url, 'GET', `${path}?limit=2&after=${replies[1]._id}`, as(alice))
     expect(after.body.messages.map((m: any) => m.content)).toEqual(['r2', 'r3'])
     expect(after.body.hasMore).toBe(true)
     // A cursor outside the thread, an unknown message, a malformed id.
     const other = await say(alice, cityId, 'elsewhere')
-    expect((await api(url, 'GET', `${path}?before=${other._id}`, as(alice))).status).toBe(400)
+    expect((await api(env.url, 'GET', `${path}?before=${other._id}`, as(alice))).status).toBe(400)
     const unknown = await api(
-      url,
+      env.url,
       'GET',
       '/api/messages/0123456789abcdef01234567/replies',
       as(alice)
     )
     expect(unknown.status).toBe(404)
-    expect((await api(url, 'GET', '/api/messages/nope/replies', as(alice))).status).toBe(400)
+    expect((await api(env.url, 'GET', '/api/messages/nope/replies', as(alice))).status).toBe(400)
   })
 
   test("a private chat's thread is for its members only", async () => {
-    const alice = await clients.user(url)
-    const bob = await clients.user(url)
-    const outsider = await registerUser(url)
-    const chatId = await createPrivateChat(url, alice, [bob])
-    const parent = await api(url, 'POST', `/api/chats/${chatId}/messages`, {
+    const alice = await clients.user(env.url)
+    const bob = await clients.user(env.url)
+    const outsider = await registerUser(env.url)
+    const chatId = await createPrivateChat(env.url, alice, [bob])
+    const parent = await api(env.url, 'POST', `/api/chats/${chatId}/messages`, {
       ...as(alice),
       body: { content: 'chat thread' },
     })
-    const reply = await api(url, 'POST', `/api/chats/${chatId}/messages`, {
+    const reply = await api(env.url, 'POST', `/api/chats/${chatId}/messages`, {
       ...as(bob),
       body: { content: 'in it', reply_to: parent.body.message._id },
     })
     expect(reply.status).toBe(201)
     const path = `/api/messages/${parent.body.message._id}/replies`
-    expect((await api(url, 'GET', path, as(bob))).body.messages.length).toBe(1)
-    expect((await api(url, 'GET', path, as(outsider))).status).toBe(404)
+    expect((await api(env.url, 'GET', path, as(bob))).body.messages.length).toBe(1)
+    expect((await api(env.url, 'GET', path, as(outsider))).status).toBe(404)
   })
 
   test("the thread's participants are notified of a reply, as their settings allow", async () => {
-    const cityId = await newCity()
+    const cityId = await env.newCity()
     const [author, first, second, quiet, latest] = (await Promise.all(
-      [1, 2, 3, 4, 5].map(() => clients.user(url))
+      [1, 2, 3, 4, 5].map(() => clients.user(env.url))
     )) as ChatClient[]
     for (const c of [author, first, second, quiet, latest] as ChatClient[])
       await joinCity(c, cityId)
@@ -156,7 +135,7 @@ describe('threads', () => {
     await say(first as ChatClient, cityId, 'me', parent._id)
     await say(second as ChatClient, cityId, 'me too', parent._id)
     await say(quiet as ChatClient, cityId, 'me, quietly', parent._id)
-    const off = await api(url, 'PUT', `/api/notification-settings/city/${cityId}`, {
+    const off = await api(env.url, 'PUT', `/api/notification-settings/city/${cityId}`, {
       ...as(quiet as ChatClient),
       body: { level: 'none' },
     })
@@ -183,13 +162,13 @@ describe('threads', () => {
 
 describe('pins', () => {
   async function cityWithModerator() {
-    const cityId = await newCity()
-    const moderator = await clients.user(url)
+    const cityId = await env.newCity()
+    const moderator = await clients.user(env.url)
     const put = await api(
-      url,
+      env.url,
       'PUT',
       `/api/cities/${cityId}/moderators/${moderator.user._id}`,
-      as(admin)
+      as(env.admin)
     )
     expect(put.status).toBe(204)
     return { cityId, moderator }
@@ -197,12 +176,12 @@ describe('pins', () => {
 
   test('a city moderator pins and unpins; the room hears both; joined-city-chat counts the pins', async () => {
     const { cityId, moderator } = await cityWithModerator()
-    const alice = await clients.user(url)
+    const alice = await clients.user(env.url)
     for (const c of [moderator, alice]) await joinCity(c, cityId)
     expect(alice.got('joined-city-chat').at(-1).pinnedCount).toBe(0)
     const message = await say(alice, cityId, 'pin me')
     const heard = once<any>(alice.socket, 'city-message-pinned')
-    const pinned = await api(url, 'PUT', `/api/messages/${message._id}/pin`, as(moderator))
+    const pinned = await api(env.url, 'PUT', `/api/messages/${message._id}/pin`, as(moderator))
     expect(pinned.status).toBe(200)
     expect(pinned.body.changed).toBe(true)
     const event = await heard
@@ -214,24 +193,24 @@ describe('pins', () => {
     })
     expect(pinned.body.pin).toEqual(event)
     // Again: no change, nothing heard.
-    const again = await api(url, 'PUT', `/api/messages/${message._id}/pin`, as(moderator))
+    const again = await api(env.url, 'PUT', `/api/messages/${message._id}/pin`, as(moderator))
     expect(again.body.changed).toBe(false)
-    const pins = await api(url, 'GET', `/api/cities/${cityId}/pins`, as(alice))
+    const pins = await api(env.url, 'GET', `/api/cities/${cityId}/pins`, as(alice))
     expect(pins.body.pins).toEqual([event])
 
-    const late = await clients.user(url)
+    const late = await clients.user(env.url)
     await joinCity(late, cityId)
     expect(late.got('joined-city-chat').at(-1).pinnedCount).toBe(1)
 
     // Not a moderator: refused.
-    const notMod = await api(url, 'PUT', `/api/messages/${message._id}/pin`, as(alice))
+    const notMod = await api(env.url, 'PUT', `/api/messages/${message._id}/pin`, as(alice))
     expect(notMod.status).toBe(403)
-    expect((await api(url, 'DELETE', `/api/messages/${message._id}/pin`, as(alice))).status).toBe(
-      403
-    )
+    expect(
+      (await api(env.url, 'DELETE', `/api/messages/${message._id}/pin`, as(alice))).status
+    ).toBe(403)
 
     const unheard = once<any>(alice.socket, 'city-message-unpinned')
-    const unpinned = await api(url, 'DELETE', `/api/messages/${message._id}/pin`, as(moderator))
+    const unpinned = await api(env.url, 'DELETE', `/api/messages/${message._id}/pin`, as(moderator))
     expect(unpinned.body).toEqual({ messageId: message._id, changed: true })
     expect(await unheard).toEqual({
       messageId: message._id,
@@ -240,7 +219,9 @@ describe('pins', () => {
     })
     await barrier(alice.socket)
     expect(alice.got('city-message-pinned').length).toBe(1)
-    expect((await api(url, 'GET', `/api/cities/${cityId}/pins`, as(alice))).body.pins).toEqual([])
+    expect((await api(env.url, 'GET', `/api/cities/${cityId}/pins`, as(alice))).body.pins).toEqual(
+      []
+    )
   })
 
   test('at most 20 pins per room; a deleted message cannot be pinned and leaves the pins', async () => {
@@ -249,86 +230,92 @@ describe('pins', () => {
     const ids: string[] = []
     for (let i = 0; i < 21; i++) ids.push((await say(moderator, cityId, `m${i}`))._id)
     for (const id of ids.slice(0, 20)) {
-      expect((await api(url, 'PUT', `/api/messages/${id}/pin`, as(moderator))).status).toBe(200)
+      expect((await api(env.url, 'PUT', `/api/messages/${id}/pin`, as(moderator))).status).toBe(200)
     }
-    const over = await api(url, 'PUT', `/api/messages/${ids[20]}/pin`, as(moderator))
+    const over = await api(env.url, 'PUT', `/api/messages/${ids[20]}/pin`, as(moderator))
     expect(over.status).toBe(409)
     expect(over.body.error).toMatchObject({ code: 'conflict', details: { limit: 20 } })
-    const listed = await api(url, 'GET', `/api/cities/${cityId}/pins`, as(moderator))
+    const listed = await api(env.url, 'GET', `/api/cities/${cityId}/pins`, as(moderator))
     expect(listed.body.pins.length).toBe(20)
     // Deleting a pinned message unpins it (heard), making room for another.
     const unpinned = once<any>(moderator.socket, 'city-message-unpinned')
     await ask(moderator.socket, 'delete-city-message', { messageId: ids[0], cityId })
     expect(await unpinned).toMatchObject({ messageId: ids[0], cityId })
-    expect((await api(url, 'PUT', `/api/messages/${ids[0]}/pin`, as(moderator))).status).toBe(404)
-    expect((await api(url, 'PUT', `/api/messages/${ids[20]}/pin`, as(moderator))).status).toBe(200)
+    expect((await api(env.url, 'PUT', `/api/messages/${ids[0]}/pin`, as(moderator))).status).toBe(
+      404
+    )
+    expect((await api(env.url, 'PUT', `/api/messages/${ids[20]}/pin`, as(moderator))).status).toBe(
+      200
+    )
   })
 
   test('in a private chat the owner pins, a member may not, an outsider sees nothing', async () => {
-    const owner = await clients.user(url)
-    const member = await clients.user(url)
-    const outsider = await clients.user(url)
-    const chatId = await createPrivateChat(url, owner, [member])
+    const owner = await clients.user(env.url)
+    const member = await clients.user(env.url)
+    const outsider = await clients.user(env.url)
+    const chatId = await createPrivateChat(env.url, owner, [member])
     const joined = once<any>(member.socket, 'joined-private-chat')
     await ask(member.socket, 'join-private-chat', { chatId })
     expect((await joined).pinnedCount).toBe(0)
-    const sent = await api(url, 'POST', `/api/chats/${chatId}/messages`, {
+    const sent = await api(env.url, 'POST', `/api/chats/${chatId}/messages`, {
       ...as(member),
       body: { content: 'pin this' },
     })
     const id = sent.body.message._id
-    expect((await api(url, 'PUT', `/api/messages/${id}/pin`, as(member))).status).toBe(403)
-    expect((await api(url, 'PUT', `/api/messages/${id}/pin`, as(outsider))).status).toBe(404)
+    expect((await api(env.url, 'PUT', `/api/messages/${id}/pin`, as(member))).status).toBe(403)
+    expect((await api(env.url, 'PUT', `/api/messages/${id}/pin`, as(outsider))).status).toBe(404)
     const heard = once<any>(member.socket, 'private-message-pinned')
-    expect((await api(url, 'PUT', `/api/messages/${id}/pin`, as(owner))).status).toBe(200)
+    expect((await api(env.url, 'PUT', `/api/messages/${id}/pin`, as(owner))).status).toBe(200)
     expect(await heard).toMatchObject({ messageId: id, chatId, pinned_by: owner.user._id })
-    expect((await api(url, 'GET', `/api/chats/${chatId}/pins`, as(member))).body.pins.length).toBe(
-      1
-    )
-    const refused = await api(url, 'GET', `/api/chats/${chatId}/pins`, as(outsider))
+    expect(
+      (await api(env.url, 'GET', `/api/chats/${chatId}/pins`, as(member))).body.pins.length
+    ).toBe(1)
+    const refused = await api(env.url, 'GET', `/api/chats/${chatId}/pins`, as(outsider))
     expect(refused.status).toBe(403)
     expect(refused.body.error.code).toBe('not_member')
     const unheard = once<any>(member.socket, 'private-message-unpinned')
-    expect((await api(url, 'DELETE', `/api/messages/${id}/pin`, as(owner))).status).toBe(200)
+    expect((await api(env.url, 'DELETE', `/api/messages/${id}/pin`, as(owner))).status).toBe(200)
     expect(await unheard).toMatchObject({ messageId: id, chatId })
   })
 
   test("an erased account's reactions go, and its pinned message leaves the pins (heard)", async () => {
     const { cityId, moderator } = await cityWithModerator()
     await joinCity(moderator, cityId)
-    const erased = await clients.user(url)
+    const erased = await clients.user(env.url)
     await joinCity(erased, cityId)
     const own = await say(erased, cityId, 'pinned, then erased')
     const other = await say(moderator, cityId, 'reacted to')
     await ask(erased.socket, 'react-message', { messageId: other._id, emoji: '👍', cityId })
-    expect((await api(url, 'PUT', `/api/messages/${own._id}/pin`, as(moderator))).status).toBe(200)
+    expect((await api(env.url, 'PUT', `/api/messages/${own._id}/pin`, as(moderator))).status).toBe(
+      200
+    )
     const unpinned = once<any>(moderator.socket, 'city-message-unpinned')
-    const res = await api(url, 'DELETE', '/api/users/me', {
+    const res = await api(env.url, 'DELETE', '/api/users/me', {
       ...as(erased),
       body: { erase: true, password: erased.password },
     })
     expect(res.status).toBe(202)
     expect(await unpinned).toMatchObject({ messageId: own._id, cityId })
-    await server.app.chat.erasure.settled()
-    const history = await api(url, 'GET', `/api/cities/${cityId}/messages`, as(moderator))
+    await env.server.app.chat.erasure.settled()
+    const history = await api(env.url, 'GET', `/api/cities/${cityId}/messages`, as(moderator))
     expect(history.body.messages.find((m: any) => m._id === other._id).reactions).toEqual([])
-    expect((await api(url, 'GET', `/api/cities/${cityId}/pins`, as(moderator))).body.pins).toEqual(
-      []
-    )
+    expect(
+      (await api(env.url, 'GET', `/api/cities/${cityId}/pins`, as(moderator))).body.pins
+    ).toEqual([])
   })
 
   test("a shadowed user's message cannot be pinned (others never see it), nor found by them", async () => {
     const { cityId, moderator } = await cityWithModerator()
-    const shadow = await clients.user(url)
-    const alice = await clients.user(url)
+    const shadow = await clients.user(env.url)
+    const alice = await clients.user(env.url)
     for (const c of [moderator, shadow, alice]) await joinCity(c, cityId)
-    const restricted = await api(url, 'POST', `/api/cities/${cityId}/restrictions`, {
-      ...as(admin),
+    const restricted = await api(env.url, 'POST', `/api/cities/${cityId}/restrictions`, {
+      ...as(env.admin),
       body: { userId: shadow.user._id, kind: 'shadow' },
     })
     expect(restricted.status).toBe(201)
     const hidden = await say(shadow, cityId, 'nobody hears this')
-    const refused = await api(url, 'PUT', `/api/messages/${hidden._id}/pin`, as(moderator))
+    const refused = await api(env.url, 'PUT', `/api/messages/${hidden._id}/pin`, as(moderator))
     expect(refused.status).toBe(403)
     // Others cannot react to it or read its thread either: it does not exist for them.
     const react = await ask(alice.socket, 'react-message', {
@@ -337,25 +324,25 @@ describe('pins', () => {
       cityId,
     })
     expect(react.error.code).toBe('not_found')
-    expect((await api(url, 'GET', `/api/messages/${hidden._id}/replies`, as(alice))).status).toBe(
-      404
-    )
+    expect(
+      (await api(env.url, 'GET', `/api/messages/${hidden._id}/replies`, as(alice))).status
+    ).toBe(404)
     await barrier(alice.socket)
     expect(alice.got('city-message-pinned')).toEqual([])
   })
 
   test('a chat admin pins too (no route makes admins yet: the role is set in the database)', async () => {
-    const owner = await clients.user(url)
-    const admin2 = await clients.user(url)
-    const chatId = await createPrivateChat(url, owner, [admin2])
-    await setChatMemberRole(server.app.db, chatId, admin2.user._id, 'admin')
-    const sent = await api(url, 'POST', `/api/chats/${chatId}/messages`, {
+    const owner = await clients.user(env.url)
+    const admin2 = await clients.user(env.url)
+    const chatId = await createPrivateChat(env.url, owner, [admin2])
+    await setChatMemberRole(env.server.app.db, chatId, admin2.user._id, 'admin')
+    const sent = await api(env.url, 'POST', `/api/chats/${chatId}/messages`, {
       ...as(owner),
       body: { content: 'by the owner' },
     })
     const id = sent.body.message._id
-    expect((await api(url, 'PUT', `/api/messages/${id}/pin`, as(admin2))).status).toBe(200)
-    expect((await api(url, 'DELETE', `/api/messages/${id}/pin`, as(admin2))).body.changed).toBe(
+    expect((await api(env.url, 'PUT', `/api/messages/${id}/pin`, as(admin2))).status).toBe(200)
+    expect((await api(env.url, 'DELETE', `/api/messages/${id}/pin`, as(admin2))).body.changed).toBe(
       true
     )
   })

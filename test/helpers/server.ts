@@ -1,9 +1,12 @@
 /** @module Test server: the real createServer on Bun.serve port 0, with its own temp data directory. */
+
+import { afterAll, beforeAll, expect } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Env, loadConfig } from '../../src/config.ts'
 import { type AppServer, createServer, type ServerDeps } from '../../src/server.ts'
+import { api, type RegisteredUser, registerUser } from './api.ts'
 
 export interface TestServer {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
@@ -64,6 +67,51 @@ export async function startServer(
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+export interface AdminServer {
+  server: TestServer
+  url: string
+  /** Registered under the username that ADMIN_USERNAMES names. */
+  admin: RegisteredUser
+  /** A fresh city per call (`<prefix>-<n>-<time>`), so restrictions and slow mode do not leak. */
+  newCity(): Promise<string>
+}
+
+/**
+ * One server for the test file (started in beforeAll, stopped in afterAll) with an admin account.
+ * The fields are set once beforeAll ran: read them inside hooks and tests.
+ * @example const env = useAdminServer('react_admin', 'react', { MESSAGE_BURST: '200' })
+ */
+export function useAdminServer(
+  adminName: string,
+  cityPrefix: string,
+  overrides: Partial<Env> = {}
+): AdminServer {
+  let cityCounter = 0
+  const env: AdminServer = {
+    server: undefined as unknown as TestServer,
+    url: '',
+    admin: undefined as unknown as RegisteredUser,
+    async newCity() {
+      cityCounter += 1
+      const id = `${cityPrefix}-${cityCounter}-${Date.now().toString(36)}`
+      const name = `${cityPrefix[0]?.toUpperCase()}${cityPrefix.slice(1)} ${cityCounter}`
+      const res = await api(env.url, 'POST', '/api/admin/cities', {
+        token: env.admin.accessToken,
+        body: { id, name, country: 'Testland' },
+      })
+      expect(res.status).toBe(201)
+      return id
+    },
+  }
+  beforeAll(async () => {
+    env.server = await startServer({ ...overrides, ADMIN_USERNAMES: adminName })
+    env.url = env.server.url
+    env.admin = await registerUser(env.url, { username: adminName })
+  })
+  afterAll(() => env.server.stop())
+  return env
 }
 
 function stringify(env: Partial<Env>): Record<string, string> {
