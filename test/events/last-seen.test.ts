@@ -4,13 +4,9 @@
  * Redis to remember it, in GET /api/users/:userId and in check-user-online.
  */
 import { afterEach, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadConfig } from '../../src/config.ts'
-import { createServer } from '../../src/server.ts'
 import { api } from '../helpers/api.ts'
 import { ask, chatUser, connectAs, once } from '../helpers/chat-client.ts'
+import { restartableServer } from '../helpers/server.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -18,37 +14,10 @@ afterEach(async () => {
 })
 
 test('last_seen survives a restart without Redis: GET /api/users/:userId and check-user-online', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'chat-last-seen-'))
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    DATABASE_URL: `file:${join(dataDir, 'chat.db')}`,
-    ARGON2_MEMORY_KIB: '1024',
-    PRESENCE_GRACE: '0',
-  })
-  const boot = async () => {
-    const app = await createServer(config)
-    const bun = Bun.serve({
-      port: 0,
-      hostname: '127.0.0.1',
-      fetch: app.fetch,
-      websocket: app.websocket,
-    })
-    await app.attach(bun)
-    return { app, bun, url: `http://127.0.0.1:${bun.port}` }
-  }
-  /** main.ts's shutdown order. */
-  const shutdown = async (node: Awaited<ReturnType<typeof boot>>) => {
-    const drained = node.bun.stop()
-    await node.app.closeRealtime()
-    await drained
-    await node.app.stop()
-  }
+  const restartable = restartableServer({ PRESENCE_GRACE: '0' })
+  cleanups.push(restartable.remove)
 
-  const before = await boot()
+  const before = await restartable.boot()
   const bob = await chatUser(before.url)
   const alice = await chatUser(before.url)
   const connectedAt = Date.now()
@@ -66,10 +35,10 @@ test('last_seen survives a restart without Redis: GET /api/users/:userId and che
   const live = await profile(before.url)
   expect(Date.parse(live.last_seen)).toBeGreaterThanOrEqual(connectedAt - 1_000)
   bob.socket.disconnect()
-  await shutdown(before)
+  await restartable.shutdown(before)
 
-  const after = await boot()
-  cleanups.push(() => shutdown(after))
+  const after = await restartable.boot()
+  cleanups.push(() => restartable.shutdown(after))
   const seen = await profile(after.url)
   expect(seen).toMatchObject({ _id: alice.user._id, username: alice.user.username })
   const lastSeen = Date.parse(seen.last_seen)

@@ -4,12 +4,7 @@
  * membership is re-checked; the window and replay bounds hold; a pid is not transferable.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { SignJWT } from 'jose'
-import { loadConfig } from '../../src/config.ts'
-import { createServer } from '../../src/server.ts'
 import { api } from '../helpers/api.ts'
 import {
   ask,
@@ -22,7 +17,7 @@ import {
 } from '../helpers/chat-client.ts'
 import { wsConnect } from '../helpers/realtime.ts'
 import { drop, reconnect, recover } from '../helpers/recovery.ts'
-import { startServer, type TestServer } from '../helpers/server.ts'
+import { restartableServer, startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer | undefined
 const clients = trackClients()
@@ -211,36 +206,10 @@ describe('bounds', () => {
 
 describe('restart', () => {
   test('the server restarts mid-conversation: rooms and missed messages are recovered', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'chat-restart-'))
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      DATABASE_URL: `file:${join(dataDir, 'chat.db')}`,
-      ARGON2_MEMORY_KIB: '1024',
-    })
-    const boot = async (port = 0) => {
-      const app = await createServer(config)
-      const bun = Bun.serve({
-        port,
-        hostname: '127.0.0.1',
-        fetch: app.fetch,
-        websocket: app.websocket,
-      })
-      await app.attach(bun)
-      return { app, bun, url: `http://127.0.0.1:${bun.port}` }
-    }
-    /** main.ts's shutdown order. */
-    const shutdown = async (node: Awaited<ReturnType<typeof boot>>) => {
-      const drained = node.bun.stop()
-      await node.app.closeRealtime()
-      await drained
-      await node.app.stop()
-    }
+    const restartable = restartableServer()
+    cleanups.push(restartable.remove)
 
-    const before = await boot()
+    const before = await restartable.boot()
     const alice = await user(before.url)
     const bob = await user(before.url)
     await Promise.all([joinCity(alice), joinCity(bob)])
@@ -251,12 +220,12 @@ describe('restart', () => {
     await barrier(alice.socket)
     const aliceGone = once(alice.socket, 'disconnect')
     const bobGone = once(bob.socket, 'disconnect')
-    await shutdown(before)
+    await restartable.shutdown(before)
     expect(await aliceGone).toBe('transport close')
     await bobGone
 
-    const after = await boot()
-    cleanups.push(() => shutdown(after))
+    const after = await restartable.boot()
+    cleanups.push(() => restartable.shutdown(after))
     // The clients reach the new process at a new address, as behind a load balancer. (Reusing
     // the port in one Bun process leaves socket.io-client's reconnect hanging; test/main.test.ts
     // restarts a real process on the same port.)

@@ -114,6 +114,51 @@ export function useAdminServer(
   return env
 }
 
+export interface ServerNode {
+  app: AppServer
+  bun: ReturnType<typeof Bun.serve>
+  url: string
+}
+
+/**
+ * A server that restarts on one data directory, as a deployment does: `boot()` starts a process's
+ * worth of it (createServer on Bun.serve, port 0), `shutdown(node)` stops one in main.ts's order
+ * (stop accepting, close the realtime layer, drain, stop the app), `remove()` deletes the directory.
+ * @example const restartable = restartableServer(); const before = await restartable.boot()
+ */
+export function restartableServer(overrides: Partial<Env> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chat-restart-'))
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    DATABASE_URL: `file:${join(dataDir, 'chat.db')}`,
+    ARGON2_MEMORY_KIB: '1024',
+    ...stringify(overrides),
+  })
+  return {
+    async boot(): Promise<ServerNode> {
+      const app = await createServer(config)
+      const bun = Bun.serve({
+        port: 0,
+        hostname: '127.0.0.1',
+        fetch: app.fetch,
+        websocket: app.websocket,
+      })
+      await app.attach(bun)
+      return { app, bun, url: `http://127.0.0.1:${bun.port}` }
+    },
+    async shutdown(node: ServerNode) {
+      const drained = node.bun.stop()
+      await node.app.closeRealtime()
+      await drained
+      await node.app.stop()
+    },
+    remove: () => rmSync(dataDir, { recursive: true, force: true }),
+  }
+}
+
 function stringify(env: Partial<Env>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(env)) {
