@@ -11,17 +11,13 @@
  * the test's push service holds. Everything of ours runs as it does for users.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { api, registerUser } from '../helpers/api.ts'
 import {
   BROWSER_SKIP_REASON,
-  launchBrowser,
   newUser,
-  newUserContext,
   registerThroughUi,
-  type ServerProcess,
   screenshot,
-  spawnServer,
+  useBrowserServer,
 } from '../helpers/browser.ts'
 import { ask, connectAs } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
@@ -30,80 +26,72 @@ import { type PushService, type PushSubscriber, startPushService } from '../help
 if (BROWSER_SKIP_REASON) console.warn(`[test/browser] ${BROWSER_SKIP_REASON}`)
 
 describe.skipIf(BROWSER_SKIP_REASON !== null)('Web Push in Chromium', () => {
-  let server: ServerProcess
-  let browser: Browser
-  let context: BrowserContext
-  let page: Page
   let push: PushService
   let device: PushSubscriber
   const bob = newUser('Bob')
-  const errors: string[] = []
 
   beforeAll(async () => {
     push = await startPushService()
     device = await push.subscriber()
-    // NODE_ENV=test: http:// push endpoints (the test's push service) are accepted.
-    server = await spawnServer({ NODE_ENV: 'test', PRESENCE_GRACE: '0' })
-    browser = await launchBrowser()
-    context = await newUserContext(browser, server.url)
-    context.setDefaultTimeout(15_000)
-    await context.grantPermissions(['notifications'], { origin: server.url })
-    await context.addInitScript((subscription) => {
-      let current: unknown = null
-      const keys: string[] = []
-      ;(window as unknown as { pushKeys: string[] }).pushKeys = keys
-      PushManager.prototype.subscribe = async function (options) {
-        const key = new Uint8Array(options?.applicationServerKey as ArrayBuffer)
-        keys.push(btoa(String.fromCharCode(...key)))
-        current = {
-          endpoint: subscription.endpoint,
-          toJSON: () => subscription,
-          unsubscribe: async () => {
-            current = null
-            return true
-          },
-        }
-        return current as PushSubscription
-      }
-      PushManager.prototype.getSubscription = async () => current as PushSubscription | null
-    }, device.subscription)
-    page = await context.newPage()
-    page.on('pageerror', (error) => errors.push(error.message))
-  }, 60_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-    push?.stop()
   })
+  afterAll(() => push?.stop())
+
+  // NODE_ENV=test: http:// push endpoints (the test's push service) are accepted.
+  const ui = useBrowserServer(
+    { NODE_ENV: 'test', PRESENCE_GRACE: '0' },
+    async (context, server) => {
+      await context.grantPermissions(['notifications'], { origin: server.url })
+      await context.addInitScript((subscription) => {
+        let current: unknown = null
+        const keys: string[] = []
+        ;(window as unknown as { pushKeys: string[] }).pushKeys = keys
+        PushManager.prototype.subscribe = async function (options) {
+          const key = new Uint8Array(options?.applicationServerKey as ArrayBuffer)
+          keys.push(btoa(String.fromCharCode(...key)))
+          current = {
+            endpoint: subscription.endpoint,
+            toJSON: () => subscription,
+            unsubscribe: async () => {
+              current = null
+              return true
+            },
+          }
+          return current as PushSubscription
+        }
+        PushManager.prototype.getSubscription = async () => current as PushSubscription | null
+      }, device.subscription)
+    }
+  )
 
   test('turn on notifications, get a push while away, and the worker shows it', async () => {
-    await registerThroughUi(page, bob)
-    const worker = await page.evaluate(async () => {
+    await registerThroughUi(ui.page, bob)
+    const worker = await ui.page.evaluate(async () => {
       const ready = await navigator.serviceWorker.ready
       return { script: ready.active?.scriptURL, scope: ready.scope }
     })
-    expect(worker).toEqual({ script: `${server.url}/sw.js`, scope: `${server.url}/` })
+    expect(worker).toEqual({ script: `${ui.server.url}/sw.js`, scope: `${ui.server.url}/` })
 
-    await page.getByTestId('profile').locator('summary').click()
-    const toggle = page.getByTestId('push-toggle')
+    await ui.page.getByTestId('profile').locator('summary').click()
+    const toggle = ui.page.getByTestId('push-toggle')
     await toggle.waitFor()
     expect(await toggle.textContent()).toBe('Turn on notifications')
     await toggle.click()
-    await page.getByText('Turn off notifications').waitFor()
-    await screenshot(page, 'push-turned-on')
-    const key = (await api(server.url, 'GET', '/api/push/vapid-public-key')).body.publicKey
-    const given = await page.evaluate(() => (window as unknown as { pushKeys: string[] }).pushKeys)
+    await ui.page.getByText('Turn off notifications').waitFor()
+    await screenshot(ui.page, 'push-turned-on')
+    const key = (await api(ui.server.url, 'GET', '/api/push/vapid-public-key')).body.publicKey
+    const given = await ui.page.evaluate(
+      () => (window as unknown as { pushKeys: string[] }).pushKeys
+    )
     expect(given.map((b64) => Buffer.from(b64, 'base64').toString('base64url'))).toEqual([key])
 
     // Bob leaves (no live socket); Alice mentions him.
-    const login = await api(server.url, 'POST', '/api/auth/login', {
+    const login = await api(ui.server.url, 'POST', '/api/auth/login', {
       body: { login: bob.username, password: bob.password },
     })
     const bobId = login.body.user._id as string
-    const alice = await registerUser(server.url)
-    const watcher = await connectAs(server.url, alice)
-    await page.goto('about:blank')
+    const alice = await registerUser(ui.server.url)
+    const watcher = await connectAs(ui.server.url, alice)
+    await ui.page.goto('about:blank')
     await eventually(
       async () =>
         (await ask(watcher.socket, 'check-user-online', { userId: bobId })).isOnline === false,
@@ -111,7 +99,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('Web Push in Chromium', () => {
       'Bob offline'
     )
     watcher.socket.disconnect()
-    const sent = await api(server.url, 'POST', '/api/cities/berlin/messages', {
+    const sent = await api(ui.server.url, 'POST', '/api/cities/berlin/messages', {
       token: alice.accessToken,
       body: { content: `@${bob.username} dinner at eight?` },
     })
@@ -126,22 +114,22 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('Web Push in Chromium', () => {
     })
 
     // The push service hands the decrypted payload to the worker, as Chromium would.
-    await page.goto('/')
-    await page.getByTestId('app-view').waitFor()
-    const cdp = await context.newCDPSession(page)
+    await ui.page.goto('/')
+    await ui.page.getByTestId('app-view').waitFor()
+    const cdp = await ui.context.newCDPSession(ui.page)
     const registration = new Promise<string>((resolve) => {
       cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
-        const found = registrations.find((r) => r.scopeURL === `${server.url}/` && !r.isDeleted)
+        const found = registrations.find((r) => r.scopeURL === `${ui.server.url}/` && !r.isDeleted)
         if (found) resolve(found.registrationId)
       })
     })
     await cdp.send('ServiceWorker.enable')
     await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: server.url,
+      origin: ui.server.url,
       registrationId: await registration,
       data: JSON.stringify(payload),
     })
-    const [sw] = context.serviceWorkers()
+    const [sw] = ui.context.serviceWorkers()
     expect(sw).toBeDefined()
     let shown: Array<{ title: string; body: string; tag: string }> = []
     await eventually(
@@ -167,12 +155,12 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('Web Push in Chromium', () => {
     ])
     // The same push again (a redelivery after a crash): not shown twice.
     await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: server.url,
+      origin: ui.server.url,
       registrationId: await registration,
       data: JSON.stringify(payload),
     })
     await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: server.url,
+      origin: ui.server.url,
       registrationId: await registration,
       data: JSON.stringify({ ...payload, id: 'another', preview: 'later' }),
     })
@@ -188,7 +176,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('Web Push in Chromium', () => {
       10_000,
       'the later push replacing it under the same tag'
     )
-    await screenshot(page, 'push-delivered')
-    expect(errors).toEqual([])
+    await screenshot(ui.page, 'push-delivered')
+    expect(ui.errors).toEqual([])
   }, 90_000)
 })

@@ -5,56 +5,35 @@
  * pins a message (the pinned bar appears for another user live, and unpinning clears it).
  * Screenshots go to test/artifacts/.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { Browser, Page } from 'playwright-core'
+import { describe, expect, test } from 'bun:test'
 import { api, registerUser } from '../helpers/api.ts'
 import {
   BROWSER_SKIP_REASON,
-  launchBrowser,
   newUser,
-  newUserContext,
   registerThroughUi,
-  type ServerProcess,
   screenshot,
-  spawnServer,
+  useBrowserServer,
 } from '../helpers/browser.ts'
 import { eventually } from '../helpers/eventually.ts'
 
 if (BROWSER_SKIP_REASON) console.warn(`[test/browser] ${BROWSER_SKIP_REASON}`)
 
 describe.skipIf(BROWSER_SKIP_REASON !== null)('reactions, threads and pins in Chromium', () => {
-  let server: ServerProcess
-  let browser: Browser
-  let page: Page
   const mod = newUser('Mod')
-  const errors: string[] = []
-
-  beforeAll(async () => {
-    server = await spawnServer({ ADMIN_USERNAMES: mod.username })
-    browser = await launchBrowser()
-    const context = await newUserContext(browser, server.url)
-    context.setDefaultTimeout(15_000)
-    page = await context.newPage()
-    page.on('pageerror', (error) => errors.push(error.message))
-  }, 60_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const ui = useBrowserServer({ ADMIN_USERNAMES: mod.username })
 
   test('react, reply in a thread, pin and unpin', async () => {
-    await registerThroughUi(page, mod)
-    const other = await registerUser(server.url)
+    await registerThroughUi(ui.page, mod)
+    const other = await registerUser(ui.server.url)
     const as = { token: other.accessToken }
-    await page.getByTestId('city').filter({ hasText: 'Berlin' }).click()
-    const sent = await api(server.url, 'POST', '/api/cities/berlin/messages', {
+    await ui.page.getByTestId('city').filter({ hasText: 'Berlin' }).click()
+    const sent = await api(ui.server.url, 'POST', '/api/cities/berlin/messages', {
       ...as,
       body: { content: 'Who is up for the museum?' },
     })
     expect(sent.status).toBe(201)
     const id = sent.body.message._id
-    const message = page.locator(`[data-testid="message"][data-id="${id}"]`)
+    const message = ui.page.locator(`[data-testid="message"][data-id="${id}"]`)
     await message.getByText('Who is up for the museum?').waitFor()
 
     // React from the picker: my reaction is highlighted; another user's adds to the count live.
@@ -64,8 +43,8 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('reactions, threads and pins in Ch
     await tada.waitFor()
     expect(await tada.getAttribute('aria-pressed')).toBe('true')
     expect(await tada.getByTestId('reaction-count').textContent()).toBe('1')
-    await api(server.url, 'PUT', `/api/messages/${id}/reactions/tada`, as)
-    await api(server.url, 'PUT', `/api/messages/${id}/reactions/thumbsup`, as)
+    await api(ui.server.url, 'PUT', `/api/messages/${id}/reactions/tada`, as)
+    await api(ui.server.url, 'PUT', `/api/messages/${id}/reactions/thumbsup`, as)
     await eventually(
       async () =>
         (await message
@@ -76,7 +55,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('reactions, threads and pins in Ch
     )
     const thumbs = message.locator('[data-testid="reaction"][data-emoji="👍"]')
     expect(await thumbs.getAttribute('aria-pressed')).toBe('false')
-    await screenshot(page, 'reactions')
+    await screenshot(ui.page, 'reactions')
     // Clicking my highlighted reaction takes it back.
     await message.locator('[data-testid="reaction"][data-emoji="🎉"]').click()
     await eventually(
@@ -87,7 +66,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('reactions, threads and pins in Ch
       8_000,
       'my reaction taken back'
     )
-    const history = await api(server.url, 'GET', '/api/cities/berlin/messages', as)
+    const history = await api(ui.server.url, 'GET', '/api/cities/berlin/messages', as)
     const stored = history.body.messages.find((m: any) => m._id === id)
     expect(stored.reactions).toEqual([
       { emoji: '🎉', count: 1, userIds: [other.user._id] },
@@ -96,50 +75,50 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('reactions, threads and pins in Ch
 
     // A thread: the side panel, its composer, the count on the room's message, a live reply.
     await message.getByTestId('thread').click()
-    const panel = page.getByTestId('thread-panel')
+    const panel = ui.page.getByTestId('thread-panel')
     await panel.getByTestId('thread-parent').getByText('Who is up for the museum?').waitFor()
     await panel.getByTestId('thread-input').fill('Count me in')
     await panel.getByTestId('thread-send').click()
     await panel.getByTestId('thread-log').getByText('Count me in').waitFor()
-    await api(server.url, 'POST', '/api/cities/berlin/messages', {
+    await api(ui.server.url, 'POST', '/api/cities/berlin/messages', {
       ...as,
       body: { content: 'Great, 3 pm?', reply_to: id },
     })
     await panel.getByTestId('thread-log').getByText('Great, 3 pm?').waitFor()
     await eventually(
       async () =>
-        (await page
+        (await ui.page
           .locator(`[data-testid="messages"] [data-id="${id}"] [data-testid="thread"]`)
           .textContent()) === '2 replies',
       8_000,
       'the reply count'
     )
-    const replies = await api(server.url, 'GET', `/api/messages/${id}/replies`, as)
+    const replies = await api(ui.server.url, 'GET', `/api/messages/${id}/replies`, as)
     expect(replies.body.messages.map((m: any) => m.content)).toEqual([
       'Count me in',
       'Great, 3 pm?',
     ])
-    await screenshot(page, 'thread-panel')
+    await screenshot(ui.page, 'thread-panel')
     await panel.getByTestId('thread-close').click()
 
     // Pin: the pinned bar shows it (here and for the other user), unpinning clears it.
-    await page.locator(`[data-testid="messages"] [data-id="${id}"] [data-testid="pin"]`).click()
-    const bar = page.getByTestId('pinned-bar')
+    await ui.page.locator(`[data-testid="messages"] [data-id="${id}"] [data-testid="pin"]`).click()
+    const bar = ui.page.getByTestId('pinned-bar')
     await bar.waitFor()
-    expect(await page.getByTestId('pinned-toggle').textContent()).toContain('1 pinned')
-    const pins = await api(server.url, 'GET', '/api/cities/berlin/pins', as)
+    expect(await ui.page.getByTestId('pinned-toggle').textContent()).toContain('1 pinned')
+    const pins = await api(ui.server.url, 'GET', '/api/cities/berlin/pins', as)
     expect(pins.body.pins.map((p: any) => p.messageId)).toEqual([id])
-    await page.getByTestId('pinned-toggle').click()
-    await page.getByTestId('pinned-item').getByText('Who is up for the museum?').waitFor()
-    await screenshot(page, 'pinned-bar')
+    await ui.page.getByTestId('pinned-toggle').click()
+    await ui.page.getByTestId('pinned-item').getByText('Who is up for the museum?').waitFor()
+    await screenshot(ui.page, 'pinned-bar')
 
     // A reload: the pinned bar comes back from joined-city-chat's pinnedCount.
-    await page.reload()
-    await page.getByTestId('pinned-bar').waitFor()
-    await page.getByTestId('pinned-toggle').click()
-    await page.getByTestId('unpin').click()
-    await page.getByTestId('pinned-bar').waitFor({ state: 'hidden' })
-    expect((await api(server.url, 'GET', '/api/cities/berlin/pins', as)).body.pins).toEqual([])
-    expect(errors).toEqual([])
+    await ui.page.reload()
+    await ui.page.getByTestId('pinned-bar').waitFor()
+    await ui.page.getByTestId('pinned-toggle').click()
+    await ui.page.getByTestId('unpin').click()
+    await ui.page.getByTestId('pinned-bar').waitFor({ state: 'hidden' })
+    expect((await api(ui.server.url, 'GET', '/api/cities/berlin/pins', as)).body.pins).toEqual([])
+    expect(ui.errors).toEqual([])
   }, 90_000)
 })

@@ -2,6 +2,7 @@
  * @module Browser test helpers: Debian's Chromium driven by playwright-core, and the real server
  * (`bun src/main.ts`, as `npm start` runs it) in a child process that can be killed and restarted.
  */
+import { afterAll, beforeAll } from 'bun:test'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -42,6 +43,42 @@ export function newUserContext(
   viewport = { width: 1100, height: 760 }
 ): Promise<BrowserContext> {
   return browser.newContext({ baseURL: url, viewport })
+}
+
+export interface BrowserSuite {
+  server: ServerProcess
+  browser: Browser
+  context: BrowserContext
+  page: Page
+  /** The page's uncaught errors: a suite ends expecting none. */
+  errors: string[]
+}
+
+/**
+ * The spawned server and Chromium of one describe block, started in beforeAll and closed in
+ * afterAll: one user context (15 s default timeout) with one page. `beforePage` readies the
+ * context before the page opens (permissions, init scripts). Read the fields inside tests.
+ * @example const ui = useBrowserServer({ ADMIN_USERNAMES: mod.username }); test(…, () => ui.page)
+ */
+export function useBrowserServer(
+  env: Record<string, string> = {},
+  beforePage?: (context: BrowserContext, server: ServerProcess) => Promise<void>
+): BrowserSuite {
+  const suite = { errors: [] as string[] } as BrowserSuite
+  beforeAll(async () => {
+    suite.server = await spawnServer(env)
+    suite.browser = await launchBrowser()
+    suite.context = await newUserContext(suite.browser, suite.server.url)
+    suite.context.setDefaultTimeout(15_000)
+    await beforePage?.(suite.context, suite.server)
+    suite.page = await suite.context.newPage()
+    suite.page.on('pageerror', (error) => suite.errors.push(error.message))
+  }, 60_000)
+  afterAll(async () => {
+    await suite.browser?.close()
+    await suite.server?.stop()
+  })
+  return suite
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
