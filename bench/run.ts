@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { connectStorm, idleConnections } from './load/connections.ts'
 import { persistence } from './load/persistence.ts'
 import { createWorkerPool } from './load/pool.ts'
+import { cityJoin, userOffline } from './load/presence.ts'
 import { type RampOptions, ramp } from './load/ramp.ts'
 import { searchLatency } from './load/search.ts'
 import type { ScenarioContext } from './load/session.ts'
@@ -19,6 +20,7 @@ import {
   writeReadme,
 } from './report.ts'
 import {
+  type Identities,
   type RunningTarget,
   startTarget,
   TARGETS,
@@ -26,7 +28,17 @@ import {
   type TargetSpec,
 } from './targets.ts'
 
-const SCENARIOS = ['idle', 'storm', 'fanout', 'rooms', 'persist', 'uploads', 'search'] as const
+const SCENARIOS = [
+  'idle',
+  'storm',
+  'fanout',
+  'rooms',
+  'persist',
+  'uploads',
+  'search',
+  'offline',
+  'join',
+] as const
 type Scenario = (typeof SCENARIOS)[number]
 
 interface Sizes {
@@ -46,6 +58,12 @@ interface Sizes {
   /** Search (ours only): messages stored before the queries, and one-word queries timed. */
   searchMessages: number
   searchQueries: number
+  /** Presence (ours only): sockets online while one user goes offline / one joins their city. */
+  presenceClients: number
+  /** Cities the offline scenario spreads them over (the leaver shares the first one). */
+  presenceRooms: number
+  /** Joins timed in the join scenario (medians reported). */
+  joins: number
 }
 
 const FULL: Sizes = {
@@ -98,6 +116,9 @@ const FULL: Sizes = {
   },
   searchMessages: 1_000_000,
   searchQueries: 500,
+  presenceClients: 10_000,
+  presenceRooms: 100,
+  joins: 5,
 }
 
 const QUICK: Sizes = {
@@ -116,11 +137,14 @@ const QUICK: Sizes = {
     room: { ...FULL.uploads.room, clients: 200, dps: 10_000, stepMs: 3_000, graceMs: 500 },
   },
   searchQueries: 200,
+  presenceClients: 2_000,
+  joins: 3,
 }
 
 const USAGE = `npm run bench -- [--quick] [--runs N] [--targets ours,socketio-node,socketio-bun,raw-bun]
                       [--scenarios idle,storm,fanout,rooms,persist,uploads,search] [--workers N] [--idle N]
-                      [--storm N] [--clients N] [--search-messages N] [--readme | --no-readme] [--profile DIR]
+                      [--storm N] [--clients N] [--search-messages N] [--presence N]
+                      [--readme | --no-readme] [--profile DIR]
 The full run writes bench/README.md; a quick run only prints unless --readme is given.
 --profile DIR writes our server's CPU profile (markdown, bun --cpu-prof-md) into DIR when it stops.`
 
@@ -137,6 +161,7 @@ function parseOptions() {
       storm: { type: 'string' },
       clients: { type: 'string' },
       'search-messages': { type: 'string' },
+      presence: { type: 'string' },
       profile: { type: 'string' },
       readme: { type: 'boolean', default: false },
       'no-readme': { type: 'boolean', default: false },
@@ -167,6 +192,9 @@ function parseOptions() {
       'search-messages',
       10_000_000
     ),
+    // One process holds them: the machine allows 20,000 open files per process, and the server
+    // needs a few for its database and listeners.
+    presenceClients: int(values.presence, base.presenceClients, 'presence', 19_000),
     // Clients scale the deliveries of each step, so the ladder is kept in deliveries/s.
     fanout: { ...base.fanout, clients },
     rooms: { ...base.rooms, clients },
@@ -310,6 +338,39 @@ async function measure(
         }
       }
     }
+    if (scenarios.includes('join') && spec.name === 'ours') {
+      const join = await cityJoin(ctx, sizes.presenceClients, sizes.joins)
+      log(
+        `  join: a city with ${join.connected} sockets, joined in ${join.joinedMs?.toFixed(1) ?? '-'} ms, list in ${join.listMs?.toFixed(1) ?? '-'} ms, ${join.cpuMs?.toFixed(1) ?? '-'} ms CPU (medians of ${join.joins})`
+      )
+      metrics.join_joined_ms = join.joinedMs
+      metrics.join_list_ms = join.listMs
+      metrics.join_cpu = join.cpuMs
+      if (join.connected < sizes.presenceClients)
+        column.notes.add(`join: ${join.connected} of ${sizes.presenceClients} sockets connected`)
+    }
+    if (scenarios.includes('offline') && spec.name === 'ours') {
+      // Each scope on a server of its own, offline at the disconnect (no grace timer measured).
+      for (const scope of ['all', 'shared'] as const) {
+        const offline = await withTarget(
+          spec,
+          { PRESENCE_SCOPE: scope, PRESENCE_GRACE: '0' },
+          { users: sizes.users, rooms: sizes.presenceRooms },
+          (own) =>
+            userOffline({ ...ctx, ...own }, sizes.presenceClients, sizes.presenceRooms, scope)
+        )
+        log(
+          `  offline (${scope}): ${offline.connected} online, ${offline.frames} user-offline frames (${offline.sharing} share the city), last after ${offline.lastFrameMs?.toFixed(1) ?? '-'} ms, ${offline.cpuMs?.toFixed(1) ?? '-'} ms CPU`
+        )
+        metrics[`offline_${scope}_ms`] = offline.lastFrameMs
+        metrics[`offline_${scope}_frames`] = offline.frames
+        metrics[`offline_${scope}_cpu`] = offline.cpuMs
+      }
+      const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+        typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null
+      metrics.offline_ratio = ratio(metrics.offline_all_ms, metrics.offline_shared_ms)
+      metrics.offline_cpu_ratio = ratio(metrics.offline_all_cpu, metrics.offline_shared_cpu)
+    }
     // Last: it leaves a million messages in the target's database.
     if (scenarios.includes('search') && spec.name === 'ours') {
       const search = await searchLatency(ctx, sizes.searchMessages, sizes.searchQueries)
@@ -327,6 +388,30 @@ async function measure(
     pool.stop()
   }
   return metrics
+}
+
+/**
+ * A fresh server of the same target with `extraEnv`, provisioned, for one scenario that needs its
+ * own settings; stopped afterwards (and on Ctrl-C, as the main one).
+ */
+async function withTarget<T>(
+  spec: TargetSpec,
+  extraEnv: Record<string, string>,
+  sizes: { users: number; rooms: number },
+  run: (own: { target: RunningTarget; identities: Identities }) => Promise<T>
+): Promise<T> {
+  const started = await startTarget(spec, SECRET, undefined, extraEnv)
+  if (!started.ok)
+    throw new Error(`could not start with ${JSON.stringify(extraEnv)}: ${started.error}`)
+  const previous = running
+  running = started.target
+  try {
+    const identities = await spec.provision(started.target, { ...sizes, secret: SECRET })
+    return await run({ target: started.target, identities })
+  } finally {
+    await started.target.stop()
+    running = previous
+  }
 }
 
 /** The server under test right now, stopped on Ctrl-C so that no server outlives the bench. */

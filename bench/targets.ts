@@ -175,14 +175,16 @@ export type StartResult = { ok: true; target: RunningTarget } | { ok: false; err
 export async function startTarget(
   spec: TargetSpec,
   secret: string,
-  profileDir?: string
+  profileDir?: string,
+  /** Settings on top of the target's own (a scenario that needs one, e.g. PRESENCE_SCOPE). */
+  extraEnv: Record<string, string> = {}
 ): Promise<StartResult> {
   const workDir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
   const port = freePort()
   const logPath = join(workDir, 'server.log')
   const child: Subprocess = Bun.spawn(spec.command(profileDir), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...spec.env(port, workDir, secret) },
+    env: { PATH: process.env.PATH ?? '', ...spec.env(port, workDir, secret), ...extraEnv },
     stdout: Bun.file(logPath),
     stderr: Bun.file(`${logPath}.err`),
   })

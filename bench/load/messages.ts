@@ -39,6 +39,10 @@ export type Command =
       padding: string
       senders: PersistSenderSpec[]
     }
+  /** Starts counting one event's frames on every connection of the worker (replaces the last watch). */
+  | { type: 'watch'; event: string }
+  /** What the current watch counted so far. */
+  | { type: 'watched' }
   | { type: 'close' }
 
 export type Reply =
@@ -67,5 +71,8 @@ export type Reply =
       latency: Sparse
       errors: Record<string, number>
     }
+  | { type: 'watching' }
+  /** `lastAt`: epoch ms (performance.timeOrigin + now) of the last frame counted, null before one. */
+  | { type: 'watched'; count: number; lastAt: number | null }
   | { type: 'closed' }
   | { type: 'failed'; message: string }

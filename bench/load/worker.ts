@@ -24,6 +24,12 @@ interface Tally {
 const clients: Array<BenchClient | null> = []
 const cityOf: Array<string | null> = []
 let tally: Tally = newTally(-1)
+/** The event a presence scenario counts (bench/load/presence.ts), across this worker's connections. */
+let watch: { event: string; count: number; lastAt: number | null } = {
+  event: '',
+  count: 0,
+  lastAt: null,
+}
 
 function newTally(step: number): Tally {
   return { step, received: 0, latency: createHistogram(), errors: {}, echoes: new Map() }
@@ -37,6 +43,10 @@ function onStamp(stamp: Stamp): void {
 }
 
 function onEvent(name: string, frame: string): void {
+  if (name === watch.event) {
+    watch.count += 1
+    watch.lastAt = epochMs()
+  }
   if (name !== 'error') return
   const code = /"code":"([^"]+)"/.exec(frame)?.[1] ?? 'unknown'
   tally.errors[code] = (tally.errors[code] ?? 0) + 1
@@ -212,6 +222,11 @@ async function handle(command: Command): Promise<Reply> {
       )
     case 'persist':
       return runPersist(command.step, command.durationMs, command.padding, command.senders)
+    case 'watch':
+      watch = { event: command.event, count: 0, lastAt: null }
+      return { type: 'watching' }
+    case 'watched':
+      return { type: 'watched', count: watch.count, lastAt: watch.lastAt }
     case 'close':
       return closeAll()
   }
