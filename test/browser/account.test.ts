@@ -13,11 +13,11 @@ import {
   BROWSER_SKIP_REASON,
   launchBrowser,
   newUser,
-  newUserContext,
   registerThroughUi,
   type ServerProcess,
   screenshot,
   spawnServer,
+  watchedPage,
 } from '../helpers/browser.ts'
 import { type ReceivedMail, startSmtp, type TestSmtp } from '../helpers/smtp.ts'
 
@@ -63,11 +63,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('account pages', () => {
     'Forgot password? → the mail → the page its link opens sets the password, once',
     async () => {
       const alice = newUser('Alice')
-      const context = await newUserContext(browser, server.url)
-      context.setDefaultTimeout(UI_WAIT_MS)
-      const page = await context.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (error) => errors.push(error.message))
+      const { context, page, errors } = await watchedPage(browser, server.url, UI_WAIT_MS)
       await registerThroughUi(page, alice)
       await smtp.next(alice.email, /verify/i)
       await page.getByTestId('logout').click()
@@ -139,11 +135,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('account pages', () => {
     'settings: email state and the link again, change password, devices signed out, export',
     async () => {
       const bob = newUser('Bob')
-      const context = await newUserContext(browser, server.url)
-      context.setDefaultTimeout(UI_WAIT_MS)
-      const page = await context.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (error) => errors.push(error.message))
+      const { context, page, errors } = await watchedPage(browser, server.url, UI_WAIT_MS)
       await registerThroughUi(page, bob)
       await smtp.next(bob.email, /verify/i)
       // Two more devices of bob's (API logins with their own user agents).
@@ -257,11 +249,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('account pages', () => {
     'settings: delete account erases it (a wrong password is refused) and the page is back at the login',
     async () => {
       const carol = newUser('Carol')
-      const context = await newUserContext(browser, server.url)
-      context.setDefaultTimeout(UI_WAIT_MS)
-      const page = await context.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (error) => errors.push(error.message))
+      const { context, page, errors } = await watchedPage(browser, server.url, UI_WAIT_MS)
       const asked: string[] = []
       page.on('dialog', (dialog) => {
         asked.push(dialog.message())

@@ -16,6 +16,7 @@ import {
   type ServerProcess,
   screenshot,
   spawnServer,
+  watchedPage,
 } from '../helpers/browser.ts'
 
 if (BROWSER_SKIP_REASON) console.warn(`[test/browser] ${BROWSER_SKIP_REASON}`)
@@ -307,11 +308,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('web client token refresh', () => 
     'an expired access token is refreshed for REST and for the socket handshake',
     () =>
       withServerLogs(server, async () => {
-        const context = await newUserContext(browser, server.url)
-        context.setDefaultTimeout(UI_WAIT_MS)
-        const page = await context.newPage()
-        const errors: string[] = []
-        page.on('pageerror', (error) => errors.push(error.message))
+        const { context, page, errors } = await watchedPage(browser, server.url, UI_WAIT_MS)
         await registerThroughUi(page, newUser('Dana'))
         const refreshCookie = async () =>
           (await context.cookies()).find((cookie) => cookie.name === 'mc_refresh')

@@ -15,6 +15,7 @@ import {
   type ServerProcess,
   screenshot,
   spawnServer,
+  watchedPage,
 } from '../helpers/browser.ts'
 
 if (BROWSER_SKIP_REASON) console.warn(`[test/browser] ${BROWSER_SKIP_REASON}`)
@@ -73,11 +74,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('the page under its CSP', () => {
         expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/)
       }
 
-      const context = await newUserContext(browser, server.url)
-      context.setDefaultTimeout(UI_WAIT_MS)
-      const page = await context.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (error) => errors.push(error.message))
+      const { context, page, errors } = await watchedPage(browser, server.url, UI_WAIT_MS)
       const violations = await watchViolations(page)
       await registerThroughUi(page, newUser('Csp'))
       await page.getByTestId('room-title').getByText(/chat$/).waitFor()

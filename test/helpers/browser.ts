@@ -45,6 +45,20 @@ export function newUserContext(
   return browser.newContext({ baseURL: url, viewport })
 }
 
+/** A new user's context and page, the page's uncaught errors collected in `errors`. */
+export async function watchedPage(
+  browser: Browser,
+  url: string,
+  timeoutMs: number
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await newUserContext(browser, url)
+  context.setDefaultTimeout(timeoutMs)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  return { context, page, errors }
+}
+
 export interface BrowserSuite {
   server: ServerProcess
   browser: Browser
