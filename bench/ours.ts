@@ -1,9 +1,7 @@
 /**
  * @module Identities and rooms on our server: users through the real REST register route (real
- * password hashing, real tokens), cities from GET /api/cities, topped up in the bench's own database.
+ * password hashing, real tokens), cities from GET /api/cities, topped up by the bench's admin.
  */
-import { Database } from 'bun:sqlite'
-import { join } from 'node:path'
 import type { Identities, ProvisionOptions, RunningTarget } from './targets.ts'
 
 const REGISTER_CONCURRENCY = 8
@@ -15,9 +13,14 @@ interface RegisterAnswer {
 }
 
 /** Registers one user, waiting out 429s (auth routes may be rate limited). Returns the access token. */
-async function register(baseUrl: string, tag: string, index: number): Promise<string> {
+async function register(
+  baseUrl: string,
+  tag: string,
+  index: number,
+  username = `b${tag}${index}`
+): Promise<string> {
   const body = JSON.stringify({
-    username: `b${tag}${index}`,
+    username,
     email: `b${tag}${index}@bench.test`,
     full_name: `Bench User ${index}`,
     password: 'bench-password-1234',
@@ -66,38 +69,27 @@ async function listCityIds(baseUrl: string, token: string): Promise<string[]> {
     .filter((id): id is string => typeof id === 'string')
 }
 
+/** The bench's admin (named by ADMIN_USERNAMES in its target's environment, bench/targets.ts). */
+export const BENCH_ADMIN = 'benchadmin'
+
 /**
- * The many-rooms scenario needs more rooms than the seeded city list. There is no REST route that
- * creates a city, so the bench adds `bench-city-N` rows to its own temporary database, filling every
- * NOT NULL column from the table's own schema so a column rename does not break the bench.
+ * The many-rooms scenario needs more rooms than the seeded city list: the bench's admin creates
+ * `bench-city-N` through the admin route, as an operator would.
  */
-function addBenchCities(dbPath: string, count: number, start: number): void {
-  const db = new Database(dbPath)
-  try {
-    db.run('PRAGMA busy_timeout = 5000')
-    const columns = db.query('PRAGMA table_info(cities)').all() as Array<{
-      name: string
-      type: string
-      notnull: number
-      dflt_value: unknown
-    }>
-    const names = columns.map((column) => column.name)
-    const valueFor = (column: (typeof columns)[number], index: number): string | number | null => {
-      if (column.name === 'id') return `bench-city-${index}`
-      if (column.name === 'name') return `Bench City ${index}`
-      if (!column.notnull || column.dflt_value !== null) return null
-      if (/INT/i.test(column.type)) return Date.now()
-      if (/REAL|NUM/i.test(column.type)) return 0
-      return 'Benchland'
-    }
-    const insert = db.prepare(
-      `INSERT OR IGNORE INTO cities (${names.map((n) => `"${n}"`).join(',')}) VALUES (${names.map(() => '?').join(',')})`
-    )
-    for (let i = start; i < start + count; i++) {
-      insert.run(...columns.map((column) => valueFor(column, i)))
-    }
-  } finally {
-    db.close()
+async function addBenchCities(baseUrl: string, count: number, start: number): Promise<void> {
+  const admin = await register(baseUrl, 'admin', 0, BENCH_ADMIN)
+  for (let i = start; i < start + count; i++) {
+    const response = await fetch(`${baseUrl}/api/admin/cities`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: `bench-city-${i}`,
+        name: `Bench City ${i}`,
+        country: 'Benchland',
+      }),
+    })
+    if (response.status !== 201)
+      throw new Error(`POST /api/admin/cities answered ${response.status}`)
   }
 }
 
@@ -110,11 +102,9 @@ export async function provisionOurs(
   const token = tokens[0] ?? ''
   let cities = await listCityIds(target.baseUrl, token)
   if (cities.length < options.rooms) {
-    addBenchCities(join(target.dir, 'bench.db'), options.rooms - cities.length, cities.length)
+    await addBenchCities(target.baseUrl, options.rooms - cities.length, cities.length)
     cities = await listCityIds(target.baseUrl, token)
-    notes.push(
-      `cities topped up to ${cities.length} in the bench database (no REST route creates cities)`
-    )
+    notes.push(`cities topped up to ${cities.length} through POST /api/admin/cities`)
   }
   return { tokens, cities, notes }
 }

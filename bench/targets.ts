@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { SignJWT } from 'jose'
-import { provisionOurs } from './ours.ts'
+import { BENCH_ADMIN, provisionOurs } from './ours.ts'
 
 export type TargetName = 'ours' | 'socketio-node' | 'socketio-bun' | 'raw-bun'
 
@@ -120,6 +120,8 @@ export const TARGETS: readonly TargetSpec[] = [
       REGISTER_ATTEMPTS_PER_ADDRESS: '1000000',
       CHATS_PER_HOUR: '0',
       MAX_CONNECTIONS_PER_USER: '1000000',
+      // Its admin creates the many-rooms scenario's cities (bench/ours.ts).
+      ADMIN_USERNAMES: BENCH_ADMIN,
       // The uploads scenario stores a few hundred MB per user in a run.
       MEDIA_QUOTA_BYTES: '0',
     }),
