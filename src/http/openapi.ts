@@ -137,6 +137,15 @@ const REACTION_CHANGE = z.strictObject({
   changed: z.boolean(),
 })
 
+/** An export's answer (GET /api/users/me/export and by id): the archive once ready, else its state. */
+const EXPORT = z.strictObject({ export: exportViewSchema })
+const EXPORT_ANSWER: Pick<Operation, 'status' | 'returns' | 'response' | 'also'> = {
+  status: 200,
+  returns: 'the archive (application/x-ndjson), or { export }',
+  response: { 'application/x-ndjson': 'binary', 'application/json': EXPORT },
+  also: { 202: { returns: '{ export } while it is being made', response: EXPORT } },
+}
+
 const HISTORY = z.strictObject({
   messages: z.array(messageViewSchema),
   hasMore: z.boolean(),
@@ -584,7 +593,7 @@ const OPERATIONS: Operation[] = [
     auth: true,
     status: 202,
     returns: '{ export: { _id, state, messages, created_at, download_url, ... } }',
-    response: z.strictObject({ export: exportViewSchema }),
+    response: EXPORT,
   },
   {
     method: 'get',
@@ -592,18 +601,7 @@ const OPERATIONS: Operation[] = [
     summary:
       'My newest export: the NDJSON archive once ready (200, attachment), else its state (202 while running)',
     auth: true,
-    status: 200,
-    returns: 'the archive (application/x-ndjson), or { export }',
-    response: {
-      'application/x-ndjson': 'binary',
-      'application/json': z.strictObject({ export: exportViewSchema }),
-    },
-    also: {
-      202: {
-        returns: '{ export } while it is being made',
-        response: z.strictObject({ export: exportViewSchema }),
-      },
-    },
+    ...EXPORT_ANSWER,
   },
   {
     method: 'get',
@@ -611,18 +609,7 @@ const OPERATIONS: Operation[] = [
     summary: 'One of my exports by id, answered as GET /api/users/me/export; another user’s is 404',
     auth: true,
     params: exportIdParam,
-    status: 200,
-    returns: 'the archive (application/x-ndjson), or { export }',
-    response: {
-      'application/x-ndjson': 'binary',
-      'application/json': z.strictObject({ export: exportViewSchema }),
-    },
-    also: {
-      202: {
-        returns: '{ export } while it is being made',
-        response: z.strictObject({ export: exportViewSchema }),
-      },
-    },
+    ...EXPORT_ANSWER,
   },
   {
     method: 'delete',
