@@ -2,7 +2,22 @@
  * @module Message rows: lookups, edits, soft delete, and history pages in (room, seq) order. New
  * messages are inserted by the group writer (store/write-batch.ts), which gives out their seqs.
  */
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, max, ne, or, sql } from 'drizzle-orm'
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNull,
+  lt,
+  max,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm'
 import type { Db } from './db.ts'
 import type { ReactionSummary } from './reactions.ts'
 import { type MessageRow, messages, notifications, offsetFloor, reports, users } from './schema.ts'
@@ -117,14 +132,23 @@ export async function messageSeq(db: Db, room: RoomRef, id: string): Promise<num
  * oldest `limit` messages after it (and before `beforeSeq` if given). `hasMore` says whether more
  * exist in the direction of travel.
  */
-export async function listRoomMessages(
+export function listRoomMessages(
   db: Db,
   room: RoomRef,
+  options: PageOptions
+): Promise<{ messages: MessageWithAuthor[]; hasMore: boolean }> {
+  return pageBySeq(db, roomCondition(room), options)
+}
+
+/** One page of the visible messages that `scope` selects, in seq order (see listRoomMessages). */
+async function pageBySeq(
+  db: Db,
+  scope: SQL | undefined,
   { beforeSeq, afterSeq, limit, viewerId }: PageOptions
 ): Promise<{ messages: MessageWithAuthor[]; hasMore: boolean }> {
   const forward = afterSeq !== undefined
   const where = and(
-    roomCondition(room),
+    scope,
     visibleTo(viewerId),
     beforeSeq === undefined ? undefined : lt(messages.seq, beforeSeq),
     forward ? gt(messages.seq, afterSeq) : undefined
@@ -301,27 +325,12 @@ export async function purgeMessages(db: Db, purged: readonly AgedMessage[]): Pro
  * One page of a thread: the messages replying to `parentId`, oldest first, paged like a room's
  * history (messages_reply_idx walks them in seq order).
  */
-export async function listReplies(
+export function listReplies(
   db: Db,
   parentId: string,
-  { beforeSeq, afterSeq, limit, viewerId }: PageOptions
+  options: PageOptions
 ): Promise<{ messages: MessageWithAuthor[]; hasMore: boolean }> {
-  const forward = afterSeq !== undefined
-  const rows = await selectWithAuthor(db)
-    .where(
-      and(
-        eq(messages.replyTo, parentId),
-        visibleTo(viewerId),
-        beforeSeq === undefined ? undefined : lt(messages.seq, beforeSeq),
-        forward ? gt(messages.seq, afterSeq) : undefined
-      )
-    )
-    .orderBy(forward ? asc(messages.seq) : desc(messages.seq))
-    .limit(limit + 1)
-  const hasMore = rows.length > limit
-  const page = rows.slice(0, limit).map(flatten)
-  if (!forward) page.reverse()
-  return { messages: page, hasMore }
+  return pageBySeq(db, eq(messages.replyTo, parentId), options)
 }
 
 /** The seq of reply `id` of `parentId` (a thread page's cursor). */
