@@ -305,6 +305,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       await chat.notifier.settled()
       await chat.webhooks.close()
       await chat.push.close()
+      chat.choosers.close()
       await chat.retention.stop()
       // Every socket is gone by now: their last-seen marks are final.
       await chat.lastSeen.close()

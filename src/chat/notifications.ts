@@ -2,7 +2,9 @@
  * @module Notifications: what reaches a user who may not be looking — a mention, a reply in a
  * thread they are in (they wrote its message or replied to it), being added to a chat, a message in a room whose level is `all` while they have no
  * live socket. Made after the room heard the message, off the send path: `messageSent` only
- * queues, and the queue is drained in slices between other work. Each notification is stored
+ * queues, and the queue is drained in slices between other work. The common case (a city
+ * message with no mention or reply, where nobody chose `all`, and no webhook takes it) is not
+ * even queued: it is decided in memory. Each notification is stored
  * (the feed), and handed to the `NotificationPublisher` (every socket of the user, on every node).
  */
 import { ok, type Result } from '../errors.ts'
@@ -17,11 +19,10 @@ import {
   listNotifications,
   markNotificationsRead,
   type NotificationWithMessage,
-  usersWantingAll,
 } from '../store/notifications.ts'
 import type { PresenceStore } from '../store/presence-store.ts'
 import type { NotificationKind, NotificationRow, UserRow } from '../store/schema.ts'
-import { lets, settingsForUsers } from './notification-settings.ts'
+import { type CityAllChoosers, lets, settingsForUsers } from './notification-settings.ts'
 import type { Push } from './push.ts'
 import { chatRoom, type RoomRef, roomOfMessage } from './rooms.ts'
 import { deletedView, messageView, notificationView } from './views.ts'
@@ -56,6 +57,8 @@ export interface NotifierOptions {
   webhooks: Webhooks
   /** Web Push: each notification for a user with no live socket becomes a push. */
   push: Push
+  /** Who chose `all` in each city (in memory). */
+  choosers: CityAllChoosers
   now?: () => number
 }
 
@@ -70,6 +73,7 @@ export function createNotifier({
   presence,
   webhooks,
   push,
+  choosers,
   now = Date.now,
 }: NotifierOptions) {
   let publisher: NotificationPublisher = { notify() {} }
@@ -155,26 +159,27 @@ export function createNotifier({
   /** A chat's members (their default is all; settings filter later), a city's `all` choosers. */
   async function wantingAll(room: RoomRef): Promise<string[]> {
     if (room.kind === 'chat') return (await listChatMembers(db, [room.id])).map((m) => m.userId)
-    return (await usersWantingAll(db, room.kind, room.id)).map((row) => row.userId)
+    return [...(await choosers.whoWantsAll(room.id))]
   }
 
   async function handle(work: Work, memo: Map<string, Promise<string[]>>): Promise<void> {
     const at = now()
     if (work.kind === 'removed') {
       const { chatId, actorId, userIds } = work
-      webhooks.emit('member.removed', chatRoom(chatId), { chatId, actorId, userIds })
+      webhooks.emit('member.removed', chatRoom(chatId), () => ({ chatId, actorId, userIds }))
       return
     }
     if (work.kind === 'edited' || work.kind === 'deleted') {
       const room = roomOfMessage(work.message)
+      const { message } = work
       if (work.kind === 'edited')
-        webhooks.emit('message.edited', room, { message: messageView(work.message) })
-      else webhooks.emit('message.deleted', room, deletedView(work.message))
+        webhooks.emit('message.edited', room, () => ({ message: messageView(message) }))
+      else webhooks.emit('message.deleted', room, () => deletedView(message))
       return
     }
     if (work.kind === 'added') {
       const { chatId, actorId, userIds } = work
-      webhooks.emit('member.added', chatRoom(chatId), { chatId, actorId, userIds })
+      webhooks.emit('member.added', chatRoom(chatId), () => ({ chatId, actorId, userIds }))
       const room = chatRoom(work.chatId)
       const targets = new Map(
         work.userIds.filter((id) => id !== work.actorId).map((id) => [id, 'added' as const])
@@ -183,7 +188,8 @@ export function createNotifier({
       return
     }
     const room = roomOfMessage(work.message)
-    webhooks.emit('message.created', room, { message: messageView(work.message) })
+    const { message } = work
+    webhooks.emit('message.created', room, () => ({ message: messageView(message) }))
     await make(room, await recipients(work.message, memo), work.message.authorId, work.message, at)
   }
 
@@ -218,11 +224,10 @@ export function createNotifier({
     for (const row of rows) {
       const notification = { ...row, message }
       publisher.notify(row.userId, notification)
-      webhooks.emit(
-        'notification.created',
-        { user: row.userId },
-        { userId: row.userId, notification: notificationView(notification) }
-      )
+      webhooks.emit('notification.created', { user: row.userId }, () => ({
+        userId: row.userId,
+        notification: notificationView(notification),
+      }))
     }
     // Last: the outbox row is durable once this resolves; the live event went first.
     await push.notificationsMade(rows, message)
@@ -256,15 +261,26 @@ export function createNotifier({
     },
     /** After its broadcast: queued, never awaited by the sender. */
     messageSent(message: MessageWithAuthor): void {
+      // Nothing can come of it: no reply, no mention, a city where nobody chose `all`, no hook.
+      if (
+        message.cityId !== null &&
+        message.replyTo === null &&
+        !message.mentions &&
+        choosers.loaded &&
+        choosers.of(message.cityId).size === 0 &&
+        !webhooks.wants('message.created')
+      )
+        return
       enqueue({ kind: 'message', message })
     },
     /** After its broadcast: an edit or a delete (for webhooks). */
     messageChanged(kind: 'edited' | 'deleted', message: MessageWithAuthor): void {
-      if (webhooks.enabled) enqueue(kind === 'edited' ? { kind, message } : { kind, message })
+      if (webhooks.wants(`message.${kind}`))
+        enqueue(kind === 'edited' ? { kind, message } : { kind, message })
     },
     /** Users stopped being members (removed by `actorId`, or left: actorId is theirs). */
     membersRemoved(chatId: string, actorId: string, userIds: string[]): void {
-      if (webhooks.enabled) enqueue({ kind: 'removed', chatId, actorId, userIds })
+      if (webhooks.wants('member.removed')) enqueue({ kind: 'removed', chatId, actorId, userIds })
     },
     /** Users became members of a chat (created with them, or added by `actorId`). */
     membersAdded(chatId: string, actorId: string, userIds: string[]): void {

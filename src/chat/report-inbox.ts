@@ -55,7 +55,7 @@ export function createReportInbox({
       messageId: input.messageId,
       ...roomPayload(room),
     })
-    webhooks.emit('report.created', room, { report: reportView(report) })
+    webhooks.emit('report.created', room, () => ({ report: reportView(report) }))
     return report
   }
 

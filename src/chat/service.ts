@@ -23,7 +23,7 @@ import { createLastSeen } from './last-seen.ts'
 import { createMedia, type MediaLimits } from './media.ts'
 import { createMessages } from './messages.ts'
 import { createModeration } from './moderation.ts'
-import { createNotificationSettings } from './notification-settings.ts'
+import { createCityAllChoosers, createNotificationSettings } from './notification-settings.ts'
 import { createNotifier } from './notifications.ts'
 import { createPins } from './pins.ts'
 import type { PresenceStore } from './presence.ts'
@@ -136,12 +136,14 @@ export function createChat(options: ChatOptions) {
     presence: options.presence,
     ...options.push,
   })
+  const choosers = createCityAllChoosers({ db, feed, log: options.log.child('notifications') })
   const notifier = createNotifier({
     db,
     log: options.log.child('notifications'),
     presence: options.presence,
     webhooks,
     push,
+    choosers,
   })
   const chats = createChats({
     db,
@@ -228,7 +230,8 @@ export function createChat(options: ChatOptions) {
     exports,
     erasure,
     ...access,
-    ...createNotificationSettings({ db, access }),
+    choosers,
+    ...createNotificationSettings({ db, access, choosers }),
     ...createAuth({ ...options, userCache, passwords, mail }),
     ...createAccount({
       db,

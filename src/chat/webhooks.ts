@@ -95,7 +95,7 @@ function signWebhook(secret: string, timestamp: string, body: string): string {
  * @example
  * const webhooks = createWebhooks({ db, log, url, secret, maxAttempts: 8, retryBaseMs: 1_000,
  *   timeoutMs: 5_000, deadLetters })
- * webhooks.emit('message.created', room, { message: view }); webhooks.start()
+ * webhooks.emit('message.created', room, () => ({ message: view })); webhooks.start()
  */
 export function createWebhooks(options: WebhookOptions) {
   const { db, log, url, secret, maxAttempts, retryBaseMs, timeoutMs, now = Date.now } = options
@@ -105,6 +105,9 @@ export function createWebhooks(options: WebhookOptions) {
   let hooks = new Map<string, Hook>()
   let hooksReadAt = Number.NEGATIVE_INFINITY
   const enabled = () => url !== undefined || hooks.size > 0
+  /** The event types some registered hook takes (WEBHOOK_URL takes them all). */
+  let wanted = new Set<string>()
+  const wants = (type: WebhookEvent) => url !== undefined || wanted.has(type)
   let pending: PendingEvent[] = []
   let flushing: Promise<void> | null = null
   let timer: ReturnType<typeof setInterval> | undefined
@@ -112,12 +115,15 @@ export function createWebhooks(options: WebhookOptions) {
   let ticking = false
   let closed = false
 
-  /** Queues an event for its room's order; written to the outbox on the next turn. */
-  function emit(type: WebhookEvent, room: RoomRef | { user: string }, data: unknown): void {
-    if (!enabled() || closed) return
+  /**
+   * Queues an event for its room's order; written to the outbox on the next turn. `data` is built
+   * only when some receiver takes the event: with none, this returns at once.
+   */
+  function emit(type: WebhookEvent, room: RoomRef | { user: string }, data: () => unknown): void {
+    if (closed || !wants(type)) return
     const at = now()
     const id = newId(at)
-    const body = JSON.stringify({ id, type, time: new Date(at).toISOString(), data })
+    const body = JSON.stringify({ id, type, time: new Date(at).toISOString(), data: data() })
     pending.push({
       eventId: id,
       room: 'user' in room ? `user:${room.user}` : topicOf(room),
@@ -165,6 +171,7 @@ export function createWebhooks(options: WebhookOptions) {
 
   async function readHooks(): Promise<void> {
     hooks = new Map((await listWebhooks(db)).map((row) => [row.id, toHook(row)]))
+    wanted = new Set([...hooks.values()].flatMap((hook) => [...hook.events]))
     hooksReadAt = now()
   }
 
@@ -312,10 +319,8 @@ export function createWebhooks(options: WebhookOptions) {
   }
 
   return {
-    /** Whether any receiver is configured (WEBHOOK_URL or a registered hook this node knows). */
-    get enabled() {
-      return enabled()
-    },
+    /** Whether some receiver takes `type` (callers skip the work of an event nobody takes). */
+    wants,
     emit,
     registerWebhook,
     listRegisteredWebhooks,

@@ -46,22 +46,14 @@ export async function settingsOf(
     )
 }
 
-/** Who chose `all` for a room (a city's default is mentions only, so these are few). */
-export async function usersWantingAll(
-  db: Db,
-  roomKind: RoomKind,
-  roomId: string
-): Promise<NotificationSettingRow[]> {
+/** Who chose `all` in which city (a city's default is mentions only, so these are few). */
+export async function listCityAllChoosers(
+  db: Db
+): Promise<Array<{ userId: string; cityId: string }>> {
   return db
-    .select()
+    .select({ userId: notificationSettings.userId, cityId: notificationSettings.roomId })
     .from(notificationSettings)
-    .where(
-      and(
-        eq(notificationSettings.roomKind, roomKind),
-        eq(notificationSettings.roomId, roomId),
-        eq(notificationSettings.level, 'all')
-      )
-    )
+    .where(and(eq(notificationSettings.roomKind, 'city'), eq(notificationSettings.level, 'all')))
 }
 
 export async function insertNotifications(db: Db, rows: NotificationRow[]): Promise<void> {

@@ -10,6 +10,7 @@ import { SINGLE_NODE } from '../../src/chat/change-feed.ts'
 import { createChats } from '../../src/chat/chats.ts'
 import { createCities } from '../../src/chat/cities.ts'
 import { createModeration } from '../../src/chat/moderation.ts'
+import { createCityAllChoosers } from '../../src/chat/notification-settings.ts'
 import { createNotifier } from '../../src/chat/notifications.ts'
 import { createPush } from '../../src/chat/push.ts'
 import { createRoles } from '../../src/chat/roles.ts'
@@ -76,6 +77,7 @@ function accessOf(db: Database['db']) {
           dead: createMetrics().counter('unused_total', 'unused'),
         },
       }),
+      choosers: createCityAllChoosers({ db, feed, log }),
     }),
   })
   return createRoomAccess({ cities, chats, moderation })
