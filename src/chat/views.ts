@@ -378,6 +378,8 @@ export function cityForViewerView({
 }
 
 /** An entry of the notification feed, and the live `notification` event. */
+export type NotificationView = z.output<typeof notificationViewSchema>
+
 export function notificationView(
   notification: NotificationWithMessage
 ): z.output<typeof notificationViewSchema> {

@@ -7,7 +7,16 @@ import {
   saveAccessToken,
   saveUser,
 } from './session.ts'
-import type { Chat, City, Message, PublicUser, SearchResult, User, WireError } from './types.ts'
+import type {
+  Chat,
+  City,
+  FeedNotification,
+  Message,
+  PublicUser,
+  SearchResult,
+  User,
+  WireError,
+} from './types.ts'
 import { toChat } from './types.ts'
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; status: number; error: WireError }
@@ -189,6 +198,19 @@ export const listPins = async (kind: 'city' | 'chat', id: string) =>
 /** Pins (or unpins) a message: city moderators, chat owners and admins. */
 export const setPinned = async (messageId: string, pinned: boolean) =>
   request<object>(pinned ? 'PUT' : 'DELETE', `/api/messages/${encodeURIComponent(messageId)}/pin`)
+
+// ---- Notifications ------------------------------------------------------------------------
+
+/** My notification feed, newest first, and how many of mine are unread. */
+export const listNotifications = (limit = 50) =>
+  request<{ notifications: FeedNotification[]; hasMore: boolean; unreadCount: number }>(
+    'GET',
+    `/api/notifications?limit=${limit}`
+  )
+
+/** Marks mine up to and including `upTo` read; answers how many stay unread. */
+export const markNotificationsRead = (upTo: string) =>
+  request<{ updated: number; unreadCount: number }>('POST', '/api/notifications/read', { upTo })
 
 // ---- Moderation ---------------------------------------------------------------------------
 

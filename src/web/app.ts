@@ -18,6 +18,7 @@ import { createBlocks } from './blocks.ts'
 import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
 import type { ReactionEvent, ThreadEvent } from './message-list.ts'
+import { createNotificationsPanel } from './notifications-panel.ts'
 import { forgetPushSubscription, wirePushToggle } from './push.ts'
 import { type ConnectionStatus, connectRealtime, updateSocketToken } from './realtime.ts'
 import { showReportsPanel } from './reports-panel.ts'
@@ -26,7 +27,16 @@ import { clearSession, readUser, refreshAccessToken, wasSignedIn } from './sessi
 import { wireSettings } from './settings.ts'
 import { createSidebar } from './sidebar.ts'
 import { createThreadPanel } from './thread-panel.ts'
-import type { Chat, Message, PublicUser, Room, RoomKind, SearchResult, User } from './types.ts'
+import type {
+  Chat,
+  FeedNotification,
+  Message,
+  PublicUser,
+  Room,
+  RoomKind,
+  SearchResult,
+  User,
+} from './types.ts'
 
 /** The guide's heartbeat period. */
 const HEARTBEAT_MS = 30_000
@@ -216,21 +226,39 @@ function startApp(user: User): void {
   /** A search result's message, shown when its room opens next (navigate → hashchange → open). */
   let focusNext: string | null = null
 
-  /** The room a search result is in; a chat missing from the list is looked up once more. */
-  async function roomOfResult({ message }: SearchResult): Promise<Room | null> {
-    if (message.cityId) return sidebar.cityRoom(message.cityId)
-    const chatId = message.chatId ?? ''
+  /** A city's or a chat's room; a chat missing from the list is looked up once more. */
+  async function roomOfIds(ids: { cityId?: string | null; chatId?: string | null }) {
+    if (ids.cityId) return sidebar.cityRoom(ids.cityId)
+    const chatId = ids.chatId ?? ''
     if (!sidebar.chat(chatId)) await reloadChats()
     const chat = sidebar.chat(chatId)
     return chat ? sidebar.chatRoom(chat) : null
   }
 
-  createSearchPanel({
-    roomTitle({ message }) {
-      if (message.cityId) return sidebar.cityRoom(message.cityId)?.title ?? message.cityId
-      const chat = sidebar.chat(message.chatId ?? '')
-      return chat ? sidebar.chatRoom(chat).title : 'Private chat'
+  /** The room a search result is in. */
+  const roomOfResult = ({ message }: SearchResult): Promise<Room | null> => roomOfIds(message)
+
+  /** A room's title for a list (a city's name, a chat's title). */
+  function titleOf(ids: { cityId?: string | null; chatId?: string | null }): string {
+    if (ids.cityId) return sidebar.cityRoom(ids.cityId)?.title ?? ids.cityId
+    const chat = sidebar.chat(ids.chatId ?? '')
+    return chat ? sidebar.chatRoom(chat).title : 'Private chat'
+  }
+
+  const notifications = createNotificationsPanel({
+    roomTitle: titleOf,
+    open(n) {
+      void roomOfIds(n).then((target) => {
+        if (!target) return toast('That room is no longer open to you')
+        focusNext = n.message?._id ?? null
+        navigate(target)
+      })
     },
+    toast,
+  })
+
+  createSearchPanel({
+    roomTitle: ({ message }) => titleOf(message),
     open(result) {
       void roomOfResult(result).then((target) => {
         if (!target) return toast('That room is no longer open to you')
@@ -372,9 +400,10 @@ function startApp(user: User): void {
   socket.on('messages-read', (d: Ev) => about('chat', d.chatId)?.onRead(d))
   // Membership changes reach every socket of the user: the chat list follows them.
   socket.on('added-to-chat', () => void reloadChats())
-  socket.on('notification', (n: { kind?: string; cityId?: string; chatId?: string }) =>
+  socket.on('notification', (n: FeedNotification) => {
     sidebar.noteNotification(n)
-  )
+    notifications.add(n)
+  })
   socket.on('removed-from-chat', (d: Ev) => {
     joinedChats.delete(String(d.chatId))
     void reloadChats()
@@ -440,6 +469,8 @@ function startApp(user: User): void {
     } else toast(cities.error.message)
     if (chats.ok) sidebar.setChats(chats.value)
     joinAllChats()
+    // The bell's count and list, once the rooms' titles are known.
+    void notifications.load()
     const first = cities.ok ? cities.value[0] : undefined
     const initial =
       roomFromHash() ?? (first ? { kind: 'city' as const, id: first._id, title: first.name } : null)

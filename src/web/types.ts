@@ -1,12 +1,19 @@
 /** @module Wire shapes the web client reads, as contract.md defines them, plus tolerant normalizers. */
 
-import type { MessageView, PublicUserView, SearchResultView, UserView } from '../chat/views.ts'
+import type {
+  MessageView,
+  NotificationView,
+  PublicUserView,
+  SearchResultView,
+  UserView,
+} from '../chat/views.ts'
 
 /** The public projection of a user used inside events and messages (the server's own type). */
 export type PublicUser = PublicUserView
 export type User = UserView
 export type Message = MessageView
 export type SearchResult = SearchResultView
+export type FeedNotification = NotificationView
 
 export interface City {
   _id: string
