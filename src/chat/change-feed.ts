@@ -1,6 +1,6 @@
 /**
  * @module Change feed: how one node tells the others that moderation state changed (a city, its
- * moderators, a user's restrictions, the word filter, who chose `all` in a city), so each reloads
+ * moderators, a user's restrictions, the word filter, who chose `all` in a city, the registered webhooks), so each reloads
  * that piece into memory and
  * the send path keeps reading memory only. With Redis it is a pub/sub channel
  * (store/change-feed-redis.ts); on one node nothing needs telling.
@@ -13,6 +13,7 @@ type Change =
   | { kind: 'restrictions'; cityId: string; userId: string }
   | { kind: 'filter' }
   | { kind: 'notification-setting'; cityId: string; userId: string }
+  | { kind: 'webhooks' }
 
 export interface ChangeFeed {
   /** Tells the other nodes (not this one: the caller applied the change here already). */

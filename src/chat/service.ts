@@ -82,7 +82,7 @@ export interface ChatOptions {
   /** Who is connected on any node: plain messages notify only users with no live socket. */
   presence: PresenceStore
   /** Outgoing webhooks (WEBHOOK_*): where, signed how, retried how often. */
-  webhooks: Omit<WebhookOptions, 'db' | 'log'>
+  webhooks: Omit<WebhookOptions, 'db' | 'log' | 'feed'>
   /** Web Push (VAPID_*, PUSH_*): the signer, the collapse window, retries, limits. */
   push: Omit<PushOptions, 'db' | 'log' | 'presence'>
   /** ADMIN_USERNAMES: these register as admins. */
@@ -128,7 +128,12 @@ export function createChat(options: ChatOptions) {
     log,
     sharedLimits: options.sharedLimits,
   })
-  const webhooks = createWebhooks({ db, log: options.log.child('webhooks'), ...options.webhooks })
+  const webhooks = createWebhooks({
+    db,
+    log: options.log.child('webhooks'),
+    feed,
+    ...options.webhooks,
+  })
   const inbox = createReportInbox({ db, roles, moderation, webhooks })
   const push = createPush({
     db,

@@ -7,7 +7,9 @@
  * delivered or dead), retried with exponential backoff, dead-lettered after `maxAttempts`. The
  * delivery loop runs on its own timers, so a slow or dead receiver never holds up chat traffic.
  * Besides WEBHOOK_URL (hook id `env`), admins register hooks (`POST /api/admin/webhooks`), each
- * with its own event types and its own secret; every node reloads them every few seconds.
+ * with its own event types and its own secret; every node reads them again when the change feed
+ * says one was registered or removed (and every few seconds), and each delivery reads its hook's
+ * row. An event no receiver takes returns from `emit` before its data is built.
  */
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
@@ -20,6 +22,7 @@ import {
   countWebhooks,
   deleteFinishedWebhooks,
   deleteWebhook,
+  findWebhook,
   firstWebhookIdFrom,
   insertWebhook,
   insertWebhookRows,
@@ -29,6 +32,7 @@ import {
   oldestWebhookId,
   recordWebhookAttempt,
 } from '../store/webhooks.ts'
+import type { ChangeFeed } from './change-feed.ts'
 import type { WEBHOOK_EVENTS } from './inputs.ts'
 import { ADMINS_ONLY, isAdmin } from './roles.ts'
 import { type RoomRef, topicOf } from './rooms.ts'
@@ -38,6 +42,8 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]
 export interface WebhookOptions {
   db: Db
   log: Logger
+  /** Tells the other nodes a hook was registered or removed (they read the list again at once). */
+  feed: ChangeFeed
   /** WEBHOOK_URL; undefined turns webhooks off (nothing is written or sent). */
   url: string | undefined
   secret: string | undefined
@@ -169,6 +175,11 @@ export function createWebhooks(options: WebhookOptions) {
     )
   }
 
+  options.feed.listen((change) => {
+    if (change.kind === 'webhooks')
+      readHooks().catch((error) => log.error('reading webhooks failed', { error }))
+  })
+
   async function readHooks(): Promise<void> {
     hooks = new Map((await listWebhooks(db)).map((row) => [row.id, toHook(row)]))
     wanted = new Set([...hooks.values()].flatMap((hook) => [...hook.events]))
@@ -200,9 +211,11 @@ export function createWebhooks(options: WebhookOptions) {
 
   async function deliver(row: WebhookOutboxRow): Promise<void> {
     const timestamp = String(Math.floor(now() / 1000))
-    const key = row.hookId === ENV_HOOK ? secret : hooks.get(row.hookId)?.secret
+    // A registered hook's row is read at each delivery: one removed on another node a moment ago
+    // (not in this node's list yet) is sent nothing more.
+    const key = row.hookId === ENV_HOOK ? secret : (await findWebhook(db, row.hookId))?.secret
     if (key === undefined) {
-      // Its hook was removed (on another node, not read here yet): nothing to sign with.
+      // Its hook was removed: nothing to sign with, nobody to send to.
       await recordWebhookAttempt(db, row.id, {
         state: 'dead',
         attempts: row.attempts,
@@ -290,6 +303,7 @@ export function createWebhooks(options: WebhookOptions) {
     }
     await insertWebhook(db, hook)
     await readHooks()
+    options.feed.publish({ kind: 'webhooks' })
     return ok({ hook })
   }
 
@@ -302,6 +316,7 @@ export function createWebhooks(options: WebhookOptions) {
     if (!isAdmin(actor)) return ADMINS_ONLY
     if (!(await deleteWebhook(db, id))) return fail('not_found', 'no such webhook')
     await readHooks()
+    options.feed.publish({ kind: 'webhooks' })
     return ok(null)
   }
 

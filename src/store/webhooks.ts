@@ -10,6 +10,11 @@ export async function insertWebhook(db: Db, row: WebhookRow): Promise<void> {
   await db.insert(webhooks).values(row)
 }
 
+export async function findWebhook(db: Db, id: string): Promise<WebhookRow | undefined> {
+  const [row] = await db.select().from(webhooks).where(eq(webhooks.id, id))
+  return row
+}
+
 export async function listWebhooks(db: Db): Promise<WebhookRow[]> {
   return db.select().from(webhooks).orderBy(asc(webhooks.id))
 }

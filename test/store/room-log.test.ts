@@ -51,6 +51,7 @@ function accessOf(db: Database['db']) {
       webhooks: createWebhooks({
         db,
         log: createLogger({ level: 'error' }),
+        feed: SINGLE_NODE,
         url: undefined,
         secret: undefined,
         maxAttempts: 1,
