@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import * as store from '../store/media.ts'
 import type { MediaStorage } from '../store/media-storage.ts'
+import { yieldToLoop } from './background.ts'
 
 export interface MediaSweeperOptions {
   db: Db
@@ -27,8 +28,6 @@ interface MediaTotals {
   bytes: number
   files: number
 }
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * @example
