@@ -1,6 +1,7 @@
 /**
  * @module Data export: a user asks for an archive of what the server holds about them (profile,
- * chats and memberships, read positions, settings, blocks, uploads, every message they sent) and
+ * chats and memberships, read positions, settings, blocks, uploads, pins they made, every message
+ * they sent with the reaction counts on it, and every reaction they made) and
  * fetches it when it is ready. It is made in the background, a slice of messages at a time with
  * the event loop's other work between slices, so a user with 100,000 messages stalls nobody.
  *
@@ -12,6 +13,10 @@
  *
  * Edits: a message keeps its current content, `is_edited` and `edited_at`; earlier versions are
  * not stored (an edit overwrites the row), so the archive holds the current version only.
+ *
+ * Reactions: the user's own (on anyone's message) are theirs, one `reaction` line each, read in
+ * the same offset slices as the messages they are on. Others' reactions on the user's messages
+ * are others' data: the archive holds their counts per emoji, never who reacted.
  */
 
 import { mkdir, open, rm, stat } from 'node:fs/promises'
@@ -201,12 +206,40 @@ export function createAccountExport({
           upTo,
           SLICE_MESSAGES
         )
-        if (found.length > 0)
-          await write(
-            found.map((message) => line({ type: 'message', ...messageView(message) })).join('')
-          )
+        const reached = found.length === SLICE_MESSAGES ? (found.at(-1)?.seq ?? upTo) : upTo
+        const [counts, reactions] = await Promise.all([
+          store.reactionCountsOf(
+            db,
+            found.map((message) => message.id),
+            row.userId,
+            row.createdAt
+          ),
+          store.reactionsByUserBetween(db, row.userId, cursor, reached, row.createdAt),
+        ])
+        const text = [
+          ...found.map((message) =>
+            line({
+              type: 'message',
+              ...messageView(message),
+              reactions: counts.get(message.id) ?? [],
+            })
+          ),
+          ...reactions.map((reaction) =>
+            line({
+              type: 'reaction',
+              message_id: reaction.messageId,
+              room:
+                reaction.cityId !== null
+                  ? { kind: 'city', id: reaction.cityId }
+                  : { kind: 'chat', id: reaction.chatId },
+              emoji: reaction.emoji,
+              created_at: new Date(reaction.createdAt).toISOString(),
+            })
+          ),
+        ].join('')
+        if (text.length > 0) await write(text)
         messages += found.length
-        cursor = found.length === SLICE_MESSAGES ? (found.at(-1)?.seq ?? upTo) : upTo
+        cursor = reached
         if (!(await save({}))) return
         await yieldToLoop(SLICE_PAUSE_MS)
       }
@@ -235,12 +268,13 @@ export function createAccountExport({
   async function headerOf(row: AccountExportRow): Promise<string | undefined> {
     const user = await findUserById(db, row.userId)
     if (!user) return undefined
-    const [memberships, cityReads, settings, blocks, uploads] = await Promise.all([
+    const [memberships, cityReads, settings, blocks, uploads, pins] = await Promise.all([
       store.membershipsOf(db, user.id),
       store.cityReadsOf(db, user.id),
       store.notificationSettingsOf(db, user.id),
       store.blocksBy(db, user.id),
       store.uploadsOf(db, user.id),
+      store.pinsBy(db, user.id),
     ])
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
     return [
@@ -250,6 +284,8 @@ export function createAccountExport({
         _id: row.id,
         created_at: iso(row.createdAt),
         edits: 'current content with is_edited and edited_at; earlier versions are not stored',
+        reactions:
+          'reaction lines are your own; a message line counts reactions per emoji, without who',
       }),
       line({ type: 'profile', ...userView(user), updated_at: iso(user.updatedAt) }),
       ...memberships.map(({ chat, member }) =>
@@ -291,6 +327,14 @@ export function createAccountExport({
           purpose: upload.purpose,
           message_id: upload.messageId,
           created_at: iso(upload.createdAt),
+        })
+      ),
+      ...pins.map((pin) =>
+        line({
+          type: 'pin',
+          message_id: pin.messageId,
+          room: { kind: pin.roomKind, id: pin.roomId },
+          pinned_at: iso(pin.pinnedAt),
         })
       ),
     ].join('')

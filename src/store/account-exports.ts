@@ -1,9 +1,10 @@
 /**
  * @module Data export rows and the reads an archive is made of: the user's memberships, read
  * positions, blocks, uploads, and their messages one offset range at a time (no index on the
- * author: a slice walks `seq`, the rowid, so it costs the same whoever asks).
+ * author: a slice walks `seq`, the rowid, so it costs the same whoever asks), the user's own
+ * reactions on the messages of the same offset range, and the counts on their messages.
  */
-import { and, asc, desc, eq, gt, isNull, lt, lte, or } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { flatten, type MessageWithAuthor, selectWithAuthor } from './messages.ts'
 import {
@@ -13,6 +14,8 @@ import {
   chats,
   cityReads,
   media,
+  messagePins,
+  messageReactions,
   messages,
   notificationSettings,
   userBlocks,
@@ -159,4 +162,87 @@ export async function messagesByAuthorBetween(
     .orderBy(asc(messages.seq))
     .limit(limit)
   return rows.map(flatten)
+}
+
+/** The pins the user made (at most 20 a room, so one read). */
+export async function pinsBy(db: Db, userId: string) {
+  return db
+    .select()
+    .from(messagePins)
+    .where(eq(messagePins.pinnedBy, userId))
+    .orderBy(asc(messagePins.pinnedAt))
+}
+
+/**
+ * The user's own reactions (made by time `madeBy`) on any message (theirs or others') with
+ * `afterSeq < seq <= upToSeq`, with the message's room: the same offset range as a slice of
+ * messages, so reactions are read in slices on the same cursor.
+ */
+export async function reactionsByUserBetween(
+  db: Db,
+  userId: string,
+  afterSeq: number,
+  upToSeq: number,
+  madeBy: number
+) {
+  return db
+    .select({
+      messageId: messageReactions.messageId,
+      emoji: messageReactions.emoji,
+      createdAt: messageReactions.createdAt,
+      cityId: messages.cityId,
+      chatId: messages.chatId,
+    })
+    .from(messages)
+    .innerJoin(messageReactions, eq(messageReactions.messageId, messages.id))
+    .where(
+      and(
+        gt(messages.seq, afterSeq),
+        lte(messages.seq, upToSeq),
+        eq(messageReactions.userId, userId),
+        lte(messageReactions.createdAt, madeBy)
+      )
+    )
+    .orderBy(asc(messages.seq), asc(messageReactions.createdAt), asc(messageReactions.emoji))
+}
+
+/**
+ * How many reacted with each emoji to these messages (the user's): counts only, no one else's
+ * id; others' shadowed reactions left out, as the user sees them. By message id, most first.
+ */
+export async function reactionCountsOf(
+  db: Db,
+  messageIds: readonly string[],
+  userId: string,
+  madeBy: number
+): Promise<Map<string, { emoji: string; count: number }[]>> {
+  const found = new Map<string, { emoji: string; count: number }[]>()
+  if (messageIds.length === 0) return found
+  const rows = await db
+    .select({
+      messageId: messageReactions.messageId,
+      emoji: messageReactions.emoji,
+      count: sql<number>`count(*)`,
+    })
+    .from(messageReactions)
+    .where(
+      and(
+        inArray(messageReactions.messageId, [...messageIds]),
+        lte(messageReactions.createdAt, madeBy),
+        or(eq(messageReactions.shadowed, false), eq(messageReactions.userId, userId))
+      )
+    )
+    .groupBy(messageReactions.messageId, messageReactions.emoji)
+    .orderBy(
+      asc(messageReactions.messageId),
+      desc(sql`count(*)`),
+      asc(sql`min(${messageReactions.createdAt})`),
+      asc(messageReactions.emoji)
+    )
+  for (const row of rows) {
+    const list = found.get(row.messageId) ?? []
+    list.push({ emoji: row.emoji, count: Number(row.count) })
+    found.set(row.messageId, list)
+  }
+  return found
 }

@@ -1,6 +1,7 @@
 /**
  * Data export over HTTP: POST /api/users/me/export starts it, GET fetches its state and then the
- * NDJSON archive; refusals (unauthenticated, twice at once, someone else's, bad id). A user with
+ * NDJSON archive; refusals (unauthenticated, twice at once, someone else's, bad id); the user's own
+ * reactions and pins, others' reactions on their messages as counts only. A user with
  * 100,000 messages (stored straight through the store's writer) is exported while a city's
  * delivery latency is measured: the p99 idle and during the export are logged, and the archive
  * must hold every message.
@@ -180,6 +181,92 @@ describe('data export', () => {
     expect(messages[0].edited_at).not.toBeNull()
     expect(messages[1]).toMatchObject({ chatId })
     expect(lines.at(-1)).toEqual({ type: 'end', messages: 2 })
+  })
+
+  test('reactions: the user’s own on anyone’s message, counts only on theirs; pins they made', async () => {
+    const alice = clients.track(await chatUser(server.url))
+    const bob = await registerUser(server.url)
+    const asAlice = { token: alice.accessToken }
+    const asBob = { token: bob.accessToken }
+    await joinCity(alice, 'chennai')
+    const inCity = await ask(alice.socket, 'send-city-message', {
+      cityId: 'chennai',
+      content: 'in the city',
+    })
+    expect(inCity.ok).toBe(true)
+    const chat = await api(server.url, 'POST', '/api/chats', {
+      token: alice.accessToken,
+      body: { name: 'Reactions', memberIds: [bob.user._id] },
+    })
+    const chatId = chat.body.chat._id
+    const send = async (as: { token: string }, content: string) => {
+      const sent = await api(server.url, 'POST', `/api/chats/${chatId}/messages`, {
+        ...as,
+        body: { content },
+      })
+      expect(sent.status).toBe(201)
+      return sent.body.message._id as string
+    }
+    const mine = await send(asAlice, 'alice’s')
+    const bobs = await send(asBob, 'bob’s')
+    const react = async (as: { token: string }, messageId: string, emoji: string) => {
+      const done = await api(server.url, 'PUT', `/api/messages/${messageId}/reactions/${emoji}`, as)
+      expect(done.status).toBe(200)
+      return done.body.emoji as string
+    }
+    const thumbs = await react(asAlice, mine, 'thumbsup')
+    const heart = await react(asAlice, bobs, 'heart')
+    const fire = await react(asAlice, inCity.message._id, 'fire')
+    await react(asBob, mine, 'thumbsup')
+    const tada = await react(asBob, mine, 'tada')
+    const joy = await react(asBob, bobs, 'joy')
+    const pinned = await api(server.url, 'PUT', `/api/messages/${bobs}/pin`, asAlice)
+    expect(pinned.status).toBe(200)
+
+    await api(server.url, 'POST', '/api/users/me/export', asAlice)
+    await api(server.url, 'POST', '/api/users/me/export', asBob)
+    const { lines } = await fetchArchive(alice)
+    const reactions = lines.filter((l) => l.type === 'reaction')
+    expect(reactions.map(({ message_id, emoji, room }) => ({ message_id, emoji, room }))).toEqual([
+      { message_id: inCity.message._id, emoji: fire, room: { kind: 'city', id: 'chennai' } },
+      { message_id: mine, emoji: thumbs, room: { kind: 'chat', id: chatId } },
+      { message_id: bobs, emoji: heart, room: { kind: 'chat', id: chatId } },
+    ])
+    for (const reaction of reactions) expect(Date.parse(reaction.created_at)).toBeGreaterThan(0)
+    // Bob's reactions on Alice's message are counted, never named.
+    const own = lines.find((l) => l.type === 'message' && l._id === mine)
+    expect(own.reactions).toEqual([
+      { emoji: thumbs, count: 2 },
+      { emoji: tada, count: 1 },
+    ])
+    expect(
+      lines.find((l) => l.type === 'message' && l._id === inCity.message._id).reactions
+    ).toEqual([{ emoji: fire, count: 1 }])
+    expect(lines.filter((l) => l.type === 'pin')).toEqual([
+      {
+        type: 'pin',
+        message_id: bobs,
+        room: { kind: 'chat', id: chatId },
+        pinned_at: pinned.body.pin.pinned_at,
+      },
+    ])
+    expect(JSON.stringify(lines)).not.toContain(bob.user._id)
+
+    const theirs = (await fetchArchive(bob)).lines
+    expect(
+      theirs
+        .filter((l) => l.type === 'reaction')
+        .map(({ message_id, emoji }) => ({ message_id, emoji }))
+    ).toEqual([
+      { message_id: mine, emoji: thumbs },
+      { message_id: mine, emoji: tada },
+      { message_id: bobs, emoji: joy },
+    ])
+    expect(theirs.filter((l) => l.type === 'pin')).toEqual([])
+    expect(theirs.find((l) => l.type === 'message' && l._id === bobs).reactions).toEqual([
+      { emoji: heart, count: 1 },
+      { emoji: joy, count: 1 },
+    ])
   })
 
   test('100,000 messages: the export completes while a city’s delivery is measured', async () => {
