@@ -102,13 +102,22 @@ describe.skipIf(!!SKIP_REASON)('registered webhooks across two nodes', () => {
       expect(accepted().at(-1)?.json.data.report.reason).toBe('a report made on w2')
       expect(new Set(accepted().map((r) => r.json.id)).size).toBe(accepted().length)
 
-      // The deliveries, read on the node that did not register the hook.
-      const deliveries = await api(w2.url, 'GET', `/api/admin/webhooks/${hookId}/deliveries`, {
-        token: admin.accessToken,
-      })
-      expect(deliveries.status).toBe(200)
-      const rows = deliveries.body.deliveries as any[]
-      const byEvent = new Map(rows.map((d) => [d.event_id, d]))
+      // The deliveries, read on the node that did not register the hook (an answer is recorded
+      // just after the receiver saw the request: wait until the last one is).
+      const rowsOf = async () => {
+        const deliveries = await api(w2.url, 'GET', `/api/admin/webhooks/${hookId}/deliveries`, {
+          token: admin.accessToken,
+        })
+        expect(deliveries.status).toBe(200)
+        return new Map((deliveries.body.deliveries as any[]).map((d) => [d.event_id, d]))
+      }
+      const lastId = accepted().at(-1)?.json.id
+      await eventually(
+        async () => (await rowsOf()).get(lastId)?.state === 'delivered',
+        10_000,
+        'the last delivery recorded'
+      )
+      const byEvent = await rowsOf()
       for (const r of accepted().slice(-5))
         expect(byEvent.get(r.json.id)).toMatchObject({ type: r.json.type, state: 'delivered' })
       // The first event took four attempts: three refusals, then accepted.
