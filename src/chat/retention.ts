@@ -19,7 +19,7 @@ import {
   purgeMessages,
   type RoomRef,
 } from '../store/messages.ts'
-import { yieldToLoop } from './background.ts'
+import { createBackgroundLoop, yieldToLoop } from './background.ts'
 import type { Cities } from './cities.ts'
 import type { Media } from './media.ts'
 import type { RoomStream } from './room-stream.ts'
@@ -76,9 +76,7 @@ export function createRetention({
   globalMs,
   intervalMs,
 }: RetentionOptions) {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let running: Promise<PurgeTotals> | undefined
-  let stopped = false
+  const loop = createBackgroundLoop('retention', pass, intervalMs, log)
 
   /** One slice: media doomed, log rows forgotten, then the rows and what names them. */
   async function purgeSlice(rows: AgedMessage[]): Promise<void> {
@@ -90,7 +88,7 @@ export function createRetention({
   /** Purges the room's messages created before `cutoff`, oldest first; how many went. */
   async function purgeRoom(room: RoomRef, cutoff: number): Promise<number> {
     let purged = 0
-    while (!stopped) {
+    while (!loop.stopped) {
       const rows = await oldestMessages(db, room, SLICE)
       const firstKept = rows.findIndex((row) => row.createdAt >= cutoff)
       const old = firstKept === -1 ? rows : rows.slice(0, firstKept)
@@ -111,21 +109,21 @@ export function createRetention({
     let shortest = globalMs
     for (const city of list.ok ? list.value : []) {
       const ms = retentionMsOf({ kind: 'city', retentionDays: city.retentionDays }, globalMs)
-      if (ms === undefined || stopped) continue
+      if (ms === undefined || loop.stopped) continue
       shortest = Math.min(ms, shortest ?? ms)
       totals.cityMessages += await purgeRoom(cityRoom(city.id), now - ms)
     }
     // The outbox keeps sent events' bodies (message content): the delivered and dead rows older
     // than the shortest retention in force go. Only bookkeeping goes early for longer rooms.
-    if (shortest !== undefined && !stopped)
+    if (shortest !== undefined && !loop.stopped)
       totals.webhookRows = await webhooks.forgetBefore(now - shortest)
     const chatMs = retentionMsOf({ kind: 'chat' }, globalMs)
     if (chatMs === undefined) return totals
     let after = ''
-    while (!stopped) {
+    while (!loop.stopped) {
       const page = await chatsWithMessagesBefore(db, now - chatMs, after, CHAT_PAGE)
       for (const id of page.ids) {
-        if (stopped) break
+        if (loop.stopped) break
         totals.chatMessages += await purgeRoom(chatRoom(id), now - chatMs)
       }
       if (page.scannedTo === null) break
@@ -135,46 +133,17 @@ export function createRetention({
     return totals
   }
 
-  /** A run now, or the one under way. */
-  function run(): Promise<PurgeTotals> {
-    if (running) return running
+  /** One run: what it purged is logged. A run cut short by a restart continues in the next. */
+  async function pass(): Promise<void> {
     const started = Date.now()
-    running = runOnce()
-      .then(
-        (totals) => {
-          if (totals.cityMessages + totals.chatMessages + totals.webhookRows > 0)
-            log.info('retention purged messages', { ...totals, ms: Date.now() - started })
-          return totals
-        },
-        (error: unknown) => {
-          log.error('retention purge failed', { error })
-          return { cityMessages: 0, chatMessages: 0, webhookRows: 0 }
-        }
-      )
-      .finally(() => {
-        running = undefined
-        schedule()
-      })
-    return running
-  }
-
-  function schedule() {
-    if (stopped) return
-    clearTimeout(timer)
-    timer = setTimeout(run, intervalMs)
-    timer.unref?.()
+    const totals = await runOnce()
+    if (totals.cityMessages + totals.chatMessages + totals.webhookRows > 0)
+      log.info('retention purged messages', { ...totals, ms: Date.now() - started })
   }
 
   return {
     /** First run now (it continues what a previous process left), then every interval. */
-    start() {
-      void run()
-    },
-    run,
-    async stop() {
-      stopped = true
-      clearTimeout(timer)
-      await running
-    },
+    start: loop.start,
+    stop: loop.stop,
   }
 }
