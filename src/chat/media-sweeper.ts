@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import * as store from '../store/media.ts'
 import type { MediaStorage } from '../store/media-storage.ts'
-import { yieldToLoop } from './background.ts'
+import { createBackgroundLoop, yieldToLoop } from './background.ts'
 
 export interface MediaSweeperOptions {
   db: Db
@@ -41,10 +41,7 @@ export function createMediaSweeper({
   orphanTtlMs,
   intervalMs,
 }: MediaSweeperOptions) {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let running: Promise<void> | undefined
-  let again = false
-  let stopped = false
+  const loop = createBackgroundLoop('media sweep', pass, intervalMs, log)
   let totals: MediaTotals[] = []
 
   async function sweepOnce(): Promise<{ doomed: number; deleted: number }> {
@@ -56,7 +53,7 @@ export function createMediaSweeper({
       if (marked < SLICE) break
       await yieldToLoop()
     }
-    for (let slice = 0; slice < MAX_SLICES && !stopped; slice++) {
+    for (let slice = 0; slice < MAX_SLICES && !loop.stopped; slice++) {
       const rows = await store.listDoomed(db, SLICE)
       if (rows.length === 0) break
       // Files first, then the rows: a crash in between leaves a doomed row to retry, never a file
@@ -78,48 +75,23 @@ export function createMediaSweeper({
     return { doomed, deleted }
   }
 
-  function run(): Promise<void> {
-    if (running) {
-      again = true
-      return running
+  /** One sweep; a failure is logged as `media sweep failed` (operators and tests look for it). */
+  async function pass(): Promise<void> {
+    try {
+      const { doomed, deleted } = await sweepOnce()
+      if (doomed > 0 || deleted > 0) log.info('media swept', { orphans: doomed, deleted })
+    } catch (error) {
+      log.error('media sweep failed', { error })
     }
-    running = (async () => {
-      do {
-        again = false
-        try {
-          const { doomed, deleted } = await sweepOnce()
-          if (doomed > 0 || deleted > 0) log.info('media swept', { orphans: doomed, deleted })
-        } catch (error) {
-          log.error('media sweep failed', { error })
-        }
-      } while (again && !stopped)
-    })().finally(() => {
-      running = undefined
-      schedule()
-    })
-    return running
-  }
-
-  function schedule() {
-    if (stopped) return
-    clearTimeout(timer)
-    timer = setTimeout(run, intervalMs)
-    timer.unref?.()
   }
 
   return {
     /** First sweep now (it resumes what a previous run left), then every interval. */
-    start() {
-      void run()
-    },
+    start: loop.start,
     /** Sweeps as soon as the current run ends (after a delete), resolving when done. */
-    soon: run,
+    soon: loop.soon,
     /** Live bytes and files by storage as of the last sweep (GET /metrics). */
     totals: () => totals,
-    async stop() {
-      stopped = true
-      clearTimeout(timer)
-      await running
-    },
+    stop: loop.stop,
   }
 }
