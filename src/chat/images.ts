@@ -2,7 +2,8 @@
  * @module Images: sharp (libvips) behind four calls: read an image's header, re-encode it without
  * metadata with its orientation applied, make its thumbnail, make a square avatar. sharp is a
  * native module loaded at start-up; where it cannot load (a compiled binary without its files),
- * `loadImaging` says so once and uploads are stored as they came, without thumbnails.
+ * `loadImaging` says so once, and chat/image-header.ts strips metadata without decoding (no
+ * thumbnails then). Pixel limits are checked from the header by image-header.ts first, always.
  */
 import { availableParallelism } from 'node:os'
 import type { Logger } from '../log.ts'
@@ -39,16 +40,7 @@ function createGate(limit: number) {
   }
 }
 
-interface ImageHeader {
-  width: number
-  height: number
-  /** Frames of an animated image; 1 otherwise. */
-  pages: number
-}
-
 export interface Imaging {
-  /** Reads the header only: nothing is decoded, so a decompression bomb costs nothing here. */
-  header(path: string): Promise<ImageHeader | null>
   /**
    * Rewrites `path` into `out` in the same format: orientation applied, EXIF/GPS/XMP dropped
    * (sharp keeps no metadata unless asked). Returns the stored dimensions and size.
@@ -79,7 +71,7 @@ export async function loadImaging(log: Logger, maxPixels: number): Promise<Imagi
       .toBuffer()
   } catch (error) {
     log.warn(
-      'image processing unavailable (sharp did not load): images are stored as uploaded, with no thumbnail and no width or height, their EXIF and GPS metadata kept, MEDIA_MAX_PIXELS not checked',
+      'image processing unavailable (sharp did not load): JPEG, PNG, GIF and WebP are stored with their metadata (EXIF, GPS, XMP) stripped losslessly and no thumbnail; AVIF is refused; MEDIA_MAX_PIXELS is checked from the header',
       {
         error: error instanceof Error ? error.message : String(error),
       }
@@ -91,21 +83,6 @@ export async function loadImaging(log: Logger, maxPixels: number): Promise<Imagi
   const open = (path: string, animated = false) =>
     sharp(path, { limitInputPixels: maxPixels, animated, failOn: 'error' })
   return {
-    async header(path) {
-      try {
-        const meta = await sharp(path, { limitInputPixels: false }).metadata()
-        if (!meta.width || !meta.height) return null
-        // Orientations 5-8 swap the sides once applied.
-        const swap = (meta.orientation ?? 1) >= 5
-        return {
-          width: swap ? meta.height : meta.width,
-          height: swap ? meta.width : meta.height,
-          pages: meta.pages ?? 1,
-        }
-      } catch {
-        return null
-      }
-    },
     clean(path, type, out) {
       const animated = type === 'image/gif' || type === 'image/webp'
       let pipeline = open(path, animated).rotate()

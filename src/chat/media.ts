@@ -14,6 +14,12 @@ import type { MediaStorage } from '../store/media-storage.ts'
 import type { Attachment, MediaPurpose, MediaRow, MessageType, UserRow } from '../store/schema.ts'
 import { updateUser } from '../store/users.ts'
 import type { createChats } from './chats.ts'
+import {
+  type ImageHeader,
+  readImageHeader,
+  STRIPPABLE_IMAGES,
+  stripMetadata,
+} from './image-header.ts'
 import { AVATAR_PX, AVATAR_SMALL_PX, type Imaging } from './images.ts'
 import { createMediaSweeper } from './media-sweeper.ts'
 import { isAllowedType, PROCESSED_IMAGES, SNIFF_BYTES, sniffContentType } from './media-types.ts'
@@ -32,7 +38,7 @@ export interface MediaLimits {
 interface Deps {
   db: Db
   storage: MediaStorage
-  /** null: sharp did not load; images are stored as uploaded. */
+  /** null: sharp did not load; images are stripped losslessly (image-header.ts), no thumbnails. */
   imaging: Imaging | null
   limits: MediaLimits
   /** Uploads spend the message rate (REST and sockets share it). */
@@ -53,6 +59,12 @@ export interface Spooled {
 }
 
 export type { MediaRow }
+
+/** What admission found: the sniffed type, and an image's header (null for other files). */
+interface Admitted {
+  type: string
+  header: ImageHeader | null
+}
 
 const NAME_MAX = 200
 
@@ -90,7 +102,7 @@ export function createMedia(deps: Deps) {
     actor: UserRow,
     file: Spooled,
     purpose: MediaPurpose
-  ): Promise<Result<string>> {
+  ): Promise<Result<Admitted>> {
     const allowed = deps.sendLimiter.take(actor.id)
     if (!allowed.ok) return allowed
     if (file.size === 0) return fail('invalid_input', 'the file is empty')
@@ -109,24 +121,33 @@ export function createMedia(deps: Deps) {
         })
       }
     }
-    if (image && imaging && PROCESSED_IMAGES.has(type)) {
-      // The header alone: a 100k x 100k PNG of a few KB is refused before libvips decodes it.
-      const header = await imaging.header(file.path)
-      if (!header) return fail('unsupported_media_type', 'the image cannot be read', { type })
-      const pixels = header.width * header.height * header.pages
-      if (pixels > limits.maxPixels) {
-        return fail('payload_too_large', `the image has more than ${limits.maxPixels} pixels`, {
-          width: header.width,
-          height: header.height,
-          maxPixels: limits.maxPixels,
-        })
-      }
+    if (!image) return ok({ type, header: null })
+    // An image we can neither re-encode (sharp) nor strip losslessly (no sharp) would keep its
+    // EXIF and GPS: refused rather than stored (HEIC always, AVIF without sharp).
+    if (!(imaging ? PROCESSED_IMAGES : STRIPPABLE_IMAGES).has(type)) {
+      return fail(
+        'unsupported_media_type',
+        `images of type ${type} cannot be cleaned of their metadata on this server`,
+        { type, imageProcessing: imaging !== null }
+      )
     }
-    return ok(type)
+    // The header alone, read by us with bounded reads before anything decodes the file: a
+    // 100k x 100k PNG of a few KB is refused here, with or without sharp.
+    const header = await readImageHeader(file.path, type)
+    if (!header) return fail('unsupported_media_type', 'the image cannot be read', { type })
+    if (header.width * header.height > limits.maxPixels) {
+      return fail('payload_too_large', `the image has more than ${limits.maxPixels} pixels`, {
+        width: header.width,
+        height: header.height,
+        maxPixels: limits.maxPixels,
+      })
+    }
+    return ok({ type, header })
   }
 
   /** Cleans and stores the bytes; returns the row to insert. Temp files are gone after. */
-  async function store_(actor: UserRow, file: Spooled, purpose: MediaPurpose, type: string) {
+  async function store_(actor: UserRow, file: Spooled, purpose: MediaPurpose, admitted: Admitted) {
+    const { type, header } = admitted
     const id = newId()
     const base = {
       id,
@@ -176,6 +197,25 @@ export function createMedia(deps: Deps) {
         await storage.put(row.storageKey, main, type)
         return row
       }
+      if (header) {
+        // No sharp: the same bytes minus their metadata (image-header.ts), no thumbnail.
+        const main = temp('main')
+        made.push(main)
+        const size = await stripMetadata(file.path, type, header.orientation, main)
+        if (size === null) return null
+        const row = {
+          ...base,
+          contentType: type,
+          size,
+          thumbnailSize: 0,
+          width: header.width,
+          height: header.height,
+          storageKey: `originals/${id}`,
+          thumbnailKey: null,
+        }
+        await storage.put(row.storageKey, main, type)
+        return row
+      }
       const row = {
         ...base,
         contentType: type,
@@ -202,7 +242,7 @@ export function createMedia(deps: Deps) {
     file: Spooled,
     purpose: MediaPurpose
   ): Promise<Result<MediaRow>> {
-    let admitted: Result<string>
+    let admitted: Result<Admitted>
     try {
       admitted = await admit(actor, file, purpose)
     } catch (error) {
@@ -217,6 +257,12 @@ export function createMedia(deps: Deps) {
     try {
       row = await store_(actor, file, purpose, admitted.value)
     } catch (error) {
+      // libvips' own pixel limit (defence in depth: an animated image's frames add up).
+      if ((error as Error)?.message?.includes('pixel limit')) {
+        return fail('payload_too_large', `the image has more than ${limits.maxPixels} pixels`, {
+          maxPixels: limits.maxPixels,
+        })
+      }
       // libvips refusing a file whose header passed (truncated, corrupt) is the upload's fault.
       if (
         (error as Error)?.message?.includes('Input') ||
@@ -226,6 +272,7 @@ export function createMedia(deps: Deps) {
       }
       throw error
     }
+    if (!row) return fail('unsupported_media_type', 'the image is malformed')
     const full: MediaRow = { ...row, messageId: null, cityId: null, chatId: null, deletedAt: null }
     await store.insertMedia(db, full)
     return ok(full)
