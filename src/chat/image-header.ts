@@ -188,9 +188,14 @@ function keepJpegSegment(marker: number, payload: Uint8Array): boolean {
  */
 function stripJpeg(bytes: Uint8Array, orientation: number): Uint8Array | null {
   const parts: Uint8Array[] = [bytes.subarray(0, 2)]
-  if (orientation !== 1) parts.push(orientationOnlyExif(orientation))
   const data = view(bytes)
   let at = 2
+  // The orientation block goes right after SOI, or after APP0 where JFIF wants that first.
+  let exif = orientation !== 1 ? orientationOnlyExif(orientation) : null
+  const placeExif = () => {
+    if (exif) parts.push(exif)
+    exif = null
+  }
   while (at + 2 <= bytes.length) {
     if (bytes[at] !== 0xff) return null
     const marker = bytes[at + 1] as number
@@ -207,6 +212,7 @@ function stripJpeg(bytes: Uint8Array, orientation: number): Uint8Array | null {
     if (at + 4 > bytes.length) return null
     const end = at + 2 + data.getUint16(at + 2)
     if (end > bytes.length || end < at + 4) return null
+    if (marker !== 0xe0) placeExif()
     if (keepJpegSegment(marker, bytes.subarray(at + 4, end))) parts.push(bytes.subarray(at, end))
     at = end
     if (marker === 0xda) {
