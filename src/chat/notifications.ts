@@ -4,8 +4,9 @@
  * live socket. Made after the room heard the message, off the send path: `messageSent` only
  * queues, and the queue is drained in slices between other work. The common case (a city
  * message with no mention or reply, where nobody chose `all`, and no webhook takes it) is not
- * even queued: it is decided in memory. Each notification is stored
- * (the feed), and handed to the `NotificationPublisher` (every socket of the user, on every node).
+ * even queued: it is decided in memory. Each notification is stored (the feed) in one
+ * transaction with its Web Push outbox rows (chat/push.ts plans them), and handed to the
+ * `NotificationPublisher` (every socket of the user, on every node).
  */
 import { ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
@@ -21,6 +22,7 @@ import {
   type NotificationWithMessage,
 } from '../store/notifications.ts'
 import type { PresenceStore } from '../store/presence-store.ts'
+import type { NewPushRow } from '../store/push.ts'
 import type { NotificationKind, NotificationRow, UserRow } from '../store/schema.ts'
 import { type CityAllChoosers, lets, settingsForUsers } from './notification-settings.ts'
 import type { Push } from './push.ts'
@@ -220,7 +222,8 @@ export function createNotifier({
       })
     }
     if (rows.length === 0) return
-    await insertNotifications(db, rows)
+    // The feed rows and their pushes commit together: a crash keeps both or neither.
+    const pushes = await storeWithPushes(rows, message)
     for (const row of rows) {
       const notification = { ...row, message }
       publisher.notify(row.userId, notification)
@@ -229,8 +232,28 @@ export function createNotifier({
         notification: notificationView(notification),
       }))
     }
-    // Last: the outbox row is durable once this resolves; the live event went first.
-    await push.notificationsMade(rows, message)
+    push.queued(pushes)
+  }
+
+  /**
+   * Stores the notifications with their pushes; the pushes it queued. A subscription dropped
+   * between the reads and the write fails the transaction (its row is gone): the pushes are
+   * planned again once, from the subscriptions left.
+   */
+  async function storeWithPushes(
+    rows: NotificationRow[],
+    message: MessageWithAuthor | null
+  ): Promise<NewPushRow[]> {
+    const pushes = await push.pushesFor(rows, message)
+    try {
+      await insertNotifications(db, rows, pushes)
+      return pushes
+    } catch (error) {
+      if (pushes.length === 0) throw error
+      const again = await push.pushesFor(rows, message)
+      await insertNotifications(db, rows, again)
+      return again
+    }
   }
 
   /** The caller's feed, newest first. */

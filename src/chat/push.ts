@@ -2,7 +2,8 @@
  * @module Web Push for people who are offline: browsers' subscriptions, and the push outbox they
  * are reached through. When a notification is made (chat/notifications.ts, which has already
  * applied the user's settings and mutes) for a user with no live socket on any node, one push per
- * subscription is written to the outbox (store/push.ts). A room pushes a subscription at most once
+ * subscription is written to the outbox (store/push.ts), in the transaction that stores the
+ * notification (store/notifications.ts), so a crash leaves both or neither. A room pushes a subscription at most once
  * per PUSH_COLLAPSE: a later notification folds into the pending push (the newest message, and a
  * count). The delivery loop claims due rows under a lease, encrypts (chat/web-push.ts), POSTs with
  * VAPID, TTL, Urgency and a per-room Topic, then marks the row sent; 429, 5xx and network errors
@@ -34,7 +35,6 @@ import {
   type NewPushRow,
   pruneFinishedPushes,
   pushSubscriptionsOf,
-  queuePushes,
   retryPush,
   savePushSubscription,
 } from '../store/push.ts'
@@ -92,7 +92,7 @@ export async function removePushSubscriptions(db: Db, userId: string): Promise<v
 /**
  * @example
  * const push = createPush({ db, log, presence, vapid, collapseMs: 30_000, ... })
- * await push.notificationsMade(rows, message); push.start()
+ * const pushes = await push.pushesFor(rows, message) // stored with rows, then push.queued(pushes)
  */
 export function createPush(options: PushOptions) {
   const { db, log, presence, vapid, collapseMs, maxAttempts, retryBaseMs, timeoutMs } = options
@@ -144,25 +144,27 @@ export function createPush(options: PushOptions) {
   }
 
   /**
-   * Queues the pushes for notifications just stored (one room, one sender): to each subscription
-   * of each user with no live socket on any node.
+   * The pushes for notifications about to be stored (one room, one sender): one to each
+   * subscription of each user with no live socket on any node, due at once or when the room's
+   * collapse window ends. Only reads; the caller stores them with the notifications, in one
+   * transaction (store/notifications.ts), then calls `queued`.
    */
-  async function notificationsMade(
+  async function pushesFor(
     rows: readonly NotificationRow[],
     message: MessageWithAuthor | null
-  ): Promise<void> {
+  ): Promise<NewPushRow[]> {
     const first = rows[0]
-    if (!first || closed) return
+    if (!first || closed) return []
     const subscriptions = await pushSubscriptionsOf(
       db,
       rows.map((row) => row.userId)
     )
-    if (subscriptions.length === 0) return
+    if (subscriptions.length === 0) return []
     const online = await presence.onlineAmong([...new Set(subscriptions.map((s) => s.userId))])
     const offline = subscriptions.filter((s) => !online.has(s.userId))
-    if (offline.length === 0) return
+    if (offline.length === 0) return []
     const sender = message?.author ?? (await findUsersByIds(db, [first.actorId]))[0] ?? null
-    if (!sender) return
+    if (!sender) return []
     const room = topicOf({ kind: first.roomKind, id: first.roomId })
     const last = await lastPushTimes(
       db,
@@ -171,13 +173,13 @@ export function createPush(options: PushOptions) {
     )
     const byUser = new Map(rows.map((row) => [row.userId, row]))
     const at = now()
-    const queued: NewPushRow[] = []
+    const planned: NewPushRow[] = []
     for (const subscription of offline) {
       const notification = byUser.get(subscription.userId)
       if (!notification) continue
       const pushId = newId(at)
       const lastAt = last.get(subscription.id)
-      queued.push({
+      planned.push({
         pushId,
         subscriptionId: subscription.id,
         room,
@@ -187,9 +189,15 @@ export function createPush(options: PushOptions) {
         createdAt: at,
       })
     }
-    await queuePushes(db, queued)
-    options.counters.queued.inc(undefined, queued.length)
-    if (queued.some((row) => row.nextAt <= at)) setImmediate(() => void tick())
+    return planned
+  }
+
+  /** After the transaction that stored them committed: counted, and a due one starts a tick. */
+  function queued(rows: readonly NewPushRow[]): void {
+    if (rows.length === 0) return
+    options.counters.queued.inc(undefined, rows.length)
+    const at = now()
+    if (rows.some((row) => row.nextAt <= at)) setImmediate(() => void tick())
   }
 
   async function tick(): Promise<void> {
@@ -279,7 +287,8 @@ export function createPush(options: PushOptions) {
     publicKey: vapid.publicKey,
     subscribe,
     unsubscribe,
-    notificationsMade,
+    pushesFor,
+    queued,
     /** Starts the delivery loop; pushes a previous process left in the outbox go out too. */
     start(): void {
       if (timer || closed) return

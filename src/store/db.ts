@@ -2,7 +2,9 @@
 import { Database as BunDatabase } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { drizzle as drizzleBun } from 'drizzle-orm/bun-sqlite'
+import { is } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { BunSQLiteDatabase, drizzle as drizzleBun } from 'drizzle-orm/bun-sqlite'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { FALLBACK_CHECKPOINT_PAGES, startCheckpointer } from './checkpointer.ts'
 import { createDirectWriter, createGroupWriter, type GroupWriter } from './group-commit.ts'
@@ -13,6 +15,32 @@ import { createBatchCommitter } from './write-batch.ts'
 export type Db = BaseSQLiteDatabase<'sync' | 'async', unknown, typeof schema>
 
 export type DriverName = 'bun-sqlite' | 'libsql'
+
+/** A write statement built but not run yet (an insert, update or delete builder). */
+export type Statement = BatchItem<'sqlite'>
+
+/**
+ * Runs write statements in one transaction on either driver: all commit, or none (one that
+ * throws rolls back those before it). bun:sqlite's transactions are synchronous, so the
+ * statements run there with no turn of the event loop in between (Drizzle's `db.transaction`
+ * with an async callback would commit after the first await); libSQL's go in one batch.
+ * @example await writeTogether(db, [db.insert(a).values(rowA), db.insert(b).values(rowB)])
+ */
+export async function writeTogether(db: Db, statements: readonly Statement[]): Promise<void> {
+  const [first, ...rest] = statements
+  if (!first) return
+  if (is(db, BunSQLiteDatabase)) {
+    db.transaction(
+      () => {
+        for (const statement of statements) (statement as unknown as { run(): unknown }).run()
+      },
+      { behavior: 'immediate' }
+    )
+    return
+  }
+  const batching = db as unknown as { batch(items: [Statement, ...Statement[]]): Promise<unknown> }
+  await batching.batch([first, ...rest])
+}
 
 export interface DatabaseOptions {
   /** file:<path>, :memory:, libsql://…, http(s)://… */

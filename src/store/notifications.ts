@@ -1,7 +1,8 @@
 /** @module Notification rows: per-room settings, and the feed (made, listed, marked read). */
 import { and, count, desc, eq, inArray, isNull, lt, lte } from 'drizzle-orm'
-import type { Db } from './db.ts'
+import { type Db, writeTogether } from './db.ts'
 import { flatten, type MessageWithAuthor, selectWithAuthor } from './messages.ts'
+import { type NewPushRow, queuePushesStatement } from './push.ts'
 import {
   messages,
   type NotificationRow,
@@ -56,9 +57,20 @@ export async function listCityAllChoosers(
     .where(and(eq(notificationSettings.roomKind, 'city'), eq(notificationSettings.level, 'all')))
 }
 
-export async function insertNotifications(db: Db, rows: NotificationRow[]): Promise<void> {
+/**
+ * Stores notifications and the pushes they make in one transaction: both commit or neither, so a
+ * crash between them cannot leave a notification whose push was never queued.
+ */
+export async function insertNotifications(
+  db: Db,
+  rows: NotificationRow[],
+  pushes: NewPushRow[] = []
+): Promise<void> {
   if (rows.length === 0) return
-  await db.insert(notifications).values(rows)
+  await writeTogether(db, [
+    db.insert(notifications).values(rows),
+    ...(pushes.length > 0 ? [queuePushesStatement(db, pushes)] : []),
+  ])
 }
 
 export type NotificationWithMessage = NotificationRow & { message: MessageWithAuthor | null }

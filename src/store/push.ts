@@ -3,7 +3,7 @@
  * subscription: queued, folded, claimed under a lease, sent, retried, dead).
  */
 import { and, asc, count, eq, inArray, isNotNull, lt, lte, max, or, sql } from 'drizzle-orm'
-import type { Db } from './db.ts'
+import type { Db, Statement } from './db.ts'
 import {
   type PushOutboxRow,
   type PushSubscriptionRow,
@@ -114,13 +114,13 @@ export type NewPushRow = Pick<
 >
 
 /**
- * Queues pushes. Where the subscription already has one pending for the room (waiting out the
- * collapse window), the newer payload replaces it, in one statement (so two nodes cannot queue
- * two): the partial unique index on pending rows makes the conflict.
+ * The statement that queues pushes (run by store/notifications.ts in the transaction that stores
+ * their notifications). Where the subscription already has one pending for the room (waiting out
+ * the collapse window), the newer payload replaces it, in one statement (so two nodes cannot
+ * queue two): the partial unique index on pending rows makes the conflict.
  */
-export async function queuePushes(db: Db, rows: NewPushRow[]): Promise<void> {
-  if (rows.length === 0) return
-  await db
+export function queuePushesStatement(db: Db, rows: NewPushRow[]): Statement {
+  return db
     .insert(pushOutbox)
     .values(rows)
     .onConflictDoUpdate({
