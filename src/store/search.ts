@@ -48,9 +48,21 @@ export interface SearchHit {
  */
 const ROOM_TOKENS_MAX = 8
 
+/** Tokens made so far, by prefix and id: every stored message needs two (the hex costs 1-2 µs). */
+const tokens = new Map<string, string>()
+const TOKENS_KEPT = 50_000
+
 /** A scope token as the index holds it: a prefix, then the id's UTF-8 in hex. */
-const scopeToken = (prefix: 'c' | 'h' | 'u', id: string) =>
-  `${prefix}${Buffer.from(id, 'utf8').toString('hex')}`
+function scopeToken(prefix: 'c' | 'h' | 'u', id: string): string {
+  const key = prefix + id
+  let made = tokens.get(key)
+  if (made === undefined) {
+    made = `${prefix}${Buffer.from(id, 'utf8').toString('hex')}`
+    if (tokens.size >= TOKENS_KEPT) tokens.clear()
+    tokens.set(key, made)
+  }
+  return made
+}
 const token = (prefix: 'c' | 'h' | 'u', id: string) => `"${scopeToken(prefix, id)}"`
 
 /**
