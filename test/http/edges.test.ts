@@ -72,6 +72,9 @@ describe('Connection: close', () => {
     const server = await start()
     const token = (await registerUser(server.url)).accessToken
     for (const [method, path, extra, status] of [
+      ['GET', '/', [], 200],
+      ['GET', '/docs', [], 200],
+      ['GET', '/sw.js', [], 200],
       ['GET', '/healthz', [], 200],
       ['GET', '/readyz', [], 200],
       ['GET', '/api/cities', [`Authorization: Bearer ${token}`], 200],
