@@ -1,6 +1,6 @@
 /** @module Moderation rows: city moderators, restrictions (ban, mute, shadow) and the word filter. */
 import { and, eq } from 'drizzle-orm'
-import type { Db } from './db.ts'
+import { type Db, type Statement, writeTogether } from './db.ts'
 import {
   cityModerators,
   type FilterAction,
@@ -87,8 +87,9 @@ export async function replaceWordFilter(
   db: Db,
   terms: Array<{ term: string; action: FilterAction }>
 ): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.delete(wordFilter)
-    if (terms.length > 0) await tx.insert(wordFilter).values(terms).onConflictDoNothing()
-  })
+  // One transaction on every driver (an async drizzle transaction on bun:sqlite commits at its
+  // first await, which left the delete and the insert apart).
+  const statements: Statement[] = [db.delete(wordFilter)]
+  if (terms.length > 0) statements.push(db.insert(wordFilter).values(terms).onConflictDoNothing())
+  await writeTogether(db, statements)
 }
