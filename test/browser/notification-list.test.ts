@@ -4,45 +4,25 @@
  * first, a click opens the room at the message, and "Mark all read" clears the count on the
  * server too. Screenshots go to test/artifacts/.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { Browser, Page } from 'playwright-core'
+import { describe, expect, test } from 'bun:test'
 import { api, registerUser } from '../helpers/api.ts'
 import {
   BROWSER_SKIP_REASON,
-  launchBrowser,
   newUser,
-  newUserContext,
   registerThroughUi,
-  type ServerProcess,
   screenshot,
-  spawnServer,
+  useBrowserServer,
 } from '../helpers/browser.ts'
 import { eventually } from '../helpers/eventually.ts'
 
 if (BROWSER_SKIP_REASON) console.warn(`[test/browser] ${BROWSER_SKIP_REASON}`)
 
 describe.skipIf(BROWSER_SKIP_REASON !== null)('the notification list in Chromium', () => {
-  let server: ServerProcess
-  let browser: Browser
-  let page: Page
   const bob = newUser('Bob')
-  const errors: string[] = []
-
-  beforeAll(async () => {
-    server = await spawnServer()
-    browser = await launchBrowser()
-    const context = await newUserContext(browser, server.url)
-    context.setDefaultTimeout(15_000)
-    page = await context.newPage()
-    page.on('pageerror', (error) => errors.push(error.message))
-  }, 60_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const ui = useBrowserServer()
 
   test('the bell counts live, lists newest first, opens the message, and marks all read', async () => {
+    const { page, server, errors } = ui
     await registerThroughUi(page, bob)
     const alice = await registerUser(server.url, { full_name: 'Alice Sender' })
     const bell = page.getByTestId('open-notifications')

@@ -3,45 +3,25 @@
  * sidebar (from the `notification` event), opening the city marks it read on the server, and a
  * reload shows what REST counts. Screenshots go to test/artifacts/.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { Browser, Page } from 'playwright-core'
+import { describe, expect, test } from 'bun:test'
 import { api, registerUser } from '../helpers/api.ts'
 import {
   BROWSER_SKIP_REASON,
-  launchBrowser,
   newUser,
-  newUserContext,
   registerThroughUi,
-  type ServerProcess,
   screenshot,
-  spawnServer,
+  useBrowserServer,
 } from '../helpers/browser.ts'
 import { eventually } from '../helpers/eventually.ts'
 
 if (BROWSER_SKIP_REASON) console.warn(`[test/browser] ${BROWSER_SKIP_REASON}`)
 
 describe.skipIf(BROWSER_SKIP_REASON !== null)('mention badges in Chromium', () => {
-  let server: ServerProcess
-  let browser: Browser
-  let page: Page
   const bob = newUser('Bob')
-  const errors: string[] = []
-
-  beforeAll(async () => {
-    server = await spawnServer()
-    browser = await launchBrowser()
-    const context = await newUserContext(browser, server.url)
-    context.setDefaultTimeout(15_000)
-    page = await context.newPage()
-    page.on('pageerror', (error) => errors.push(error.message))
-  }, 60_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const ui = useBrowserServer()
 
   test('a mention shows on the city live, clears when read, and REST agrees after a reload', async () => {
+    const { page, server, errors } = ui
     await registerThroughUi(page, bob)
     const alice = await registerUser(server.url)
     const city = page.getByTestId('city').filter({ hasText: 'Berlin' })
