@@ -9,10 +9,10 @@ import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import {
   ask,
   barrier,
-  type ChatClient,
   createPrivateChat,
   joinCity,
   once,
+  say,
   trackClients,
 } from '../helpers/chat-client.ts'
 import { startServer, useAdminServer } from '../helpers/server.ts'
@@ -22,12 +22,6 @@ const clients = trackClients()
 afterEach(() => clients.disconnectAll())
 
 const as = (who: RegisteredUser) => ({ token: who.accessToken })
-
-async function say(who: ChatClient, cityId: string, content: string) {
-  const ack = await ask(who.socket, 'send-city-message', { cityId, content })
-  expect(ack.ok).toBe(true)
-  return ack.message
-}
 
 const reactPath = (messageId: string, emoji: string) =>
   `/api/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`

@@ -15,6 +15,7 @@ import {
   createPrivateChat,
   joinCity,
   once,
+  say,
   trackClients,
 } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
@@ -25,12 +26,6 @@ const clients = trackClients()
 afterEach(() => clients.disconnectAll())
 
 const as = (who: RegisteredUser) => ({ token: who.accessToken })
-
-async function say(who: ChatClient, cityId: string, content: string, reply_to?: string) {
-  const ack = await ask(who.socket, 'send-city-message', { cityId, content, reply_to })
-  expect(ack.ok).toBe(true)
-  return ack.message
-}
 
 const notifications = async (who: RegisteredUser) =>
   (await api(env.url, 'GET', '/api/notifications', as(who))).body.notifications as any[]

@@ -1,4 +1,5 @@
 /** @module Chat test clients: registered users with connected official socket.io clients. */
+import { expect } from 'bun:test'
 import type { Socket } from 'socket.io-client'
 import { api, type RegisteredUser, registerUser } from './api.ts'
 import { type ClientOptions, client, once } from './realtime.ts'
@@ -114,3 +115,10 @@ export async function createPrivateChat(
 }
 
 export { once }
+
+/** Sends a city message (a reply when `reply_to` is given), expects the ack ok, returns the message. */
+export async function say(who: ChatClient, cityId: string, content: string, reply_to?: string) {
+  const ack = await ask(who.socket, 'send-city-message', { cityId, content, reply_to })
+  expect(ack.ok).toBe(true)
+  return ack.message
+}
