@@ -201,6 +201,8 @@ export const createChatBody = z.object({
 export const addMembersBody = z.object({
   userIds: z.array(idSchema).min(1).max(LIMITS.chatMembersMax),
 })
+/** `PUT /api/chats/:chatId/members/:userId/role`: the owner makes a member an admin, or not. */
+export const memberRoleBody = z.object({ role: z.enum(['admin', 'member']) })
 
 // ---- Moderation bodies --------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import { createErasure } from './erasure.ts'
 import type { Imaging } from './images.ts'
 import { createLastSeen } from './last-seen.ts'
 import { createMedia, type MediaLimits } from './media.ts'
+import { createMemberRoles } from './member-roles.ts'
 import { createMessages } from './messages.ts'
 import { createModeration } from './moderation.ts'
 import { createCityAllChoosers, createNotificationSettings } from './notification-settings.ts'
@@ -262,6 +263,7 @@ export function createChat(options: ChatOptions) {
     ...reactions,
     ...createThreads({ db, messages }),
     ...pins,
+    ...createMemberRoles({ db, chats, stream }),
     ...createReports({ db, roles, moderation, audit, inbox, messages }),
     ...createBlocks({ db }),
     ...createSearch({ db, access }),

@@ -489,6 +489,21 @@ export function unpinView(room: RoomRef, messageId: string, userId: string) {
   return { messageId, ...roomPayload(room), unpinned_by: userId }
 }
 
+/** `chat-member-role-changed`: a member's new role in a private chat, and who gave it. */
+export function memberRoleView(input: {
+  chatId: string
+  userId: string
+  role: 'admin' | 'member'
+  changedBy: string
+}) {
+  return {
+    chatId: input.chatId,
+    userId: input.userId,
+    role: input.role,
+    changed_by: input.changedBy,
+  }
+}
+
 /** A registered webhook (its secret only in the answer that made it). */
 export function webhookView(hook: WebhookRow): z.output<typeof webhookViewSchema> {
   return {

@@ -25,6 +25,7 @@ import {
   forgotPasswordBody,
   historyQuery,
   loginBody,
+  memberRoleBody,
   messageBody,
   messageEmojiParam,
   messageIdParam,
@@ -734,6 +735,18 @@ const OPERATIONS: Operation[] = [
     status: 200,
     returns: '{ chat }',
     response: z.strictObject({ chat: chatViewSchema }),
+  },
+  {
+    method: 'put',
+    path: '/api/chats/:chatId/members/:userId/role',
+    summary:
+      'Make a member an admin or a member again (the owner only; chat-member-role-changed to the room; changed false when it was so)',
+    auth: true,
+    params: chatMemberParam,
+    body: memberRoleBody,
+    status: 200,
+    returns: '{ chat, changed }',
+    response: z.strictObject({ chat: chatViewSchema, changed: z.boolean() }),
   },
   {
     method: 'post',

@@ -484,6 +484,19 @@ export const EVENTS: EventDoc[] = [
       'Every socket of each user who stopped being a member (removed, or left): drop the chat. Sockets in its room also get left-private-chat.',
   },
   {
+    name: 'chat-member-role-changed',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: {
+      ...CHAT,
+      userId: 'string (the member)',
+      role: "'admin' | 'member' (their role now)",
+      changed_by: 'string (user id: the owner)',
+    },
+    result:
+      'Everyone in the chat room (replayed on recovery), after PUT /api/chats/:chatId/members/:userId/role by the owner. Admins add and remove members and pin; GET /api/chats/:chatId lists every role.',
+  },
+  {
     name: 'get-online-count',
     direction: 'emit',
     group: 'Presence',

@@ -6,7 +6,6 @@
  * the pins; and the refusals of each.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { setChatMemberRole } from '../../src/store/chats.ts'
 import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import {
   ask,
@@ -326,11 +325,15 @@ describe('pins', () => {
     expect(alice.got('city-message-pinned')).toEqual([])
   })
 
-  test('a chat admin pins too (no route makes admins yet: the role is set in the database)', async () => {
+  test('a chat admin pins too (the owner made them one)', async () => {
     const owner = await clients.user(env.url)
     const admin2 = await clients.user(env.url)
     const chatId = await createPrivateChat(env.url, owner, [admin2])
-    await setChatMemberRole(env.server.app.db, chatId, admin2.user._id, 'admin')
+    const made = await api(env.url, 'PUT', `/api/chats/${chatId}/members/${admin2.user._id}/role`, {
+      ...as(owner),
+      body: { role: 'admin' },
+    })
+    expect(made.status).toBe(200)
     const sent = await api(env.url, 'POST', `/api/chats/${chatId}/messages`, {
       ...as(owner),
       body: { content: 'by the owner' },

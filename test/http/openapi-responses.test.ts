@@ -535,6 +535,15 @@ const CASES: Record<string, () => Promise<Answer[]>> = {
     const chat = await chatOf(me, other, third)
     return [await call('DELETE', `/api/chats/${chat}/members/${third.user._id}`, bearer(me))]
   },
+  'PUT /api/chats/{chatId}/members/{userId}/role': async () => {
+    const [me, other] = await Promise.all([user(), user()])
+    const chat = await chatOf(me, other)
+    const path = `/api/chats/${chat}/members/${other.user._id}/role`
+    return [
+      await call('PUT', path, { ...bearer(me), body: { role: 'admin' } }),
+      await call('PUT', path, { ...bearer(me), body: { role: 'admin' } }),
+    ]
+  },
   'POST /api/chats/{chatId}/leave': async () => {
     const [me, other, third] = await Promise.all([user(), user(), user()])
     const chat = await chatOf(me, other, third)

@@ -1,6 +1,15 @@
-/** @module /api/chats: private chats — create, list mine, read, members, leave, history, read receipts. */
+/**
+ * @module /api/chats: private chats — create, list mine, read, members and their roles, leave,
+ * history, read receipts.
+ */
 import { Hono } from 'hono'
-import { addMembersBody, chatIdParam, chatMemberParam, createChatBody } from '../../chat/inputs.ts'
+import {
+  addMembersBody,
+  chatIdParam,
+  chatMemberParam,
+  createChatBody,
+  memberRoleBody,
+} from '../../chat/inputs.ts'
 import type { ChatNotices } from '../../chat/notices.ts'
 import { chatRoom } from '../../chat/rooms.ts'
 import type { Chat } from '../../chat/service.ts'
@@ -61,6 +70,17 @@ export function chatRoutes(chat: Chat, notices: ChatNotices) {
     if (!updated.ok) return sendError(c, updated.error)
     notices.chatMembersRemoved(chatId, [userId])
     return c.json({ chat: chatView(updated.value) })
+  })
+
+  app.put('/:chatId/members/:userId/role', async (c) => {
+    const params = readParams(c, chatMemberParam)
+    if (!params.ok) return sendError(c, params.error)
+    const body = await readBody(c, memberRoleBody)
+    if (!body.ok) return sendError(c, body.error)
+    const { chatId, userId } = params.value
+    const set = await chat.setMemberRole(c.get('user'), chatId, userId, body.value.role)
+    if (!set.ok) return sendError(c, set.error)
+    return c.json({ chat: chatView(set.value.chat), changed: set.value.changed })
   })
 
   app.post('/:chatId/leave', async (c) => {
