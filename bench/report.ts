@@ -54,7 +54,12 @@ const METRICS: readonly MetricDef[] = [
   },
   { key: 'storm_p99', label: 'Connect storm: handshake p99 ms', better: 'lower', digits: 1 },
   { key: 'storm_cpu', label: 'Connect storm: server CPU %', better: 'lower', digits: 0 },
-  { key: 'persist_1', label: 'Persistence: msgs/s, 1 sender', better: 'higher', digits: 0 },
+  {
+    key: 'persist_1',
+    label: 'Persistence: msgs/s, 1 sender (no target: one connection’s window)',
+    better: 'higher',
+    digits: 0,
+  },
   {
     key: 'persist_10',
     label: 'Persistence: msgs/s, 10 senders',
@@ -79,18 +84,6 @@ const METRICS: readonly MetricDef[] = [
     label: 'Persistence: msgs/s, 1 sender with 64 in flight (no target)',
     better: 'higher',
     digits: 0,
-  },
-  {
-    key: 'search_p50',
-    label: 'Search: p50 ms, one word over 1M messages',
-    better: 'lower',
-    digits: 1,
-  },
-  {
-    key: 'search_p99',
-    label: 'Search: p99 ms, one word over 1M messages',
-    better: 'lower',
-    digits: 1,
   },
   {
     key: 'offline_all_ms',
@@ -158,9 +151,70 @@ const METRICS: readonly MetricDef[] = [
     better: 'lower',
     digits: 1,
   },
+  // Cost as the data grows (ours only): each large size against a small one, in the same run.
+  {
+    key: 'history_small_p99',
+    label: 'History: newest page p99 ms, 10k messages in the room',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'history_large_p99',
+    label: 'History: newest page p99 ms, 10M messages in the room',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'history_ratio',
+    label: 'History: newest page p99, 10M ÷ 10k',
+    better: 'lower',
+    digits: 2,
+  },
+  {
+    key: 'history_older_small_p99',
+    label: 'History: page before a random message, p99 ms, 10k messages (no target)',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'history_older_large_p99',
+    label: 'History: page before a random message, p99 ms, 10M messages (no target)',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'history_older_ratio',
+    label: 'History: page before a random message, p99, 10M ÷ 10k (no target)',
+    better: 'lower',
+    digits: 2,
+  },
+  {
+    key: 'search_p50',
+    label: 'Search: p50 ms, one word over 1M messages',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'search_p99',
+    label: 'Search: p99 ms, one word over 1M messages',
+    better: 'lower',
+    digits: 1,
+  },
   {
     key: 'search_seed_s',
     label: 'Search: seconds to store and index 1M messages (bulk, no target)',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'resume_ms',
+    label: 'Resume: ms from reconnect to the last of 1,000 missed events replayed',
+    better: 'lower',
+    digits: 1,
+  },
+  {
+    key: 'resume_connect_ms',
+    label: 'Resume: ms from reconnect to the recovered connect (no target)',
     better: 'lower',
     digits: 1,
   },
@@ -313,13 +367,7 @@ export function renderTargets(columns: readonly TargetColumn[]): string {
       (v) => v >= 3,
       '×',
     ],
-    // One target, two loads: one connection keeping 16 messages in flight, and 10 concurrent senders.
-    [
-      '≥ 50,000 persisted messages/s, 1 sender',
-      medianOf(ours, 'persist_1'),
-      (v) => v >= 50_000,
-      ' msg/s',
-    ],
+    // One sender has no target any more: it is bound by its connection's window (bench/README.md).
     [
       '≥ 50,000 persisted messages/s, 10 senders',
       medianOf(ours, 'persist_10'),
@@ -327,8 +375,20 @@ export function renderTargets(columns: readonly TargetColumn[]): string {
       ' msg/s',
     ],
     [
+      'history page p99 at 10M messages ≤ 1.5× its p99 at 10k',
+      medianOf(ours, 'history_ratio'),
+      (v) => v <= 1.5,
+      '×',
+    ],
+    [
       'search p99 ≤ 50 ms, one word over 1M messages',
       medianOf(ours, 'search_p99'),
+      (v) => v <= 50,
+      ' ms',
+    ],
+    [
+      'resume: 1,000 missed events replayed ≤ 50 ms',
+      medianOf(ours, 'resume_ms'),
       (v) => v <= 50,
       ' ms',
     ],
@@ -350,14 +410,8 @@ export function machineDescription(nodeVersion: string | null): string {
 const START = '<!-- bench:results:start -->'
 const END = '<!-- bench:results:end -->'
 
-/** Replaces the results block of bench/README.md (between the two markers) with `block`. */
-export async function writeReadme(path: string, block: string): Promise<void> {
-  const text = await Bun.file(path).text()
-  const from = text.indexOf(START)
-  const to = text.indexOf(END)
-  if (from < 0 || to < from) throw new Error(`${path} has no ${START} … ${END} block`)
-  await Bun.write(path, `${text.slice(0, from + START.length)}\n${block}\n${text.slice(to)}`)
-  // Biome formats Markdown too (it aligns table columns); `biome ci` must stay green after a run.
+/** Biome formats Markdown and JSON too (it aligns table columns); `biome ci` must stay green after a run. */
+function formatWithBiome(path: string): void {
   const root = new URL('..', import.meta.url).pathname
   const formatted = Bun.spawnSync([`${root}node_modules/.bin/biome`, 'format', '--write', path], {
     cwd: root,
@@ -367,4 +421,106 @@ export async function writeReadme(path: string, block: string): Promise<void> {
   if (formatted.exitCode !== 0) {
     console.warn(`biome format ${path} failed: ${formatted.stderr.toString().trim().slice(0, 300)}`)
   }
+}
+
+/** Replaces the results block of bench/README.md (between the two markers) with `block`. */
+export async function writeReadme(path: string, block: string): Promise<void> {
+  const text = await Bun.file(path).text()
+  const from = text.indexOf(START)
+  const to = text.indexOf(END)
+  if (from < 0 || to < from) throw new Error(`${path} has no ${START} … ${END} block`)
+  await Bun.write(path, `${text.slice(0, from + START.length)}\n${block}\n${text.slice(to)}`)
+  formatWithBiome(path)
+}
+
+/** One metric of one target as a run left it: its median, and its median ratio where it has one. */
+interface StoredMetric {
+  value: number | null
+  ratio: number | null
+  /** When it was measured (ISO time of the run's end). */
+  at: string
+}
+
+/** What runs leave for the next run of the same mode: target → metric → the last measurement. */
+type StoredResults = Record<string, Record<string, StoredMetric>>
+
+/** The stored results at `path`, or none (first run, or a file from an older layout). */
+export async function readLastResults(path: string): Promise<StoredResults> {
+  const text = await Bun.file(path)
+    .text()
+    .catch(() => null)
+  if (!text) return {}
+  try {
+    const parsed = JSON.parse(text) as unknown
+    return parsed && typeof parsed === 'object' ? (parsed as StoredResults) : {}
+  } catch {
+    return {}
+  }
+}
+
+/** This run's medians and ratios, per target that ran, for every metric it measured. */
+function summarize(columns: readonly TargetColumn[], at: string): StoredResults {
+  const reference = columns.find((c) => c.name === REFERENCE && !c.skipped)
+  const summary: StoredResults = {}
+  for (const column of columns) {
+    if (column.skipped) continue
+    const metrics: Record<string, StoredMetric> = {}
+    for (const { key } of METRICS) {
+      const value = medianOf(column, key)
+      if (value === null) continue
+      const ratio = column === reference ? null : ratioOf(column, reference, key)
+      metrics[key] = { value, ratio, at }
+    }
+    summary[column.name] = metrics
+  }
+  return summary
+}
+
+/** How good a figure is, so that "fell" means worse whichever way the metric is better. */
+const goodness = (figure: number, better: MetricDef['better']) =>
+  better === 'higher' ? figure : 1 / figure
+
+/**
+ * The metrics of this run whose figure fell by more than `threshold` against the last run (worse by
+ * that much: a ratio to socket.io on Node where both runs have one, else the median itself), as
+ * lines to print; and the stored results with this run's measurements merged in (metrics this run
+ * did not measure keep their last values).
+ */
+export function compareWithLast(
+  columns: readonly TargetColumn[],
+  last: StoredResults,
+  at: string,
+  threshold = 0.1
+): { fell: string[]; next: StoredResults } {
+  const now = summarize(columns, at)
+  const fell: string[] = []
+  for (const [target, metrics] of Object.entries(now)) {
+    for (const metric of METRICS) {
+      const current = metrics[metric.key]
+      const before = last[target]?.[metric.key]
+      if (!current || !before) continue
+      const byRatio = current.ratio !== null && before.ratio !== null
+      const [was, is] = byRatio
+        ? [before.ratio as number, current.ratio as number]
+        : [before.value, current.value]
+      if (was === null || is === null || was <= 0 || is <= 0) continue
+      const change = goodness(is, metric.better) / goodness(was, metric.better)
+      if (change >= 1 - threshold) continue
+      const shown = (v: number) => (byRatio ? `×${v.toFixed(2)}` : formatNumber(v, metric.digits))
+      fell.push(
+        `- ${target}: ${metric.label}: ${shown(was)} → ${shown(is)} (${Math.round((1 - change) * 100)} % worse; last measured ${before.at})`
+      )
+    }
+  }
+  const next: StoredResults = { ...last }
+  for (const [target, metrics] of Object.entries(now)) {
+    next[target] = { ...last[target], ...metrics }
+  }
+  return { fell, next }
+}
+
+/** Writes the stored results for the next run (formatted, so `biome ci` stays green). */
+export async function writeLastResults(path: string, results: StoredResults): Promise<void> {
+  await Bun.write(path, `${JSON.stringify(results, null, 2)}\n`)
+  formatWithBiome(path)
 }

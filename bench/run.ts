@@ -2,21 +2,30 @@
  * @module `npm run bench`: starts every target in turn, drives the scenarios with the worker pool,
  * prints the table of medians and ratios, and writes it into bench/README.md. Nothing here is a test.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { connectStorm, idleConnections } from './load/connections.ts'
+import { fillHistory, type HistoryResult, historyLatency } from './load/history.ts'
 import { persistence } from './load/persistence.ts'
 import { createWorkerPool } from './load/pool.ts'
 import { cityJoin, userOffline } from './load/presence.ts'
 import { type RampOptions, ramp } from './load/ramp.ts'
+import { resumeReplay } from './load/resume.ts'
 import { searchLatency } from './load/search.ts'
+import type { Seeded } from './load/seed.ts'
 import type { ScenarioContext } from './load/session.ts'
 import { type UploadOptions, uploadLoad } from './load/uploads.ts'
 import {
+  compareWithLast,
   type Metrics,
   machineDescription,
+  readLastResults,
   renderTable,
   renderTargets,
   type TargetColumn,
+  writeLastResults,
   writeReadme,
 } from './report.ts'
 import {
@@ -38,6 +47,8 @@ const SCENARIOS = [
   'search',
   'offline',
   'join',
+  'history',
+  'resume',
 ] as const
 type Scenario = (typeof SCENARIOS)[number]
 
@@ -64,6 +75,14 @@ interface Sizes {
   presenceRooms: number
   /** Joins timed in the join scenario (medians reported). */
   joins: number
+  /** History (ours only): messages stored in the room before the server starts, small and large. */
+  historySmall: number
+  historyLarge: number
+  /** History pages timed at each size (as many newest pages as older ones). */
+  historyPages: number
+  /** Resume (ours only): events missed while the transport is down, and the rounds (median). */
+  resumeEvents: number
+  resumeRounds: number
 }
 
 const FULL: Sizes = {
@@ -119,6 +138,11 @@ const FULL: Sizes = {
   presenceClients: 10_000,
   presenceRooms: 100,
   joins: 5,
+  historySmall: 10_000,
+  historyLarge: 10_000_000,
+  historyPages: 500,
+  resumeEvents: 1_000,
+  resumeRounds: 5,
 }
 
 const QUICK: Sizes = {
@@ -139,11 +163,15 @@ const QUICK: Sizes = {
   searchQueries: 200,
   presenceClients: 2_000,
   joins: 3,
+  historyLarge: 100_000,
+  historyPages: 200,
+  resumeRounds: 3,
 }
 
 const USAGE = `npm run bench -- [--quick] [--runs N] [--targets ours,socketio-node,socketio-bun,raw-bun]
-                      [--scenarios idle,storm,fanout,rooms,persist,uploads,search] [--workers N] [--idle N]
-                      [--storm N] [--clients N] [--search-messages N] [--presence N]
+                      [--scenarios ${SCENARIOS.join(',')}]
+                      [--workers N] [--idle N] [--storm N] [--clients N] [--search-messages N]
+                      [--presence N] [--history-messages N]
                       [--readme | --no-readme] [--profile DIR]
 The full run writes bench/README.md; a quick run only prints unless --readme is given.
 --profile DIR writes our server's CPU profile (markdown, bun --cpu-prof-md) into DIR when it stops.`
@@ -162,6 +190,7 @@ function parseOptions() {
       clients: { type: 'string' },
       'search-messages': { type: 'string' },
       presence: { type: 'string' },
+      'history-messages': { type: 'string' },
       profile: { type: 'string' },
       readme: { type: 'boolean', default: false },
       'no-readme': { type: 'boolean', default: false },
@@ -195,6 +224,13 @@ function parseOptions() {
     // One process holds them: the machine allows 20,000 open files per process, and the server
     // needs a few for its database and listeners.
     presenceClients: int(values.presence, base.presenceClients, 'presence', 19_000),
+    // The large size only; the small one stays 10,000, the issue's baseline.
+    historyLarge: int(
+      values['history-messages'],
+      base.historyLarge,
+      'history-messages',
+      50_000_000
+    ),
     // Clients scale the deliveries of each step, so the ladder is kept in deliveries/s.
     fanout: { ...base.fanout, clients },
     rooms: { ...base.rooms, clients },
@@ -231,6 +267,10 @@ const BENCH_START = performance.now()
 /** Progress lines carry the seconds since the bench started, so slow phases are visible. */
 const log = (line: string) =>
   console.log(`${((performance.now() - BENCH_START) / 1_000).toFixed(1).padStart(6)}s ${line}`)
+
+/** a ÷ b where both were measured, else null. */
+const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+  typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null
 
 /** Runs every chosen scenario against one started target and returns its flat metrics. */
 async function measure(
@@ -366,10 +406,55 @@ async function measure(
         metrics[`offline_${scope}_frames`] = offline.frames
         metrics[`offline_${scope}_cpu`] = offline.cpuMs
       }
-      const ratio = (a: number | null | undefined, b: number | null | undefined) =>
-        typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null
       metrics.offline_ratio = ratio(metrics.offline_all_ms, metrics.offline_shared_ms)
       metrics.offline_cpu_ratio = ratio(metrics.offline_all_cpu, metrics.offline_shared_cpu)
+    }
+    if (scenarios.includes('resume') && spec.name === 'ours') {
+      const resume = await resumeReplay(ctx, sizes.resumeEvents, sizes.resumeRounds)
+      log(
+        `  resume: ${resume.rounds - resume.failed} of ${resume.rounds} rounds recovered, ${sizes.resumeEvents} missed events replayed in ${resume.replayMs?.toFixed(1) ?? '-'} ms (median; connected after ${resume.connectMs?.toFixed(1) ?? '-'} ms)`
+      )
+      metrics.resume_ms = resume.replayMs
+      metrics.resume_connect_ms = resume.connectMs
+      if (resume.failed) column.notes.add(`resume: ${resume.firstError}`)
+    }
+    if (scenarios.includes('history') && spec.name === 'ours') {
+      // Each size on a server of its own, started over a database filled while it was down.
+      for (const [size, messages] of [
+        ['small', sizes.historySmall],
+        ['large', sizes.historyLarge],
+      ] as const) {
+        let filledS = 0
+        const history = await withTarget<HistoryResult, Seeded>(
+          spec,
+          {},
+          // One reader; the author of every message is the same user.
+          { users: 1, rooms: 1 },
+          async (own) => historyLatency({ ...ctx, ...own }, own.filled, sizes.historyPages),
+          (dir, identities) => {
+            const began = performance.now()
+            const filled = fillHistory(dir, identities.cities[0] ?? 'mumbai', messages)
+            filledS = (performance.now() - began) / 1_000
+            return filled
+          }
+        )
+        log(
+          `  history (${messages.toLocaleString('en-US')} messages, stored in ${filledS.toFixed(1)} s): newest page p50 ${history.latestP50Ms?.toFixed(1) ?? '-'} / p99 ${history.latestP99Ms?.toFixed(1) ?? '-'} ms, an older page p50 ${history.olderP50Ms?.toFixed(1) ?? '-'} / p99 ${history.olderP99Ms?.toFixed(1) ?? '-'} ms, ${history.errors} errors`
+        )
+        metrics[`history_${size}_p99`] = history.latestP99Ms
+        metrics[`history_older_${size}_p99`] = history.olderP99Ms
+        if (history.errors)
+          column.notes.add(
+            `history at ${messages.toLocaleString('en-US')}: ${history.errors} pages failed`
+          )
+      }
+      metrics.history_ratio = ratio(metrics.history_large_p99, metrics.history_small_p99)
+      metrics.history_older_ratio = ratio(
+        metrics.history_older_large_p99,
+        metrics.history_older_small_p99
+      )
+      if (sizes.historyLarge !== 10_000_000)
+        column.notes.add(`history at ${sizes.historyLarge.toLocaleString('en-US')} messages`)
     }
     // Last: it leaves a million messages in the target's database.
     if (scenarios.includes('search') && spec.name === 'ours') {
@@ -392,25 +477,44 @@ async function measure(
 
 /**
  * A fresh server of the same target with `extraEnv`, provisioned, for one scenario that needs its
- * own settings; stopped afterwards (and on Ctrl-C, as the main one).
+ * own settings; stopped afterwards (and on Ctrl-C, as the main one). With `fill`, the server is
+ * provisioned, stopped, its directory filled (its database file, e.g. millions of messages), and
+ * started again over it: `run` then gets what `fill` returned.
  */
-async function withTarget<T>(
+async function withTarget<T, F = undefined>(
   spec: TargetSpec,
   extraEnv: Record<string, string>,
   sizes: { users: number; rooms: number },
-  run: (own: { target: RunningTarget; identities: Identities }) => Promise<T>
+  run: (own: { target: RunningTarget; identities: Identities; filled: F }) => Promise<T>,
+  fill?: (dir: string, identities: Identities) => F
 ): Promise<T> {
-  const started = await startTarget(spec, SECRET, undefined, extraEnv)
-  if (!started.ok)
-    throw new Error(`could not start with ${JSON.stringify(extraEnv)}: ${started.error}`)
+  const dir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
+  const start = async () => {
+    const started = await startTarget(spec, SECRET, undefined, extraEnv, dir)
+    if (!started.ok)
+      throw new Error(`could not start with ${JSON.stringify(extraEnv)}: ${started.error}`)
+    running = started.target
+    return started.target
+  }
   const previous = running
-  running = started.target
   try {
-    const identities = await spec.provision(started.target, { ...sizes, secret: SECRET })
-    return await run({ target: started.target, identities })
+    let target = await start()
+    const identities = await spec.provision(target, { ...sizes, secret: SECRET })
+    let filled = undefined as F
+    if (fill) {
+      await target.stop()
+      running = previous
+      filled = fill(dir, identities)
+      target = await start()
+    }
+    try {
+      return await run({ target, identities, filled })
+    } finally {
+      await target.stop()
+    }
   } finally {
-    await started.target.stop()
     running = previous
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 
@@ -491,8 +595,9 @@ async function main() {
     }
   }
   const minutes = ((performance.now() - startedAt) / 60_000).toFixed(1)
+  const finishedAt = new Date().toISOString()
   const block = [
-    `Latest run: ${new Date().toISOString()} — ${options.quick ? 'quick' : 'full'} mode, ${options.sizes.runs} run(s), ` +
+    `Latest run: ${finishedAt} — ${options.quick ? 'quick' : 'full'} mode, ${options.sizes.runs} run(s), ` +
       `${options.workers} generator processes, ${minutes} min.`,
     '',
     `Machine: ${machineDescription(await nodeVersion())}.`,
@@ -517,6 +622,18 @@ async function main() {
     ),
   ].join('\n')
   console.log(`\n${block}\n`)
+  // Against the last run of the same mode: what fell by more than 10 %. Printed, never a failure.
+  const lastPath = new URL(
+    options.quick ? './last-results-quick.json' : './last-results.json',
+    import.meta.url
+  ).pathname
+  const { fell, next } = compareWithLast(columns, await readLastResults(lastPath), finishedAt)
+  console.log(
+    fell.length
+      ? `Fell by more than 10 % against the last ${options.quick ? 'quick' : 'full'} run:\n${fell.join('\n')}\n`
+      : `Nothing fell by more than 10 % against the last ${options.quick ? 'quick' : 'full'} run.\n`
+  )
+  await writeLastResults(lastPath, next)
   if (options.writeReadme) {
     await writeReadme(new URL('./README.md', import.meta.url).pathname, block)
     log('bench/README.md updated')

@@ -172,16 +172,18 @@ export type StartResult = { ok: true; target: RunningTarget } | { ok: false; err
 /**
  * Starts a target as its own process (so /proc numbers are the server's alone) and waits until
  * GET /healthz answers, the process dies, or 30 s pass. Each start gets a fresh temporary directory
- * (database, logs), removed when the target stops.
+ * (database, logs), removed when the target stops, unless the caller brings its own.
  */
 export async function startTarget(
   spec: TargetSpec,
   secret: string,
   profileDir?: string,
   /** Settings on top of the target's own (a scenario that needs one, e.g. PRESENCE_SCOPE). */
-  extraEnv: Record<string, string> = {}
+  extraEnv: Record<string, string> = {},
+  /** A directory to run in that outlives the server (its database filled while it was down). */
+  ownDir?: string
 ): Promise<StartResult> {
-  const workDir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
+  const workDir = ownDir ?? mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
   const port = freePort()
   const logPath = join(workDir, 'server.log')
   const child: Subprocess = Bun.spawn(spec.command(profileDir), {
@@ -208,7 +210,7 @@ export async function startTarget(
         await child.exited
       }
       // The temporary database and logs go with the server; a failed start keeps them (see below).
-      rmSync(workDir, { recursive: true, force: true })
+      if (!ownDir) rmSync(workDir, { recursive: true, force: true })
     },
   }
   const deadline = performance.now() + 30_000

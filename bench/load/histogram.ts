@@ -51,3 +51,9 @@ export function quantile(histogram: Histogram, q: number): number | null {
   }
   return null
 }
+
+/** The exact value at quantile q (0..1) of latencies sorted ascending (few samples, kept whole). */
+export function sortedQuantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? null
+}
