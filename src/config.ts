@@ -304,7 +304,7 @@ const ENV_SCHEMA = z.object({
     .url()
     .optional()
     .describe(
-      'Where outgoing webhooks are POSTed (message.created/edited/deleted, member.added/removed, notification.created, report.created), signed with WEBHOOK_SECRET. Unset: none (admins may still register hooks).'
+      'Where outgoing webhooks are POSTed (message.created/edited/deleted, reaction.added/removed, member.added/removed, notification.created, report.created), signed with WEBHOOK_SECRET. Unset: none (admins may still register hooks).'
     ),
   WEBHOOK_SECRET: z
     .string()

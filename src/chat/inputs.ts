@@ -284,6 +284,8 @@ export const WEBHOOK_EVENTS = [
   'message.created',
   'message.edited',
   'message.deleted',
+  'reaction.added',
+  'reaction.removed',
   'member.added',
   'member.removed',
   'notification.created',

@@ -26,8 +26,8 @@ import type { NewPushRow } from '../store/push.ts'
 import type { NotificationKind, NotificationRow, UserRow } from '../store/schema.ts'
 import { type CityAllChoosers, lets, settingsForUsers } from './notification-settings.ts'
 import type { Push } from './push.ts'
-import { chatRoom, type RoomRef, roomOfMessage } from './rooms.ts'
-import { deletedView, messageView, notificationView } from './views.ts'
+import { chatRoom, type RoomRef, roomOfMessage, roomOfPayload } from './rooms.ts'
+import { deletedView, messageView, notificationView, type ReactionView } from './views.ts'
 import type { Webhooks } from './webhooks.ts'
 
 /** Where a new notification goes live (events/: the user's own room, on every node). */
@@ -46,6 +46,10 @@ type Work =
   | { kind: 'deleted'; message: MessageWithAuthor }
   | { kind: 'added'; chatId: string; actorId: string; userIds: string[] }
   | { kind: 'removed'; chatId: string; actorId: string; userIds: string[] }
+  | { kind: 'reaction'; reaction: ReactionView }
+
+const reactionEvent = (reaction: ReactionView) =>
+  reaction.action === 'add' ? 'reaction.added' : 'reaction.removed'
 
 /** A mention outranks a reply, which outranks a plain message. */
 const RANK: Record<NotificationKind, number> = { mention: 3, reply: 2, added: 1, message: 0 }
@@ -169,6 +173,11 @@ export function createNotifier({
     if (work.kind === 'removed') {
       const { chatId, actorId, userIds } = work
       webhooks.emit('member.removed', chatRoom(chatId), () => ({ chatId, actorId, userIds }))
+      return
+    }
+    if (work.kind === 'reaction') {
+      const { reaction } = work
+      webhooks.emit(reactionEvent(reaction), roomOfPayload(reaction), () => reaction)
       return
     }
     if (work.kind === 'edited' || work.kind === 'deleted') {
@@ -300,6 +309,13 @@ export function createNotifier({
     messageChanged(kind: 'edited' | 'deleted', message: MessageWithAuthor): void {
       if (webhooks.wants(`message.${kind}`))
         enqueue(kind === 'edited' ? { kind, message } : { kind, message })
+    },
+    /**
+     * After its broadcast: a reaction everyone in the room heard (for webhooks; queued behind the
+     * room's messages, so a hook hears a message before its reactions).
+     */
+    reactionChanged(reaction: ReactionView): void {
+      if (webhooks.wants(reactionEvent(reaction))) enqueue({ kind: 'reaction', reaction })
     },
     /** Users stopped being members (removed by `actorId`, or left: actorId is theirs). */
     membersRemoved(chatId: string, actorId: string, userIds: string[]): void {

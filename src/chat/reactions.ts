@@ -12,6 +12,7 @@ import * as store from '../store/reactions.ts'
 import type { UserRow } from '../store/schema.ts'
 import type { Messages } from './messages.ts'
 import type { Moderation } from './moderation.ts'
+import type { Notifier } from './notifications.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import type { RoomAccess } from './room-access.ts'
 import type { RoomStream } from './room-stream.ts'
@@ -68,12 +69,14 @@ interface Deps {
   /** The message rate: a reaction spends a token like a message. */
   sendLimiter: RateLimiter
   moderation: Moderation
+  /** Hands each reaction the whole room heard to the webhooks (`reaction.added` / `.removed`). */
+  notifier: Notifier
   now?: () => number
 }
 
 /**
  * @example
- * const reactions = createReactions({ db, access, stream, messages, sendLimiter, moderation })
+ * const reactions = createReactions({ db, access, stream, messages, sendLimiter, moderation, notifier })
  * await reactions.react({ actor, messageId, emoji: '👍' }) // ok → { count: 1, changed: true, … }
  */
 export function createReactions({
@@ -83,6 +86,7 @@ export function createReactions({
   messages,
   sendLimiter,
   moderation,
+  notifier,
   now = Date.now,
 }: Deps) {
   /**
@@ -150,14 +154,17 @@ export function createReactions({
       const changed = done === 'added' || done === 'removed'
       if (!changed) sendLimiter.refund(actor.id)
       else {
-        await stream.append({
+        const view = reactionView({
           room,
-          event: kindOf(room).events.reaction,
-          args: [
-            reactionView({ room, messageId: message.id, emoji, userId: actor.id, action, count }),
-          ],
-          audience,
+          messageId: message.id,
+          emoji,
+          userId: actor.id,
+          action,
+          count,
         })
+        await stream.append({ room, event: kindOf(room).events.reaction, args: [view], audience })
+        // One only its shadowed author heard is nobody else's business, a receiver's neither.
+        if (audience === undefined) notifier.reactionChanged(view)
       }
       return ok({ messageId: message.id, emoji, action, count, changed })
     })

@@ -221,7 +221,15 @@ export function createChat(options: ChatOptions) {
     media,
     exports,
   })
-  const reactions = createReactions({ db, access, stream, messages, sendLimiter, moderation })
+  const reactions = createReactions({
+    db,
+    access,
+    stream,
+    messages,
+    sendLimiter,
+    moderation,
+    notifier,
+  })
   const pins = createPins({ db, access, stream, messages, roles })
   return {
     stream,

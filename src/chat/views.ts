@@ -439,6 +439,9 @@ export function pushPayloadView(
 }
 
 /** A reaction added or removed (`*-message-reaction`): `count` is the emoji's count after it. */
+/** `*-message-reaction`, and the data of the `reaction.added` / `reaction.removed` webhooks. */
+export type ReactionView = ReturnType<typeof reactionView>
+
 export function reactionView(input: {
   room: RoomRef
   messageId: string

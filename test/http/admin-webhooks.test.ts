@@ -199,3 +199,110 @@ test('each hook gets its own events signed with its own secret; report.created; 
   await eventually(() => dead.received.length === 6, 10_000, 'the other hook still hears')
   expect(good.received).toHaveLength(2)
 })
+
+test('reaction.added / reaction.removed: each hook gets the ones it chose, after the message, as the room heard them; none for a shadowed reaction or a refused one', async () => {
+  const all = startReceiver(200)
+  const removals = startReceiver(200)
+  receivers.push(all, removals)
+  const madeAll = await register(admin, {
+    url: all.url,
+    events: ['message.created', 'reaction.added', 'reaction.removed'],
+  })
+  expect(madeAll.status).toBe(201)
+  const madeRemovals = await register(admin, { url: removals.url, events: ['reaction.removed'] })
+  expect(madeRemovals.status).toBe(201)
+  const [bob, shadow] = [await registerUser(server.url), await registerUser(server.url)]
+  const as = (who: RegisteredUser) => ({ token: who.accessToken })
+  const react = (who: RegisteredUser, method: 'PUT' | 'DELETE', id: string, emoji: string) =>
+    api(server.url, method, `/api/messages/${id}/reactions/${encodeURIComponent(emoji)}`, as(who))
+
+  const cityId = 'lagos'
+  const restricted = await api(server.url, 'POST', `/api/cities/${cityId}/restrictions`, {
+    ...as(admin),
+    body: { userId: shadow.user._id, kind: 'shadow' },
+  })
+  expect(restricted.status).toBe(201)
+  const sent = await api(server.url, 'POST', `/api/cities/${cityId}/messages`, {
+    ...as(user),
+    body: { content: 'react to me' },
+  })
+  const messageId = sent.body.message._id as string
+  expect((await react(bob, 'PUT', messageId, 'thumbsup')).body.changed).toBe(true)
+  // Again: nothing changed, nothing sent.
+  expect((await react(bob, 'PUT', messageId, '👍')).body.changed).toBe(false)
+  expect((await react(user, 'PUT', messageId, '👍')).body.count).toBe(2)
+  // The shadowed user's reaction is theirs alone: no hook hears it.
+  expect((await react(shadow, 'PUT', messageId, '🎉')).status).toBe(200)
+  // Refused (no such message, not an emoji): nothing.
+  expect((await react(bob, 'PUT', '0123456789abcdef01234567', '👍')).status).toBe(404)
+  expect((await react(bob, 'PUT', messageId, 'not-an-emoji')).status).toBe(400)
+  expect((await react(bob, 'DELETE', messageId, '👍')).body.changed).toBe(true)
+  // A private chat's reaction names the chat.
+  const chat = await api(server.url, 'POST', '/api/chats', {
+    ...as(user),
+    body: { memberIds: [bob.user._id] },
+  })
+  const chatId = chat.body.chat._id as string
+  const dm = await api(server.url, 'POST', `/api/chats/${chatId}/messages`, {
+    ...as(user),
+    body: { content: 'dm' },
+  })
+  const dmId = dm.body.message._id as string
+  expect((await react(bob, 'PUT', dmId, 'heart')).body.changed).toBe(true)
+  expect((await react(bob, 'DELETE', dmId, '❤️')).body.changed).toBe(true)
+
+  const reaction = (
+    who: RegisteredUser,
+    id: string,
+    emoji: string,
+    action: string,
+    count: number,
+    room: object
+  ) => ({
+    messageId: id,
+    emoji,
+    userId: who.user._id,
+    action,
+    count,
+    ...room,
+  })
+  const city = { cityId }
+  const inChat = { chatId }
+  await eventually(() => all.received.length === 7, 10_000, 'seven events at the first hook')
+  // Each room in order: its message first, then its reactions as they happened.
+  const ofRoom = (key: 'cityId' | 'chatId') =>
+    all.received
+      .filter((r) => (r.json.data.message ?? r.json.data)[key] !== undefined)
+      .map((r) => [r.json.type, r.json.data.message ? r.json.data.message._id : r.json.data])
+  expect(ofRoom('cityId')).toEqual([
+    ['message.created', messageId],
+    ['reaction.added', reaction(bob, messageId, '👍', 'add', 1, city)],
+    ['reaction.added', reaction(user, messageId, '👍', 'add', 2, city)],
+    ['reaction.removed', reaction(bob, messageId, '👍', 'remove', 1, city)],
+  ])
+  expect(ofRoom('chatId')).toEqual([
+    ['message.created', dmId],
+    ['reaction.added', reaction(bob, dmId, '❤️', 'add', 1, inChat)],
+    ['reaction.removed', reaction(bob, dmId, '❤️', 'remove', 0, inChat)],
+  ])
+  // The same envelope as every event, signed with each hook's own secret.
+  for (const [receiver, made] of [
+    [all, madeAll],
+    [removals, madeRemovals],
+  ] as const) {
+    for (const { headers, body, json } of receiver.received) {
+      expect(Object.keys(json).sort()).toEqual(['data', 'id', 'time', 'type'])
+      const timestamp = headers.get('x-webhook-timestamp') as string
+      const signed = createHmac('sha256', made.body.secret).update(`${timestamp}.${body}`)
+      expect(headers.get('x-webhook-signature')).toBe(`v1=${signed.digest('hex')}`)
+    }
+  }
+  await eventually(() => removals.received.length === 2, 10_000, 'the removals at the second hook')
+  expect(removals.received.map((r) => [r.json.type, r.json.data.messageId])).toEqual([
+    ['reaction.removed', messageId],
+    ['reaction.removed', dmId],
+  ])
+  // Nothing else came (the shadowed 🎉 above all).
+  expect(all.received).toHaveLength(7)
+  expect(JSON.stringify(all.received.map((r) => r.json))).not.toContain('🎉')
+})
