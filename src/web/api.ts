@@ -129,6 +129,17 @@ export const getChat = async (chatId: string) =>
 export const createChat = async (input: { name?: string; memberIds: string[] }) =>
   map(await request<{ chat: unknown }>('POST', '/api/chats', input), (v) => toChat(v.chat))
 
+/** The owner makes a member an admin (`admin`) or a member again (`member`). */
+export const setMemberRole = async (chatId: string, userId: string, role: 'admin' | 'member') =>
+  map(
+    await request<{ chat: unknown }>(
+      'PUT',
+      `/api/chats/${encodeURIComponent(chatId)}/members/${encodeURIComponent(userId)}/role`,
+      { role }
+    ),
+    (v) => toChat(v.chat)
+  )
+
 export const searchUsers = async (search: string) =>
   map(
     await request<{ users: PublicUser[] }>(

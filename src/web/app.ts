@@ -17,6 +17,7 @@ import { showAuth } from './auth-view.ts'
 import { createBlocks } from './blocks.ts'
 import { openRoom, type RoomController } from './chat-room.ts'
 import { byId, el } from './dom.ts'
+import { createMemberList } from './member-list.ts'
 import type { ReactionEvent, ThreadEvent } from './message-list.ts'
 import { createNotificationsPanel } from './notifications-panel.ts'
 import { forgetPushSubscription, wirePushToggle } from './push.ts'
@@ -277,6 +278,15 @@ function startApp(user: User): void {
     toast,
   })
 
+  // A private chat's members and their roles, in the room header.
+  const memberList = createMemberList({
+    box: byId<HTMLDetailsElement>('chat-members-box'),
+    summary: byId('chat-members-count'),
+    list: byId('chat-members'),
+    me: self,
+    toast,
+  })
+
   function open(next: Room): void {
     const focusId = focusNext
     focusNext = null
@@ -316,12 +326,15 @@ function startApp(user: User): void {
     })
     if (next.kind === 'chat') {
       joinedChats.add(next.id)
+      memberList.show(next.id, chat?.members ?? [])
       // The list's read positions may be older than this visit: fetch the chat's current ones.
       const opened = room
       void getChat(next.id).then((fresh) => {
-        if (fresh.ok && fresh.value) opened.setMembers(fresh.value.members)
+        if (!fresh.ok || !fresh.value || room !== opened) return
+        opened.setMembers(fresh.value.members)
+        memberList.show(next.id, fresh.value.members)
       })
-    }
+    } else memberList.hide()
     sidebar.setActive(next)
     input.disabled = false
     sendButton.disabled = false
@@ -386,6 +399,17 @@ function startApp(user: User): void {
   socket.on('private-message-pinned', (d: Pin & Ev) => about('chat', d.chatId)?.onPinned(d))
   socket.on('city-message-unpinned', (d: Ev) => about('city', d.cityId)?.onUnpinned(d.messageId))
   socket.on('private-message-unpinned', (d: Ev) => about('chat', d.chatId)?.onUnpinned(d.messageId))
+  socket.on('chat-member-role-changed', (d: { chatId: string; userId: string; role: string }) => {
+    memberList.onRoleChanged(d)
+    void reloadChats().then(() => {
+      // My own role changed in the open chat: open it again, with (or without) the pin actions.
+      const current = about('chat', d.chatId)
+      if (!current || d.userId !== self._id) return
+      current.close()
+      room = null
+      open(current.room)
+    })
+  })
   socket.on('city-message-deleted', (d: Ev) => about('city', d.cityId)?.onDeleted(d.messageId))
   socket.on('private-message-deleted', (d: Ev) => about('chat', d.chatId)?.onDeleted(d.messageId))
 
