@@ -260,6 +260,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     attach(server: Server<unknown>, nodeUrl?: string): Promise<void> {
       io.attach(server)
       chat.webhooks.start()
+      chat.notifier.start()
       chat.push.start()
       pages.attach(server)
       chat.media.sweeper.start()
@@ -303,6 +304,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       mailer.close()
       // The feed and the outbox are written before the database closes.
       await chat.notifier.settled()
+      await chat.notifier.close()
       await chat.webhooks.close()
       await chat.push.close()
       chat.choosers.close()

@@ -111,6 +111,10 @@ export function createCityAllChoosers({
     of(cityId: string): ReadonlySet<string> {
       return byCity.get(cityId) ?? NOBODY
     },
+    /** The cities where someone chose `all`, once loaded. */
+    cities(): string[] {
+      return [...byCity].flatMap(([cityId, users]) => (users.size > 0 ? [cityId] : []))
+    },
     async whoWantsAll(cityId: string): Promise<ReadonlySet<string>> {
       if (!loaded) await ready
       return byCity.get(cityId) ?? NOBODY

@@ -2,28 +2,42 @@
  * @module Notifications: what reaches a user who may not be looking — a mention, a reply in a
  * thread they are in (they wrote its message or replied to it), being added to a chat, a message in a room whose level is `all` while they have no
  * live socket. Made after the room heard the message, off the send path: `messageSent` only
- * queues, and the queue is drained in slices between other work. The common case (a city
- * message with no mention or reply, where nobody chose `all`, and no webhook takes it) is not
- * even queued: it is decided in memory. Each notification is stored (the feed) in one
- * transaction with its Web Push outbox rows (chat/push.ts plans them), and handed to the
- * `NotificationPublisher` (every socket of the user, on every node).
+ * wakes the notifier. New messages are handled from the database, in seq order, after a
+ * persisted watermark (store/schema.ts `notifier_progress`): each batch's notifications, Web
+ * Push outbox rows (chat/push.ts plans them) and webhook events commit in one transaction with
+ * the watermark row that says the batch was handled, so a crash loses none and a restart makes
+ * none twice. One node at a time does it, the holder of the notifier lease; the watermark row's
+ * unique `after_seq` makes a second commit of the same range fail, so a node that lost the lease
+ * mid-batch doubles nothing. The common case (a city message with no mention or reply, where
+ * nobody chose `all`, and no webhook takes it) is decided in memory: it does not wake the
+ * notifier, and the read that walks the batch leaves it out. After the commit each notification
+ * is handed to the `NotificationPublisher` (every socket of the user, on every node). Edits,
+ * deletes and membership changes are queued in memory as before.
  */
 import { ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { listChatMembers } from '../store/chats.ts'
-import type { Db } from '../store/db.ts'
+import { type Db, isUniqueViolation } from '../store/db.ts'
 import { newId } from '../store/ids.ts'
 import { findMessageById, type MessageWithAuthor, repliersOf } from '../store/messages.ts'
 import {
+  commitNotified,
   countUnreadNotifications,
+  holdNotifierLease,
   insertNotifications,
   listNotifications,
   markNotificationsRead,
+  messagesToNotify,
   type NotificationWithMessage,
+  newestMessageSeq,
+  notifierWatermark,
+  pruneNotifierProgress,
+  releaseNotifierLease,
 } from '../store/notifications.ts'
 import type { PresenceStore } from '../store/presence-store.ts'
 import type { NewPushRow } from '../store/push.ts'
 import type { NotificationKind, NotificationRow, UserRow } from '../store/schema.ts'
+import type { NewWebhookRow } from '../store/webhooks.ts'
 import { type CityAllChoosers, lets, settingsForUsers } from './notification-settings.ts'
 import type { Push } from './push.ts'
 import { chatRoom, type RoomRef, roomOfMessage, roomOfPayload } from './rooms.ts'
@@ -39,9 +53,16 @@ export interface NotificationPublisher {
 const SLICE = 256
 /** Past this many queued, new work is dropped (and logged): the chat keeps going. */
 const MAX_QUEUE = 100_000
+/** How long the notifier lease lasts, and how often its holder renews it. */
+const LEASE_MS = 5_000
+const RENEW_MS = 1_000
+/** How often the lease holder looks for messages stored on other nodes (one max(seq) read). */
+const POLL_MS = 50
+/** Watermark rows older than this are pruned (every PRUNE_MS). */
+const PROGRESS_KEEP_MS = 10 * 60_000
+const PRUNE_MS = 60_000
 
 type Work =
-  | { kind: 'message'; message: MessageWithAuthor }
   | { kind: 'edited'; message: MessageWithAuthor }
   | { kind: 'deleted'; message: MessageWithAuthor }
   | { kind: 'added'; chatId: string; actorId: string; userIds: string[] }
@@ -65,6 +86,8 @@ export interface NotifierOptions {
   push: Push
   /** Who chose `all` in each city (in memory). */
   choosers: CityAllChoosers
+  /** This node, as the notifier lease names it. */
+  nodeId: string
   now?: () => number
 }
 
@@ -80,6 +103,7 @@ export function createNotifier({
   webhooks,
   push,
   choosers,
+  nodeId,
   now = Date.now,
 }: NotifierOptions) {
   let publisher: NotificationPublisher = { notify() {} }
@@ -102,10 +126,9 @@ export function createNotifier({
       while (queue.length > 0) {
         const slice = queue.length <= SLICE ? queue : queue.slice(0, SLICE)
         queue = queue.length <= SLICE ? [] : queue.slice(SLICE)
-        const memo = new Map<string, Promise<string[]>>()
         for (const work of slice) {
           try {
-            await handle(work, memo)
+            await handle(work)
           } catch (error) {
             log.error('making notifications failed', { error })
           }
@@ -168,7 +191,7 @@ export function createNotifier({
     return [...(await choosers.whoWantsAll(room.id))]
   }
 
-  async function handle(work: Work, memo: Map<string, Promise<string[]>>): Promise<void> {
+  async function handle(work: Work): Promise<void> {
     const at = now()
     if (work.kind === 'removed') {
       const { chatId, actorId, userIds } = work
@@ -188,20 +211,12 @@ export function createNotifier({
       else webhooks.emit('message.deleted', room, () => deletedView(message))
       return
     }
-    if (work.kind === 'added') {
-      const { chatId, actorId, userIds } = work
-      webhooks.emit('member.added', chatRoom(chatId), () => ({ chatId, actorId, userIds }))
-      const room = chatRoom(work.chatId)
-      const targets = new Map(
-        work.userIds.filter((id) => id !== work.actorId).map((id) => [id, 'added' as const])
-      )
-      await make(room, targets, work.actorId, null, at)
-      return
-    }
-    const room = roomOfMessage(work.message)
-    const { message } = work
-    webhooks.emit('message.created', room, () => ({ message: messageView(message) }))
-    await make(room, await recipients(work.message, memo), work.message.authorId, work.message, at)
+    const { chatId, actorId, userIds } = work
+    webhooks.emit('member.added', chatRoom(chatId), () => ({ chatId, actorId, userIds }))
+    const targets = new Map(
+      userIds.filter((id) => id !== actorId).map((id) => [id, 'added' as const])
+    )
+    await make(chatRoom(chatId), targets, actorId, null, at)
   }
 
   /** Filters by each user's setting, stores the rest, and hands them over. */
@@ -212,7 +227,30 @@ export function createNotifier({
     message: MessageWithAuthor | null,
     at: number
   ): Promise<void> {
-    if (targets.size === 0) return
+    const rows = await rowsFor(room, targets, actorId, message, at)
+    if (rows.length === 0) return
+    // The feed rows and their pushes commit together: a crash keeps both or neither.
+    const pushes = await storeWithPushes(rows, message)
+    for (const row of rows) {
+      const notification = { ...row, message }
+      publisher.notify(row.userId, notification)
+      webhooks.emit('notification.created', { user: row.userId }, () => ({
+        userId: row.userId,
+        notification: notificationView(notification),
+      }))
+    }
+    push.queued(pushes)
+  }
+
+  /** The notifications `targets` make, each user's setting and mute applied. */
+  async function rowsFor(
+    room: RoomRef,
+    targets: Map<string, NotificationKind>,
+    actorId: string,
+    message: MessageWithAuthor | null,
+    at: number
+  ): Promise<NotificationRow[]> {
+    if (targets.size === 0) return []
     const chosen = await settingsForUsers(db, room, [...targets.keys()])
     const rows: NotificationRow[] = []
     for (const [userId, kind] of targets) {
@@ -230,18 +268,198 @@ export function createNotifier({
         readAt: null,
       })
     }
-    if (rows.length === 0) return
-    // The feed rows and their pushes commit together: a crash keeps both or neither.
-    const pushes = await storeWithPushes(rows, message)
-    for (const row of rows) {
-      const notification = { ...row, message }
-      publisher.notify(row.userId, notification)
-      webhooks.emit('notification.created', { user: row.userId }, () => ({
-        userId: row.userId,
-        notification: notificationView(notification),
-      }))
+    return rows
+  }
+
+  // New messages, from the database after the watermark (see the module comment).
+  let leader = false
+  /** The watermark while this node holds the lease; read again on taking it and on a conflict. */
+  let watermark: number | null = null
+  let pumping: Promise<void> | null = null
+  let pumpAgain = false
+  let wakeScheduled = false
+  let leaseCheckedAt = Number.NEGATIVE_INFINITY
+  let prunedAt = now()
+  let checkingLease = false
+  let timer: ReturnType<typeof setInterval> | undefined
+  let stopped = false
+
+  /** The fast decision, in memory: whether a stored message can make anything at all. */
+  function mayNotify(message: MessageWithAuthor): boolean {
+    return !(
+      message.cityId !== null &&
+      message.replyTo === null &&
+      !message.mentions &&
+      choosers.loaded &&
+      choosers.of(message.cityId).size === 0 &&
+      !webhooks.wants('message.created')
+    )
+  }
+
+  /** The same decision for the batch read: plain city messages count only in these cities. */
+  function plainCities(): string[] | null {
+    if (!choosers.loaded || webhooks.wants('message.created')) return null
+    return choosers.cities()
+  }
+
+  /** Handles new messages soon (on a later turn, never inside the caller's). */
+  function wake(): void {
+    if (!leader || stopped || wakeScheduled) return
+    wakeScheduled = true
+    setImmediate(() => {
+      wakeScheduled = false
+      pump()
+    })
+  }
+
+  function pump(): void {
+    if (!leader || stopped) return
+    if (pumping) {
+      pumpAgain = true
+      return
     }
-    push.queued(pushes)
+    pumping = runPump().finally(() => {
+      pumping = null
+    })
+  }
+
+  async function runPump(): Promise<void> {
+    do {
+      pumpAgain = false
+      try {
+        // A turn of the loop for the chat between batches.
+        while (leader && !stopped && (await pumpOnce()))
+          await new Promise((resolve) => setImmediate(resolve))
+      } catch (error) {
+        watermark = null
+        log.error('handling new messages for notifications failed', { error })
+        return
+      }
+    } while (pumpAgain && leader && !stopped)
+  }
+
+  /** One batch after the watermark, committed with its watermark row; whether more may follow. */
+  async function pumpOnce(): Promise<boolean> {
+    const after = watermark ?? (await notifierWatermark(db))
+    watermark = after
+    const head = await newestMessageSeq(db)
+    if (head <= after) return false
+    const batch = await messagesToNotify(db, after, head, SLICE, plainCities())
+    const until = batch.length === SLICE ? (batch.at(-1)?.seq ?? head) : head
+    const progress = { afterSeq: after, untilSeq: until, nodeId, createdAt: now() }
+    let plan = await planMessages(batch)
+    try {
+      await commitOrConflict(plan, progress)
+    } catch (error) {
+      if (error === CONFLICT) return true
+      // A subscription or a user went between the reads and the write: planned again once.
+      log.warn('storing notifications failed; planning them again', { error })
+      plan = await planMessages(batch)
+      try {
+        await commitOrConflict(plan, progress)
+      } catch (again) {
+        if (again === CONFLICT) return true
+        // Never wedged on one batch: its notifications are given up, and said so.
+        log.error('notifications for a batch of messages could not be stored; skipped', {
+          error: again,
+          after,
+          until,
+        })
+        plan = { notifications: [], pushes: [], webhooks: [], live: [] }
+        await commitOrConflict(plan, progress)
+      }
+    }
+    watermark = until
+    for (const notification of plan.live) publisher.notify(notification.userId, notification)
+    push.queued(plan.pushes)
+    if (plan.webhooks.length > 0) webhooks.written()
+    return until < head
+  }
+
+  /**
+   * Commits a batch; throws CONFLICT when another node committed the range after the same
+   * watermark (this node's was stale: it reads the watermark again).
+   */
+  async function commitOrConflict(
+    plan: Plan,
+    progress: { afterSeq: number; untilSeq: number; nodeId: string; createdAt: number }
+  ): Promise<void> {
+    try {
+      await commitNotified(db, { ...plan, progress })
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error
+      const current = await notifierWatermark(db)
+      if (current === progress.afterSeq) throw error
+      watermark = null
+      throw CONFLICT
+    }
+  }
+
+  interface Plan {
+    notifications: NotificationRow[]
+    pushes: NewPushRow[]
+    webhooks: NewWebhookRow[]
+    live: NotificationWithMessage[]
+  }
+
+  /** What a batch of messages makes: feed rows, their pushes, webhook events, live hand-offs. */
+  async function planMessages(batch: MessageWithAuthor[]): Promise<Plan> {
+    const plan: Plan = { notifications: [], pushes: [], webhooks: [], live: [] }
+    const memo = new Map<string, Promise<string[]>>()
+    const at = now()
+    for (const message of batch) {
+      try {
+        const room = roomOfMessage(message)
+        plan.webhooks.push(
+          ...webhooks.eventRows('message.created', room, () => ({ message: messageView(message) }))
+        )
+        const targets = await recipients(message, memo)
+        const rows = await rowsFor(room, targets, message.authorId, message, at)
+        if (rows.length === 0) continue
+        plan.pushes.push(...(await push.pushesFor(rows, message)))
+        for (const row of rows) {
+          const notification = { ...row, message }
+          plan.notifications.push(row)
+          plan.live.push(notification)
+          plan.webhooks.push(
+            ...webhooks.eventRows('notification.created', { user: row.userId }, () => ({
+              userId: row.userId,
+              notification: notificationView(notification),
+            }))
+          )
+        }
+      } catch (error) {
+        log.error('making notifications failed', { error, messageId: message.id })
+      }
+    }
+    return plan
+  }
+
+  /** Takes or renews the lease (every RENEW_MS), prunes old watermark rows, and wakes the pump. */
+  async function tick(): Promise<void> {
+    if (stopped || checkingLease) return
+    const at = now()
+    if (at - leaseCheckedAt >= RENEW_MS) {
+      checkingLease = true
+      try {
+        const held = await holdNotifierLease(db, nodeId, at, LEASE_MS)
+        if (held && !leader) watermark = null
+        leader = held
+        leaseCheckedAt = at
+      } catch (error) {
+        leader = false
+        log.error('the notifier lease could not be read', { error })
+      } finally {
+        checkingLease = false
+      }
+      if (leader && at - prunedAt >= PRUNE_MS) {
+        prunedAt = at
+        pruneNotifierProgress(db, at - PROGRESS_KEEP_MS).catch((error) =>
+          log.error('pruning the notifier watermark failed', { error })
+        )
+      }
+    }
+    pump()
   }
 
   /**
@@ -293,17 +511,10 @@ export function createNotifier({
     },
     /** After its broadcast: queued, never awaited by the sender. */
     messageSent(message: MessageWithAuthor): void {
-      // Nothing can come of it: no reply, no mention, a city where nobody chose `all`, no hook.
-      if (
-        message.cityId !== null &&
-        message.replyTo === null &&
-        !message.mentions &&
-        choosers.loaded &&
-        choosers.of(message.cityId).size === 0 &&
-        !webhooks.wants('message.created')
-      )
-        return
-      enqueue({ kind: 'message', message })
+      // Nothing can come of it (no reply, no mention, a city where nobody chose `all`, no
+      // hook): nothing to wake. Otherwise the lease holder handles it now; another node's
+      // within POLL_MS. The message itself is read back in its batch, in seq order.
+      if (mayNotify(message)) wake()
     },
     /** After its broadcast: an edit or a delete (for webhooks). */
     messageChanged(kind: 'edited' | 'deleted', message: MessageWithAuthor): void {
@@ -327,11 +538,39 @@ export function createNotifier({
     },
     listMyNotifications,
     markNotificationsReadUpTo,
-    /** Resolves once the queue is empty (tests, shutdown). */
+    /** Starts the lease and the batches (server start); messages after the watermark first. */
+    start(): void {
+      if (timer || stopped) return
+      timer = setInterval(() => void tick(), POLL_MS)
+      timer.unref?.()
+      void tick()
+    },
+    /**
+     * Resolves once the queue is empty and, on the lease holder, every message stored so far
+     * was handled (tests, shutdown).
+     */
     async settled(): Promise<void> {
       while (draining) await draining
+      if (!leader || stopped) return
+      pump()
+      while (pumping) await pumping
+    },
+    /** Stops the batches and gives the lease up, so another node takes over at once. */
+    async close(): Promise<void> {
+      stopped = true
+      clearInterval(timer)
+      while (pumping) await pumping
+      if (leader) {
+        leader = false
+        await releaseNotifierLease(db, nodeId).catch((error) =>
+          log.error('releasing the notifier lease failed', { error })
+        )
+      }
     },
   }
 }
+
+/** Thrown inside a batch commit: another node committed the same range (nothing was written). */
+const CONFLICT = new Error('another node handled these messages')
 
 export type Notifier = ReturnType<typeof createNotifier>

@@ -150,6 +150,7 @@ export function createChat(options: ChatOptions) {
     webhooks,
     push,
     choosers,
+    nodeId: options.nodeId,
   })
   const chats = createChats({
     db,

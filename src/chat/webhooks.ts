@@ -127,17 +127,38 @@ export function createWebhooks(options: WebhookOptions) {
    */
   function emit(type: WebhookEvent, room: RoomRef | { user: string }, data: () => unknown): void {
     if (closed || !wants(type)) return
+    pending.push(eventOf(type, room, data))
+    flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flush)
+  }
+
+  function eventOf(
+    type: WebhookEvent,
+    room: RoomRef | { user: string },
+    data: () => unknown
+  ): PendingEvent {
     const at = now()
     const id = newId(at)
     const body = JSON.stringify({ id, type, time: new Date(at).toISOString(), data: data() })
-    pending.push({
+    return {
       eventId: id,
       room: 'user' in room ? `user:${room.user}` : topicOf(room),
       type,
       body,
       at,
-    })
-    flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flush)
+    }
+  }
+
+  /**
+   * An event's outbox rows, for a caller that commits them with its own writes (the notifier,
+   * with its watermark), then calls `written()`. None when no receiver takes it.
+   */
+  function eventRows(
+    type: WebhookEvent,
+    room: RoomRef | { user: string },
+    data: () => unknown
+  ): NewWebhookRow[] {
+    if (closed || !wants(type)) return []
+    return rowsFor([eventOf(type, room, data)])
   }
 
   async function flush(): Promise<void> {
@@ -337,6 +358,11 @@ export function createWebhooks(options: WebhookOptions) {
     /** Whether some receiver takes `type` (callers skip the work of an event nobody takes). */
     wants,
     emit,
+    eventRows,
+    /** Rows from `eventRows` were committed: deliver them now rather than at the next poll. */
+    written(): void {
+      void tick()
+    },
     registerWebhook,
     listRegisteredWebhooks,
     removeWebhook,

@@ -23,6 +23,7 @@ import m0019 from '../../drizzle/0019_web_push.sql' with { type: 'text' }
 import m0020 from '../../drizzle/0020_reactions_threads_pins.sql' with { type: 'text' }
 import m0021 from '../../drizzle/0021_registered_webhooks.sql' with { type: 'text' }
 import m0022 from '../../drizzle/0022_search_index_by_writer.sql' with { type: 'text' }
+import m0023 from '../../drizzle/0023_notifier_watermark.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -53,6 +54,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0020_reactions_threads_pins': m0020,
   '0021_registered_webhooks': m0021,
   '0022_search_index_by_writer': m0022,
+  '0023_notifier_watermark': m0023,
 }
 
 export interface JournalEntry {

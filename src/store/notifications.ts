@@ -1,5 +1,19 @@
 /** @module Notification rows: per-room settings, and the feed (made, listed, marked read). */
-import { and, count, desc, eq, inArray, isNull, lt, lte } from 'drizzle-orm'
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  max,
+  or,
+} from 'drizzle-orm'
 import { type Db, writeTogether } from './db.ts'
 import { flatten, type MessageWithAuthor, selectWithAuthor } from './messages.ts'
 import { type NewPushRow, queuePushesStatement } from './push.ts'
@@ -9,7 +23,10 @@ import {
   type NotificationSettingRow,
   notificationSettings,
   notifications,
+  notifierLease,
+  notifierProgress,
 } from './schema.ts'
+import { insertWebhookRowsStatement, type NewWebhookRow } from './webhooks.ts'
 
 type RoomKind = NotificationSettingRow['roomKind']
 
@@ -127,4 +144,114 @@ export async function countUnreadNotifications(db: Db, userId: string): Promise<
     .from(notifications)
     .where(and(eq(notifications.userId, userId), isNull(notifications.readAt)))
   return row?.n ?? 0
+}
+
+/** The notifier's watermark: every message up to this seq was handled (store/schema.ts). */
+export async function notifierWatermark(db: Db): Promise<number> {
+  const [row] = await db
+    .select({ untilSeq: notifierProgress.untilSeq })
+    .from(notifierProgress)
+    .orderBy(desc(notifierProgress.afterSeq))
+    .limit(1)
+  return row?.untilSeq ?? 0
+}
+
+/** The newest message's seq (0 with none): one rowid lookup. */
+export async function newestMessageSeq(db: Db): Promise<number> {
+  const [row] = await db.select({ seq: max(messages.seq) }).from(messages)
+  return row?.seq ?? 0
+}
+
+/**
+ * Messages in (`after`, `until`], in seq order, at most `limit`. With `plainCities`, a city
+ * message with no reply and no mention is left out unless its city is one of them (where someone
+ * chose `all`): the notifier's fast decision, in the query.
+ */
+export async function messagesToNotify(
+  db: Db,
+  after: number,
+  until: number,
+  limit: number,
+  plainCities: readonly string[] | null
+): Promise<Array<MessageWithAuthor & { seq: number }>> {
+  const rows = await selectWithAuthor(db)
+    .where(
+      and(
+        gt(messages.seq, after),
+        lte(messages.seq, until),
+        plainCities === null
+          ? undefined
+          : or(
+              isNull(messages.cityId),
+              isNotNull(messages.replyTo),
+              isNotNull(messages.mentions),
+              plainCities.length > 0 ? inArray(messages.cityId, [...plainCities]) : undefined
+            )
+      )
+    )
+    .orderBy(asc(messages.seq))
+    .limit(limit)
+  return rows.map(flatten)
+}
+
+/** What the notifier made for the messages in (`afterSeq`, `untilSeq`], committed as one. */
+export interface NotifiedBatch {
+  notifications: NotificationRow[]
+  pushes: NewPushRow[]
+  webhooks: NewWebhookRow[]
+  progress: typeof notifierProgress.$inferInsert
+}
+
+/**
+ * Stores a batch's notifications, pushes and webhook events with its watermark row, in one
+ * transaction. Throws a UNIQUE violation (nothing written) when another node already committed
+ * the range after the same watermark.
+ */
+export async function commitNotified(db: Db, batch: NotifiedBatch): Promise<void> {
+  await writeTogether(db, [
+    ...(batch.notifications.length > 0
+      ? [db.insert(notifications).values(batch.notifications)]
+      : []),
+    ...(batch.pushes.length > 0 ? [queuePushesStatement(db, batch.pushes)] : []),
+    ...(batch.webhooks.length > 0 ? [insertWebhookRowsStatement(db, batch.webhooks)] : []),
+    db.insert(notifierProgress).values(batch.progress),
+  ])
+}
+
+/**
+ * Forgets watermark rows older than `before` (ms), keeping the newest. A batch still under way
+ * after that long could commit a range again: batches take milliseconds.
+ */
+export async function pruneNotifierProgress(db: Db, before: number): Promise<void> {
+  const newest = await notifierWatermark(db)
+  await db
+    .delete(notifierProgress)
+    .where(and(lt(notifierProgress.createdAt, before), lt(notifierProgress.untilSeq, newest)))
+}
+
+/**
+ * Takes or keeps the notifier lease for `ttlMs` (it is free, lapsed, or already this node's);
+ * whether this node holds it now.
+ */
+export async function holdNotifierLease(
+  db: Db,
+  nodeId: string,
+  now: number,
+  ttlMs: number
+): Promise<boolean> {
+  await db
+    .insert(notifierLease)
+    .values({ id: 1, nodeId, until: now + ttlMs })
+    .onConflictDoUpdate({
+      target: notifierLease.id,
+      set: { nodeId, until: now + ttlMs },
+      setWhere: or(eq(notifierLease.nodeId, nodeId), lt(notifierLease.until, now)),
+    })
+  const [row] = await db.select().from(notifierLease).where(eq(notifierLease.id, 1))
+  return row?.nodeId === nodeId
+}
+
+/** Gives the lease up (a clean stop): the next node takes it at once. */
+export async function releaseNotifierLease(db: Db, nodeId: string): Promise<void> {
+  await db.delete(notifierLease).where(eq(notifierLease.nodeId, nodeId))
 }

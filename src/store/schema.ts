@@ -782,3 +782,24 @@ export const webhooks = sqliteTable('webhooks', {
   createdAt: integer('created_at').notNull(),
 })
 export type WebhookRow = typeof webhooks.$inferSelect
+
+/**
+ * The notifier's watermark over message offsets (chat/notifications.ts): each row says the
+ * messages in (`afterSeq`, `untilSeq`] were fully handled, written in the same transaction as the
+ * notifications, pushes and webhook events made for them. `afterSeq` is unique, so two nodes that
+ * handled the same range cannot both commit it: the rows form one chain, and the watermark is
+ * the newest row's `untilSeq`. Old rows are pruned.
+ */
+export const notifierProgress = sqliteTable('notifier_progress', {
+  afterSeq: integer('after_seq').primaryKey(),
+  untilSeq: integer('until_seq').notNull(),
+  nodeId: text('node_id').notNull(),
+  createdAt: integer('created_at').notNull(),
+})
+
+/** One row: the node that handles new messages for notifications now, until `until` (ms). */
+export const notifierLease = sqliteTable('notifier_lease', {
+  id: integer('id').primaryKey(),
+  nodeId: text('node_id').notNull(),
+  until: integer('until').notNull(),
+})

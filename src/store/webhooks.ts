@@ -58,7 +58,12 @@ export type NewWebhookRow = typeof webhookOutbox.$inferInsert
 
 export async function insertWebhookRows(db: Db, rows: NewWebhookRow[]): Promise<void> {
   if (rows.length === 0) return
-  await db.insert(webhookOutbox).values(rows)
+  await insertWebhookRowsStatement(db, rows)
+}
+
+/** The insert of outbox rows, to commit with other writes (writeTogether). */
+export function insertWebhookRowsStatement(db: Db, rows: NewWebhookRow[]) {
+  return db.insert(webhookOutbox).values(rows)
 }
 
 /**

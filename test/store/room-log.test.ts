@@ -79,6 +79,7 @@ function accessOf(db: Database['db']) {
         },
       }),
       choosers: createCityAllChoosers({ db, feed, log }),
+      nodeId: 'room-log-test',
     }),
   })
   return createRoomAccess({ cities, chats, moderation })
