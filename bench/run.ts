@@ -412,7 +412,7 @@ async function measure(
     if (scenarios.includes('resume') && spec.name === 'ours') {
       const resume = await resumeReplay(ctx, sizes.resumeEvents, sizes.resumeRounds)
       log(
-        `  resume: ${resume.rounds - resume.failed} of ${resume.rounds} rounds recovered, ${sizes.resumeEvents} missed events replayed in ${resume.replayMs?.toFixed(1) ?? '-'} ms (median; connected after ${resume.connectMs?.toFixed(1) ?? '-'} ms)`
+        `  resume: ${resume.recovered} of ${resume.rounds} rounds recovered, ${sizes.resumeEvents} missed events replayed in ${resume.replayMs?.toFixed(1) ?? '-'} ms (median; connected after ${resume.connectMs?.toFixed(1) ?? '-'} ms)`
       )
       metrics.resume_ms = resume.replayMs
       metrics.resume_connect_ms = resume.connectMs

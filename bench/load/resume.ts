@@ -14,6 +14,8 @@ const TIMEOUT_MS = 20_000
 
 export interface ResumeResult {
   rounds: number
+  /** Rounds that ended with the socket recovered and every missed event replayed. */
+  recovered: number
   /** Medians over rounds: to the `connect` event, and to the last replayed event. */
   connectMs: number | null
   replayMs: number | null
@@ -152,5 +154,12 @@ export async function resumeReplay(
     receiver.disconnect()
     sender.disconnect()
   }
-  return { rounds, connectMs: median(connect), replayMs: median(replay), failed, firstError }
+  return {
+    rounds,
+    recovered: replay.length,
+    connectMs: median(connect),
+    replayMs: median(replay),
+    failed,
+    firstError,
+  }
 }
