@@ -3,7 +3,7 @@
  * one node receives the events of messages and reports made on the other, signed with its secret,
  * retried through a receiver that fails the first three times and in order; its deliveries are
  * listed on either node (the first with its four attempts), and once removed on one node the
- * other sends it no more.
+ * other sends it no more; reactions made on either node reach a hook registered on one.
  */
 import { describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
@@ -15,7 +15,7 @@ if (SKIP_REASON) console.warn(SKIP_REASON)
 
 describe.skipIf(!!SKIP_REASON)('registered webhooks across two nodes', () => {
   const { nodes } = useTwoNodes(['w1', 'w2'], {
-    ADMIN_USERNAMES: 'hooks_admin',
+    ADMIN_USERNAMES: 'hooks_admin,hooks_admin2',
     WEBHOOK_RETRY_BASE: '20ms',
     MESSAGE_RATE_PER_MINUTE: '0',
   })
@@ -141,6 +141,79 @@ describe.skipIf(!!SKIP_REASON)('registered webhooks across two nodes', () => {
       })
       expect(gone.status).toBe(404)
       expect(received.length).toBe(count)
+    } finally {
+      receiver.stop(true)
+    }
+  })
+
+  test('reaction.added / reaction.removed made on either node reach a hook registered on one, in the room order', async () => {
+    const [w1, w2] = nodes as [Node, Node]
+    const received: any[] = []
+    const receiver = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req) {
+        received.push(JSON.parse(await req.text()))
+        return new Response('', { status: 200 })
+      },
+    })
+    try {
+      const admin = await registerUser(w1.url, { username: 'hooks_admin2' })
+      const [alice, bob] = [await registerUser(w1.url), await registerUser(w2.url)]
+      const made = await api(w1.url, 'POST', '/api/admin/webhooks', {
+        token: admin.accessToken,
+        body: {
+          url: `http://127.0.0.1:${receiver.port}/in`,
+          events: ['message.created', 'reaction.added', 'reaction.removed'],
+        },
+      })
+      expect(made.status).toBe(201)
+      const cityId = 'delhi'
+      // w2 hears of the hook on the change feed: probe with messages sent there until one arrives.
+      await eventually(
+        async () => {
+          await api(w2.url, 'POST', `/api/cities/${cityId}/messages`, {
+            token: bob.accessToken,
+            body: { content: 'probe' },
+          })
+          return received.some((r) => r.data.message?.content === 'probe')
+        },
+        20_000,
+        'a message sent on w2 reaching the hook registered on w1'
+      )
+      const sent = await api(w1.url, 'POST', `/api/cities/${cityId}/messages`, {
+        token: alice.accessToken,
+        body: { content: 'react across nodes' },
+      })
+      const id = sent.body.message._id as string
+      const react = (url: string, token: string, method: 'PUT' | 'DELETE') =>
+        api(url, method, `/api/messages/${id}/reactions/fire`, { token })
+      expect((await react(w2.url, bob.accessToken, 'PUT')).body.count).toBe(1)
+      expect((await react(w1.url, alice.accessToken, 'PUT')).body.count).toBe(2)
+      expect((await react(w2.url, bob.accessToken, 'DELETE')).body.count).toBe(1)
+      const ofMessage = () =>
+        received.filter((r) => (r.data.message?._id ?? r.data.messageId) === id)
+      await eventually(() => ofMessage().length === 4, 15_000, 'the message and its reactions')
+      const fire = '🔥'
+      expect(ofMessage()[0]).toMatchObject({ type: 'message.created' })
+      expect(
+        ofMessage()
+          .slice(1)
+          .map((r) => [r.type, r.data])
+      ).toEqual([
+        [
+          'reaction.added',
+          { messageId: id, emoji: fire, userId: bob.user._id, action: 'add', count: 1, cityId },
+        ],
+        [
+          'reaction.added',
+          { messageId: id, emoji: fire, userId: alice.user._id, action: 'add', count: 2, cityId },
+        ],
+        [
+          'reaction.removed',
+          { messageId: id, emoji: fire, userId: bob.user._id, action: 'remove', count: 1, cityId },
+        ],
+      ])
     } finally {
       receiver.stop(true)
     }
