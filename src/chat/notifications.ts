@@ -12,7 +12,7 @@
  * nobody chose `all`, and no webhook takes it) is decided in memory: it does not wake the
  * notifier, and the read that walks the batch leaves it out. After the commit each notification
  * is handed to the `NotificationPublisher` (every socket of the user, on every node). Edits,
- * deletes and membership changes are queued in memory as before.
+ * deletes, reactions and membership changes are queued in memory as before.
  */
 import { ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
@@ -522,8 +522,8 @@ export function createNotifier({
         enqueue(kind === 'edited' ? { kind, message } : { kind, message })
     },
     /**
-     * After its broadcast: a reaction everyone in the room heard (for webhooks; queued behind the
-     * room's messages, so a hook hears a message before its reactions).
+     * After its broadcast: a reaction everyone in the room heard (for webhooks), queued in memory
+     * like an edit, in the order this node made them.
      */
     reactionChanged(reaction: ReactionView): void {
       if (webhooks.wants(reactionEvent(reaction))) enqueue({ kind: 'reaction', reaction })

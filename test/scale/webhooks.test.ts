@@ -146,7 +146,7 @@ describe.skipIf(!!SKIP_REASON)('registered webhooks across two nodes', () => {
     }
   })
 
-  test('reaction.added / reaction.removed made on either node reach a hook registered on one, in the room order', async () => {
+  test('reaction.added / reaction.removed made on either node reach a hook registered on one, each once', async () => {
     const [w1, w2] = nodes as [Node, Node]
     const received: any[] = []
     const receiver = Bun.serve({
@@ -195,23 +195,23 @@ describe.skipIf(!!SKIP_REASON)('registered webhooks across two nodes', () => {
         received.filter((r) => (r.data.message?._id ?? r.data.messageId) === id)
       await eventually(() => ofMessage().length === 4, 15_000, 'the message and its reactions')
       const fire = '🔥'
-      expect(ofMessage()[0]).toMatchObject({ type: 'message.created' })
-      expect(
-        ofMessage()
-          .slice(1)
-          .map((r) => [r.type, r.data])
-      ).toEqual([
+      expect(ofMessage().filter((r) => r.type === 'message.created')).toHaveLength(1)
+      // Each once, with the count the room heard. (Across nodes the outbox orders by time, to the
+      // millisecond: two nodes' events of the same millisecond may go in either order.)
+      const reactions = ofMessage().filter((r) => r.type !== 'message.created')
+      const byCount = (x: any[], y: any[]) => x[1].count - y[1].count || (x[0] < y[0] ? -1 : 1)
+      expect(reactions.map((r) => [r.type, r.data]).sort(byCount)).toEqual([
         [
           'reaction.added',
           { messageId: id, emoji: fire, userId: bob.user._id, action: 'add', count: 1, cityId },
         ],
         [
-          'reaction.added',
-          { messageId: id, emoji: fire, userId: alice.user._id, action: 'add', count: 2, cityId },
-        ],
-        [
           'reaction.removed',
           { messageId: id, emoji: fire, userId: bob.user._id, action: 'remove', count: 1, cityId },
+        ],
+        [
+          'reaction.added',
+          { messageId: id, emoji: fire, userId: alice.user._id, action: 'add', count: 2, cityId },
         ],
       ])
     } finally {
