@@ -4,8 +4,9 @@
  * delivered rows go after the shortest retention in force. A city's own
  * `retention_days` beats MESSAGE_RETENTION; private chats follow MESSAGE_RETENTION.
  *
- * It runs in the background in slices of a few hundred rows, yielding to the event loop between
- * them, so traffic never waits behind it. It keeps no state of its own: a room's oldest messages
+ * It runs in the background in slices bounded in time, not rows: each slice aims at SLICE_BUDGET_MS
+ * of work, its size following the measured cost of a row, and the loop is left to traffic for at
+ * least as long as the slice held it, so traffic never waits long behind it. It keeps no state of its own: a room's oldest messages
  * are always its frontier (a room is purged from its start, in seq order), so a restart, or a
  * second node running the same purge, simply continues. A purged message is gone to history,
  * unread counts, recovery and search alike; a reply to it reads `reply_to_deleted: true`.
@@ -47,8 +48,32 @@ interface PurgeTotals {
 }
 
 const DAY_MS = 86_400_000
-/** Rows per slice: one slice's statements take a few milliseconds. */
-const SLICE = 500
+/**
+ * What one slice may hold the event loop for (bun:sqlite runs its statements on it). The rows
+ * per slice follow from the measured cost of a row: the budget over the median ms per row of the
+ * last SAMPLES slices. The median, not the last one: now and then a commit also pays for the
+ * search index merging its segments (tens of ms, whatever the slice's size), and shrinking the
+ * slices after it would only make the merges more frequent per row purged.
+ */
+const SLICE_BUDGET_MS = 4
+/** The first slice's rows, and the bounds the adapted size stays within. */
+const SLICE_START = 200
+const SLICE_MIN = 20
+const SLICE_MAX = 2_000
+const SAMPLES = 9
+/** The pause after a slice, at least: the purge takes at most about half of the loop's time. */
+const PAUSE_MIN_MS = 2
+
+/** Rows per slice from the last slices' ms per row (SLICE_START until one is measured). */
+function sliceSize(msPerRow: readonly number[]): number {
+  if (msPerRow.length === 0) return SLICE_START
+  const sorted = [...msPerRow].sort((a, b) => a - b)
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0
+  return Math.round(
+    Math.min(SLICE_MAX, Math.max(SLICE_MIN, SLICE_BUDGET_MS / Math.max(median, 1e-4)))
+  )
+}
+
 /** Chats looked at per query when finding the ones with messages to purge. */
 const CHAT_PAGE = 500
 
@@ -85,19 +110,32 @@ export function createRetention({
     await purgeMessages(db, rows)
   }
 
-  /** Purges the room's messages created before `cutoff`, oldest first; how many went. */
+  /** ms per row of the last SAMPLES full slices, across rooms and runs. */
+  const msPerRow: number[] = []
+
+  /**
+   * Purges the room's messages created before `cutoff`, oldest first; how many went. Each slice
+   * (the read of the frontier and the purge) is timed; the loop then pauses at least as long.
+   */
   async function purgeRoom(room: RoomRef, cutoff: number): Promise<number> {
     let purged = 0
     while (!loop.stopped) {
-      const rows = await oldestMessages(db, room, SLICE)
+      const started = performance.now()
+      const size = sliceSize(msPerRow)
+      const rows = await oldestMessages(db, room, size)
       const firstKept = rows.findIndex((row) => row.createdAt >= cutoff)
       const old = firstKept === -1 ? rows : rows.slice(0, firstKept)
       if (old.length > 0) {
         await purgeSlice(old)
         purged += old.length
       }
-      await yieldToLoop()
-      if (old.length < SLICE) break
+      const took = performance.now() - started
+      if (old.length === size) {
+        msPerRow.push(took / size)
+        if (msPerRow.length > SAMPLES) msPerRow.shift()
+      }
+      await yieldToLoop(Math.max(PAUSE_MIN_MS, Math.ceil(took)))
+      if (old.length < size) break
     }
     return purged
   }

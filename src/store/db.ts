@@ -2,7 +2,7 @@
 import { Database as BunDatabase } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { is } from 'drizzle-orm'
+import { is, SQL } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { BunSQLiteDatabase, drizzle as drizzleBun } from 'drizzle-orm/bun-sqlite'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
@@ -23,21 +23,31 @@ export type Statement = BatchItem<'sqlite'>
  * Runs write statements in one transaction on either driver: all commit, or none (one that
  * throws rolls back those before it). bun:sqlite's transactions are synchronous, so the
  * statements run there with no turn of the event loop in between (Drizzle's `db.transaction`
- * with an async callback would commit after the first await); libSQL's go in one batch.
+ * with an async callback would commit after the first await); libSQL's go in one batch. A raw
+ * `sql` statement (one no builder makes, e.g. an FTS5 command) may be among them.
  * @example await writeTogether(db, [db.insert(a).values(rowA), db.insert(b).values(rowB)])
  */
-export async function writeTogether(db: Db, statements: readonly Statement[]): Promise<void> {
-  const [first, ...rest] = statements
-  if (!first) return
+export async function writeTogether(
+  db: Db,
+  statements: readonly (Statement | SQL)[]
+): Promise<void> {
+  if (statements.length === 0) return
   if (is(db, BunSQLiteDatabase)) {
+    const sync = db as unknown as { run(query: SQL): unknown }
     db.transaction(
       () => {
-        for (const statement of statements) (statement as unknown as { run(): unknown }).run()
+        for (const statement of statements)
+          if (is(statement, SQL)) sync.run(statement)
+          else (statement as unknown as { run(): unknown }).run()
       },
       { behavior: 'immediate' }
     )
     return
   }
+  // On libSQL `db.run` builds a batch item rather than running.
+  const [first, ...rest] = statements.map((statement) =>
+    is(statement, SQL) ? (db.run(statement) as unknown as Statement) : statement
+  ) as [Statement, ...Statement[]]
   const batching = db as unknown as { batch(items: [Statement, ...Statement[]]): Promise<unknown> }
   await batching.batch([first, ...rest])
 }

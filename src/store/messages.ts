@@ -18,7 +18,7 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm'
-import type { Db } from './db.ts'
+import { type Db, writeTogether } from './db.ts'
 import type { ReactionSummary } from './reactions.ts'
 import { type MessageRow, messages, notifications, offsetFloor, reports, users } from './schema.ts'
 
@@ -303,22 +303,32 @@ export async function chatsWithMessagesBefore(
 }
 
 /**
- * Deletes messages for good (retention), with what names them: their notifications and reports.
- * Each step is idempotent, so a crash between two is finished by the next run. The offset floor
- * rises first: a purged seq is never given out again.
+ * Deletes messages for good (retention), with what names them: their search index entries, their
+ * notifications and reports, in one transaction. The offset floor rises in it too: a purged seq
+ * is never given out again. The index entries go by one FTS5 'delete' over the slice's rows (no
+ * per-row trigger: 0024), read from the rows themselves just before they go, so an entry leaves
+ * exactly when its row does (a second 'delete' of the same entry would corrupt the index).
  */
 export async function purgeMessages(db: Db, purged: readonly AgedMessage[]): Promise<void> {
   if (purged.length === 0) return
   const seqs = purged.map((row) => row.seq)
   const ids = purged.map((row) => row.id)
   const top = Math.max(...seqs)
-  await db
-    .update(offsetFloor)
-    .set({ value: sql`max(${offsetFloor.value}, ${top})` })
-    .where(eq(offsetFloor.id, 1))
-  await db.delete(notifications).where(inArray(notifications.messageId, ids))
-  await db.delete(reports).where(inArray(reports.messageId, ids))
-  await db.delete(messages).where(inArray(messages.seq, seqs))
+  const seqList = sql.join(
+    seqs.map((seq) => sql`${seq}`),
+    sql`, `
+  )
+  await writeTogether(db, [
+    db
+      .update(offsetFloor)
+      .set({ value: sql`max(${offsetFloor.value}, ${top})` })
+      .where(eq(offsetFloor.id, 1)),
+    db.delete(notifications).where(inArray(notifications.messageId, ids)),
+    db.delete(reports).where(inArray(reports.messageId, ids)),
+    sql`INSERT INTO messages_fts (messages_fts, rowid, content, scope)
+      SELECT 'delete', seq, content, scope FROM messages_search_source WHERE seq IN (${seqList})`,
+    db.delete(messages).where(inArray(messages.seq, seqs)),
+  ])
 }
 
 /**

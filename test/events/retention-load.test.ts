@@ -94,8 +94,9 @@ test('a purge of 1M old rows runs in slices and completes while the room keeps d
   const steps = new Set<number>()
   const purgeStart = performance.now()
   let oldest = await oldestSeq()
-  // Bounded well above the 15-40 s it takes on a loaded 2-core machine, so only a stall fails it.
-  while (oldest !== null && performance.now() - purgeStart < 110_000) {
+  // Bounded well above the 60-180 s it takes on a loaded 2-core machine with this probe traffic
+  // (the slices give way to it: docs/retention.md), so only a stall fails it.
+  while (oldest !== null && performance.now() - purgeStart < 280_000) {
     busy.push(await deliveryMs())
     oldest = await oldestSeq()
     if (oldest !== null && oldest > latest + 1) steps.add(oldest)
@@ -117,4 +118,4 @@ test('a purge of 1M old rows runs in slices and completes while the room keeps d
   })
   expect(history.body.messages.at(-1).content).toBe(`probe ${sent}`)
   expect((await sql(`SELECT count(*) FROM messages WHERE city_id = 'delhi'`))[0]?.[0]).toBe(0)
-}, 150_000)
+}, 360_000)

@@ -1,17 +1,20 @@
 /**
  * @module The message search index over every store (bun:sqlite, libSQL on a file, a libSQL
- * server): the triggers keep it in step with inserts, edits, soft and hard deletes; existing rows
+ * server): the writers, the triggers and the retention purge keep it in step with inserts, edits,
+ * soft deletes and purges; existing rows
  * are indexed by the migration; diacritics fold, prefixes and phrases match; any `q` at all turns
  * into an expression FTS5 accepts.
  */
 import { describe, expect, test } from 'bun:test'
-import { eq } from 'drizzle-orm'
+import { inArray } from 'drizzle-orm'
 import { toMatchExpression } from '../../src/chat/search-query.ts'
+import { deleteChat, insertChat } from '../../src/store/chats.ts'
 import type { Database } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
 import {
   markMessageDeleted,
   type NewMessageRow,
+  purgeMessages,
   updateMessageContent,
 } from '../../src/store/messages.ts'
 import { loadMigrations, migrate } from '../../src/store/migrate.ts'
@@ -35,13 +38,19 @@ async function addAuthor(database: Database, username: string): Promise<string> 
   return user.id
 }
 
-function search(database: Database, q: string, viewerId: string, cityIds = ['mumbai']) {
+function search(
+  database: Database,
+  q: string,
+  viewerId: string,
+  cityIds = ['mumbai'],
+  chatIds: string[] = []
+) {
   const match = toMatchExpression(q)
   if (!match.ok) throw new Error(match.error.message)
   return searchMessages(database.db, {
     match: match.value,
     cityIds,
-    chatIds: [],
+    chatIds,
     viewerId,
     limit: 50,
   })
@@ -87,9 +96,32 @@ describe.each(STORE_KINDS)('search index over %s', (kind) => {
     // A soft delete blanks the content: the row leaves the index.
     await markMessageDeleted(database.db, cafe, Date.now())
     expect(await contents(database, 'leopold', author)).toEqual([])
-    // A row deleted outright (erasure, retention) leaves with it.
-    await database.db.delete(messages).where(eq(messages.id, other))
+    // Rows purged by retention leave with them, in the purge's own statement (no trigger: 0024):
+    // an untouched one, and the soft-deleted one (its blank entry), in one slice.
+    const aged = await database.db
+      .select({
+        seq: messages.seq,
+        id: messages.id,
+        createdAt: messages.createdAt,
+        editedAt: messages.editedAt,
+      })
+      .from(messages)
+      .where(inArray(messages.id, [other, cafe]))
+    await purgeMessages(database.db, aged)
     expect(await contents(database, 'rain', author, ['delhi'])).toEqual([])
+    expect(await contents(database, 'mumbai', author)).toEqual(['the mumbai local is late'])
+    // A chat deleted with its messages takes their entries with them.
+    const chatId = newId(Date.now())
+    await insertChat(
+      database.db,
+      { id: chatId, name: null, createdBy: author, createdAt: Date.now() },
+      [{ userId: author, role: 'owner' }]
+    )
+    await send({ content: 'a private word', cityId: null, chatId })
+    const inChat = (await search(database, 'private', author, [], [chatId])).hits.length
+    expect(inChat).toBe(1)
+    await deleteChat(database.db, chatId)
+    expect((await search(database, 'private', author, [], [chatId])).hits).toEqual([])
     const integrity = await database.db.all(
       "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
     )
