@@ -190,7 +190,13 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
   if (deps.publisher) chat.stream.attach(deps.publisher)
   const adminUi = startAdminUi(io, config, log.child('admin-ui'))
   scale.announceTo(
-    createPresenceAnnouncer(io, scale.presence, log.child('events'), config.PRESENCE_SCOPE)
+    createPresenceAnnouncer(
+      io,
+      scale.presence,
+      chat.lastSeen,
+      log.child('events'),
+      config.PRESENCE_SCOPE
+    )
   )
   const app = createApp({
     chat,

@@ -2,7 +2,9 @@
  * @module Last seen: when each user was last connected, kept in `users.last_seen_at` so it
  * survives a restart (and needs no Redis). Connects and disconnects only mark the user in memory;
  * the marks are written in one statement every few seconds and on shutdown, never one write per
- * connection.
+ * connection. A user whose node died is marked by the node that reaps it (the moment presence
+ * lost them: events/presence-handlers.ts), since the dead node can neither see the disconnect nor
+ * write its unwritten marks.
  */
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
@@ -62,3 +64,5 @@ export function createLastSeen({ db, log }: { db: Db; log: Logger }) {
     },
   }
 }
+
+export type LastSeen = ReturnType<typeof createLastSeen>
