@@ -58,6 +58,8 @@ const LEASE_MS = 5_000
 const RENEW_MS = 1_000
 /** How often the lease holder looks for messages stored on other nodes (one max(seq) read). */
 const POLL_MS = 50
+/** A batch that made nothing writes its watermark row at most this often. */
+const PERSIST_IDLE_MS = 1_000
 /** Watermark rows older than this are pruned (every PRUNE_MS). */
 const PROGRESS_KEEP_MS = 10 * 60_000
 const PRUNE_MS = 60_000
@@ -273,8 +275,14 @@ export function createNotifier({
 
   // New messages, from the database after the watermark (see the module comment).
   let leader = false
-  /** The watermark while this node holds the lease; read again on taking it and on a conflict. */
+  /**
+   * Where this node has read up to while it holds the lease; read again on taking it and on a
+   * conflict. `persisted` is the newest watermark row (each commit chains from it); a batch
+   * that made nothing moves only `watermark`, and is written at most every PERSIST_IDLE_MS.
+   */
   let watermark: number | null = null
+  let persisted = 0
+  let persistedAt = Number.NEGATIVE_INFINITY
   let pumping: Promise<void> | null = null
   let pumpAgain = false
   let wakeScheduled = false
@@ -340,14 +348,23 @@ export function createNotifier({
 
   /** One batch after the watermark, committed with its watermark row; whether more may follow. */
   async function pumpOnce(): Promise<boolean> {
-    const after = watermark ?? (await notifierWatermark(db))
-    watermark = after
+    if (watermark === null) {
+      persisted = await notifierWatermark(db)
+      watermark = persisted
+    }
+    const after = watermark
     const head = await newestMessageSeq(db)
     if (head <= after) return false
     const batch = await messagesToNotify(db, after, head, SLICE, plainCities())
     const until = batch.length === SLICE ? (batch.at(-1)?.seq ?? head) : head
-    const progress = { afterSeq: after, untilSeq: until, nodeId, createdAt: now() }
+    const progress = { afterSeq: persisted, untilSeq: until, nodeId, createdAt: now() }
     let plan = await planMessages(batch)
+    // Nothing made: no write per poll. A crash before the next write reads these again, and
+    // they make what they make then (nothing was made of them the first time).
+    if (isEmpty(plan) && progress.createdAt - persistedAt < PERSIST_IDLE_MS) {
+      watermark = until
+      return until < head
+    }
     try {
       await commitOrConflict(plan, progress)
     } catch (error) {
@@ -370,6 +387,8 @@ export function createNotifier({
       }
     }
     watermark = until
+    persisted = until
+    persistedAt = progress.createdAt
     for (const notification of plan.live) publisher.notify(notification.userId, notification)
     push.queued(plan.pushes)
     if (plan.webhooks.length > 0) webhooks.written()
@@ -394,6 +413,9 @@ export function createNotifier({
       throw CONFLICT
     }
   }
+
+  const isEmpty = (plan: Plan) =>
+    plan.notifications.length === 0 && plan.pushes.length === 0 && plan.webhooks.length === 0
 
   interface Plan {
     notifications: NotificationRow[]
