@@ -6,7 +6,7 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import { api, registerUser } from '../helpers/api.ts'
-import { connectAs } from '../helpers/chat-client.ts'
+import { ask, connectAs } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { type Node, SKIP_REASON, useTwoNodes } from './cluster.ts'
 
@@ -19,8 +19,18 @@ describe.skipIf(!!SKIP_REASON)('last seen on two nodes sharing Redis', () => {
     const [n1, n2] = nodes as [Node, Node]
     const alice = await registerUser(n1.url)
     const bob = await registerUser(n1.url)
+    const watcher = track(await connectAs(n1.url, bob))
     const onDoomed = track(await connectAs(n2.url, alice, { reconnection: false }))
     expect(onDoomed.socket.connected).toBe(true)
+    // Killed only once the cluster's presence holds her (the other node heard her come online):
+    // a node killed before that has nobody to lose.
+    await eventually(
+      async () =>
+        (await ask(watcher.socket, 'check-user-online', { userId: alice.user._id })).isOnline ===
+        true,
+      10_000,
+      'alice online as the other node sees it'
+    )
     const killedAt = Date.now()
     await n2.kill()
     const file = new Database((n1.env.DATABASE_URL ?? '').slice('file:'.length), { readonly: true })
