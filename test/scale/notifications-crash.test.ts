@@ -26,13 +26,11 @@ async function feedOf(url: string, who: RegisteredUser): Promise<string[]> {
   return (res.body.notifications as Array<{ message: { _id: string } }>).map((n) => n.message._id)
 }
 
-const USERS = 16
-const BURST = 320
-
-test('SIGKILL right after a burst of mentions is acked: each notification, push and webhook event once', async () => {
-  const push = await startPushService()
-  cleanups.push(() => push.stop())
-  // Every webhook event received, by event id (a redelivery after the kill repeats its id).
+/**
+ * A webhook receiver of the test's own: every event it got, by event id (a redelivery after the
+ * kill repeats its id, so each event is counted once however often it came).
+ */
+function startReceiver() {
   const events = new Map<string, { type: string; data: any }>()
   const receiver = Bun.serve({
     port: 0,
@@ -44,11 +42,21 @@ test('SIGKILL right after a burst of mentions is acked: each notification, push 
     },
   })
   cleanups.push(() => receiver.stop(true))
+  return { events, hookUrl: `http://127.0.0.1:${receiver.port}/hook` }
+}
+
+const USERS = 16
+const BURST = 320
+
+test('SIGKILL right after a burst of mentions is acked: each notification, push and webhook event once', async () => {
+  const push = await startPushService()
+  cleanups.push(() => push.stop())
+  const { events, hookUrl } = startReceiver()
   const cluster = clusterEnv(undefined, {
     MESSAGE_RATE_PER_MINUTE: '0',
     PUSH_TIMEOUT: '3s',
     PUSH_RETRY_BASE: '100ms',
-    WEBHOOK_URL: `http://127.0.0.1:${receiver.port}/hook`,
+    WEBHOOK_URL: hookUrl,
     WEBHOOK_SECRET: 'crash-test-webhook-secret',
     WEBHOOK_RETRY_BASE: '50ms',
   })
@@ -143,20 +151,10 @@ test.skipIf(!!SKIP_REASON)(
   async () => {
     const redis = await startRedis()
     cleanups.push(() => redis.stop())
-    const events = new Map<string, { type: string; data: any }>()
-    const receiver = Bun.serve({
-      port: 0,
-      hostname: '127.0.0.1',
-      async fetch(req) {
-        const json = (await req.json()) as { id: string; type: string; data: unknown }
-        events.set(json.id, { type: json.type, data: json.data })
-        return new Response('', { status: 200 })
-      },
-    })
-    cleanups.push(() => receiver.stop(true))
+    const { events, hookUrl } = startReceiver()
     const cluster = clusterEnv(redis.url, {
       MESSAGE_RATE_PER_MINUTE: '0',
-      WEBHOOK_URL: `http://127.0.0.1:${receiver.port}/hook`,
+      WEBHOOK_URL: hookUrl,
       WEBHOOK_SECRET: 'takeover-test-webhook-secret',
       WEBHOOK_RETRY_BASE: '50ms',
     })
