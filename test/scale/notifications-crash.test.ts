@@ -32,7 +32,7 @@ async function feedOf(url: string, who: RegisteredUser): Promise<string[]> {
  */
 function startReceiver() {
   const events = new Map<string, { type: string; data: any }>()
-  const receiver = Bun.serve({
+  const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
     async fetch(req) {
@@ -41,8 +41,30 @@ function startReceiver() {
       return new Response('', { status: 200 })
     },
   })
-  cleanups.push(() => receiver.stop(true))
-  return { events, hookUrl: `http://127.0.0.1:${receiver.port}/hook` }
+  cleanups.push(() => server.stop(true))
+  const ofType = (type: string) => [...events.values()].filter((event) => event.type === type)
+  return {
+    hookUrl: `http://127.0.0.1:${server.port}/hook`,
+    /** Waits for a message.created per message and a notification.created per notification. */
+    untilBurst: () =>
+      eventually(
+        () =>
+          ofType('message.created').length >= BURST &&
+          ofType('notification.created').length >= BURST,
+        20_000,
+        'every webhook event'
+      ),
+    /** Each message of `sent` was announced once, and each notification of the burst once. */
+    expectEachOnce(sent: readonly string[]) {
+      const created = ofType('message.created').map((event) => event.data.message._id as string)
+      expect(created.sort()).toEqual([...sent].sort())
+      const notified = ofType('notification.created').map(
+        (event) => `${event.data.userId}:${event.data.notification.message._id}`
+      )
+      expect(new Set(notified).size).toBe(BURST)
+      expect(notified).toHaveLength(BURST)
+    },
+  }
 }
 
 const USERS = 16
@@ -51,12 +73,12 @@ const BURST = 320
 test('SIGKILL right after a burst of mentions is acked: each notification, push and webhook event once', async () => {
   const push = await startPushService()
   cleanups.push(() => push.stop())
-  const { events, hookUrl } = startReceiver()
+  const receiver = startReceiver()
   const cluster = clusterEnv(undefined, {
     MESSAGE_RATE_PER_MINUTE: '0',
     PUSH_TIMEOUT: '3s',
     PUSH_RETRY_BASE: '100ms',
-    WEBHOOK_URL: hookUrl,
+    WEBHOOK_URL: receiver.hookUrl,
     WEBHOOK_SECRET: 'crash-test-webhook-secret',
     WEBHOOK_RETRY_BASE: '50ms',
   })
@@ -122,14 +144,7 @@ test('SIGKILL right after a burst of mentions is acked: each notification, push 
     20_000,
     'a push for everyone'
   )
-  // Webhooks: a message.created per message and a notification.created per notification.
-  const ofType = (type: string) => [...events.values()].filter((event) => event.type === type)
-  await eventually(
-    () =>
-      ofType('message.created').length >= BURST && ofType('notification.created').length >= BURST,
-    20_000,
-    'every webhook event'
-  )
+  await receiver.untilBurst()
   // Late duplicates would come within the delivery loop's next turns: give them time.
   await Bun.sleep(1_000)
   for (const [i, [, browser]] of users.entries()) {
@@ -137,13 +152,7 @@ test('SIGKILL right after a burst of mentions is acked: each notification, push 
     expect(expected(i)).toContain(browser.arrived[0]?.payload.message_id as string)
   }
   expect(push.failures).toEqual([])
-  const created = ofType('message.created').map((event) => event.data.message._id as string)
-  expect(created.sort()).toEqual([...sent].sort())
-  const notified = ofType('notification.created').map(
-    (event) => `${event.data.userId}:${event.data.notification.message._id}`
-  )
-  expect(new Set(notified).size).toBe(BURST)
-  expect(notified).toHaveLength(BURST)
+  receiver.expectEachOnce(sent)
 }, 90_000)
 
 test.skipIf(!!SKIP_REASON)(
@@ -151,10 +160,10 @@ test.skipIf(!!SKIP_REASON)(
   async () => {
     const redis = await startRedis()
     cleanups.push(() => redis.stop())
-    const { events, hookUrl } = startReceiver()
+    const receiver = startReceiver()
     const cluster = clusterEnv(redis.url, {
       MESSAGE_RATE_PER_MINUTE: '0',
-      WEBHOOK_URL: hookUrl,
+      WEBHOOK_URL: receiver.hookUrl,
       WEBHOOK_SECRET: 'takeover-test-webhook-secret',
       WEBHOOK_RETRY_BASE: '50ms',
     })
@@ -194,24 +203,12 @@ test.skipIf(!!SKIP_REASON)(
       20_000,
       'every notification in the feed'
     )
-    const ofType = (type: string) => [...events.values()].filter((event) => event.type === type)
-    await eventually(
-      () =>
-        ofType('message.created').length >= BURST && ofType('notification.created').length >= BURST,
-      20_000,
-      'every webhook event'
-    )
+    await receiver.untilBurst()
     await Bun.sleep(1_000)
     for (const [i, user] of users.entries()) {
       expect((await feedOf(other.url, user)).sort()).toEqual(expected(i))
     }
-    const created = ofType('message.created').map((event) => event.data.message._id as string)
-    expect(created.sort()).toEqual([...sent].sort())
-    const notified = ofType('notification.created').map(
-      (event) => `${event.data.userId}:${event.data.notification.message._id}`
-    )
-    expect(new Set(notified).size).toBe(BURST)
-    expect(notified).toHaveLength(BURST)
+    receiver.expectEachOnce(sent)
   },
   90_000
 )
