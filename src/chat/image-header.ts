@@ -4,7 +4,9 @@
  * before anything decodes it, with or without sharp; and, where sharp is unavailable, a copy of a
  * JPEG, PNG, GIF or WebP with its metadata segments dropped and every other byte kept.
  */
+
 import { open } from 'node:fs/promises'
+import { concatBytes } from './bytes.ts'
 
 export interface ImageHeader {
   /** As shown: a JPEG whose EXIF orientation is 5-8 has its sides swapped. */
@@ -147,16 +149,6 @@ export async function readImageHeader(path: string, type: string): Promise<Image
 /** The types `stripMetadata` rewrites. */
 export const STRIPPABLE_IMAGES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp'])
 
-const concat = (parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
-
 /** An APP1 Exif segment holding the Orientation tag and nothing else (big-endian TIFF). */
 function orientationOnlyExif(orientation: number): Uint8Array {
   const segment = new Uint8Array(36)
@@ -203,7 +195,7 @@ function stripJpeg(bytes: Uint8Array, orientation: number): Uint8Array | null {
       at += 1
       continue
     }
-    if (marker === 0xd9) return concat([...parts, bytes.subarray(at, at + 2)])
+    if (marker === 0xd9) return concatBytes(...parts, bytes.subarray(at, at + 2))
     if (isStandalone(marker)) {
       parts.push(bytes.subarray(at, at + 2))
       at += 2
@@ -243,7 +235,7 @@ function stripPng(bytes: Uint8Array): Uint8Array | null {
     if (end > bytes.length) return null
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8))
     if (!PNG_DROPPED.has(type)) parts.push(bytes.subarray(at, end))
-    if (type === 'IEND') return concat(parts)
+    if (type === 'IEND') return concatBytes(...parts)
     at = end
   }
   return null
@@ -271,7 +263,7 @@ function stripWebp(bytes: Uint8Array): Uint8Array | null {
   if (chunks.length === 0) return null
   const header = bytes.slice(0, 12)
   view(header).setUint32(4, 4 + chunks.reduce((n, c) => n + c.length, 0), true)
-  return concat([header, ...chunks])
+  return concatBytes(header, ...chunks)
 }
 
 /** A GIF without comment extensions or XMP application extensions; frames byte for byte. */
@@ -288,7 +280,7 @@ function stripGif(bytes: Uint8Array): Uint8Array | null {
   }
   while (at < bytes.length) {
     const introducer = bytes[at]
-    if (introducer === 0x3b) return concat([...parts, bytes.subarray(at, at + 1)])
+    if (introducer === 0x3b) return concatBytes(...parts, bytes.subarray(at, at + 1))
     let end: number
     let keep = true
     if (introducer === 0x21) {

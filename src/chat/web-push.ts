@@ -4,8 +4,10 @@
  * (RFC 8292, an ES256 JWT). No dependency: the whole of it is ECDH P-256, HKDF-SHA256 and
  * AES-128-GCM, which Bun has natively, in the compiled binary too.
  */
+
 import { generateKeyPairSync } from 'node:crypto'
 import { importJWK, SignJWT } from 'jose'
+import { concatBytes } from './bytes.ts'
 
 /** A VAPID key pair as the browser and the environment carry it: base64url, raw. */
 export interface VapidKeys {
@@ -28,21 +30,11 @@ const b64u = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64u
 const unb64u = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64url'))
 const utf8 = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
-
 /** A fresh pair, for DATA_DIR when VAPID_* is unset (synchronous: it is made once at start). */
 export function generateVapidKeys(): VapidKeys {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
   const jwk = privateKey.export({ format: 'jwk' })
-  const point = concat(new Uint8Array([4]), unb64u(jwk.x as string), unb64u(jwk.y as string))
+  const point = concatBytes(new Uint8Array([4]), unb64u(jwk.x as string), unb64u(jwk.y as string))
   return { publicKey: b64u(point), privateKey: jwk.d as string }
 }
 
@@ -128,9 +120,9 @@ export type Vapid = Awaited<ReturnType<typeof createVapid>>
 const RECORD_SIZE = 4096
 
 async function hkdf(salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, bytes: number) {
-  const key = await crypto.subtle.importKey('raw', concat(ikm), 'HKDF', false, ['deriveBits'])
+  const key = await crypto.subtle.importKey('raw', concatBytes(ikm), 'HKDF', false, ['deriveBits'])
   const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: concat(salt), info: concat(info) },
+    { name: 'HKDF', hash: 'SHA-256', salt: concatBytes(salt), info: concatBytes(info) },
     key,
     bytes * 8
   )
@@ -142,7 +134,7 @@ export async function isP256Point(p256dh: string): Promise<boolean> {
   try {
     await crypto.subtle.importKey(
       'raw',
-      concat(unb64u(p256dh)),
+      concatBytes(unb64u(p256dh)),
       { name: 'ECDH', namedCurve: 'P-256' },
       false,
       []
@@ -167,7 +159,7 @@ export async function encryptPush(
   const authSecret = unb64u(target.auth)
   const ua = await crypto.subtle.importKey(
     'raw',
-    concat(uaPublic),
+    concatBytes(uaPublic),
     { name: 'ECDH', namedCurve: 'P-256' },
     false,
     []
@@ -180,7 +172,7 @@ export async function encryptPush(
     await crypto.subtle.deriveBits({ name: 'ECDH', public: ua }, ephemeral.privateKey, 256)
   )
   // §3.3: IKM from the shared secret, keyed by the auth secret and bound to both public keys.
-  const keyInfo = concat(utf8('WebPush: info\0'), uaPublic, asPublic)
+  const keyInfo = concatBytes(utf8('WebPush: info\0'), uaPublic, asPublic)
   const ikm = await hkdf(authSecret, ecdhSecret, keyInfo, 32)
   // RFC 8188 §2.2, §2.3: the content encryption key and the nonce from a random salt.
   const salt = crypto.getRandomValues(new Uint8Array(16))
@@ -191,7 +183,7 @@ export async function encryptPush(
     await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv: nonce, tagLength: 128 },
       key,
-      concat(payload, new Uint8Array([2]))
+      concatBytes(payload, new Uint8Array([2]))
     )
   )
   const header = new Uint8Array(16 + 4 + 1 + asPublic.length)
@@ -199,5 +191,5 @@ export async function encryptPush(
   new DataView(header.buffer).setUint32(16, RECORD_SIZE)
   header[20] = asPublic.length
   header.set(asPublic, 21)
-  return concat(header, sealed)
+  return concatBytes(header, sealed)
 }

@@ -3,12 +3,14 @@
  * header for a decompression bomb, and a real S3-compatible server (s3rver from npm, run by
  * Node or Bun on 127.0.0.1) for MEDIA_STORAGE=s3.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import { S3Client, type Subprocess } from 'bun'
 import sharp from 'sharp'
+import { concatBytes } from '../../src/chat/bytes.ts'
 import { freePort } from './ports.ts'
 
 const ROOT = join(import.meta.dir, '..', '..')
@@ -98,19 +100,12 @@ export function bombPng(width: number, height: number): Uint8Array<ArrayBuffer> 
   view.setUint32(4, height)
   ihdr.set([8, 0, 0, 0, 0], 8) // 8-bit greyscale
   const idat = new Uint8Array(deflateSync(new Uint8Array((width + 1) * 4)))
-  const parts = [
+  return concatBytes(
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
     chunk('IDAT', idat),
-    chunk('IEND', new Uint8Array()),
-  ]
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
+    chunk('IEND', new Uint8Array())
+  )
 }
 
 export interface S3Server {

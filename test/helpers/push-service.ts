@@ -6,7 +6,9 @@
  * subscriber's private key (RFC 8291 / RFC 8188, written apart from the server's code). A push
  * arrives only when it is answered 2xx: a request cut off (its sender died) never arrived.
  */
+
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose'
+import { concatBytes } from '../../src/chat/bytes.ts'
 
 interface ArrivedPush {
   /** The decrypted JSON payload. */
@@ -36,23 +38,13 @@ const unb64u = (text: string): Uint8Array<ArrayBuffer> =>
   new Uint8Array(Buffer.from(text, 'base64url'))
 const utf8 = (text: string) => new TextEncoder().encode(text)
 
-function join(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
-
 async function hkdf(salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, length: number) {
-  const key = await crypto.subtle.importKey('raw', join(ikm), { name: 'HKDF' }, false, [
+  const key = await crypto.subtle.importKey('raw', concatBytes(ikm), { name: 'HKDF' }, false, [
     'deriveBits',
   ])
   return new Uint8Array(
     await crypto.subtle.deriveBits(
-      { name: 'HKDF', hash: 'SHA-256', salt: join(salt), info: join(info) },
+      { name: 'HKDF', hash: 'SHA-256', salt: concatBytes(salt), info: concatBytes(info) },
       key,
       length * 8
     )
@@ -77,7 +69,7 @@ async function decrypt(keys: Keys, body: Uint8Array): Promise<string> {
   if (records.length > rs) throw new Error('more than one record')
   const sender = await crypto.subtle.importKey(
     'raw',
-    join(senderPublic),
+    concatBytes(senderPublic),
     { name: 'ECDH', namedCurve: 'P-256' },
     false,
     []
@@ -85,23 +77,23 @@ async function decrypt(keys: Keys, body: Uint8Array): Promise<string> {
   const shared = new Uint8Array(
     await crypto.subtle.deriveBits({ name: 'ECDH', public: sender }, keys.privateKey, 256)
   )
-  const info = join(utf8('WebPush: info'), new Uint8Array([0]), keys.publicRaw, senderPublic)
+  const info = concatBytes(utf8('WebPush: info'), new Uint8Array([0]), keys.publicRaw, senderPublic)
   const ikm = await hkdf(keys.auth, shared, info, 32)
   const cek = await hkdf(
     salt,
     ikm,
-    join(utf8('Content-Encoding: aes128gcm'), new Uint8Array([0])),
+    concatBytes(utf8('Content-Encoding: aes128gcm'), new Uint8Array([0])),
     16
   )
   const nonce = await hkdf(
     salt,
     ikm,
-    join(utf8('Content-Encoding: nonce'), new Uint8Array([0])),
+    concatBytes(utf8('Content-Encoding: nonce'), new Uint8Array([0])),
     12
   )
   const key = await crypto.subtle.importKey('raw', cek, { name: 'AES-GCM' }, false, ['decrypt'])
   const plain = new Uint8Array(
-    await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce }, key, join(records))
+    await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce }, key, concatBytes(records))
   )
   // Padding is zeros after the delimiter; the last record's delimiter is 0x02.
   let end = plain.length - 1
