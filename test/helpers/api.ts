@@ -15,15 +15,22 @@ export interface ApiOptions {
   headers?: Record<string, string>
 }
 
+/** An answer as the wire carries it, before any parsing (non-JSON bodies, exact types). */
+export interface RawResponse {
+  status: number
+  headers: Headers
+  text: string
+}
+
 /**
- * @example const res = await api(url, 'GET', '/api/auth/me', { token })
+ * @example const res = await fetchRaw(url, 'GET', '/api/users/me/export', { token })
  */
-export async function api<T = any>(
+export async function fetchRaw(
   url: string,
   method: string,
   path: string,
   { token, body, rawBody, headers = {} }: ApiOptions = {}
-): Promise<ApiResponse<T>> {
+): Promise<RawResponse> {
   const init: RequestInit = {
     method,
     headers: {
@@ -37,8 +44,20 @@ export async function api<T = any>(
   if (rawBody !== undefined) init.body = rawBody
   else if (body !== undefined) init.body = JSON.stringify(body)
   const res = await fetch(`${url}${path}`, init)
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers }
+  return { status: res.status, headers: res.headers, text: await res.text() }
+}
+
+/**
+ * @example const res = await api(url, 'GET', '/api/auth/me', { token })
+ */
+export async function api<T = any>(
+  url: string,
+  method: string,
+  path: string,
+  options: ApiOptions = {}
+): Promise<ApiResponse<T>> {
+  const { status, headers, text } = await fetchRaw(url, method, path, options)
+  return { status, body: text ? JSON.parse(text) : null, headers }
 }
 
 export interface RegisteredUser {

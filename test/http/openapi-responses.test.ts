@@ -7,7 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { z } from 'zod'
-import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
+import {
+  type ApiOptions,
+  api,
+  fetchRaw,
+  type RegisteredUser,
+  registerUser,
+} from '../helpers/api.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { pngOf, upload } from '../helpers/media.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
@@ -47,36 +53,9 @@ interface Answer {
   text: string
 }
 
-async function call(
-  method: string,
-  path: string,
-  {
-    token,
-    body,
-    rawBody,
-    headers = {},
-  }: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}
-): Promise<Answer> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      ...(body !== undefined || rawBody !== undefined
-        ? { 'content-type': 'application/json' }
-        : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    ...(rawBody !== undefined
-      ? { body: rawBody }
-      : body !== undefined
-        ? { body: JSON.stringify(body) }
-        : {}),
-  })
-  return {
-    status: res.status,
-    type: res.headers.get('content-type') ?? '',
-    text: await res.text(),
-  }
+async function call(method: string, path: string, options: ApiOptions = {}): Promise<Answer> {
+  const { status, headers, text } = await fetchRaw(server.url, method, path, options)
+  return { status, type: headers.get('content-type') ?? '', text }
 }
 
 let admins = 0
