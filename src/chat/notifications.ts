@@ -14,6 +14,7 @@
  * is handed to the `NotificationPublisher` (every socket of the user, on every node). Edits,
  * deletes, reactions and membership changes are queued in memory as before.
  */
+
 import { ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { listChatMembers } from '../store/chats.ts'
@@ -38,6 +39,7 @@ import type { PresenceStore } from '../store/presence-store.ts'
 import type { NewPushRow } from '../store/push.ts'
 import type { NotificationKind, NotificationRow, UserRow } from '../store/schema.ts'
 import type { NewWebhookRow } from '../store/webhooks.ts'
+import { yieldToLoop } from './background.ts'
 import { type CityAllChoosers, lets, settingsForUsers } from './notification-settings.ts'
 import type { Push } from './push.ts'
 import { chatRoom, type RoomRef, roomOfMessage, roomOfPayload } from './rooms.ts'
@@ -120,7 +122,7 @@ export function createNotifier({
       return
     }
     queue.push(work)
-    draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(drain)
+    draining ??= yieldToLoop().then(drain)
   }
 
   async function drain(): Promise<void> {
@@ -136,7 +138,7 @@ export function createNotifier({
           }
         }
         // A turn of the loop for the chat before the next slice.
-        if (queue.length > 0) await new Promise((resolve) => setImmediate(resolve))
+        if (queue.length > 0) await yieldToLoop()
       }
     } finally {
       draining = null
@@ -336,8 +338,7 @@ export function createNotifier({
       pumpAgain = false
       try {
         // A turn of the loop for the chat between batches.
-        while (leader && !stopped && (await pumpOnce()))
-          await new Promise((resolve) => setImmediate(resolve))
+        while (leader && !stopped && (await pumpOnce())) await yieldToLoop()
       } catch (error) {
         watermark = null
         log.error('handling new messages for notifications failed', { error })

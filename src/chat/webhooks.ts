@@ -11,6 +11,7 @@
  * says one was registered or removed (and every few seconds), and each delivery reads its hook's
  * row. An event no receiver takes returns from `emit` before its data is built.
  */
+
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Counter } from '../metrics.ts'
@@ -32,6 +33,7 @@ import {
   oldestWebhookId,
   recordWebhookAttempt,
 } from '../store/webhooks.ts'
+import { yieldToLoop } from './background.ts'
 import type { ChangeFeed } from './change-feed.ts'
 import type { WEBHOOK_EVENTS } from './inputs.ts'
 import { ADMINS_ONLY, isAdmin } from './roles.ts'
@@ -128,7 +130,7 @@ export function createWebhooks(options: WebhookOptions) {
   function emit(type: WebhookEvent, room: RoomRef | { user: string }, data: () => unknown): void {
     if (closed || !wants(type)) return
     pending.push(eventOf(type, room, data))
-    flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(flush)
+    flushing ??= yieldToLoop().then(flush)
   }
 
   function eventOf(
@@ -384,7 +386,7 @@ export function createWebhooks(options: WebhookOptions) {
       let deleted = 0
       for (let from = await oldestWebhookId(db); from < end && !closed; from += FORGET_SLICE) {
         deleted += await deleteFinishedWebhooks(db, from, Math.min(end, from + FORGET_SLICE))
-        await new Promise<void>((resolve) => setImmediate(resolve))
+        await yieldToLoop()
       }
       return deleted
     },
