@@ -45,6 +45,7 @@ async function openStore(config: Config, log: Logger) {
     authToken: config.DATABASE_AUTH_TOKEN,
     syncUrl: config.DATABASE_SYNC_URL,
     synchronous: config.DATABASE_SYNCHRONOUS,
+    commitDelayMs: config.COMMIT_DELAY,
   })
   const applied = await migrate(database)
   if (applied.length > 0) log.info('migrations applied', { applied })

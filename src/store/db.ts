@@ -62,6 +62,8 @@ export interface DatabaseOptions {
   driver?: DriverName
   /** Local files: NORMAL (durable across process crashes in WAL mode) or FULL (fsync per commit). */
   synchronous?: 'NORMAL' | 'FULL'
+  /** bun:sqlite: how long a busy group writer waits after a commit before the next (ms). */
+  commitDelayMs?: number
 }
 
 export interface Database {
@@ -111,7 +113,11 @@ const WAL_RESTART = { restartFrames: 4_096, finishFrames: 512 }
  */
 export const WAL_FILE_LIMIT_BYTES = 64 * 1024 * 1024
 
-async function openBun(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Promise<Database> {
+async function openBun(
+  path: string,
+  synchronous: 'NORMAL' | 'FULL' = 'NORMAL',
+  commitDelayMs = 0
+): Promise<Database> {
   ensureParentDir(path)
   const sqlite = new BunDatabase(path, { create: true, strict: true })
   // WAL lets readers run beside the writer; NORMAL is durable across app crashes in WAL mode,
@@ -124,7 +130,7 @@ async function openBun(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'):
   // Deleted and overwritten content is zeroed in the pages that held it (an erasure must leave
   // no byte of it in the file; chat/erasure.ts then truncates the WAL, which held older copies).
   sqlite.exec('PRAGMA secure_delete = ON')
-  const writer = createGroupWriter(createBatchCommitter(sqlite))
+  const writer = createGroupWriter(createBatchCommitter(sqlite), { delayMs: commitDelayMs })
   // Checkpoints run on their own thread (store/checkpointer.ts): on the event loop, one stalled
   // every send for 30-50 ms about once a second under load. It holds the writer to restart the WAL.
   const checkpointer =
@@ -237,7 +243,7 @@ async function openLibsql({
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return pickDriver(options) === 'bun-sqlite'
-    ? openBun(filePath(options.url), options.synchronous)
+    ? openBun(filePath(options.url), options.synchronous, options.commitDelayMs)
     : openLibsql(options)
 }
 

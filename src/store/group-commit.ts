@@ -6,6 +6,10 @@
  *
  * A batch is committed on the next turn of the event loop (everything that arrived meanwhile,
  * e.g. all frames of one TCP read, goes together), or at once when `maxBatch` ops are waiting.
+ * A busy writer, one that committed less than `delayMs` ago, waits until `delayMs` after that
+ * commit instead (PostgreSQL's commit_delay, Kafka's linger): a commit's fixed cost (the COMMIT,
+ * the search index's new segment) then spreads over more messages, while an idle writer's first
+ * write still commits on the next turn.
  * Ops keep their queue order, so offsets (message seqs and log ids) follow call order, and
  * callers are resolved in that order too. While held (the checkpoint thread restarting the WAL,
  * store/checkpointer.ts), ops wait in the queue and go in one batch on release.
@@ -60,19 +64,28 @@ interface Pending {
   reject(error: unknown): void
 }
 
+export interface GroupWriterOptions {
+  /** Ops that commit at once, without waiting for the turn or the delay. */
+  maxBatch?: number
+  /** How long after a commit the next one waits when work arrives meanwhile (ms); 0: none. */
+  delayMs?: number
+}
+
 /**
  * @example
- * const writer = createGroupWriter(createBatchCommitter(sqlite))
+ * const writer = createGroupWriter(createBatchCommitter(sqlite), { delayMs: 1 })
  * const result = await writer.insertMessage(row) // { stored: true, offset } once committed
  */
 export function createGroupWriter(
   commit: (ops: WriteOp[]) => WriteResult[],
-  maxBatch = 1_024
+  { maxBatch = 1_024, delayMs = 0 }: GroupWriterOptions = {}
 ): HoldableGroupWriter {
   let queue: Pending[] = []
   let scheduled = false
   let closed = false
   let held = false
+  /** When the last commit ended (performance.now()); -Infinity before the first. */
+  let committedAt = Number.NEGATIVE_INFINITY
 
   function flush(): void {
     scheduled = false
@@ -80,6 +93,7 @@ export function createGroupWriter(
     if (batch.length === 0 || (held && !closed)) return
     queue = []
     const results = commit(batch.map((pending) => pending.op))
+    committedAt = performance.now()
     // Committed: now, and in queue order, the callers may acknowledge and publish.
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i] as Pending
@@ -101,7 +115,9 @@ export function createGroupWriter(
   function schedule(): void {
     if (scheduled) return
     scheduled = true
-    setImmediate(flush)
+    const wait = committedAt + delayMs - performance.now()
+    if (wait > 0) setTimeout(flush, wait)
+    else setImmediate(flush)
   }
 
   return {

@@ -15,7 +15,7 @@ function duration(ms: number): string {
   ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`
   }
-  return `${ms / 1000}s`
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
 }
 
 function configTable(): string {
@@ -26,7 +26,9 @@ function configTable(): string {
     return `\`${String(value)}\``
   }
   const rows = CONFIG_DOC.map(({ name, description }) => {
-    const value = /_TTL$|_TIMEOUT$|_WINDOW$|_GRACE$|_HOLD$|_COLLAPSE$|_RETRY_BASE$/.test(name)
+    const value = /_TTL$|_TIMEOUT$|_WINDOW$|_GRACE$|_HOLD$|_COLLAPSE$|_RETRY_BASE$|_DELAY$/.test(
+      name
+    )
       ? duration(Number(defaults[name]))
       : defaults[name]
     return `| \`${name}\` | ${cell(value)} | ${description.replace(/\|/g, '\\|')} |`

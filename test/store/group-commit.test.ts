@@ -147,3 +147,76 @@ test('a held writer commits nothing until released, then everything it was given
     sqlite.close()
   }
 })
+
+describe('commit delay', () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+  /** A writer over the real committer that records each batch's size. */
+  async function recording(delayMs: number) {
+    const { path, author } = await databases.seeded()
+    const sqlite = new BunDatabase(path, { strict: true })
+    const commit = createBatchCommitter(sqlite)
+    const batches: number[] = []
+    const writer = createGroupWriter(
+      (ops) => {
+        batches.push(ops.length)
+        return commit(ops)
+      },
+      { delayMs }
+    )
+    const write = () =>
+      writer.insertMessage({
+        id: newId(),
+        cityId: 'mumbai',
+        authorId: author.id,
+        content: 'delayed',
+        createdAt: Date.now(),
+      })
+    return { writer, write, batches, close: () => sqlite.close() }
+  }
+
+  /** One write, then one write on each of the next three turns. */
+  async function burst(write: () => Promise<unknown>) {
+    await write()
+    const writes: Promise<unknown>[] = []
+    for (let i = 0; i < 3; i++) {
+      writes.push(write())
+      await nextTurn()
+    }
+    await Promise.all(writes)
+  }
+
+  test('a busy writer waits after a commit, so the writes of the next turns commit together', async () => {
+    // Long enough that the three turns fall inside it on a loaded machine; the test waits it out.
+    const delayed = await recording(1_000)
+    const eager = await recording(0)
+    try {
+      await burst(delayed.write)
+      await burst(eager.write)
+      expect(delayed.batches).toEqual([1, 3])
+      expect(eager.batches).toEqual([1, 1, 1, 1])
+    } finally {
+      delayed.close()
+      eager.close()
+    }
+  })
+
+  test('an idle writer commits on the next turn, and a closing one at once', async () => {
+    const { writer, write, batches, close } = await recording(10_000)
+    try {
+      let settled = false
+      void write().then(() => {
+        settled = true
+      })
+      for (let turn = 0; turn < 5 && !settled; turn++) await nextTurn()
+      expect(settled).toBe(true)
+      // Busy now: the next write would wait out the delay, but closing commits it at once.
+      const last = write()
+      await writer.close()
+      expect((await last).stored).toBe(true)
+      expect(batches).toEqual([1, 1])
+    } finally {
+      close()
+    }
+  })
+})
