@@ -113,7 +113,7 @@ const ENV_SCHEMA = z.object({
   NODE_TTL: durationMs('NODE_TTL')
     .default(10_000)
     .describe(
-      'With REDIS_URL: a node silent this long is dead and its users go offline (heartbeat every third).'
+      "A node silent this long is dead (heartbeat every third): with REDIS_URL its users go offline; another node, or the node's next process, gives its users their last seen from its database heartbeat."
     ),
   PRESENCE_GRACE: durationMs('PRESENCE_GRACE')
     .default(5_000)

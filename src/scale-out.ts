@@ -61,7 +61,7 @@ export interface ScaleOut {
  * @example
  * const scale = await createScaleOut(config, log, metrics, database.db)
  * const io = createIO({ ...scale.io(chat.stream.offsets) })
- * scale.announceTo(createPresenceAnnouncer(io, scale.presence, chat.lastSeen, log, config.PRESENCE_SCOPE))
+ * scale.announceTo(createPresenceAnnouncer(io, scale.presence, log, config.PRESENCE_SCOPE))
  */
 export async function createScaleOut(
   config: Config,

@@ -124,6 +124,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
       },
       recovery: { windowMs: config.RECOVERY_WINDOW, maxReplay: config.RECOVERY_MAX_EVENTS },
       nodeId: scale.nodeId,
+      nodeTtlMs: config.NODE_TTL,
       presence: scale.presence,
       webhooks: {
         url: config.WEBHOOK_URL,
@@ -191,13 +192,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
   if (deps.publisher) chat.stream.attach(deps.publisher)
   const adminUi = startAdminUi(io, config, log.child('admin-ui'))
   scale.announceTo(
-    createPresenceAnnouncer(
-      io,
-      scale.presence,
-      chat.lastSeen,
-      log.child('events'),
-      config.PRESENCE_SCOPE
-    )
+    createPresenceAnnouncer(io, scale.presence, log.child('events'), config.PRESENCE_SCOPE)
   )
   const app = createApp({
     chat,

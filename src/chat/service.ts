@@ -80,6 +80,8 @@ export interface ChatOptions {
   recovery: { windowMs: number; maxReplay: number }
   /** This node among several (its live sessions are the ones it keeps resumable). */
   nodeId: string
+  /** NODE_TTL: a node silent this long is dead (its users' last seen is settled from its heartbeat). */
+  nodeTtlMs: number
   /** Who is connected on any node: plain messages notify only users with no live socket. */
   presence: PresenceStore
   /** Outgoing webhooks (WEBHOOK_*): where, signed how, retried how often. */
@@ -235,7 +237,12 @@ export function createChat(options: ChatOptions) {
   return {
     stream,
     retention,
-    lastSeen: createLastSeen({ db, log: options.log.child('last-seen') }),
+    lastSeen: createLastSeen({
+      db,
+      log: options.log.child('last-seen'),
+      nodeId: options.nodeId,
+      nodeTtlMs: options.nodeTtlMs,
+    }),
     mail,
     notifier,
     webhooks,

@@ -186,7 +186,7 @@ export function attachChatEvents({
     if (socket.recovered) await rejoinPresence(socket, deps)
     // Resumable even if this process dies: its rooms are kept in the stream while it lives.
     trackSession(chat, socket)
-    chat.lastSeen.mark(user.id)
+    chat.lastSeen.connected(user.id)
     try {
       const change = await presence.addConnection(presenceUser(user), socket.id)
       if (change.changed) announceOnlineCount()

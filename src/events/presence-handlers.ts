@@ -9,7 +9,6 @@ import {
   cityRoomPayload,
   heartbeatPayload,
 } from '../chat/inputs.ts'
-import type { LastSeen } from '../chat/last-seen.ts'
 import { type PresenceStore, presenceUser, type RoomLeft } from '../chat/presence.ts'
 import { chatRoom, cityRoom, isChatRoom, kindOf, roomOfTopic, topicOf } from '../chat/rooms.ts'
 import { actorView, onlineUserView } from '../chat/views.ts'
@@ -160,12 +159,11 @@ async function announceUsersOffline(
  * What this node announces when presence changed without a local socket event (a dead node
  * reaped, Redis back after an outage). A reap reports the rooms left (`roomsLeft`) just before
  * the users lost; a lost user's rooms on the dead node are all among them.
- * @example scale.announceTo(createPresenceAnnouncer(io, presence, chat.lastSeen, log, 'all'))
+ * @example scale.announceTo(createPresenceAnnouncer(io, presence, log, 'all'))
  */
 export function createPresenceAnnouncer(
   io: IOServer,
   presence: PresenceStore,
-  lastSeen: LastSeen,
   log: Logger,
   scope: PresenceScope
 ) {
@@ -173,9 +171,6 @@ export function createPresenceAnnouncer(
   const lost = (users: readonly OfflineUser[], at: Date) => {
     const rooms = roomsOf
     roomsOf = new Map()
-    // The dead node never saw them leave (nor, killed, wrote its marks): the reaping node writes
-    // their last-seen time, the moment presence lost them, with its own next batch.
-    for (const user of users) lastSeen.mark(user.userId, at.getTime())
     announceUsersOffline(io, presence, scope, users, rooms, at).catch((error) =>
       log.error('announcing offline users failed', { error })
     )
@@ -282,7 +277,7 @@ export function presenceDisconnected(
   graceMs: number
 ): void {
   // Seen until now, whatever the grace decides (and written even if the process stops within it).
-  deps.chat.lastSeen.mark(userOf(socket).id)
+  deps.chat.lastSeen.disconnected(userOf(socket).id)
   if (graceMs <= 0) {
     void removePresence(socket, deps, announceOnlineCount, offline)
     return

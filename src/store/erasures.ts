@@ -13,6 +13,7 @@ import {
   erasures,
   messageReactions,
   messages,
+  nodeUsers,
   notificationSettings,
   notifications,
   refreshTokens,
@@ -132,14 +133,16 @@ export async function anonymiseUser(
 
 /**
  * Everything else keyed by the user: tokens, sessions (devices, addresses), mailed links, socket
- * sessions, read positions, settings, blocks both ways, their feed, their reactions; the reasons of reports they
- * filed are blanked (the reports stay for the moderators).
+ * sessions, the nodes' lists of who is online on them, read positions, settings, blocks both
+ * ways, their feed, their reactions; the reasons of reports they filed are blanked (the reports
+ * stay for the moderators).
  */
 export async function deleteUserRows(db: Db, userId: string): Promise<void> {
   await db.delete(refreshTokens).where(eq(refreshTokens.userId, userId))
   await db.delete(sessions).where(eq(sessions.userId, userId))
   await db.delete(emailTokens).where(eq(emailTokens.userId, userId))
   await db.delete(socketSessions).where(eq(socketSessions.userId, userId))
+  await db.delete(nodeUsers).where(eq(nodeUsers.userId, userId))
   await db.delete(cityReads).where(eq(cityReads.userId, userId))
   await db.delete(notificationSettings).where(eq(notificationSettings.userId, userId))
   await db

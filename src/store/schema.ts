@@ -803,3 +803,27 @@ export const notifierLease = sqliteTable('notifier_lease', {
   nodeId: text('node_id').notNull(),
   until: integer('until').notNull(),
 })
+
+/**
+ * Each live node's heartbeat for last seen (chat/last-seen.ts): `aliveAt` is refreshed with every
+ * batch of last-seen marks, so a node killed without a shutdown was alive until at least then.
+ * A row older than NODE_TTL belongs to a dead node: the first node to find it settles its users.
+ */
+export const nodeHeartbeats = sqliteTable('node_heartbeats', {
+  nodeId: text('node_id').primaryKey(),
+  aliveAt: integer('alive_at').notNull(),
+})
+
+/**
+ * The users online on each live node (chat/last-seen.ts), written with its batches: the trace a
+ * killed node leaves of who was online on it. No foreign key: a batch never fails on a user
+ * gone meanwhile (settling skips ids with no user; erasure deletes the user's rows).
+ */
+export const nodeUsers = sqliteTable(
+  'node_users',
+  {
+    nodeId: text('node_id').notNull(),
+    userId: text('user_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.nodeId, t.userId] })]
+)

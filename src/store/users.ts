@@ -145,19 +145,3 @@ export async function listStaffIds(db: Db): Promise<string[]> {
     .where(inArray(users.role, ['moderator', 'admin']))
   return rows.map((row) => row.id)
 }
-
-/**
- * Last-seen times of many users in one statement (chat/last-seen.ts batches them); a time never
- * moves back.
- */
-export async function saveLastSeen(db: Db, seen: ReadonlyMap<string, number>): Promise<void> {
-  if (seen.size === 0) return
-  const cases = sql.join(
-    [...seen].map(([id, at]) => sql`WHEN ${id} THEN ${at}`),
-    sql` `
-  )
-  await db
-    .update(users)
-    .set({ lastSeenAt: sql`max(coalesce(${users.lastSeenAt}, 0), CASE ${users.id} ${cases} END)` })
-    .where(inArray(users.id, [...seen.keys()]))
-}
