@@ -229,6 +229,12 @@ export const messages = sqliteTable(
     index('messages_chat_idx').on(t.chatId).where(sql`${t.chatId} IS NOT NULL`),
     // A thread's replies in order; partial, so a message that replies to nothing touches no entry.
     index('messages_reply_idx').on(t.replyTo).where(sql`${t.replyTo} IS NOT NULL`),
+    // The notifier's poll walks only the messages that may notify someone whatever the room's
+    // settings (store/notifications.ts NOTIFIABLE; a city's plain ones go through
+    // messages_city_idx); a plain city message, the common send, touches no entry.
+    index('messages_notify_idx')
+      .on(t.seq)
+      .where(sql`${t.chatId} IS NOT NULL OR ${t.replyTo} IS NOT NULL OR ${t.mentions} IS NOT NULL`),
     uniqueIndex('messages_author_client_unique')
       .on(t.authorId, t.clientId)
       .where(sql`${t.clientId} IS NOT NULL`),

@@ -1,0 +1,92 @@
+/**
+ * @module What the notifier's poll read costs (store/notifications.ts messagesToNotify) on a
+ * migrated WAL file holding 100k plain city messages and a few that may notify (mentions, replies,
+ * private messages, plain messages in a city where someone chose `all`), over the whole file and
+ * over the last 2,500 rows (about what the bench's 45k msg/s stores between two 50 ms polls).
+ * Reports process CPU µs per read (median of five rounds). Nothing here is a test.
+ * Run: ./node_modules/.bin/bun bench/notifier-poll-cost.ts [--plain N] [--reads N]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { openDatabase } from '../src/store/db.ts'
+import { newId } from '../src/store/ids.ts'
+import { migrate } from '../src/store/migrate.ts'
+import { messagesToNotify, newestMessageSeq } from '../src/store/notifications.ts'
+import { seedCities } from '../src/store/seed.ts'
+import { insertUser } from '../src/store/users.ts'
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    plain: { type: 'string', default: '100000' },
+    reads: { type: 'string', default: '200' },
+  },
+})
+const PLAIN = Number(values.plain)
+const READS = Number(values.reads)
+/** Of each kind that may notify, spread through the file. */
+const RELEVANT = 10
+
+const dir = mkdtempSync(join(tmpdir(), 'notifier-poll-'))
+const database = await openDatabase({ url: `file:${join(dir, 'chat.db')}` })
+try {
+  await migrate(database)
+  await seedCities(database.db)
+  const now = Date.now()
+  const author = await insertUser(database.db, {
+    id: newId(now),
+    username: 'poll',
+    email: 'poll@bench.test',
+    fullName: 'Poll',
+    createdAt: now,
+    updatedAt: now,
+  })
+  const step = Math.floor(PLAIN / RELEVANT)
+  await database.executeAll([
+    `INSERT INTO chats (id, name, created_by, created_at) VALUES ('c0', NULL, '${author.id}', 0)`,
+    // The plain rows, in one statement; every step-th seq is left for a relevant one.
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${PLAIN})
+     INSERT INTO messages (seq, id, city_id, author_id, content, created_at)
+     SELECT i, printf('p%023d', i), 'pune', '${author.id}', 'a plain message', i FROM n
+     WHERE i % ${step} <> 0`,
+    ...Array.from({ length: RELEVANT }, (_, k) => {
+      const seq = (k + 1) * step
+      const id = `'r${String(seq).padStart(23, '0')}'`
+      // Mentions, replies, private messages, and plain ones in delhi (someone chose `all`).
+      const [room, extra] = [
+        [`'pune', NULL`, `'["${author.id}"]', NULL`],
+        [`'pune', NULL`, `NULL, 'p${'0'.repeat(22)}1'`],
+        [`NULL, 'c0'`, 'NULL, NULL'],
+        [`'delhi', NULL`, 'NULL, NULL'],
+      ][k % 4] as [string, string]
+      return `INSERT INTO messages (seq, id, city_id, chat_id, author_id, content, created_at,
+        mentions, reply_to) VALUES (${seq}, ${id}, ${room}, '${author.id}', 'x', ${seq}, ${extra})`
+    }),
+  ])
+  const head = await newestMessageSeq(database.db)
+  /** The median of five rounds of READS reads: process CPU µs per read (the machine is shared). */
+  const time = async (label: string, after: number) => {
+    let found = 0
+    const rounds: number[] = []
+    for (let i = 0; i < 20; i += 1) await messagesToNotify(database.db, after, head, 256, ['delhi'])
+    for (let round = 0; round < 5; round += 1) {
+      const cpu = process.cpuUsage()
+      for (let i = 0; i < READS; i += 1) {
+        found = (await messagesToNotify(database.db, after, head, 256, ['delhi'])).length
+      }
+      const used = process.cpuUsage(cpu)
+      rounds.push((used.user + used.system) / READS)
+    }
+    const median = rounds.sort((a, b) => a - b)[2] as number
+    console.log(
+      `${label}: ${median.toFixed(1)} µs CPU per read (${found} found of ${head - after})`
+    )
+  }
+  await time('whole file', 0)
+  await time('last 2,500 rows', head - 2_500)
+} finally {
+  await database.close()
+  rmSync(dir, { recursive: true, force: true })
+}
