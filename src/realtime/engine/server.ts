@@ -10,7 +10,7 @@ import { safeCall } from '../io/emitter.ts'
 import type { Forwarder } from './forward.ts'
 import { PollingTransport } from './polling.ts'
 import { WebSocketRelay } from './relay.ts'
-import { EngineSocket, type RequestInfo } from './socket.ts'
+import { createHeartbeats, EngineSocket, type RequestInfo } from './socket.ts'
 import {
   createWebSocketHandler,
   type EngineWebSocket,
@@ -92,7 +92,10 @@ export function generateId(): string {
 export function createEngine(opts: EngineOptions): Engine {
   const { path, logger, cors } = opts
   const clients = new Map<string, EngineSocket>()
-  const sessionOptions = { ...opts }
+  const sessionOptions = {
+    ...opts,
+    heartbeat: createHeartbeats(opts.pingInterval, opts.pingTimeout, logger),
+  }
   const remove = (socket: EngineSocket) => {
     if (clients.get(socket.id) === socket) clients.delete(socket.id)
   }

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../../log.ts'
 import { Emitter } from '../io/emitter.ts'
+import { DelayQueue, type Queued } from './delay-queue.ts'
 import type { EnginePacket } from './parser.ts'
 
 /** Reasons a session closes, as the official server names them (engine.io `Socket#onClose`). */
@@ -46,6 +47,26 @@ export interface EngineSocketOptions {
   maxPayload: number
   upgradeTimeout: number
   logger: Logger
+  /** The engine's heartbeat timers, shared by its sessions (createHeartbeat). */
+  heartbeat: Heartbeats
+}
+
+/** One queue per heartbeat delay: every session of an engine waits on the same two timers. */
+export interface Heartbeats {
+  interval: DelayQueue<EngineSocket>
+  timeout: DelayQueue<EngineSocket>
+}
+
+/** The heartbeat queues of one engine (pingInterval, pingTimeout). */
+export function createHeartbeats(
+  pingInterval: number,
+  pingTimeout: number,
+  logger: Logger
+): Heartbeats {
+  return {
+    interval: new DelayQueue(pingInterval, onTimer, logger),
+    timeout: new DelayQueue(pingTimeout, onTimer, logger),
+  }
 }
 
 enum Heartbeat {
@@ -65,7 +86,7 @@ export interface EngineSocketHandler {
   onupgrade(): void
 }
 
-/** Module-level so scheduling a heartbeat allocates no closure. */
+/** Module-level: one function serves every session's heartbeat. */
 function onTimer(socket: EngineSocket): void {
   socket.onTimer()
 }
@@ -75,7 +96,7 @@ function onTimer(socket: EngineSocket): void {
  * `packet` and `packetCreate` (each packet in and out), `upgrade` (the new transport) and
  * `close` (the reason). With no listener they cost one field check.
  */
-export class EngineSocket extends Emitter {
+export class EngineSocket extends Emitter implements Queued {
   readyState: 'open' | 'closing' | 'closed' = 'open'
   transport: Transport
   upgrading: Transport | undefined
@@ -86,7 +107,9 @@ export class EngineSocket extends Emitter {
   handler: EngineSocketHandler | undefined
   /** Allocated only while packets wait for a poll. */
   private writeBuffer: EnginePacket[] | undefined
-  private timer: ReturnType<typeof setTimeout> | undefined
+  /** @internal the heartbeat queue this session waits in, and where (delay-queue.ts). */
+  queue: Queued['queue'] = undefined
+  queueSlot = 0
   private heartbeat = Heartbeat.WaitingToPing
   private upgradeTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -106,7 +129,7 @@ export class EngineSocket extends Emitter {
     const { pingInterval, pingTimeout, maxPayload } = this.opts
     const data = JSON.stringify({ sid: this.id, upgrades, pingInterval, pingTimeout, maxPayload })
     this.sendPacket({ type: 'open', data })
-    this.schedule(Heartbeat.WaitingToPing, pingInterval)
+    this.schedule(Heartbeat.WaitingToPing, 'interval')
   }
 
   /** Queues Socket.IO frames as `message` packets and flushes when the transport can write. */
@@ -145,11 +168,11 @@ export class EngineSocket extends Emitter {
     if (this.listening) this.emitLocal('packet', [packet])
     // engine.io: a packet received while waiting for a pong extends the timeout once.
     if (this.heartbeat === Heartbeat.WaitingForPong && packet.type !== 'pong') {
-      this.schedule(Heartbeat.PongRefreshed, this.opts.pingTimeout)
+      this.schedule(Heartbeat.PongRefreshed, 'timeout')
     }
     switch (packet.type) {
       case 'pong':
-        this.schedule(Heartbeat.WaitingToPing, this.opts.pingInterval)
+        this.schedule(Heartbeat.WaitingToPing, 'interval')
         return
       case 'message':
         if (packet.data !== undefined) this.handler?.onmessage(packet.data)
@@ -232,7 +255,7 @@ export class EngineSocket extends Emitter {
       return
     }
     // A client that never polls again is dropped after pingTimeout.
-    this.schedule(Heartbeat.Closing, this.opts.pingTimeout)
+    this.schedule(Heartbeat.Closing, 'timeout')
   }
 
   /** Called by polling when a GET arrives on a closing session. */
@@ -252,8 +275,7 @@ export class EngineSocket extends Emitter {
   onClose(reason: CloseReason): void {
     if (this.readyState === 'closed') return
     this.readyState = 'closed'
-    clearTimeout(this.timer)
-    this.timer = undefined
+    this.queue?.cancel(this)
     this.writeBuffer = undefined
     this.abortUpgrade()
     // engine.io: a held poll gets the close packet `1` for every server-side close, and a noop
@@ -267,11 +289,10 @@ export class EngineSocket extends Emitter {
     if (this.listening) this.emitLocal('close', [reason])
   }
 
-  /** One timer per session drives the whole heartbeat (small per-connection state). */
-  private schedule(state: Heartbeat, delay: number): void {
-    clearTimeout(this.timer)
+  /** The whole heartbeat is one entry in the engine's queue for `delay` (no timer per session). */
+  private schedule(state: Heartbeat, delay: 'interval' | 'timeout'): void {
     this.heartbeat = state
-    this.timer = setTimeout(onTimer, delay, this)
+    this.opts.heartbeat[delay].add(this)
   }
 
   /** @internal the heartbeat timer fired. */
@@ -283,7 +304,7 @@ export class EngineSocket extends Emitter {
     if (this.readyState !== 'open') return
     if (this.heartbeat === Heartbeat.WaitingToPing) {
       this.sendPacket({ type: 'ping' })
-      this.schedule(Heartbeat.WaitingForPong, this.opts.pingTimeout)
+      this.schedule(Heartbeat.WaitingForPong, 'timeout')
       return
     }
     this.onClose('ping timeout')
