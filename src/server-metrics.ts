@@ -93,10 +93,17 @@ export function createServerMetrics() {
     broadcast: { direction: 'out', kind: 'broadcast' },
   }
   const LOCAL = { origin: 'local' }
+  /** The events layer's `error` event to one socket carries `{ code }`. */
+  const socketEvent = (event: string, payload: unknown) => {
+    if (event !== 'error') return
+    const code = (payload as { code?: unknown } | null)?.code
+    errors.inc({ code: typeof code === 'string' ? code : 'unknown', edge: 'socket' })
+  }
   const observer: IOObserver = {
     packetIn: () => packets.inc(PACKET_IN),
     packetOut: (kind) => packets.inc(PACKET_OUT[kind]),
     broadcast: (ms) => broadcastLatency.observe(ms / 1000, LOCAL),
+    eventOut: (event, args) => socketEvent(event, args[0]),
   }
 
   /** `op`: the write's label (undefined for reads); `send`: counts stored messages. */
@@ -158,12 +165,6 @@ export function createServerMetrics() {
         })
         .catch(() => undefined)
     },
-    /** The events layer's `error` event to one socket carries `{ code }`. */
-    socketEvent(event: string, payload: unknown) {
-      if (event !== 'error') return
-      const code = (payload as { code?: unknown } | null)?.code
-      errors.inc({ code: typeof code === 'string' ? code : 'unknown', edge: 'socket' })
-    },
     /** The domain object with its writes timed and its sends counted. */
     instrument<T extends object>(domain: T, operations: Operations<T>): T {
       const out = { ...domain } as Record<string, unknown>
@@ -175,12 +176,6 @@ export function createServerMetrics() {
     },
     /** Live gauges read at scrape time. */
     watch(io: IOServer) {
-      // One listener function for every socket (per-socket closures add up at 10k sockets).
-      const outgoing = (event: unknown, payload: unknown) =>
-        this.socketEvent(event as string, payload)
-      io.on('connection', (socket) => {
-        socket.onAnyOutgoing(outgoing)
-      })
       registry.collect(() => {
         const byTransport: Record<string, number> = { polling: 0, websocket: 0 }
         for (const socket of io.engine.clients.values()) {

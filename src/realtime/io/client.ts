@@ -19,6 +19,8 @@ export interface IOObserver {
   packetOut?(kind: 'direct' | 'broadcast'): void
   /** A broadcast left this node: how long the adapter took to hand it out, in ms. */
   broadcast?(ms: number): void
+  /** `socket.emit(event, ...args)` to one socket (not room broadcasts), before it is sent. */
+  eventOut?(event: string, args: readonly unknown[]): void
 }
 
 export interface ClientContext {
@@ -62,6 +64,11 @@ export class Client implements EngineSocketHandler {
   write(packet: EncodedPacket): void {
     this.context.observer?.packetOut?.('direct')
     this.conn.write(packet)
+  }
+
+  /** @internal the observer hears an event emitted to one socket of this client. */
+  eventOut(event: string, args: readonly unknown[]): void {
+    this.context.observer?.eventOut?.(event, args)
   }
 
   /** @internal the namespace accepted `socket`. */

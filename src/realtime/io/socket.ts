@@ -102,6 +102,7 @@ export class IOSocket extends Emitter implements RoomMember {
       packet.id = this.nsp.nextAckId()
       this.registerAck(packet.id, last as AckCallback, flags?.timeout)
     }
+    this.client.eventOut(event, args)
     if (this.anyOutgoing) for (const listener of this.anyOutgoing) listener(event, ...args)
     this.packet(packet)
     return true
