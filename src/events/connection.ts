@@ -160,26 +160,23 @@ export function attachChatEvents({
   registerPrivateChat(deps, notices)
   registerPresence(deps)
 
-  /** The only per-socket listeners: one function each, shared by every socket. */
-  function onDisconnecting(this: IOSocket): Promise<void> {
-    offline.dropping(this)
-    return leaveChatRooms(this, deps)
-  }
-  function onDisconnect(this: IOSocket): Promise<void> {
-    const userId = userOf(this).id
+  // Leaving, like the events: shared by every socket, no listener or closure per socket.
+  io.sockets.handle('disconnecting', (socket: IOSocket) => {
+    offline.dropping(socket)
+    return leaveChatRooms(socket, deps)
+  })
+  io.sockets.handle('disconnect', (socket: IOSocket) => {
+    const userId = userOf(socket).id
     const left = (connections.get(userId) ?? 1) - 1
     if (left > 0) connections.set(userId, left)
     else connections.delete(userId)
-    expiry.disarm(this)
-    presenceDisconnected(this, deps, announceOnlineCount, offline, presenceGraceMs)
-    return Promise.resolve()
-  }
+    expiry.disarm(socket)
+    presenceDisconnected(socket, deps, announceOnlineCount, offline, presenceGraceMs)
+  })
 
   io.on('connection', async (socket) => {
     const user = userOf(socket)
     connections.set(user.id, (connections.get(user.id) ?? 0) + 1)
-    socket.on('disconnect', onDisconnect.bind(socket))
-    socket.on('disconnecting', onDisconnecting.bind(socket))
     socket.join(userRoom(user.id))
     if (typeof socket.data.sessionId === 'string') socket.join(sessionRoom(socket.data.sessionId))
     expiry.arm(socket)

@@ -316,12 +316,19 @@ export class IOSocket extends Emitter implements RoomMember {
       this.nsp.forgetSession(this.pid)
     }
     this.left = true
-    this.emitLocal('disconnecting', [reason])
+    this.emitClose('disconnecting', reason)
     this.nsp.adapter.delAll(this)
     this.nsp.remove(this)
     this.client.remove(this)
     this.connected = false
-    this.emitLocal('disconnect', [reason])
+    this.emitClose('disconnect', reason)
+  }
+
+  /** The namespace's shared handler first, then this socket's own listeners (as for events). */
+  private emitClose(event: 'disconnecting' | 'disconnect', reason: string): void {
+    const shared = this.nsp.closeHandlerOf(event)
+    if (shared) safeCall(this.logger, event, shared, [this, reason])
+    this.emitLocal(event, [reason])
   }
 
   /** @internal the socket never connected (refused, or its client went away). */
