@@ -20,6 +20,7 @@ import {
   settled,
   startIO,
   type TestServer,
+  wsConnect,
   wsOpen,
 } from '../helpers/realtime.ts'
 import { rejectionOf } from '../helpers/rejection.ts'
@@ -329,6 +330,36 @@ test('reserved event names are refused on emit', async () => {
   const { socket } = await pair()
   expect(() => socket.emit('disconnect')).toThrow('"disconnect" is a reserved event name')
   expect(() => srv.io.emit('connect')).toThrow('reserved')
+})
+
+test('shared disconnecting/disconnect handlers run once per leaving socket, never from a client event', async () => {
+  srv = startIO()
+  const heard: string[] = []
+  srv.io.sockets.handle('disconnecting', (socket: IOSocket, reason: string) => {
+    heard.push(`disconnecting ${reason} ${socket.rooms.has('kept') ? 'in room' : 'no room'}`)
+  })
+  srv.io.sockets.handle('disconnect', (socket: IOSocket, reason: string) => {
+    heard.push(`disconnect ${reason} ${socket.connected}`)
+  })
+  expect(() => srv.io.sockets.handle('connect', () => {})).toThrow('reserved')
+  const { c, socket } = await pair()
+  socket.join('kept')
+  const own = once<string>(socket, 'disconnect')
+  // A client naming the event itself is a protocol error, not a call of the handler.
+  const raw = await wsConnect(srv.url)
+  raw.send('42["disconnect","forged"]')
+  await raw.closed
+  expect(heard).toEqual([
+    'disconnecting transport close no room',
+    'disconnect transport close false',
+  ])
+  heard.length = 0
+  c.disconnect()
+  expect(await own).toBe('client namespace disconnect')
+  expect(heard).toEqual([
+    'disconnecting client namespace disconnect in room',
+    'disconnect client namespace disconnect false',
+  ])
 })
 
 test('a throwing or rejecting listener or middleware does not break the server', async () => {
