@@ -32,8 +32,10 @@ export interface ClientContext {
 }
 
 export class Client implements EngineSocketHandler {
-  /** One per joined namespace; an array because it is almost always one (memory). */
-  private sockets: IOSocket[] = []
+  /** The socket of the first namespace joined: almost always the only one (no array per client). */
+  private socket: IOSocket | undefined
+  /** Sockets of further namespaces, when one connection multiplexes several. */
+  private more: IOSocket[] | undefined
   private readonly decoder: FrameDecoder
   private connectTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -53,12 +55,18 @@ export class Client implements EngineSocketHandler {
 
   /** @internal EngineSocketHandler */
   onupgrade(): void {
-    for (const socket of this.sockets) socket.nsp.adapter.onSubscribed(socket)
+    for (const socket of this.sockets()) socket.nsp.adapter.onSubscribed(socket)
+  }
+
+  /** Every joined socket, as a new array (callers may remove sockets while iterating). */
+  private sockets(): IOSocket[] {
+    const first = this.socket ? [this.socket] : []
+    return this.more ? [...first, ...this.more] : first
   }
 
   /** @internal connectTimeout elapsed. */
   closeIfIdle(): void {
-    if (this.sockets.length === 0) this.close()
+    if (!this.socket && !this.more) this.close()
   }
 
   write(packet: EncodedPacket): void {
@@ -73,19 +81,22 @@ export class Client implements EngineSocketHandler {
 
   /** @internal the namespace accepted `socket`. */
   attach(socket: IOSocket): void {
-    this.sockets.push(socket)
+    if (!this.socket) this.socket = socket
+    else (this.more ??= []).push(socket)
     clearTimeout(this.connectTimer)
     this.connectTimer = undefined
   }
 
   /** @internal */
   remove(socket: IOSocket): void {
-    this.sockets = this.sockets.filter((s) => s !== socket)
+    if (this.socket === socket) this.socket = this.more?.shift()
+    else this.more = this.more?.filter((s) => s !== socket)
+    if (this.more?.length === 0) this.more = undefined
   }
 
   /** `socket.disconnect(true)`: DISCONNECT every namespace, then close the session. */
   disconnectAll(): void {
-    for (const socket of [...this.sockets]) socket.disconnect()
+    for (const socket of this.sockets()) socket.disconnect()
     this.close()
   }
 
@@ -105,7 +116,7 @@ export class Client implements EngineSocketHandler {
         sid: this.conn.id,
         error: result.error,
       })
-      for (const socket of this.sockets) socket.onerror(new Error(result.error))
+      for (const socket of this.sockets()) socket.onerror(new Error(result.error))
       // socket.io closes the engine connection on a protocol violation (reason "forced close").
       this.conn.close()
       return
@@ -114,7 +125,10 @@ export class Client implements EngineSocketHandler {
   }
 
   private ondecoded(packet: Packet): void {
-    const socket = this.sockets.find((s) => s.nsp.name === packet.nsp)
+    const socket =
+      this.socket?.nsp.name === packet.nsp
+        ? this.socket
+        : this.more?.find((s) => s.nsp.name === packet.nsp)
     if (!socket && packet.type === PacketType.CONNECT) {
       this.connect(packet.nsp, (packet.data as Record<string, unknown> | undefined) ?? {})
       return
@@ -142,8 +156,9 @@ export class Client implements EngineSocketHandler {
     clearTimeout(this.connectTimer)
     this.connectTimer = undefined
     this.decoder.reset()
-    for (const socket of [...this.sockets]) socket.onclose(reason)
-    this.sockets = []
+    for (const socket of this.sockets()) socket.onclose(reason)
+    this.socket = undefined
+    this.more = undefined
   }
 }
 
