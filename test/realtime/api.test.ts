@@ -201,6 +201,28 @@ test('a middleware may join rooms and read headers before the socket connects', 
   expect(await got).toBe(1)
 })
 
+test('handshakeHeaders keeps only the named headers (and origin) over both transports', async () => {
+  srv = startIO({ handshakeHeaders: ['x-test'] })
+  for (const transports of [['polling'], ['websocket']] as const) {
+    const peer = await pair({
+      extraHeaders: { 'x-test': 'yes', 'x-other': 'no', origin: 'http://example.test' },
+      transports: [...transports],
+    })
+    expect(peer.socket.handshake.headers).toEqual({
+      'x-test': 'yes',
+      origin: 'http://example.test',
+    })
+    expect(peer.socket.handshake.xdomain).toBe(true)
+    // A copy: a handler changing it changes no other socket's.
+    peer.socket.handshake.headers['x-test'] = 'changed'
+  }
+  const bare = await pair({ transports: ['websocket'] })
+  expect(bare.socket.handshake.headers).toEqual({})
+  expect(bare.socket.handshake.xdomain).toBe(false)
+  bare.socket.handshake.headers.added = '1'
+  expect((await pair({ transports: ['websocket'] })).socket.handshake.headers).toEqual({})
+})
+
 test('a socket id is a room: to(id), except(id), and a sender targeting another id', async () => {
   srv = startIO()
   const a = await pair({ transports: ['websocket'] })

@@ -70,6 +70,12 @@ export interface EngineOptions {
    * sessions needed behind a round-robin balancer), or undefined for "Session ID unknown".
    */
   forward?: Forwarder
+  /**
+   * Request headers a session keeps (lower-case names; `origin` always, for `xdomain`); absent:
+   * all of them, as engine.io. A kept `Headers` is the largest per-session object after the
+   * WebSocket itself, more so with a browser's cookies.
+   */
+  keepHeaders?: readonly string[]
 }
 
 export interface Engine {
@@ -100,6 +106,12 @@ export function createEngine(opts: EngineOptions): Engine {
     if (clients.get(socket.id) === socket) clients.delete(socket.id)
   }
   const connectionListeners: Array<(socket: EngineSocket) => unknown> = []
+  const keepHeaders = opts.keepHeaders && [...new Set(['origin', ...opts.keepHeaders])]
+  const requestInfo = (req: Request, server: BunServerLike): RequestInfo => {
+    const address = server.requestIP?.(req)?.address ?? ''
+    const headers = keepHeaders ? pickHeaders(req.headers, keepHeaders) : req.headers
+    return { headers, url: req.url, address }
+  }
 
   const openSession = (
     transport: PollingTransport | WebSocketTransport,
@@ -284,7 +296,16 @@ export function createEngine(opts: EngineOptions): Engine {
   return engine
 }
 
-function requestInfo(req: Request, server: BunServerLike): RequestInfo {
-  const address = server.requestIP?.(req)?.address ?? ''
-  return { headers: req.headers, url: req.url, address }
+/** No header kept: one shared empty object, not one per session (the handshake copies it). */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
+
+function pickHeaders(headers: Headers, names: readonly string[]): Readonly<Record<string, string>> {
+  let kept: Record<string, string> | undefined
+  for (const name of names) {
+    const value = headers.get(name)
+    if (value === null) continue
+    kept ??= {}
+    kept[name] = value
+  }
+  return kept ?? NO_HEADERS
 }

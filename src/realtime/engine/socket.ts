@@ -35,8 +35,11 @@ export interface Transport {
 
 /** The request facts kept for the session lifetime (kept small: 10k idle sessions). */
 export interface RequestInfo {
-  /** Bun's native headers; turned into a plain object only if someone reads them. */
-  headers: Headers
+  /**
+   * Bun's native headers, turned into a plain object only if someone reads them; or, with the
+   * engine's `keepHeaders`, a plain object of just those (lower-case names).
+   */
+  headers: Headers | Readonly<Record<string, string>>
   url: string
   address: string
 }

@@ -5,7 +5,7 @@
 import type { RequestInfo } from '../engine/socket.ts'
 
 export interface Handshake {
-  /** Request headers of the session's first request, lower-cased names. */
+  /** Request headers of the session's first request, lower-cased names (those the engine keeps). */
   readonly headers: Record<string, string>
   readonly time: string
   readonly address: string
@@ -34,7 +34,8 @@ export class SocketHandshake implements Handshake {
   ) {}
 
   get headers(): Record<string, string> {
-    this.cachedHeaders ??= Object.fromEntries(this.request.headers)
+    const headers = this.request.headers
+    this.cachedHeaders ??= headers instanceof Headers ? Object.fromEntries(headers) : { ...headers }
     return this.cachedHeaders
   }
   get query(): Record<string, string> {
@@ -48,7 +49,8 @@ export class SocketHandshake implements Handshake {
     return this.request.address
   }
   get xdomain(): boolean {
-    return this.request.headers.has('origin')
+    const headers = this.request.headers
+    return headers instanceof Headers ? headers.has('origin') : headers.origin !== undefined
   }
   get secure(): boolean {
     return this.request.url.startsWith('https:')

@@ -47,6 +47,11 @@ export interface IOOptions {
   /** Packet counters for metrics. */
   observer?: IOObserver
   /**
+   * The request headers `socket.handshake.headers` keeps (lower-case names, `origin` always);
+   * absent: all, as socket.io. Fewer is less memory per idle connection.
+   */
+  handshakeHeaders?: readonly string[]
+  /**
    * A custom packet parser, as socket.io's `parser` option: an object with `Encoder` and
    * `Decoder` classes (e.g. socket.io-msgpack-parser). Clients must use the same one.
    */
@@ -127,6 +132,7 @@ export function createIO({
   forward,
   observer,
   parser,
+  handshakeHeaders,
 }: IOOptions = {}): IOServer {
   const log = logger.child('realtime')
   const nsps = new Map<string, Namespace>()
@@ -176,6 +182,7 @@ export function createIO({
     logger: log.child('engine'),
     sidPrefix,
     forward,
+    ...(handshakeHeaders ? { keepHeaders: handshakeHeaders } : {}),
     onConnection: (conn) => new Client(conn, clientContext),
   })
 
