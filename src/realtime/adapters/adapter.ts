@@ -100,7 +100,11 @@ export interface Adapter {
   broadcast(packet: EncodedPacket, opts: BroadcastOptions): void
   /** Ids of the local sockets in any of `rooms` (all when empty) and in none of `except`. */
   sockets(rooms: ReadonlySet<string>, except?: ReadonlySet<string>): Set<string>
-  socketRooms(id: string): ReadonlySet<string> | undefined
+  /**
+   * The rooms of a local socket, its own id included (a list: a few rooms each, and a `Set` per
+   * idle socket would cost far more than its members).
+   */
+  socketRooms(id: string): readonly string[] | undefined
   /** The other nodes, for a cross-node adapter; absent on a single node. */
   readonly remote?: RemoteOperations
   /** Every room with its local members (socket.io `adapter.rooms`). */

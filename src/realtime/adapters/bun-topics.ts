@@ -25,7 +25,8 @@ function removeFrom(map: Map<string, Set<string>>, key: string, id: string): voi
 /** `rooms` lists joined rooms only: own-id rooms are implied by `socketRooms(id)`. */
 export function createBunTopicsAdapter(host: AdapterHost): Adapter {
   const rooms = new Map<string, Set<string>>()
-  const sids = new Map<string, Set<string>>()
+  /** Each local socket's rooms, its own id among them: a short list, not a Set per socket. */
+  const sids = new Map<string, string[]>()
   /** Members of each room still on long-polling (not topic subscribers). */
   const polling = new Map<string, Set<string>>()
   const pollingAll = new Set<string>()
@@ -34,7 +35,7 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
 
   /** Members of a room; a socket's own-id room is virtual (no Set, no topic per socket). */
   const members = (room: string): Iterable<string> =>
-    rooms.get(room) ?? (sids.get(room)?.has(room) ? [room] : [])
+    rooms.get(room) ?? (sids.get(room)?.includes(room) ? [room] : [])
 
   const sockets = (targets: ReadonlySet<string>, except?: ReadonlySet<string>): Set<string> => {
     const out = new Set<string>()
@@ -47,7 +48,10 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
 
   const del = (member: RoomMember, room: string): void => {
     const mine = sids.get(member.id)
-    if (!mine?.delete(room) || room === member.id) return
+    const index = mine?.indexOf(room) ?? -1
+    if (!mine || index === -1) return
+    mine.splice(index, 1)
+    if (room === member.id) return
     removeFrom(rooms, room, member.id)
     removeFrom(polling, room, member.id)
     if (member.subscribed) member.unsubscribe(topic(room))
@@ -60,14 +64,14 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
     addAll(member, newRooms) {
       let mine = sids.get(member.id)
       if (!mine) {
-        mine = new Set()
+        mine = []
         sids.set(member.id, mine)
         if (member.subscribed) member.subscribe(allTopic)
         else pollingAll.add(member.id)
       }
       for (const room of newRooms) {
-        if (mine.has(room)) continue
-        mine.add(room)
+        if (mine.includes(room)) continue
+        mine.push(room)
         if (room === member.id) continue
         addTo(rooms, room, member.id)
         if (member.subscribed) member.subscribe(topic(room))

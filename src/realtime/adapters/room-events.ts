@@ -35,7 +35,7 @@ export class RoomEventsAdapter extends Emitter implements Adapter {
 
   /** True when `room` has a member here (a socket's own-id room is implied by its rooms). */
   private exists(room: string): boolean {
-    return this.inner.rooms.has(room) || this.inner.socketRooms(room)?.has(room) === true
+    return this.inner.rooms.has(room) || this.inner.socketRooms(room)?.includes(room) === true
   }
 
   addAll(member: RoomMember, rooms: Iterable<string>): void {
@@ -46,7 +46,7 @@ export class RoomEventsAdapter extends Emitter implements Adapter {
     this.inner.addAll(member, wanted)
     const now = this.inner.socketRooms(member.id)
     wanted.forEach((room, i) => {
-      if (had.has(room) || !now?.has(room)) return
+      if (had.has(room) || !now?.includes(room)) return
       had.add(room)
       if (!existed[i]) this.emitLocal('create-room', [room])
       this.emitLocal('join-room', [room, member.id])
@@ -55,7 +55,7 @@ export class RoomEventsAdapter extends Emitter implements Adapter {
 
   del(member: RoomMember, room: string): void {
     if (!this.listening) return this.inner.del(member, room)
-    const had = this.inner.socketRooms(member.id)?.has(room) === true
+    const had = this.inner.socketRooms(member.id)?.includes(room) === true
     this.inner.del(member, room)
     if (had) this.left(member.id, room)
   }
@@ -81,7 +81,7 @@ export class RoomEventsAdapter extends Emitter implements Adapter {
   sockets(rooms: ReadonlySet<string>, except?: ReadonlySet<string>): Set<string> {
     return this.inner.sockets(rooms, except)
   }
-  socketRooms(id: string): ReadonlySet<string> | undefined {
+  socketRooms(id: string): readonly string[] | undefined {
     return this.inner.socketRooms(id)
   }
   close(): void | Promise<void> {

@@ -67,7 +67,7 @@ export class IOSocket extends Emitter implements RoomMember {
 
   /** `socket.rooms.has(room)` without copying the set (a per-message check on the hot path). */
   inRoom(room: string): boolean {
-    return this.nsp.adapter.socketRooms(this.id)?.has(room) ?? false
+    return this.nsp.adapter.socketRooms(this.id)?.includes(room) ?? false
   }
 
   // RoomMember: how the adapter reaches this socket.
