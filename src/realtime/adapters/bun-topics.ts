@@ -15,6 +15,13 @@ function addTo(map: Map<string, Set<string>>, key: string, id: string): void {
   else map.set(key, new Set([id]))
 }
 
+/** A room's members, with the room's name as first joined: every later joiner keeps this copy. */
+class Members extends Set<string> {
+  constructor(readonly name: string) {
+    super()
+  }
+}
+
 function removeFrom(map: Map<string, Set<string>>, key: string, id: string): void {
   const set = map.get(key)
   if (!set) return
@@ -24,7 +31,7 @@ function removeFrom(map: Map<string, Set<string>>, key: string, id: string): voi
 
 /** `rooms` lists joined rooms only: own-id rooms are implied by `socketRooms(id)`. */
 export function createBunTopicsAdapter(host: AdapterHost): Adapter {
-  const rooms = new Map<string, Set<string>>()
+  const rooms = new Map<string, Members>()
   /** Each local socket's rooms, its own id among them: a short list, not a Set per socket. */
   const sids = new Map<string, string[]>()
   /** Members of each room still on long-polling (not topic subscribers). */
@@ -69,11 +76,18 @@ export function createBunTopicsAdapter(host: AdapterHost): Adapter {
         if (member.subscribed) member.subscribe(allTopic)
         else pollingAll.add(member.id)
       }
-      for (const room of newRooms) {
-        if (mine.includes(room)) continue
+      for (const joined of newRooms) {
+        if (mine.includes(joined)) continue
+        if (joined === member.id) {
+          mine.push(member.id)
+          continue
+        }
+        // One string per room, not one per member: 10k sockets of 100 users name 100 user rooms.
+        let members = rooms.get(joined)
+        if (!members) rooms.set(joined, (members = new Members(joined)))
+        const room = members.name
+        members.add(member.id)
         mine.push(room)
-        if (room === member.id) continue
-        addTo(rooms, room, member.id)
         if (member.subscribed) member.subscribe(topic(room))
         else addTo(polling, room, member.id)
       }
