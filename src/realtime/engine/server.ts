@@ -6,6 +6,7 @@
  * (403 for FORBIDDEN), codes 0–5.
  */
 import type { Logger } from '../../log.ts'
+import { createInterner } from '../intern.ts'
 import { safeCall } from '../io/emitter.ts'
 import type { Forwarder } from './forward.ts'
 import { PollingTransport } from './polling.ts'
@@ -107,10 +108,13 @@ export function createEngine(opts: EngineOptions): Engine {
   }
   const connectionListeners: Array<(socket: EngineSocket) => unknown> = []
   const keepHeaders = opts.keepHeaders && [...new Set(['origin', ...opts.keepHeaders])]
-  const requestInfo = (req: Request, server: BunServerLike): RequestInfo => {
-    const address = server.requestIP?.(req)?.address ?? ''
+  /** WebSocket handshake URLs are mostly alike, and many clients share a proxy's address. */
+  const intern = createInterner(1_024)
+  const requestInfo = (req: Request, server: BunServerLike, websocket: boolean): RequestInfo => {
+    const address = intern(server.requestIP?.(req)?.address ?? '')
     const headers = keepHeaders ? pickHeaders(req.headers, keepHeaders) : req.headers
-    return { headers, url: req.url, address }
+    // A polling handshake's URL carries its own `t=`: nothing to share.
+    return { headers, url: websocket ? intern(req.url) : req.url, address }
   }
 
   const openSession = (
@@ -220,7 +224,7 @@ export function createEngine(opts: EngineOptions): Engine {
       return upgrade(req, server, undefined, headers)
     }
     const transport = new PollingTransport()
-    const socket = openSession(transport, requestInfo(req, server))
+    const socket = openSession(transport, requestInfo(req, server, false))
     return transport.poll(socket, req, headers)
   }
 
@@ -240,7 +244,7 @@ export function createEngine(opts: EngineOptions): Engine {
   ): Response | undefined => {
     const data: WsData = {
       sid,
-      request: requestInfo(req, server),
+      request: requestInfo(req, server, true),
       transport: undefined,
       relay,
       engine: wsEvents,
