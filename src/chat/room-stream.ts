@@ -32,7 +32,6 @@ import {
   newestRoomEvent,
   oldestRoomEventAt,
   pruneRecovery,
-  takeSocketSession,
 } from '../store/room-stream.ts'
 import type { UserRow } from '../store/schema.ts'
 import type { ThreadState } from '../store/write-batch.ts'
@@ -248,7 +247,7 @@ export function createRoomStream({
   /** The socket left for good: nothing to resume. */
   function forgetSession(pid: string): void {
     if (!enabled) return
-    writer.forgetSession(pid).catch(logged('forgetting a session'))
+    writer.takeSession(pid).catch(logged('forgetting a session'))
   }
 
   /** The session for `pid` with everything its rooms missed after `offset`; refusals say why. */
@@ -259,7 +258,8 @@ export function createRoomStream({
   }): Promise<Result<Resumed>> {
     if (!enabled) return fail('not_found', 'recovery is off')
     if (!OFFSET.test(input.offset)) return fail('invalid_input', 'offset is not ours')
-    const session = await takeSocketSession(db, input.pid)
+    // Through the writer: a drop's save queued before this take is committed first.
+    const session = await writer.takeSession(input.pid)
     if (!session || session.expiresAt < now()) return fail('not_found', 'no such session')
     if (session.userId !== input.actor.id) return fail('forbidden', 'session of another user')
     const rooms: RoomRef[] = []

@@ -22,7 +22,6 @@ import {
   BUMP_THREAD_IF_STORED,
   bumpsThread,
   eventParams,
-  FORGET_SESSION,
   INDEX_MESSAGE_BY_ID,
   INSERT_EVENT_NEXT,
   INSERT_MESSAGE_NEXT,
@@ -30,6 +29,7 @@ import {
   messageParams,
   SAVE_SESSION,
   sessionParams,
+  TAKE_SESSION,
   type ThreadState,
   type WriteOp,
   type WriteResult,
@@ -47,8 +47,11 @@ export interface GroupWriter {
   appendRoomEvent(log: LogRow): Promise<number>
   /** Saves a socket session (insert or replace by pid), committed with the writes around it. */
   saveSession(row: SocketSessionRow): Promise<void>
-  /** Deletes a socket session by pid. */
-  forgetSession(pid: string): Promise<void>
+  /**
+   * Deletes a socket session by pid and answers what it held, after every write queued before it
+   * (a session saved on a drop is there to take, however soon the take comes).
+   */
+  takeSession(pid: string): Promise<SocketSessionRow | undefined>
   /** Commits whatever is queued and stops taking work (shutdown). */
   close(): Promise<void>
 }
@@ -58,9 +61,12 @@ export interface HoldableGroupWriter extends GroupWriter {
   hold(): () => void
 }
 
+/** What a committed op answers (a failed one rejects instead). */
+type Done = Exclude<WriteResult, { error: string }>
+
 interface Pending {
   op: WriteOp
-  resolve(result: StoredMessage): void
+  resolve(result: Done): void
   reject(error: unknown): void
 }
 
@@ -103,7 +109,7 @@ export function createGroupWriter(
     }
   }
 
-  function enqueue(op: WriteOp): Promise<StoredMessage> {
+  function enqueue(op: WriteOp): Promise<Done> {
     if (closed) return Promise.reject(new Error('the database is closing'))
     return new Promise((resolve, reject) => {
       queue.push({ op, resolve, reject })
@@ -121,17 +127,18 @@ export function createGroupWriter(
   }
 
   return {
-    insertMessage: (message) => enqueue({ message }),
+    insertMessage: (message) => enqueue({ message }) as Promise<StoredMessage>,
     appendRoomEvent: async (log) => {
       const result = await enqueue({ log })
-      if (!result.stored) throw new Error('a log row is always stored')
+      if (!('stored' in result && result.stored)) throw new Error('a log row is always stored')
       return result.offset
     },
     saveSession: async (session) => {
       await enqueue({ session })
     },
-    forgetSession: async (forget) => {
-      await enqueue({ forget })
+    takeSession: async (take) => {
+      const result = await enqueue({ take })
+      return 'taken' in result ? result.taken : undefined
     },
     async close() {
       closed = true
@@ -192,9 +199,19 @@ export function createDirectWriter(client: LibsqlClient): GroupWriter {
       inOrder(async () => {
         await client.execute({ sql: SAVE_SESSION, args: [...sessionParams(row)] })
       }),
-    forgetSession: (pid) =>
+    takeSession: (pid) =>
       inOrder(async () => {
-        await client.execute({ sql: FORGET_SESSION, args: [pid] })
+        const { rows } = await client.execute({ sql: TAKE_SESSION, args: [pid] })
+        const row = rows[0]
+        if (!row) return undefined
+        return {
+          pid: String(row.pid),
+          socketId: String(row.socketId),
+          userId: String(row.userId),
+          rooms: String(row.rooms),
+          expiresAt: Number(row.expiresAt),
+          nodeId: row.nodeId === null ? null : String(row.nodeId),
+        }
       }),
     async close() {
       await chain

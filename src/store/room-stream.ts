@@ -148,15 +148,6 @@ export async function extendLiveSessions(db: Db, nodeId: string, expiresAt: numb
   await db.update(socketSessions).set({ expiresAt }).where(eq(socketSessions.nodeId, nodeId))
 }
 
-/** Reads and deletes a session in one statement: a pid resumes at most once. */
-export async function takeSocketSession(
-  db: Db,
-  pid: string
-): Promise<SocketSessionRow | undefined> {
-  const [row] = await db.delete(socketSessions).where(eq(socketSessions.pid, pid)).returning()
-  return row
-}
-
 /** When the oldest log row was written, undefined for an empty log. */
 export async function oldestRoomEventAt(db: Db): Promise<number | undefined> {
   const [row] = await db

@@ -25,10 +25,10 @@ export interface LogRow {
  * forgotten (by pid). Sessions take no offset.
  */
 export type WriteOp =
-  | { message: NewMessageRow; log?: never; session?: never; forget?: never }
-  | { message?: never; log: LogRow; session?: never; forget?: never }
-  | { message?: never; log?: never; session: SocketSessionRow; forget?: never }
-  | { message?: never; log?: never; session?: never; forget: string }
+  | { message: NewMessageRow; log?: never; session?: never; take?: never }
+  | { message?: never; log: LogRow; session?: never; take?: never }
+  | { message?: never; log?: never; session: SocketSessionRow; take?: never }
+  | { message?: never; log?: never; session?: never; take: string }
 
 /**
  * What one op did: `stored` false means the author's clientId was already used (nothing written);
@@ -37,6 +37,7 @@ export type WriteOp =
 export type WriteResult =
   | { stored: true; offset: number; thread?: ThreadState | undefined }
   | { stored: false }
+  | { taken: SocketSessionRow | undefined }
   | { error: string }
 
 /** A parent message's thread after a reply was stored: its new count and newest reply's time. */
@@ -76,7 +77,9 @@ export const SAVE_SESSION = `INSERT INTO socket_sessions (pid, socket_id, user_i
   expires_at, node_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pid) DO UPDATE SET
   socket_id = excluded.socket_id, user_id = excluded.user_id, rooms = excluded.rooms,
   expires_at = excluded.expires_at, node_id = excluded.node_id`
-export const FORGET_SESSION = 'DELETE FROM socket_sessions WHERE pid = ?'
+/** Deletes a session and answers it, in one statement: a pid is taken at most once. */
+export const TAKE_SESSION = `DELETE FROM socket_sessions WHERE pid = ? RETURNING pid,
+  socket_id AS socketId, user_id AS userId, rooms, expires_at AS expiresAt, node_id AS nodeId`
 
 /** A session's parameters, in order. */
 export const sessionParams = (row: SocketSessionRow) =>
@@ -130,7 +133,7 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
   let message: Statement | undefined
   let event: Statement | undefined
   let save: Statement | undefined
-  let forget: Statement | undefined
+  let take: Statement<SocketSessionRow> | undefined
   let bump: Statement<ThreadState> | undefined
   let index: Statement | undefined
   const run = (op: WriteOp, offset: number): WriteResult => {
@@ -139,10 +142,9 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
       save.run(...sessionParams(op.session))
       return { stored: false }
     }
-    if (op.forget !== undefined) {
-      forget ??= sqlite.prepare(FORGET_SESSION)
-      forget.run(op.forget)
-      return { stored: false }
+    if (op.take !== undefined) {
+      take ??= sqlite.prepare(TAKE_SESSION) as Statement<SocketSessionRow>
+      return { taken: take.get(op.take) ?? undefined }
     }
     if (op.message) {
       message ??= sqlite.prepare(insertMessage('?'))

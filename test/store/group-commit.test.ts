@@ -1,7 +1,8 @@
 /**
  * @module Group commit over every store kind (bun:sqlite and libSQL files, a libSQL server): a
  * resolved write is committed (readable), offsets follow call order across messages and log rows
- * and never go back, a clientId retry stores nothing, and one bad row fails alone. A held
+ * and never go back, a clientId retry stores nothing, a session is taken after the save queued
+ * before it and only once, and one bad row fails alone. A held
  * bun:sqlite writer (the checkpoint thread restarting the WAL) commits nothing until released.
  */
 import { Database as BunDatabase } from 'bun:sqlite'
@@ -61,6 +62,27 @@ describe.each(STORE_KINDS)('group commit over %s', (kind) => {
     const logged = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 100)
     expect(logged.map((row) => row.id)).toEqual(offsets.filter((_, i) => i % 2 === 1))
     expect(logged.map((row) => JSON.parse(row.packet)[1])).toEqual(rows.map((_, i) => i))
+  })
+
+  test('a session saved and taken in the same turn is taken after its save, and only once', async () => {
+    const { database, author } = await fresh(kind)
+    const session = {
+      pid: newId(),
+      socketId: newId(),
+      userId: author.id,
+      rooms: '["city:mumbai"]',
+      expiresAt: Date.now() + 60_000,
+      nodeId: null,
+    }
+    // Queued together, as a drop followed at once by someone's resume.
+    const [, first, second] = await Promise.all([
+      database.writer.saveSession(session),
+      database.writer.takeSession(session.pid),
+      database.writer.takeSession(session.pid),
+    ])
+    expect(first).toEqual(session)
+    expect(second).toBeUndefined()
+    expect(await database.writer.takeSession(newId())).toBeUndefined()
   })
 
   test('a clientId used twice stores one row, also within one batch, and takes no offset', async () => {
