@@ -21,6 +21,8 @@ function trickyFile(size: number): Uint8Array<ArrayBuffer> {
   crypto.getRandomValues(bytes)
   const near = [encode(`\r\n--${boundary.slice(0, -1)}`), encode('\r\n--'), encode('\r\n\r\n')]
   bytes.set(near[0] as Uint8Array, 0)
+  // The byte after the cut boundary is not its last one, which would make it the real delimiter.
+  bytes[(near[0] as Uint8Array).length] = boundary.charCodeAt(boundary.length - 1) ^ 1
   bytes.set(near[1] as Uint8Array, Math.floor(size / 2))
   bytes.set(near[2] as Uint8Array, size - 4)
   return bytes
