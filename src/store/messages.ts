@@ -8,6 +8,7 @@ import {
   count,
   desc,
   eq,
+  getTableColumns,
   gt,
   inArray,
   isNull,
@@ -15,6 +16,7 @@ import {
   max,
   ne,
   or,
+  type Placeholder,
   type SQL,
   sql,
 } from 'drizzle-orm'
@@ -59,7 +61,8 @@ const AUTHOR_COLUMNS = {
   profilePhotoUrl: users.profilePhotoUrl,
 }
 
-export function roomCondition(room: RoomRef) {
+/** The room's messages; the id may be a placeholder (a prepared query's parameter). */
+export function roomCondition(room: { kind: RoomRef['kind']; id: string | Placeholder }) {
   return room.kind === 'city' ? eq(messages.cityId, room.id) : eq(messages.chatId, room.id)
 }
 
@@ -67,7 +70,7 @@ export function roomCondition(room: RoomRef) {
  * What `viewerId` may read: every message but those sent shadowed by someone else (only their
  * author sees those, chat/moderation.ts).
  */
-export function visibleTo(viewerId: string) {
+export function visibleTo(viewerId: string | Placeholder) {
   return or(eq(messages.shadowed, false), eq(messages.authorId, viewerId))
 }
 
@@ -91,6 +94,34 @@ export const flatten = (row: {
   author: row.author,
   ...(row.replyToDeleted ? { replyToDeleted: true } : {}),
 })
+
+/** The message's columns in the order `selectWithAuthor` selects them, its author's next. */
+const MESSAGE_COLUMNS = Object.entries(getTableColumns(messages))
+const AUTHOR_AT = MESSAGE_COLUMNS.length
+
+/**
+ * A `selectWithAuthor` row read as an array (a query's `values()`), built into what `flatten`
+ * builds from Drizzle's own row, without its generic per-field mapping (path walks, entity
+ * checks and a nested object to spread again): a replay reads up to a thousand of them before
+ * it can answer CONNECT. Each column still decodes through its own Drizzle column (booleans,
+ * JSON), so both drivers give the same records.
+ */
+export function fromValues(row: readonly unknown[]): MessageWithAuthor & { seq: number } {
+  const message: Record<string, unknown> = {}
+  for (let i = 0; i < AUTHOR_AT; i++) {
+    const [key, column] = MESSAGE_COLUMNS[i] as (typeof MESSAGE_COLUMNS)[number]
+    const value = row[i]
+    message[key] = value === null ? null : column.mapFromDriverValue(value)
+  }
+  message.author = {
+    id: row[AUTHOR_AT],
+    username: row[AUTHOR_AT + 1],
+    fullName: row[AUTHOR_AT + 2],
+    profilePhotoUrl: row[AUTHOR_AT + 3],
+  }
+  if (row[AUTHOR_AT + 4]) message.replyToDeleted = true
+  return message as MessageWithAuthor & { seq: number }
+}
 
 export async function findMessageById(db: Db, id: string): Promise<MessageWithAuthor | undefined> {
   const [row] = await selectWithAuthor(db).where(eq(messages.id, id)).limit(1)

@@ -234,9 +234,15 @@ export class Namespace extends Emitter implements AdapterHost {
     }
     this.sockets.set(socket.id, socket)
     client.attach(socket)
-    // CONNECT goes out before `connection` listeners can emit (socket.io ordering).
-    socket.onconnect()
-    if (recovered) socket.resume(recovered.session)
+    // CONNECT goes out before `connection` listeners can emit (socket.io ordering); a resume's
+    // replay follows it in the same write.
+    if (recovered) {
+      const { session } = recovered
+      client.conn.batch(() => {
+        socket.onconnect()
+        socket.resume(session)
+      })
+    } else socket.onconnect()
     this.emitLocal('connect', [socket])
     this.emitLocal('connection', [socket])
     return socket
