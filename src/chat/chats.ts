@@ -16,7 +16,8 @@ import { findUsersByIds } from '../store/users.ts'
 import type { createChatBody } from './inputs.ts'
 import type { Notifier } from './notifications.ts'
 import type { SharedRateLimiter } from './rate-limit.ts'
-import { chatRoom } from './rooms.ts'
+import type { RoomStream } from './room-stream.ts'
+import { CHAT_MEMBERS_ADDED, CHAT_MEMBERS_REMOVED, chatRoom } from './rooms.ts'
 import type { ChatDetails, ChatMemberDetails, ReadReceipt } from './views.ts'
 
 export interface Membership {
@@ -26,15 +27,36 @@ export interface Membership {
 
 const canManage = (member: ChatMemberRow) => member.role === 'owner' || member.role === 'admin'
 
+/**
+ * The caller's membership of a chat: `not_found` if the chat does not exist, `not_member` if the
+ * caller is not in it. Every private-chat action starts here (room access too, chat/room-access.ts).
+ * @example const m = await requireChatMember(db, user, chatId); if (!m.ok) return m
+ */
+export async function requireChatMember(
+  db: Db,
+  actor: UserRow,
+  chatId: string
+): Promise<Result<Membership>> {
+  const chat = await store.findChatById(db, chatId)
+  if (!chat) return fail('not_found', 'no such chat')
+  const member = await store.findChatMember(db, chatId, actor.id)
+  if (!member) return fail('not_member', 'you are not a member of this chat')
+  return ok({ chat, member })
+}
+
 /** The same refusal whoever of them blocked the actor, so it names nobody. */
 const BLOCKED = fail('blocked', 'one of these users does not accept chats from you')
 
 export function createChats({
   db,
+  stream,
   notifier,
   chatLimiter,
 }: {
   db: Db
+  /** Membership changes are room events: the chat's members hear them, live and on recovery. */
+  stream: RoomStream
+  /** Reads each membership change from the log (webhooks, `added` notifications). */
   notifier: Notifier
   /** Chats one user may create per hour (CHATS_PER_HOUR; shared by the nodes with Redis). */
   chatLimiter?: SharedRateLimiter | undefined
@@ -77,21 +99,27 @@ export function createChats({
     return { chat, members: members.get(chat.id) ?? [] }
   }
 
+  const membershipOf = (actor: UserRow, chatId: string) => requireChatMember(db, actor, chatId)
+
   /**
-   * The caller's membership of a chat: `not_found` if the chat does not exist, `not_member` if
-   * the caller is not in it. Every private-chat action starts here.
-   * @example const m = await chat.requireChatMember(user, chatId); if (!m.ok) return m
+   * A membership change, after it was stored: `chat-members-added` / `chat-members-removed`
+   * `{ chatId, actorId, userIds }` to the chat's room through the room stream (so it is
+   * replayed and reaches every node), then the notifier reads it from the log. Resolves once
+   * the room heard it.
    */
-  async function requireChatMember(actor: UserRow, chatId: string): Promise<Result<Membership>> {
-    const chat = await store.findChatById(db, chatId)
-    if (!chat) return fail('not_found', 'no such chat')
-    const member = await store.findChatMember(db, chatId, actor.id)
-    if (!member) return fail('not_member', 'you are not a member of this chat')
-    return ok({ chat, member })
+  async function announce(
+    event: typeof CHAT_MEMBERS_ADDED | typeof CHAT_MEMBERS_REMOVED,
+    chatId: string,
+    actorId: string,
+    userIds: string[]
+  ): Promise<void> {
+    if (userIds.length === 0) return
+    await stream.append({ room: chatRoom(chatId), event, args: [{ chatId, actorId, userIds }] })
+    notifier.eventLogged()
   }
 
   async function requireManager(actor: UserRow, chatId: string): Promise<Result<Membership>> {
-    const membership = await requireChatMember(actor, chatId)
+    const membership = await membershipOf(actor, chatId)
     if (membership.ok && !canManage(membership.value.member)) {
       return fail('forbidden', 'only the chat owner or an admin may manage members')
     }
@@ -122,12 +150,12 @@ export function createChats({
       { userId: actor.id, role: 'owner' },
       ...others.map((userId) => ({ userId, role: 'member' as const })),
     ])
-    notifier.membersAdded(chat.id, actor.id, others)
+    await announce(CHAT_MEMBERS_ADDED, chat.id, actor.id, others)
     return ok(await details(chat))
   }
 
   async function getChat(actor: UserRow, chatId: string): Promise<Result<ChatDetails>> {
-    const membership = await requireChatMember(actor, chatId)
+    const membership = await membershipOf(actor, chatId)
     if (!membership.ok) return membership
     return ok(await details(membership.value.chat))
   }
@@ -182,7 +210,8 @@ export function createChats({
       ids.map((userId) => ({ userId, role: 'member' as const })),
       Date.now()
     )
-    notifier.membersAdded(
+    await announce(
+      CHAT_MEMBERS_ADDED,
       chatId,
       actor.id,
       ids.filter((id) => !already.has(id))
@@ -206,7 +235,7 @@ export function createChats({
       return fail('forbidden', 'only the owner may remove an admin')
     }
     await store.removeChatMember(db, chatId, userId)
-    notifier.membersRemoved(chatId, actor.id, [userId])
+    await announce(CHAT_MEMBERS_REMOVED, chatId, actor.id, [userId])
     return ok(await details(membership.value.chat))
   }
 
@@ -218,10 +247,10 @@ export function createChats({
     actor: UserRow,
     chatId: string
   ): Promise<Result<{ chatDeleted: boolean }>> {
-    const membership = await requireChatMember(actor, chatId)
+    const membership = await membershipOf(actor, chatId)
     if (!membership.ok) return membership
     await store.removeChatMember(db, chatId, actor.id)
-    notifier.membersRemoved(chatId, actor.id, [actor.id])
+    await announce(CHAT_MEMBERS_REMOVED, chatId, actor.id, [actor.id])
     const rest = await store.listChatMembers(db, [chatId])
     if (rest.length === 0) {
       await store.deleteChat(db, chatId)
@@ -240,7 +269,7 @@ export function createChats({
 
   /** Moves the caller's read position to the chat's newest message. */
   async function markRead(actor: UserRow, chatId: string): Promise<Result<ReadReceipt>> {
-    const membership = await requireChatMember(actor, chatId)
+    const membership = await membershipOf(actor, chatId)
     if (!membership.ok) return membership
     const readAt = Date.now()
     const lastReadMessageId = await latestMessageId(db, chatRoom(chatId))
@@ -249,7 +278,7 @@ export function createChats({
   }
 
   return {
-    requireChatMember,
+    requireChatMember: membershipOf,
     createChat,
     getChat,
     listMyChats,

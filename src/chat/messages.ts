@@ -318,7 +318,7 @@ export function createMessages({
       args: [messageView(edited)],
       audience: edited.shadowed ? edited.authorId : undefined,
     })
-    notifier.messageChanged('edited', edited)
+    notifier.eventLogged()
     if (screened?.action === 'flag' && edited.cityId !== null)
       await flagged(edited, edited.cityId, screened.term)
     return ok(edited)
@@ -414,7 +414,7 @@ export function createMessages({
       args: [deletedView(deleted)],
       audience: deleted.shadowed ? deleted.authorId : undefined,
     })
-    notifier.messageChanged('deleted', deleted)
+    notifier.eventLogged()
     // A deleted message leaves the pins (`by` deleted it).
     if (await removePin(db, deleted.id)) await stream.append(unpinned(deleted, by))
   }

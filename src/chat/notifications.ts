@@ -1,18 +1,24 @@
 /**
  * @module Notifications: what reaches a user who may not be looking — a mention, a reply in a
- * thread they are in (they wrote its message or replied to it), being added to a chat, a message in a room whose level is `all` while they have no
- * live socket. Made after the room heard the message, off the send path: `messageSent` only
- * wakes the notifier. New messages are handled from the database, in seq order, after a
- * persisted watermark (store/schema.ts `notifier_progress`): each batch's notifications, Web
- * Push outbox rows (chat/push.ts plans them) and webhook events commit in one transaction with
- * the watermark row that says the batch was handled, so a crash loses none and a restart makes
- * none twice. One node at a time does it, the holder of the notifier lease; the watermark row's
- * unique `after_seq` makes a second commit of the same range fail, so a node that lost the lease
+ * thread they are in (they wrote its message or replied to it), being added to a chat, a message
+ * in a room whose level is `all` while they have no live socket — and the webhook events of the
+ * room stream. Made after the room heard the event, off the send path: `messageSent` and
+ * `eventLogged` only wake the notifier. It walks the room stream's one order of offsets after a
+ * persisted watermark (store/schema.ts `notifier_progress`): new messages (`messages.seq`) and
+ * the log rows of edits, deletes, reactions and membership changes (`room_events.id`), merged in
+ * offset order. Each batch's notifications, Web Push outbox rows (chat/push.ts plans them) and
+ * webhook outbox rows commit in one transaction with the watermark row that says the batch was
+ * handled, so a crash loses none and a restart makes none twice, and a room's webhook events
+ * enter the outbox in its order (a message's `message.created` before its `message.edited`).
+ * One node at a time does it, the holder of the notifier lease; the watermark row's unique
+ * `after_seq` makes a second commit of the same range fail, so a node that lost the lease
  * mid-batch doubles nothing. The common case (a city message with no mention or reply, where
  * nobody chose `all`, and no webhook takes it) is decided in memory: it does not wake the
- * notifier, and the read that walks the batch leaves it out. After the commit each notification
- * is handed to the `NotificationPublisher` (every socket of the user, on every node). Edits,
- * deletes, reactions and membership changes are queued in memory as before.
+ * notifier, and the read that walks the batch leaves it out; the log read takes only the kinds
+ * something here handles (pins, threads and roles are skipped in SQL). The room stream keeps
+ * every log row after the watermark (chat/room-stream.ts prune). After the commit each
+ * notification is handed to the `NotificationPublisher` (every socket of the user, on every
+ * node).
  */
 
 import { ok, type Result } from '../errors.ts'
@@ -25,25 +31,34 @@ import {
   commitNotified,
   countUnreadNotifications,
   holdNotifierLease,
-  insertNotifications,
   listNotifications,
   markNotificationsRead,
   messagesToNotify,
   type NotificationWithMessage,
-  newestMessageSeq,
   notifierWatermark,
   pruneNotifierProgress,
   releaseNotifierLease,
 } from '../store/notifications.ts'
 import type { PresenceStore } from '../store/presence-store.ts'
 import type { NewPushRow } from '../store/push.ts'
+import { type LogEntry, latestOffset, listNotifiedEvents } from '../store/room-stream.ts'
 import type { NotificationKind, NotificationRow, UserRow } from '../store/schema.ts'
 import type { NewWebhookRow } from '../store/webhooks.ts'
 import { yieldToLoop } from './background.ts'
 import { type CityAllChoosers, lets, settingsForUsers } from './notification-settings.ts'
 import type { Push } from './push.ts'
-import { chatRoom, type RoomRef, roomOfMessage, roomOfPayload } from './rooms.ts'
-import { deletedView, messageView, notificationView, type ReactionView } from './views.ts'
+import {
+  CHAT_MEMBERS_ADDED,
+  CHAT_MEMBERS_REMOVED,
+  CITY,
+  chatRoom,
+  PRIVATE,
+  type RoomRef,
+  roomOfMessage,
+  roomOfPayload,
+  roomOfTopic,
+} from './rooms.ts'
+import { messageView, notificationView, type ReactionView } from './views.ts'
 import type { Webhooks } from './webhooks.ts'
 
 /** Where a new notification goes live (events/: the user's own room, on every node). */
@@ -51,14 +66,12 @@ export interface NotificationPublisher {
   notify(userId: string, notification: NotificationWithMessage): void
 }
 
-/** Messages handled per slice; the loop gets a turn between slices. */
+/** Messages, and log rows, read per batch at most; the loop gets a turn between batches. */
 const SLICE = 256
-/** Past this many queued, new work is dropped (and logged): the chat keeps going. */
-const MAX_QUEUE = 100_000
 /** How long the notifier lease lasts, and how often its holder renews it. */
 const LEASE_MS = 5_000
 const RENEW_MS = 1_000
-/** How often the lease holder looks for messages stored on other nodes (one max(seq) read). */
+/** How often the lease holder looks for events stored on other nodes (one newest-offset read). */
 const POLL_MS = 50
 /** A batch that made nothing writes its watermark row at most this often. */
 const PERSIST_IDLE_MS = 1_000
@@ -66,15 +79,20 @@ const PERSIST_IDLE_MS = 1_000
 const PROGRESS_KEEP_MS = 10 * 60_000
 const PRUNE_MS = 60_000
 
-type Work =
-  | { kind: 'edited'; message: MessageWithAuthor }
-  | { kind: 'deleted'; message: MessageWithAuthor }
-  | { kind: 'added'; chatId: string; actorId: string; userIds: string[] }
-  | { kind: 'removed'; chatId: string; actorId: string; userIds: string[] }
-  | { kind: 'reaction'; reaction: ReactionView }
-
 const reactionEvent = (reaction: ReactionView) =>
   reaction.action === 'add' ? 'reaction.added' : 'reaction.removed'
+
+/** A membership change as its log row carries it (chat/chats.ts). */
+interface MembersChange {
+  chatId: string
+  actorId: string
+  userIds: string[]
+}
+
+/** One step of a batch, in offset order: a new message or a logged room event. */
+type Step =
+  | { offset: number; message: MessageWithAuthor; event?: never }
+  | { offset: number; message?: never; event: LogEntry }
 
 /** A mention outranks a reply, which outranks a plain message. */
 const RANK: Record<NotificationKind, number> = { mention: 3, reply: 2, added: 1, message: 0 }
@@ -111,39 +129,6 @@ export function createNotifier({
   now = Date.now,
 }: NotifierOptions) {
   let publisher: NotificationPublisher = { notify() {} }
-  let queue: Work[] = []
-  let draining: Promise<void> | null = null
-  let dropped = 0
-
-  function enqueue(work: Work): void {
-    if (queue.length >= MAX_QUEUE) {
-      dropped += 1
-      if (dropped === 1 || dropped % 10_000 === 0) log.warn('notification queue full', { dropped })
-      return
-    }
-    queue.push(work)
-    draining ??= yieldToLoop().then(drain)
-  }
-
-  async function drain(): Promise<void> {
-    try {
-      while (queue.length > 0) {
-        const slice = queue.length <= SLICE ? queue : queue.slice(0, SLICE)
-        queue = queue.length <= SLICE ? [] : queue.slice(SLICE)
-        for (const work of slice) {
-          try {
-            await handle(work)
-          } catch (error) {
-            log.error('making notifications failed', { error })
-          }
-        }
-        // A turn of the loop for the chat before the next slice.
-        if (queue.length > 0) await yieldToLoop()
-      }
-    } finally {
-      draining = null
-    }
-  }
 
   /** Everyone a message may notify, with the strongest reason for each. */
   async function recipients(
@@ -195,57 +180,6 @@ export function createNotifier({
     return [...(await choosers.whoWantsAll(room.id))]
   }
 
-  async function handle(work: Work): Promise<void> {
-    const at = now()
-    if (work.kind === 'removed') {
-      const { chatId, actorId, userIds } = work
-      webhooks.emit('member.removed', chatRoom(chatId), () => ({ chatId, actorId, userIds }))
-      return
-    }
-    if (work.kind === 'reaction') {
-      const { reaction } = work
-      webhooks.emit(reactionEvent(reaction), roomOfPayload(reaction), () => reaction)
-      return
-    }
-    if (work.kind === 'edited' || work.kind === 'deleted') {
-      const room = roomOfMessage(work.message)
-      const { message } = work
-      if (work.kind === 'edited')
-        webhooks.emit('message.edited', room, () => ({ message: messageView(message) }))
-      else webhooks.emit('message.deleted', room, () => deletedView(message))
-      return
-    }
-    const { chatId, actorId, userIds } = work
-    webhooks.emit('member.added', chatRoom(chatId), () => ({ chatId, actorId, userIds }))
-    const targets = new Map(
-      userIds.filter((id) => id !== actorId).map((id) => [id, 'added' as const])
-    )
-    await make(chatRoom(chatId), targets, actorId, null, at)
-  }
-
-  /** Filters by each user's setting, stores the rest, and hands them over. */
-  async function make(
-    room: RoomRef,
-    targets: Map<string, NotificationKind>,
-    actorId: string,
-    message: MessageWithAuthor | null,
-    at: number
-  ): Promise<void> {
-    const rows = await rowsFor(room, targets, actorId, message, at)
-    if (rows.length === 0) return
-    // The feed rows and their pushes commit together: a crash keeps both or neither.
-    const pushes = await storeWithPushes(rows, message)
-    for (const row of rows) {
-      const notification = { ...row, message }
-      publisher.notify(row.userId, notification)
-      webhooks.emit('notification.created', { user: row.userId }, () => ({
-        userId: row.userId,
-        notification: notificationView(notification),
-      }))
-    }
-    push.queued(pushes)
-  }
-
   /** The notifications `targets` make, each user's setting and mute applied. */
   async function rowsFor(
     room: RoomRef,
@@ -275,7 +209,7 @@ export function createNotifier({
     return rows
   }
 
-  // New messages, from the database after the watermark (see the module comment).
+  // The room stream after the watermark, from the database (see the module comment).
   let leader = false
   /**
    * Where this node has read up to while it holds the lease; read again on taking it and on a
@@ -312,7 +246,7 @@ export function createNotifier({
     return choosers.cities()
   }
 
-  /** Handles new messages soon (on a later turn, never inside the caller's). */
+  /** Handles new events soon (on a later turn, never inside the caller's). */
   function wake(): void {
     if (!leader || stopped || wakeScheduled) return
     wakeScheduled = true
@@ -341,25 +275,38 @@ export function createNotifier({
         while (leader && !stopped && (await pumpOnce())) await yieldToLoop()
       } catch (error) {
         watermark = null
-        log.error('handling new messages for notifications failed', { error })
+        log.error('handling room events for notifications failed', { error })
         return
       }
     } while (pumpAgain && leader && !stopped)
   }
 
-  /** One batch after the watermark, committed with its watermark row; whether more may follow. */
+  /**
+   * One batch after the watermark (new messages and log rows, in offset order), committed with
+   * its watermark row; whether more may follow.
+   */
   async function pumpOnce(): Promise<boolean> {
     if (watermark === null) {
       persisted = await notifierWatermark(db)
       watermark = persisted
     }
     const after = watermark
-    const head = await newestMessageSeq(db)
+    const head = await latestOffset(db)
     if (head <= after) return false
-    const batch = await messagesToNotify(db, after, head, SLICE, plainCities())
-    const until = batch.length === SLICE ? (batch.at(-1)?.seq ?? head) : head
+    const messages = await messagesToNotify(db, after, head, SLICE, plainCities())
+    const events = await listNotifiedEvents(db, after, head, SLICE)
+    // A full read may have left rows out past its last: the batch ends there.
+    let until = head
+    if (messages.length === SLICE) until = Math.min(until, messages.at(-1)?.seq ?? head)
+    if (events.length === SLICE) until = Math.min(until, events.at(-1)?.id ?? head)
+    const batch: Step[] = [
+      ...messages
+        .filter((m) => m.seq <= until)
+        .map((message) => ({ offset: message.seq, message })),
+      ...events.filter((e) => e.id <= until).map((event) => ({ offset: event.id, event })),
+    ].sort((a, b) => a.offset - b.offset)
     const progress = { afterSeq: persisted, untilSeq: until, nodeId, createdAt: now() }
-    let plan = await planMessages(batch)
+    let plan = await planBatch(batch)
     // Nothing made: no write per poll. A crash before the next write reads these again, and
     // they make what they make then (nothing was made of them the first time).
     if (isEmpty(plan) && progress.createdAt - persistedAt < PERSIST_IDLE_MS) {
@@ -372,13 +319,13 @@ export function createNotifier({
       if (error === CONFLICT) return true
       // A subscription or a user went between the reads and the write: planned again once.
       log.warn('storing notifications failed; planning them again', { error })
-      plan = await planMessages(batch)
+      plan = await planBatch(batch)
       try {
         await commitOrConflict(plan, progress)
       } catch (again) {
         if (again === CONFLICT) return true
         // Never wedged on one batch: its notifications are given up, and said so.
-        log.error('notifications for a batch of messages could not be stored; skipped', {
+        log.error('notifications for a batch of room events could not be stored; skipped', {
           error: again,
           after,
           until,
@@ -425,37 +372,101 @@ export function createNotifier({
     live: NotificationWithMessage[]
   }
 
-  /** What a batch of messages makes: feed rows, their pushes, webhook events, live hand-offs. */
-  async function planMessages(batch: MessageWithAuthor[]): Promise<Plan> {
+  /**
+   * What a batch makes, step by step in offset order: feed rows, their pushes, webhook events
+   * (so a room's events enter the outbox in its order), live hand-offs.
+   */
+  async function planBatch(batch: Step[]): Promise<Plan> {
     const plan: Plan = { notifications: [], pushes: [], webhooks: [], live: [] }
     const memo = new Map<string, Promise<string[]>>()
     const at = now()
-    for (const message of batch) {
+    for (const step of batch) {
       try {
-        const room = roomOfMessage(message)
-        plan.webhooks.push(
-          ...webhooks.eventRows('message.created', room, () => ({ message: messageView(message) }))
-        )
-        const targets = await recipients(message, memo)
-        const rows = await rowsFor(room, targets, message.authorId, message, at)
-        if (rows.length === 0) continue
-        plan.pushes.push(...(await push.pushesFor(rows, message)))
-        for (const row of rows) {
-          const notification = { ...row, message }
-          plan.notifications.push(row)
-          plan.live.push(notification)
-          plan.webhooks.push(
-            ...webhooks.eventRows('notification.created', { user: row.userId }, () => ({
-              userId: row.userId,
-              notification: notificationView(notification),
-            }))
-          )
-        }
+        if (step.message) await planMessage(plan, step.message, memo, at)
+        else await planEvent(plan, step.event, at)
       } catch (error) {
-        log.error('making notifications failed', { error, messageId: message.id })
+        log.error('making notifications failed', { error, offset: step.offset })
       }
     }
     return plan
+  }
+
+  async function planMessage(
+    plan: Plan,
+    message: MessageWithAuthor,
+    memo: Map<string, Promise<string[]>>,
+    at: number
+  ): Promise<void> {
+    const room = roomOfMessage(message)
+    plan.webhooks.push(
+      ...webhooks.eventRows('message.created', room, () => ({ message: messageView(message) }))
+    )
+    const targets = await recipients(message, memo)
+    await planNotifications(plan, room, targets, message.authorId, message, at)
+  }
+
+  /**
+   * A logged room event: its webhook event, as the room heard it (the log row carries the view,
+   * so an event whose message retention purged since needs nothing else), and for users added
+   * to a chat their `added` notifications.
+   */
+  async function planEvent(plan: Plan, entry: LogEntry, at: number): Promise<void> {
+    const [event, payload] = JSON.parse(entry.packet) as [string, unknown]
+    if (event === CHAT_MEMBERS_ADDED || event === CHAT_MEMBERS_REMOVED) {
+      const change = payload as MembersChange
+      const room = chatRoom(change.chatId)
+      if (event === CHAT_MEMBERS_REMOVED) {
+        plan.webhooks.push(...webhooks.eventRows('member.removed', room, () => change))
+        return
+      }
+      plan.webhooks.push(...webhooks.eventRows('member.added', room, () => change))
+      const targets = new Map(
+        change.userIds.filter((id) => id !== change.actorId).map((id) => [id, 'added' as const])
+      )
+      await planNotifications(plan, room, targets, change.actorId, null, at)
+      return
+    }
+    if (event === CITY.events.reaction || event === PRIVATE.events.reaction) {
+      // One only its shadowed author heard (logged under their own topic) is no receiver's business.
+      if (roomOfTopic(entry.room) === null) return
+      const reaction = payload as ReactionView
+      plan.webhooks.push(
+        ...webhooks.eventRows(reactionEvent(reaction), roomOfPayload(reaction), () => reaction)
+      )
+      return
+    }
+    const view = payload as { cityId: string } | { chatId: string }
+    if (event === CITY.events.edited || event === PRIVATE.events.edited)
+      plan.webhooks.push(
+        ...webhooks.eventRows('message.edited', roomOfPayload(view), () => ({ message: view }))
+      )
+    else if (event === CITY.events.deleted || event === PRIVATE.events.deleted)
+      plan.webhooks.push(...webhooks.eventRows('message.deleted', roomOfPayload(view), () => view))
+  }
+
+  /** The notifications `targets` make, with their pushes and `notification.created` events. */
+  async function planNotifications(
+    plan: Plan,
+    room: RoomRef,
+    targets: Map<string, NotificationKind>,
+    actorId: string,
+    message: MessageWithAuthor | null,
+    at: number
+  ): Promise<void> {
+    const rows = await rowsFor(room, targets, actorId, message, at)
+    if (rows.length === 0) return
+    plan.pushes.push(...(await push.pushesFor(rows, message)))
+    for (const row of rows) {
+      const notification = { ...row, message }
+      plan.notifications.push(row)
+      plan.live.push(notification)
+      plan.webhooks.push(
+        ...webhooks.eventRows('notification.created', { user: row.userId }, () => ({
+          userId: row.userId,
+          notification: notificationView(notification),
+        }))
+      )
+    }
   }
 
   /** Takes or renews the lease (every RENEW_MS), prunes old watermark rows, and wakes the pump. */
@@ -485,27 +496,6 @@ export function createNotifier({
     pump()
   }
 
-  /**
-   * Stores the notifications with their pushes; the pushes it queued. A subscription dropped
-   * between the reads and the write fails the transaction (its row is gone): the pushes are
-   * planned again once, from the subscriptions left.
-   */
-  async function storeWithPushes(
-    rows: NotificationRow[],
-    message: MessageWithAuthor | null
-  ): Promise<NewPushRow[]> {
-    const pushes = await push.pushesFor(rows, message)
-    try {
-      await insertNotifications(db, rows, pushes)
-      return pushes
-    } catch (error) {
-      if (pushes.length === 0) throw error
-      const again = await push.pushesFor(rows, message)
-      await insertNotifications(db, rows, again)
-      return again
-    }
-  }
-
   /** The caller's feed, newest first. */
   async function listMyNotifications(
     actor: UserRow,
@@ -532,32 +522,20 @@ export function createNotifier({
     attach(next: NotificationPublisher): void {
       publisher = next
     },
-    /** After its broadcast: queued, never awaited by the sender. */
+    /** After its broadcast: wakes the notifier, never awaited by the sender. */
     messageSent(message: MessageWithAuthor): void {
       // Nothing can come of it (no reply, no mention, a city where nobody chose `all`, no
       // hook): nothing to wake. Otherwise the lease holder handles it now; another node's
       // within POLL_MS. The message itself is read back in its batch, in seq order.
       if (mayNotify(message)) wake()
     },
-    /** After its broadcast: an edit or a delete (for webhooks). */
-    messageChanged(kind: 'edited' | 'deleted', message: MessageWithAuthor): void {
-      if (webhooks.wants(`message.${kind}`))
-        enqueue(kind === 'edited' ? { kind, message } : { kind, message })
-    },
     /**
-     * After its broadcast: a reaction everyone in the room heard (for webhooks), queued in memory
-     * like an edit, in the order this node made them.
+     * After `stream.append` of an event it handles (an edit, a delete, a reaction, a membership
+     * change) resolved: the lease holder reads it now; another node's within POLL_MS. The event
+     * itself is read back from the log in its batch, in offset order.
      */
-    reactionChanged(reaction: ReactionView): void {
-      if (webhooks.wants(reactionEvent(reaction))) enqueue({ kind: 'reaction', reaction })
-    },
-    /** Users stopped being members (removed by `actorId`, or left: actorId is theirs). */
-    membersRemoved(chatId: string, actorId: string, userIds: string[]): void {
-      if (webhooks.wants('member.removed')) enqueue({ kind: 'removed', chatId, actorId, userIds })
-    },
-    /** Users became members of a chat (created with them, or added by `actorId`). */
-    membersAdded(chatId: string, actorId: string, userIds: string[]): void {
-      enqueue({ kind: 'added', chatId, actorId, userIds })
+    eventLogged(): void {
+      wake()
     },
     listMyNotifications,
     markNotificationsReadUpTo,
@@ -569,11 +547,10 @@ export function createNotifier({
       void tick()
     },
     /**
-     * Resolves once the queue is empty and, on the lease holder, every message stored so far
-     * was handled (tests, shutdown).
+     * On the lease holder, resolves once every message and room event stored so far was handled
+     * (tests, shutdown); elsewhere at once.
      */
     async settled(): Promise<void> {
-      while (draining) await draining
       if (!leader || stopped) return
       pump()
       while (pumping) await pumping

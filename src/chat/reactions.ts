@@ -163,8 +163,9 @@ export function createReactions({
           count,
         })
         await stream.append({ room, event: kindOf(room).events.reaction, args: [view], audience })
-        // One only its shadowed author heard is nobody else's business, a receiver's neither.
-        if (audience === undefined) notifier.reactionChanged(view)
+        // One only its shadowed author heard is nobody else's business, a receiver's neither
+        // (the notifier reads it from the log and skips it).
+        if (audience === undefined) notifier.eventLogged()
       }
       return ok({ messageId: message.id, emoji, action, count, changed })
     })

@@ -6,8 +6,9 @@
  * readable, a ban refuses everything, a mute refuses writing only.
  */
 import { fail, ok, type Result } from '../errors.ts'
+import type { Db } from '../store/db.ts'
 import type { ChatRole, RestrictionRow, UserRow } from '../store/schema.ts'
-import type { createChats } from './chats.ts'
+import { requireChatMember } from './chats.ts'
 import type { Cities } from './cities.ts'
 import type { Moderation } from './moderation.ts'
 import type { RoomRef } from './rooms.ts'
@@ -29,12 +30,12 @@ export type Purpose = 'read' | 'enter' | 'write'
  * @example const entry = await access.canEnter(user, cityRoom('mumbai')) // ok → { name: 'Mumbai', role: null }
  */
 export function createRoomAccess({
+  db,
   cities,
-  chats,
   moderation,
 }: {
+  db: Db
   cities: Cities
-  chats: ReturnType<typeof createChats>
   moderation: Moderation
 }) {
   /**
@@ -60,7 +61,7 @@ export function createRoomAccess({
         muted: moderation.muteOf(room.id, actor.id) ?? null,
       })
     }
-    const membership = await chats.requireChatMember(actor, room.id)
+    const membership = await requireChatMember(db, actor, room.id)
     if (!membership.ok) return membership
     return ok({
       name: membership.value.chat.name ?? 'private',

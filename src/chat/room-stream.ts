@@ -13,13 +13,17 @@
  *
  * Bounds: a session resumes only within `windowMs` of its drop (or of its node's death), and only
  * when at most `maxReplay` events were missed; otherwise the client reconnects fresh and reloads
- * history over REST (`?after=`). Log rows older than twice the window are pruned.
+ * history over REST (`?after=`). Log rows older than twice the window are pruned, except those
+ * after the notifier's persisted watermark: the notifier reads edits, deletes, reactions and
+ * membership changes from this log (chat/notifications.ts), so rows are written with recovery
+ * off too (offsets then stay internal) and kept until it handled them.
  */
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import type { Db } from '../store/db.ts'
 import type { GroupWriter } from '../store/group-commit.ts'
 import type { MessageWithAuthor, RoomRef } from '../store/messages.ts'
+import { notifierWatermark } from '../store/notifications.ts'
 import {
   extendLiveSessions,
   forgetLoggedMessages,
@@ -141,14 +145,23 @@ export function createRoomStream({
       })
     : Promise.resolve()
 
+  /**
+   * Forgets log rows older than twice the window (all of them with recovery off), but never one
+   * the notifier has not handled yet: nothing past its persisted watermark goes.
+   */
   const prune = async () => {
     await ready
     const at = now()
+    const handled = await notifierWatermark(db)
+    if (!enabled) {
+      await pruneRecovery(db, handled, at)
+      return
+    }
     const cutoff = at - 2 * windowMs
     marks.push({ at, id: await latestOffset(db) })
     while (marks.length > 1 && (marks[1] as { at: number }).at <= cutoff) marks.shift()
     const oldest = marks[0] as { at: number; id: number }
-    await pruneRecovery(db, oldest.at <= cutoff ? oldest.id : 0, at)
+    await pruneRecovery(db, Math.min(oldest.at <= cutoff ? oldest.id : 0, handled), at)
   }
   /**
    * A live session stays resumable this long past its last extension; extended every half window,
@@ -157,12 +170,14 @@ export function createRoomStream({
   const liveMs = windowMs * 1.5
   const tick = () => {
     prune().catch((error) => log.error('pruning the room event log failed', { error }))
+    if (!enabled) return
     extendLiveSessions(db, nodeId, now() + liveMs).catch((error) =>
       log.error('extending live sessions failed', { error })
     )
   }
-  const timer = enabled ? setInterval(tick, Math.max(1_000, windowMs / 2)) : undefined
-  timer?.unref?.()
+  // With recovery off the log still holds what the notifier has to read: pruned every second.
+  const timer = setInterval(tick, Math.max(1_000, windowMs / 2))
+  timer.unref?.()
 
   /** The event goes to the room; a new offset moves the head. */
   function handOver(topic: string, json: string, offset: number | undefined): void {
@@ -200,17 +215,16 @@ export function createRoomStream({
 
   /**
    * Logs one event, then hands it over with its offset. Never rejects: when the log write fails
-   * the event still goes out, without an offset (live clients lose nothing).
+   * the event still goes out, without an offset (live clients lose nothing; the notifier never
+   * reads it, and says so in the log). With recovery off it is logged all the same, for the
+   * notifier (chat/notifications.ts reads the log after its watermark), and handed over without
+   * an offset: clients get nothing they did not before.
    */
   function append({ room, event, args, audience }: RoomEvent): Promise<void> {
     const topic = audience === undefined ? topicOf(room) : userTopic(audience)
     const json = JSON.stringify([event, ...args])
-    if (!enabled) {
-      handOver(topic, json, undefined)
-      return Promise.resolve()
-    }
     const run = writer.appendRoomEvent({ room: topic, packet: json, createdAt: now() }).then(
-      (offset) => handOver(topic, json, offset),
+      (offset) => handOver(topic, json, enabled ? offset : undefined),
       (error: unknown) => {
         log.error('room event log append failed', { room: topic, error })
         handOver(topic, json, undefined)

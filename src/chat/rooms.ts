@@ -135,6 +135,13 @@ export const PRIVATE: RoomKind = {
 const KINDS: Record<RoomRef['kind'], RoomKind> = { city: CITY, chat: PRIVATE }
 
 /** The vocabulary of a room's kind. */
+/**
+ * Membership changes of a private chat, to its room (chat/chats.ts): `{ chatId, actorId, userIds }`
+ * (created with them or added by actorId; removed by actorId, or left: actorId is theirs).
+ */
+export const CHAT_MEMBERS_ADDED = 'chat-members-added'
+export const CHAT_MEMBERS_REMOVED = 'chat-members-removed'
+
 export const kindOf = (room: RoomRef): RoomKind => KINDS[room.kind]
 
 export const cityRoom = (id: string): RoomRef => ({ kind: 'city', id })

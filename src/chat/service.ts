@@ -154,12 +154,7 @@ export function createChat(options: ChatOptions) {
     choosers,
     nodeId: options.nodeId,
   })
-  const chats = createChats({
-    db,
-    notifier,
-    chatLimiter: chatLimiter(options.chatsPerHour ?? 0, options.sharedLimits),
-  })
-  const access = createRoomAccess({ cities, chats, moderation })
+  const access = createRoomAccess({ db, cities, moderation })
   const stream = createRoomStream({
     db,
     writer,
@@ -168,6 +163,12 @@ export function createChat(options: ChatOptions) {
     nodeId: options.nodeId,
     windowMs: options.recovery.windowMs,
     maxReplay: options.recovery.maxReplay,
+  })
+  const chats = createChats({
+    db,
+    stream,
+    notifier,
+    chatLimiter: chatLimiter(options.chatsPerHour ?? 0, options.sharedLimits),
   })
   const passwords = createPasswords(options.argon2MemoryKib)
   const mail = createAccountMail({ db, log: options.log, ...options.mail })

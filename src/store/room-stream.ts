@@ -15,7 +15,7 @@ import {
   selectWithAuthor,
   visibleTo,
 } from './messages.ts'
-import { messages, offsetFloor, roomEvents, socketSessions } from './schema.ts'
+import { isNotifiedEvent, messages, offsetFloor, roomEvents, socketSessions } from './schema.ts'
 
 export type SocketSessionRow = typeof socketSessions.$inferSelect
 
@@ -85,6 +85,62 @@ const prepareReplay = (db: Db) => ({ city: replayQuery(db, 'city'), chat: replay
 const replayQueries = new WeakMap<Db, ReturnType<typeof prepareReplay>>()
 
 /**
+ * The notifier's read of the log: the rows of NOTIFIED_EVENTS after `after` up to `until`, at most
+ * `limit`, through room_events_notify_idx (thread updates and pins are not in it). Prepared once
+ * per database and limit.
+ */
+const notifiedQuery = (db: Db, limit: number) =>
+  db
+    .select(LOG_COLUMNS)
+    .from(roomEvents)
+    .where(
+      and(
+        gt(roomEvents.id, sql.placeholder('after')),
+        lte(roomEvents.id, sql.placeholder('until')),
+        isNotifiedEvent(roomEvents.packet)
+      )
+    )
+    .orderBy(asc(roomEvents.id))
+    .limit(limit)
+const notifiedPrepared = new WeakMap<Db, Map<number, ReturnType<typeof prepareNotified>>>()
+const prepareNotified = (db: Db, limit: number) => notifiedQuery(db, limit).prepare()
+
+/** The SQL of the notifier's log read, for checking its query plan. */
+export const notifiedEventsQuery = notifiedQuery
+
+/**
+ * Log rows of the kinds the notifier handles (NOTIFIED_EVENTS) with `afterId < id <= untilId`,
+ * oldest first, at most `limit`.
+ */
+export async function listNotifiedEvents(
+  db: Db,
+  afterId: number,
+  untilId: number,
+  limit: number
+): Promise<LogEntry[]> {
+  if (untilId <= afterId) return []
+  let byLimit = notifiedPrepared.get(db)
+  if (!byLimit) {
+    byLimit = new Map()
+    notifiedPrepared.set(db, byLimit)
+  }
+  let query = byLimit.get(limit)
+  if (!query) {
+    query = prepareNotified(db, limit)
+    byLimit.set(limit, query)
+  }
+  return query.all({ after: afterId, until: untilId })
+}
+
+/** The newest offset read: prepared once per database (the notifier asks every 50 ms). */
+const newestPrepared = new WeakMap<Db, ReturnType<typeof prepareNewest>>()
+const prepareNewest = (db: Db) =>
+  db
+    .select({ offset: sql<number>`${sql.raw(LATEST_OFFSET)}` })
+    .from(offsetFloor)
+    .prepare()
+
+/**
  * A room's messages committed after offset `afterSeq`, oldest first (replay), as `viewerId` may
  * see them (without others' shadowed messages). Read as arrays and built by `fromValues`: on
  * bun:sqlite 1,000 rows take about 1.3 ms this way against 5.5 ms through Drizzle's row mapping.
@@ -124,10 +180,13 @@ export async function listMessagesBetween(
 
 /** The newest offset given out (message or log row), 0 for an empty database. */
 export async function latestOffset(db: Db): Promise<number> {
+  let query = newestPrepared.get(db)
+  if (!query) {
+    query = prepareNewest(db)
+    newestPrepared.set(db, query)
+  }
   // offset_floor always holds its one row (drizzle/0006).
-  const [row] = await db
-    .select({ offset: sql<number>`${sql.raw(LATEST_OFFSET)}` })
-    .from(offsetFloor)
+  const [row] = await query.all()
   return Number(row?.offset ?? 0)
 }
 

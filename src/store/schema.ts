@@ -1,6 +1,7 @@
 /** @module Database schema: one Drizzle sqlite-core schema shared by the bun:sqlite and libSQL drivers. */
 import { sql } from 'drizzle-orm'
 import {
+  type AnySQLiteColumn,
   check,
   index,
   integer,
@@ -243,10 +244,37 @@ export const messages = sqliteTable(
 )
 
 /**
- * The room event log behind connection state recovery: the replayable broadcasts other than new
- * messages (edits, deletes), whose ids share one order with `messages.seq`. A new message is
- * replayed from `messages` itself, so it writes no row here. Rows older than the recovery window
- * are pruned.
+ * The room-log events the notifier reads after its watermark (chat/notifications.ts: webhooks,
+ * `added` notifications); the partial index room_events_notify_idx holds only these, so its read
+ * skips thread updates, pins and role changes without touching them.
+ */
+export const NOTIFIED_EVENTS = [
+  'chat-members-added',
+  'chat-members-removed',
+  'city-message-edited',
+  'city-message-deleted',
+  'city-message-reaction',
+  'private-message-edited',
+  'private-message-deleted',
+  'private-message-reaction',
+] as const
+
+/**
+ * Whether a log row is one of NOTIFIED_EVENTS: its name cut from the packet's start (`["name",…`),
+ * the JSON unparsed. The index's WHERE and the notifier's read are this one expression, with the
+ * names as literals (a bound name would not match the index).
+ */
+export const isNotifiedEvent = (packet: AnySQLiteColumn) =>
+  sql`substr(${packet}, 3, instr(${packet}, '",') - 3) IN (${sql.raw(
+    NOTIFIED_EVENTS.map((name) => `'${name}'`).join(', ')
+  )})`
+
+/**
+ * The room event log behind connection state recovery and the notifier: the replayable
+ * broadcasts other than new messages (edits, deletes, reactions, pins, threads, membership and
+ * role changes), whose ids share one order with `messages.seq`. A new message is replayed from
+ * `messages` itself, so it writes no row here. Rows older than the recovery window are pruned,
+ * but none the notifier has not handled yet (chat/room-stream.ts).
  */
 export const roomEvents = sqliteTable(
   'room_events',
@@ -258,7 +286,12 @@ export const roomEvents = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   // No index on created_at: pruning goes by id (chat/room-stream.ts), one b-tree less per event.
-  (t) => [index('room_events_room_idx').on(t.room, t.id)]
+  (t) => [
+    index('room_events_room_idx').on(t.room, t.id),
+    // The notifier's read (store/room-stream.ts listNotifiedEvents); a thread update or a pin,
+    // the common log rows, touches no entry.
+    index('room_events_notify_idx').on(t.id).where(isNotifiedEvent(t.packet)),
+  ]
 )
 
 /**

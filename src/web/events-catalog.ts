@@ -484,6 +484,30 @@ export const EVENTS: EventDoc[] = [
       'Every socket of each user who stopped being a member (removed, or left): drop the chat. Sockets in its room also get left-private-chat.',
   },
   {
+    name: 'chat-members-added',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: {
+      ...CHAT,
+      actorId: 'string (user id: who added them, or created the chat with them)',
+      userIds: 'string[] (the new members)',
+    },
+    result:
+      'Everyone in the chat room (replayed on recovery), after POST /api/chats (the creator is not listed) and POST /api/chats/:chatId/members (users already in it are not listed; none new: no event). The new members themselves get added-to-chat on their own sockets.',
+  },
+  {
+    name: 'chat-members-removed',
+    direction: 'receive',
+    group: 'Private chat',
+    payload: {
+      ...CHAT,
+      actorId: "string (user id: who removed them; the leaver's own when they left)",
+      userIds: 'string[] (who is no longer a member)',
+    },
+    result:
+      'Everyone in the chat room (replayed on recovery), after DELETE /api/chats/:chatId/members/:userId and POST /api/chats/:chatId/leave. The removed user gets removed-from-chat on their own sockets and leaves the room; resuming a session later, they get nothing more of the chat.',
+  },
+  {
     name: 'chat-member-role-changed',
     direction: 'receive',
     group: 'Private chat',

@@ -3,12 +3,17 @@
  * what it returns (private-chat messages, replies, mentions, and plain city messages only in the
  * cities where someone chose `all`, or every message when told so), in seq order within its
  * bounds and limit; and, on a file, that SQLite answers it through messages_notify_idx and
- * messages_city_idx, never by walking the messages in range.
+ * messages_city_idx, never by walking the messages in range. The log half of the poll
+ * (store/room-stream.ts listNotifiedEvents): only the kinds the notifier handles, through
+ * room_events_notify_idx.
  */
 
 import { Database as BunDatabase } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
+import { CHAT_MEMBERS_ADDED, CHAT_MEMBERS_REMOVED, CITY, PRIVATE } from '../../src/chat/rooms.ts'
 import { messagesToNotify, messagesToNotifyQuery } from '../../src/store/notifications.ts'
+import { listNotifiedEvents, notifiedEventsQuery } from '../../src/store/room-stream.ts'
+import { NOTIFIED_EVENTS } from '../../src/store/schema.ts'
 import { STORE_KINDS, tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
@@ -111,4 +116,78 @@ test('the poll walks messages_notify_idx and messages_city_idx, not the messages
   } finally {
     sqlite.close()
   }
+})
+
+/** The log after the messages: ids 10 on, of every kind the room stream logs. */
+const LOGGED: Array<[number, string]> = [
+  [10, 'city-message-thread-updated'],
+  [11, 'city-message-edited'],
+  [12, 'city-message-pinned'],
+  [13, 'private-message-reaction'],
+  [14, 'chat-member-role-changed'],
+  [15, 'chat-members-added'],
+  [16, 'city-message-deleted'],
+  [17, 'chat-members-removed'],
+  [18, 'private-message-unpinned'],
+]
+
+describe.each(STORE_KINDS)('the notifier log read over %s', (kind) => {
+  test('reads the kinds the notifier handles, in id order, within its bounds and limit', async () => {
+    const { database } = await databases.seeded({ kind })
+    await database.executeAll(
+      LOGGED.map(
+        ([id, event]) =>
+          `INSERT INTO room_events (id, room, packet, created_at) VALUES (${id}, 'city:pune', '${JSON.stringify([event, { n: id }])}', ${id})`
+      )
+    )
+    const read = async (after: number, until: number, limit = 256) =>
+      (await listNotifiedEvents(database.db, after, until, limit)).map(
+        (row) => `${row.id}:${JSON.parse(row.packet)[0]}`
+      )
+    expect(await read(0, 18)).toEqual([
+      '11:city-message-edited',
+      '13:private-message-reaction',
+      '15:chat-members-added',
+      '16:city-message-deleted',
+      '17:chat-members-removed',
+    ])
+    expect(await read(11, 16)).toEqual([
+      '13:private-message-reaction',
+      '15:chat-members-added',
+      '16:city-message-deleted',
+    ])
+    expect(await read(0, 18, 2)).toEqual(['11:city-message-edited', '13:private-message-reaction'])
+    expect(await read(18, 18)).toEqual([])
+  })
+})
+
+test('the log read walks room_events_notify_idx, not the log rows in range', async () => {
+  const { db, path } = await seeded('bun-sqlite')
+  const sqlite = new BunDatabase(path, { readonly: true })
+  try {
+    const query = notifiedEventsQuery(db, 256).toSQL()
+    const plan = (
+      sqlite
+        .query(`EXPLAIN QUERY PLAN ${query.sql}`)
+        .all(...(query.params.map(() => 0) as number[])) as Array<{
+        detail: string
+      }>
+    ).map((row) => row.detail)
+    expect(plan).toEqual(['SEARCH room_events USING INDEX room_events_notify_idx (id>? AND id<?)'])
+  } finally {
+    sqlite.close()
+  }
+})
+
+test('the notifier reads every room event it handles, under the names the rooms use', () => {
+  const handled = [
+    CHAT_MEMBERS_ADDED,
+    CHAT_MEMBERS_REMOVED,
+    ...[CITY, PRIVATE].flatMap((kind) => [
+      kind.events.edited,
+      kind.events.deleted,
+      kind.events.reaction,
+    ]),
+  ]
+  expect([...handled].sort()).toEqual([...NOTIFIED_EVENTS].sort())
 })

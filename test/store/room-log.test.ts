@@ -1,37 +1,30 @@
 /**
  * @module Room log pruning over a real SQLite file: rows go once they are older than twice the
  * recovery window (by id marks, there is no created_at index), newer rows and sessions stay, and
- * a restart does not delay it. Ids (offsets) never go back, not even when everything was pruned.
+ * a restart does not delay it; rows the notifier has not handled yet stay (recovery off too, where
+ * events are logged all the same). Ids (offsets) never go back, not even when everything was pruned.
  * The upgrade to shared offsets (migration 0006) keeps message order.
  */
 import { expect, test } from 'bun:test'
 import { createAudit } from '../../src/chat/audit.ts'
 import { SINGLE_NODE } from '../../src/chat/change-feed.ts'
-import { createChats } from '../../src/chat/chats.ts'
 import { createCities } from '../../src/chat/cities.ts'
 import { createModeration } from '../../src/chat/moderation.ts'
-import { createCityAllChoosers } from '../../src/chat/notification-settings.ts'
-import { createNotifier } from '../../src/chat/notifications.ts'
-import { createPush } from '../../src/chat/push.ts'
 import { createRoles } from '../../src/chat/roles.ts'
 import { createRoomAccess } from '../../src/chat/room-access.ts'
 import { createRoomStream } from '../../src/chat/room-stream.ts'
 import { createUserCache } from '../../src/chat/user-cache.ts'
-import { createVapid, generateVapidKeys } from '../../src/chat/web-push.ts'
-import { createWebhooks } from '../../src/chat/webhooks.ts'
 import { createLogger } from '../../src/log.ts'
-import { createMetrics } from '../../src/metrics.ts'
 import type { Database } from '../../src/store/db.ts'
 import { newId } from '../../src/store/ids.ts'
 import { listRoomMessages } from '../../src/store/messages.ts'
 import { loadMigrations, migrate } from '../../src/store/migrate.ts'
-import { createMemoryPresence } from '../../src/store/presence-memory.ts'
 import { listRoomEventsAfter, pruneRecovery } from '../../src/store/room-stream.ts'
+import { notifierProgress } from '../../src/store/schema.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
-const vapid = await createVapid(generateVapidKeys(), 'mailto:test@example.test')
 
 /** The room access rule over the database, as the chat service builds it. */
 function accessOf(db: Database['db']) {
@@ -41,60 +34,30 @@ function accessOf(db: Database['db']) {
   const roles = createRoles({ db, audit, feed, userCache: createUserCache() })
   const cities = createCities({ db, audit, feed, roles })
   const moderation = createModeration({ db, audit, feed, roles, cities, log })
-  const chats = createChats({
-    db,
-    notifier: createNotifier({
-      db,
-      log: createLogger({ level: 'error' }),
-      presence: createMemoryPresence(),
-      // No WEBHOOK_URL: off.
-      webhooks: createWebhooks({
-        db,
-        log: createLogger({ level: 'error' }),
-        feed: SINGLE_NODE,
-        url: undefined,
-        secret: undefined,
-        maxAttempts: 1,
-        retryBaseMs: 1_000,
-        timeoutMs: 1_000,
-        deadLetters: createMetrics().counter('unused_total', 'unused'),
-      }),
-      push: createPush({
-        db,
-        log: createLogger({ level: 'error' }),
-        presence: createMemoryPresence(),
-        vapid,
-        collapseMs: 30_000,
-        ttlMs: 60_000,
-        maxAttempts: 1,
-        retryBaseMs: 1_000,
-        timeoutMs: 1_000,
-        maxPerUser: 1,
-        allowHttp: false,
-        counters: {
-          queued: createMetrics().counter('unused_total', 'unused'),
-          sent: createMetrics().counter('unused_total', 'unused'),
-          gone: createMetrics().counter('unused_total', 'unused'),
-          dead: createMetrics().counter('unused_total', 'unused'),
-        },
-      }),
-      choosers: createCityAllChoosers({ db, feed, log }),
-      nodeId: 'room-log-test',
-    }),
-  })
-  return createRoomAccess({ cities, chats, moderation })
+  return createRoomAccess({ db, cities, moderation })
 }
 
-/** A room log with a 1 s window (prune ticks every second) and what it has logged. */
-function roomLogOf(database: Database) {
+/** The notifier's persisted watermark moved to `offset` (it handled the log up to there). */
+async function handledUpTo(database: Database, offset: number): Promise<void> {
+  await database.db
+    .insert(notifierProgress)
+    .values({ afterSeq: offset, untilSeq: offset, nodeId: 'test', createdAt: Date.now() })
+}
+
+/**
+ * A room log with a 1 s window (prune ticks every second; 0: recovery off) and what it has
+ * logged. `handled`: the notifier has handled everything (else it has handled nothing).
+ */
+function roomLogOf(database: Database, { windowMs = 1_000, handled = true } = {}) {
   const db = database.db
+  if (handled) void handledUpTo(database, Number.MAX_SAFE_INTEGER)
   const roomLog = createRoomStream({
     db,
     writer: database.writer,
     log: createLogger({ level: 'error' }),
     access: accessOf(db),
     nodeId: 'n1',
-    windowMs: 1_000,
+    windowMs,
     maxReplay: 100,
   })
   const record = (tag: string) =>
@@ -136,7 +99,7 @@ test('after a restart, rows written before it go twice the window after they wer
   await Bun.sleep(2_100)
   // The restarted log prunes at its first tick, not two windows after it started (the newest
   // row always stays: it holds the latest offset).
-  const after = roomLogOf(database)
+  const after = roomLogOf(database, { handled: false })
   try {
     expect(await after.logged()).toEqual(['old-1', 'old-2', 'old-3'])
     // By the first tick (1 s), well before the 3 s tick a log that ignored its rows' age would need.
@@ -147,6 +110,56 @@ test('after a restart, rows written before it go twice the window after they wer
     )
   } finally {
     after.roomLog.close()
+  }
+}, 10_000)
+
+test('rows the notifier has not handled stay past the window, and go once it has', async () => {
+  const { database } = await databases.migrated()
+  const { roomLog, record, logged } = roomLogOf(database, { handled: false })
+  try {
+    await record('a')
+    await record('b')
+    const [first] = await listRoomEventsAfter(database.db, ['city:mumbai'], 0, 1)
+    await record('c')
+    // Three ticks past twice the window: nothing goes while the watermark is behind all three.
+    await Bun.sleep(3_300)
+    expect(await logged()).toEqual(['a', 'b', 'c'])
+    // Handled up to the first: only it goes (never past the watermark).
+    await handledUpTo(database, first?.id as number)
+    await eventually(
+      async () => Bun.deepEquals(await logged(), ['b', 'c']),
+      2_200,
+      'the handled row pruned'
+    )
+    await Bun.sleep(1_100)
+    expect(await logged()).toEqual(['b', 'c'])
+  } finally {
+    roomLog.close()
+  }
+}, 12_000)
+
+test('with recovery off, events are still logged (no offset handed over) until handled', async () => {
+  const { database } = await databases.migrated()
+  const { roomLog, record, logged } = roomLogOf(database, { windowMs: 0, handled: false })
+  const handed: Array<number | undefined> = []
+  roomLog.attach({ publish: (_topic, _json, offset) => handed.push(offset) })
+  try {
+    await record('a')
+    await record('b')
+    await record('c')
+    expect(handed).toEqual([undefined, undefined, undefined])
+    expect(await logged()).toEqual(['a', 'b', 'c'])
+    await Bun.sleep(1_300)
+    expect(await logged()).toEqual(['a', 'b', 'c'])
+    // Handled: pruned at the next tick (the newest stays, it holds the latest offset).
+    await handledUpTo(database, Number.MAX_SAFE_INTEGER)
+    await eventually(
+      async () => Bun.deepEquals(await logged(), ['c']),
+      2_200,
+      'the handled rows pruned'
+    )
+  } finally {
+    roomLog.close()
   }
 }, 10_000)
 
