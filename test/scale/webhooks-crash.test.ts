@@ -8,9 +8,12 @@
  * receivers de-duplicate by id), and per room in offset order: a message's `message.created`
  * before its `message.edited`, before its `message.deleted`. With two nodes on Redis, an edit made
  * on one node of a message created on the other reaches the receiver after its creation,
- * whichever node holds the notifier lease.
+ * whichever node holds the notifier lease. A log row whose message is gone before the notifier
+ * reached it (retention) neither stops nor skips it.
  */
+import { Database } from 'bun:sqlite'
 import { afterEach, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { clusterEnv, SKIP_REASON, startNode, startRedis } from './cluster.ts'
@@ -211,3 +214,54 @@ test.skipIf(!!SKIP_REASON)(
   },
   60_000
 )
+
+test('a message purged before the notifier reached its log rows: the rest of the room goes on, in order', async () => {
+  const receiver = startReceiver()
+  const cluster = clusterEnv(undefined, {
+    MESSAGE_RATE_PER_MINUTE: '0',
+    WEBHOOK_URL: receiver.url,
+    WEBHOOK_SECRET: 'webhooks-purge-secret',
+    WEBHOOK_RETRY_BASE: '50ms',
+  })
+  cleanups.push(cluster.cleanup)
+  const node = await startNode(cluster.env, 'solo')
+  cleanups.push(() => node.kill())
+  const sqlite = new Database(join(cluster.dataDir, 'chat.db'))
+  cleanups.push(() => sqlite.close())
+  // The lease held elsewhere: this node stops handling at its next renewal (each second).
+  sqlite.run(`UPDATE notifier_lease SET node_id = 'elsewhere', until = ${Date.now() + 3_600_000}`)
+  await Bun.sleep(2_000)
+  const alice = await registerUser(node.url)
+  const bob = await registerUser(node.url)
+  const m1 = (await call(node.url, 'POST', '/api/cities/pune/messages', alice, { content: 'one' }))
+    .message._id as string
+  await call(node.url, 'PATCH', `/api/messages/${m1}`, alice, { content: 'one, edited' })
+  await call(node.url, 'PUT', `/api/messages/${m1}/reactions/${encodeURIComponent('👍')}`, bob)
+  const m2 = (await call(node.url, 'POST', '/api/cities/pune/messages', alice, { content: 'two' }))
+    .message._id as string
+  await call(node.url, 'DELETE', `/api/messages/${m2}`, alice)
+  expect(receiver.events()).toEqual([])
+  // m1 purged (its row gone, its log rows left), then the lease let go: this node takes it.
+  sqlite.run('DELETE FROM messages WHERE id = ?', [m1])
+  sqlite.run('DELETE FROM notifier_lease')
+  const m3 = (
+    await call(node.url, 'POST', '/api/cities/pune/messages', alice, { content: 'three' })
+  ).message._id as string
+  const pune = () =>
+    receiver
+      .events()
+      .filter((event) => roomOf(event) === 'city:pune')
+      .map((event) => [event.type, subject(event)])
+  const expected = [
+    // m1 was gone before the notifier read it: no message.created; its logged events as heard.
+    ['message.edited', m1],
+    ['reaction.added', m1],
+    ['message.created', m2],
+    ['message.deleted', m2],
+    ['message.created', m3],
+  ]
+  await eventually(() => pune().length >= expected.length, 20_000, 'every event of the room')
+  await Bun.sleep(500)
+  expect(pune()).toEqual(expected)
+  expectIdsHonest(receiver.arrivals)
+}, 60_000)
