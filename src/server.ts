@@ -17,6 +17,7 @@ import { createSessionHooks } from './events/session-hooks.ts'
 import { createApp } from './http/app.ts'
 import { answerConnectionClose } from './http/connection-close.ts'
 import { createPages } from './http/pages.ts'
+import { createIdleCollector } from './idle-collector.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createIO } from './realtime/index.ts'
 import { createScaleOut } from './scale-out.ts'
@@ -181,6 +182,10 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     ...scale.io(chat.stream.enabled && !config.DATABASE_SYNC_URL ? chat.stream.offsets : undefined),
   })
   metrics.watch(io)
+  const idleCollector = createIdleCollector({
+    connections: () => io.engine.clients.size,
+    log: log.child('memory'),
+  })
   const realtime = attachChatEvents({
     io,
     chat,
@@ -264,6 +269,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
      */
     attach(server: Server<unknown>, nodeUrl?: string): Promise<void> {
       io.attach(server)
+      idleCollector.start()
       chat.webhooks.start()
       chat.notifier.start()
       chat.push.start()
@@ -296,6 +302,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
         await io.close()
         await realtime.settle()
         realtime.close()
+        idleCollector.close()
       })()
       return closingRealtime
     },
