@@ -356,9 +356,9 @@ export function renderTargets(columns: readonly TargetColumn[]): string {
       ' ms',
     ],
     [
-      'idle RSS ≤ 8 KB per authenticated connection',
+      'idle RSS ≤ 5 KB per authenticated connection',
       medianOf(ours, 'idle_kb'),
-      (v) => v <= 8,
+      (v) => v <= 5,
       ' KB',
     ],
     [

@@ -174,9 +174,9 @@ export async function createServer(config: Config, deps: ServerDeps = {}) {
     recovery: chat.stream.enabled ? createSessionHooks(chat, log.child('recovery')) : undefined,
     logger: log.child('realtime'),
     observer: metrics.observer,
-    // No chat code reads a handshake header: sockets keep only `origin`, unless the Admin UI's
-    // dashboard is on, which shows them all.
-    ...(config.ADMIN_UI ? {} : { handshakeHeaders: [] }),
+    // No chat code reads a handshake header, nor the token once the handshake verified it: sockets
+    // keep only `origin` and no `auth`, unless the Admin UI's dashboard is on, which shows them all.
+    ...(config.ADMIN_UI ? {} : { handshakeHeaders: [], handshakeAuth: [] }),
     // Offset order across nodes reads back what a node has not heard yet; an embedded replica's
     // reads may lag the other nodes' writes, so there relayed broadcasts go out as they come.
     ...scale.io(chat.stream.enabled && !config.DATABASE_SYNC_URL ? chat.stream.offsets : undefined),

@@ -223,6 +223,31 @@ test('handshakeHeaders keeps only the named headers (and origin) over both trans
   expect((await pair({ transports: ['websocket'] })).socket.handshake.headers).toEqual({})
 })
 
+test('handshakeAuth: middlewares see the whole auth payload, the accepted socket keeps only the named fields', async () => {
+  srv = startIO({ handshakeAuth: ['room'] })
+  const seen: Record<string, unknown>[] = []
+  srv.io.use((socket, next) => {
+    seen.push({ ...socket.handshake.auth })
+    return socket.handshake.auth.token === 'good' ? next() : next(new Error('bad token'))
+  })
+  const kept = await pair({ auth: { token: 'good', room: 'r1' }, transports: ['websocket'] })
+  expect(seen.at(-1)).toEqual({ token: 'good', room: 'r1' })
+  expect(kept.socket.handshake.auth).toEqual({ room: 'r1' })
+  const none = await pair({ auth: { token: 'good' }, transports: ['polling'] })
+  expect(none.socket.handshake.auth).toEqual({})
+  // The refusal path still reads the token the client sent.
+  const error = await rejectionOf(
+    connect(srv.url, { auth: { token: 'bad' }, transports: ['websocket'], reconnection: false })
+  )
+  expect((error as Error).message).toBe('bad token')
+  expect(seen.at(-1)).toEqual({ token: 'bad' })
+  // Without the option every field stays, as in socket.io.
+  await srv.stop()
+  srv = startIO()
+  const all = await pair({ auth: { token: 'good', room: 'r1' }, transports: ['websocket'] })
+  expect(all.socket.handshake.auth).toEqual({ token: 'good', room: 'r1' })
+})
+
 test('a socket id is a room: to(id), except(id), and a sender targeting another id', async () => {
   srv = startIO()
   const a = await pair({ transports: ['websocket'] })

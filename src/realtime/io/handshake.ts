@@ -19,6 +19,9 @@ export interface Handshake {
   readonly auth: Record<string, unknown>
 }
 
+/** One empty `auth` shared by every socket that keeps none of its payload. */
+const NO_AUTH: Record<string, unknown> = Object.freeze({})
+
 /**
  * The handshake, computed on first read: most sockets never look at their headers or query,
  * and 10k idle connections must stay under a few KB each.
@@ -30,8 +33,23 @@ export class SocketHandshake implements Handshake {
 
   constructor(
     private readonly request: RequestInfo,
-    readonly auth: Record<string, unknown>
+    private payload: Record<string, unknown>
   ) {}
+
+  get auth(): Record<string, unknown> {
+    return this.payload
+  }
+  /** Keeps only these fields of `auth` (the server's `handshakeAuth`), once the socket is accepted. */
+  keepAuth(fields: readonly string[]): void {
+    const kept: Record<string, unknown> = {}
+    let any = false
+    for (const field of fields) {
+      if (!Object.hasOwn(this.payload, field)) continue
+      kept[field] = this.payload[field]
+      any = true
+    }
+    this.payload = any ? kept : NO_AUTH
+  }
 
   get headers(): Record<string, string> {
     const headers = this.request.headers

@@ -53,6 +53,8 @@ export interface NamespaceContext {
   publish(topic: string, packet: EncodedPacket): boolean
   /** Connection state recovery; absent: CONNECT answers `{ sid }` only. */
   recovery?: RecoveryHooks | undefined
+  /** The `auth` fields an accepted socket keeps (`handshakeAuth`); absent: all. */
+  keepAuth?: readonly string[] | undefined
   /** The packet codec every socket of the server speaks (io/codec.ts). */
   codec: Codec
   /** The server that owns the namespace (`nsp.server`, as in socket.io). */
@@ -228,6 +230,7 @@ export class Namespace extends Emitter implements AdapterHost {
     }
     const recovered = this.context.recovery ? await this.recover(socket, auth) : undefined
     if (recovered) socket = recovered.socket
+    if (this.context.keepAuth) socket.handshake.keepAuth(this.context.keepAuth)
     if (client.conn.readyState !== 'open') {
       socket.discard()
       return undefined

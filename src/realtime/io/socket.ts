@@ -10,7 +10,7 @@ import type { EngineSocket } from '../engine/socket.ts'
 import { BroadcastOperator } from './broadcast.ts'
 import type { Client } from './client.ts'
 import { Emitter, type Listener, safeCall } from './emitter.ts'
-import { type Handshake, SocketHandshake } from './handshake.ts'
+import { SocketHandshake } from './handshake.ts'
 import type { Namespace } from './namespace.ts'
 import { type EncodedPacket, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
 import { RECOVERABLE_REASONS, type RestoredSession, tracksOffsets } from './recovery.ts'
@@ -24,7 +24,7 @@ export const ACK_TIMEOUT_MESSAGE = 'operation has timed out'
 
 export class IOSocket extends Emitter implements RoomMember {
   readonly id: string
-  readonly handshake: Handshake
+  readonly handshake: SocketHandshake
   data: SocketData = {}
   connected = false
   /** With connection state recovery: the private session id sent in CONNECT `{ sid, pid }`. */
