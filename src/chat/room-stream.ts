@@ -285,6 +285,10 @@ export function createRoomStream({
     await ready
     const missed = await missedSince(rooms, Number(input.offset), input.actor.id)
     if (!missed) return fail('payload_too_large', 'too many missed events')
+    // Saved again, live on this node, before the socket is answered: the take deleted the row,
+    // and a node killed right after the resume must leave it resumable.
+    const resumed = { pid: input.pid, socketId: session.socketId, userId: session.userId, rooms }
+    await writer.saveSession(sessionRow(resumed, now() + liveMs, true))
     return ok({ socketId: session.socketId, rooms, missed })
   }
 
