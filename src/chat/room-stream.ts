@@ -207,9 +207,10 @@ export function createRoomStream({
     // From the settling itself, so hand-off order is commit order. (The writer reads the row's
     // columns by name: the author rides along unread.)
     return writer.insertMessage(message).then((result) => {
-      if (!result.stored) return { stored: false }
+      if (!result.stored) return result
       handOver(topic, json, enabled ? result.offset : undefined)
-      return { stored: true, thread: result.thread }
+      // The writer's own result is an AppendedMessage already (its offset rides along unread).
+      return result
     })
   }
 

@@ -23,6 +23,24 @@ export function safeCall(logger: Logger, label: string, fn: Listener, args: unkn
   }
 }
 
+/** `safeCall` with `first` in front of `args`, without building `[first, ...args]` per call. */
+export function safeCallWith(
+  logger: Logger,
+  label: string,
+  fn: Listener,
+  first: unknown,
+  args: unknown[]
+): void {
+  try {
+    const result = fn(first, ...args)
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => logger.error('listener rejected', { event: label, error }))
+    }
+  } catch (error) {
+    logger.error('listener threw', { event: label, error })
+  }
+}
+
 export class Emitter {
   /** Created on first `on` so idle sockets without listeners stay small. */
   private listeners: Map<string, Listener[]> | undefined

@@ -122,7 +122,10 @@ export class Namespace extends Emitter implements AdapterHost {
   }
 
   to(room: string | string[]): BroadcastOperator {
-    return new BroadcastOperator(this).to(room)
+    // One operator, not an empty one and then its `to` (every room publish comes through here).
+    return typeof room === 'string'
+      ? new BroadcastOperator(this, new Set([room]))
+      : new BroadcastOperator(this).to(room)
   }
   in(room: string | string[]): BroadcastOperator {
     return this.to(room)

@@ -9,7 +9,7 @@ import type { RoomMember } from '../adapters/adapter.ts'
 import type { EngineSocket } from '../engine/socket.ts'
 import { BroadcastOperator } from './broadcast.ts'
 import type { Client } from './client.ts'
-import { Emitter, type Listener, safeCall } from './emitter.ts'
+import { Emitter, type Listener, safeCall, safeCallWith } from './emitter.ts'
 import { SocketHandshake } from './handshake.ts'
 import type { Namespace } from './namespace.ts'
 import { type EncodedPacket, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
@@ -263,7 +263,8 @@ export class IOSocket extends Emitter implements RoomMember {
   }
 
   private onevent(packet: Packet): void {
-    const args = Array.isArray(packet.data) ? [...packet.data] : []
+    // The decoded packet is this call's alone: its array becomes the arguments, not a copy.
+    const args: unknown[] = Array.isArray(packet.data) ? packet.data : []
     if (packet.id !== undefined) args.push(this.ackFor(packet.id))
     if (this.anyListeners) {
       for (const listener of [...this.anyListeners]) safeCall(this.logger, 'any', listener, args)
@@ -272,7 +273,7 @@ export class IOSocket extends Emitter implements RoomMember {
     if (typeof event === 'string' || typeof event === 'number') {
       const name = String(event)
       const shared = this.nsp.handlerOf(name)
-      if (shared) safeCall(this.logger, name, shared, [this, ...args])
+      if (shared) safeCallWith(this.logger, name, shared, this, args)
       this.emitLocal(name, args)
     }
   }
