@@ -186,9 +186,11 @@ describe.skipIf(SKIP_REASON !== undefined)('two nodes with Redis', () => {
     // Redis holds n3's relay: dave's message is stored (acked) but n2 has not delivered it yet
     // when alice resumes there, so her replay must leave it out and the relay bring it, once.
     await redis.pauseWrites(1_500)
+    // Listened for before the send: the relay may reach bob while alice's resume is still under
+    // way (it waits on the paused Redis too), and a listener added after would miss it.
+    const atBob = new Promise((resolve) => bob.socket.once('new-city-message', resolve))
     const held = await ask(dave.socket, 'send-city-message', { cityId: 'mumbai', content: 'held' })
     await resumeAt(alice, n2.url, sid)
-    const atBob = new Promise((resolve) => bob.socket.once('new-city-message', resolve))
     expect(((await atBob) as { _id: string })._id).toBe(held.message._id)
     await barrier(alice.socket)
     const heard = alice.got('new-city-message').filter((m) => m._id === held.message._id)
