@@ -89,7 +89,10 @@ export const sessionParams = (row: SocketSessionRow) =>
 export const INSERT_MESSAGE_NEXT = insertMessage(`(SELECT ${LATEST_OFFSET}) + 1`)
 export const INSERT_EVENT_NEXT = insertEvent(`(SELECT ${LATEST_OFFSET}) + 1`)
 
-/** A message insert's parameters after the offset, in order. */
+/**
+ * A message insert's parameters after the offset, in order. runMessageInsert below binds the same
+ * values in the same order without the array: a column added here goes there too.
+ */
 export const messageParams = (m: NewMessageRow) =>
   [
     m.id,
@@ -122,12 +125,6 @@ export const INDEX_MESSAGE_BY_ID =
 export const eventParams = (log: LogRow) => [log.room, log.packet, log.createdAt] as const
 
 /**
- * Commits batches on one bun:sqlite connection: the whole batch in one transaction (IMMEDIATE: it
- * reads the latest offset before writing); when that fails (one bad row, e.g. a foreign key), each
- * op again in its own, so only the bad one fails.
- * @example const commit = createBatchCommitter(sqlite); const [result] = commit([{ message }])
- */
-/**
  * `statement.run(offset, ...messageParams(m))` without its two arrays per message (the group
  * writer's hot path): the same values in the same order as messageParams, which the direct
  * writer still uses.
@@ -151,6 +148,12 @@ function runMessageInsert(statement: Statement, offset: number, m: NewMessageRow
   )
 }
 
+/**
+ * Commits batches on one bun:sqlite connection: the whole batch in one transaction (IMMEDIATE: it
+ * reads the latest offset before writing); when that fails (one bad row, e.g. a foreign key), each
+ * op again in its own, so only the bad one fails.
+ * @example const commit = createBatchCommitter(sqlite); const [result] = commit([{ message }])
+ */
 export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => WriteResult[] {
   // Prepared lazily: the tables exist only after migrations ran.
   let latest: Statement<{ offset: number }> | undefined
