@@ -35,6 +35,18 @@ const members = (who: ChatClient, event: string) => who.got(event)
 const call = (who: ChatClient, method: string, path: string, body?: unknown) =>
   api(server!.url, method, path, { token: who.accessToken, body })
 
+/** A fresh server, three users, and a private chat of alice's with bob (carol is outside it). */
+async function aliceBobAndCarol() {
+  server = await startServer()
+  const [alice, bob, carol] = [
+    await user(server.url),
+    await user(server.url),
+    await user(server.url),
+  ]
+  const chatId = await createPrivateChat(server.url, alice, [bob])
+  return { alice, bob, carol, chatId }
+}
+
 test('members in the room hear who was added and removed, and by whom; nobody outside it does', async () => {
   server = await startServer()
   const [alice, bob, carol, dave] = [
@@ -91,13 +103,7 @@ test('members in the room hear who was added and removed, and by whom; nobody ou
 })
 
 test('a refused change, or one that changed nothing, is not announced', async () => {
-  server = await startServer()
-  const [alice, bob, carol] = [
-    await user(server.url),
-    await user(server.url),
-    await user(server.url),
-  ]
-  const chatId = await createPrivateChat(server.url, alice, [bob])
+  const { alice, bob, carol, chatId } = await aliceBobAndCarol()
   expect((await ask(alice.socket, 'join-private-chat', { chatId })).ok).toBe(true)
 
   // Wrong user: a plain member may not add or remove; an outsider is not a member at all.
@@ -139,13 +145,7 @@ test('a refused change, or one that changed nothing, is not announced', async ()
 })
 
 test('a member who was away gets the membership changes replayed; a removed one gets nothing more', async () => {
-  server = await startServer()
-  const [alice, bob, carol] = [
-    await user(server.url),
-    await user(server.url),
-    await user(server.url),
-  ]
-  const chatId = await createPrivateChat(server.url, alice, [bob])
+  const { alice, bob, carol, chatId } = await aliceBobAndCarol()
   for (const member of [alice, bob]) {
     expect((await ask(member.socket, 'join-private-chat', { chatId })).ok).toBe(true)
   }
