@@ -179,13 +179,17 @@ test('an upgrade from polling to WebSocket reaches the dashboard as socket_updat
   expect(feed.outcome).toBe('connected')
   const user = await chatUser(server.url, { transports: ['polling', 'websocket'] })
   users.push(user)
-  await eventually(() =>
-    expect(feed.events('socket_updated')).toContainEqual([
-      { id: user.socket.id, nsp: '/', transport: 'websocket' },
-    ])
-  )
-  const connected = feed.events('socket_connected').find(([s]: any) => s.id === user.socket.id)
-  expect((connected?.[0] as any)?.transport).toBe('polling')
+  const upgraded = [{ id: user.socket.id, nsp: '/', transport: 'websocket' }]
+  await eventually(() => {
+    const connected = feed.events('socket_connected').find(([s]: any) => s.id === user.socket.id)
+    const transport = (connected?.[0] as any)?.transport
+    // The upgrade's probe races the CONNECT's token check: when it finished first, the socket
+    // reaches the dashboard already on WebSocket and there is nothing to update (socket.io's
+    // instrument listens for the upgrade only once the socket is connected). Otherwise the
+    // dashboard saw it on polling and must hear the upgrade.
+    expect(['polling', 'websocket']).toContain(transport)
+    if (transport === 'polling') expect(feed.events('socket_updated')).toContainEqual(upgraded)
+  })
 })
 
 test('the dashboard can make a chat socket leave a room, as socket.io would', async () => {
