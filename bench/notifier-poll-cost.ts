@@ -9,17 +9,10 @@
  * Reports process CPU µs per read (median of five rounds). Nothing here is a test.
  * Run: ./node_modules/.bin/bun bench/notifier-poll-cost.ts [--plain N] [--log N] [--reads N]
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { openDatabase } from '../src/store/db.ts'
-import { newId } from '../src/store/ids.ts'
-import { migrate } from '../src/store/migrate.ts'
 import { messagesToNotify, newestMessageSeq } from '../src/store/notifications.ts'
 import { latestOffset, listNotifiedEvents } from '../src/store/room-stream.ts'
-import { seedCities } from '../src/store/seed.ts'
-import { insertUser } from '../src/store/users.ts'
+import { tempDatabase } from './temp-database.ts'
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -35,20 +28,8 @@ const LOG = Number(values.log)
 /** Of each kind that may notify, spread through the file. */
 const RELEVANT = 10
 
-const dir = mkdtempSync(join(tmpdir(), 'notifier-poll-'))
-const database = await openDatabase({ url: `file:${join(dir, 'chat.db')}` })
+const { database, author, remove } = await tempDatabase('poll')
 try {
-  await migrate(database)
-  await seedCities(database.db)
-  const now = Date.now()
-  const author = await insertUser(database.db, {
-    id: newId(now),
-    username: 'poll',
-    email: 'poll@bench.test',
-    fullName: 'Poll',
-    createdAt: now,
-    updatedAt: now,
-  })
   const step = Math.floor(PLAIN / RELEVANT)
   await database.executeAll([
     `INSERT INTO chats (id, name, created_by, created_at) VALUES ('c0', NULL, '${author.id}', 0)`,
@@ -120,6 +101,5 @@ try {
     return (await messages(tail, until)).length + (await log(tail, until)).length
   })
 } finally {
-  await database.close()
-  rmSync(dir, { recursive: true, force: true })
+  await remove()
 }

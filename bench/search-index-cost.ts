@@ -5,15 +5,9 @@
  * the process CPU µs per stored message and messages/s. Nothing here is a test.
  * Run: ./node_modules/.bin/bun bench/search-index-cost.ts [--rounds N] [--messages N]
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { openDatabase } from '../src/store/db.ts'
 import { newId } from '../src/store/ids.ts'
-import { migrate } from '../src/store/migrate.ts'
-import { seedCities } from '../src/store/seed.ts'
-import { insertUser } from '../src/store/users.ts'
+import { tempDatabase } from './temp-database.ts'
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -32,11 +26,8 @@ const CONTENTS = [
 ]
 
 async function round(indexed: boolean, content: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'search-cost-'))
-  const database = await openDatabase({ url: `file:${join(dir, 'chat.db')}` })
+  const { database, author, remove } = await tempDatabase('cost')
   try {
-    await migrate(database)
-    await seedCities(database.db)
     // Without the index, the writer's insert into it lands in a plain table instead (a b-tree
     // row, as any other write), so the difference is FTS5's own work.
     if (!indexed) {
@@ -45,15 +36,6 @@ async function round(indexed: boolean, content: string) {
         'CREATE TABLE messages_fts (content TEXT, scope TEXT)',
       ])
     }
-    const now = Date.now()
-    const author = await insertUser(database.db, {
-      id: newId(now),
-      username: 'cost',
-      email: 'cost@bench.test',
-      fullName: 'Cost',
-      createdAt: now,
-      updatedAt: now,
-    })
     const started = performance.now()
     const cpu = process.cpuUsage()
     for (let sent = 0; sent < MESSAGES; sent += IN_FLIGHT) {
@@ -73,8 +55,7 @@ async function round(indexed: boolean, content: string) {
     const seconds = (performance.now() - started) / 1_000
     return { cpuUs: (used.user + used.system) / MESSAGES, perSec: MESSAGES / seconds }
   } finally {
-    await database.close()
-    rmSync(dir, { recursive: true, force: true })
+    await remove()
   }
 }
 
