@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Database, openDatabase } from '../src/store/db.ts'
+import { openDatabase } from '../src/store/db.ts'
 import { newId } from '../src/store/ids.ts'
 import { migrate } from '../src/store/migrate.ts'
 import { seedCities } from '../src/store/seed.ts'
@@ -18,11 +18,11 @@ import { insertUser } from '../src/store/users.ts'
  */
 export async function tempDatabase(name: string) {
   const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`))
+  const database = await openDatabase({ url: `file:${join(dir, 'chat.db')}` })
   const remove = async () => {
     await database.close()
     rmSync(dir, { recursive: true, force: true })
   }
-  const database: Database = await openDatabase({ url: `file:${join(dir, 'chat.db')}` })
   try {
     await migrate(database)
     await seedCities(database.db)
