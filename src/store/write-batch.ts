@@ -89,12 +89,19 @@ export const sessionParams = (row: SocketSessionRow) =>
 export const INSERT_MESSAGE_NEXT = insertMessage(`(SELECT ${LATEST_OFFSET}) + 1`)
 export const INSERT_EVENT_NEXT = insertEvent(`(SELECT ${LATEST_OFFSET}) + 1`)
 
+/** What a message insert's parameters are bound to: a prepared statement, or a collector of them. */
+interface MessageBinder<R> {
+  run(offset: number, ...params: (string | number | null)[]): R
+}
+
 /**
- * A message insert's parameters after the offset, in order. runMessageInsert below binds the same
- * values in the same order without the array: a column added here goes there too.
+ * `target.run(offset, ...)` with a message insert's parameters after the offset, in order: the one
+ * list of the message's columns. The group writer binds them straight into its prepared insert
+ * (no array per message, its hot path); messageParams collects them for the direct writer.
  */
-export const messageParams = (m: NewMessageRow) =>
-  [
+function bindMessage<R>(target: MessageBinder<R>, offset: number, m: NewMessageRow): R {
+  return target.run(
+    offset,
     m.id,
     m.cityId ?? null,
     m.chatId ?? null,
@@ -109,8 +116,17 @@ export const messageParams = (m: NewMessageRow) =>
     // A shadowed author's message (chat/moderation.ts): only its author ever reads it back.
     m.shadowed ? 1 : 0,
     // An upload's metadata (chat/media.ts); text messages carry none.
-    m.attachment ? JSON.stringify(m.attachment) : null,
-  ] as const
+    m.attachment ? JSON.stringify(m.attachment) : null
+  )
+}
+
+/** Collects the parameters after the offset (INSERT_MESSAGE_NEXT computes its own). */
+const PARAMS_AFTER_OFFSET: MessageBinder<(string | number | null)[]> = {
+  run: (_offset, ...params) => params,
+}
+
+/** A message insert's parameters after the offset, in order. */
+export const messageParams = (m: NewMessageRow) => bindMessage(PARAMS_AFTER_OFFSET, 0, m)
 
 /**
  * A stored message enters the search index in its own transaction, from the writer (0022: half
@@ -123,30 +139,6 @@ export const INDEX_MESSAGE_BY_ID =
 
 /** An event row's parameters after the offset, in order. */
 export const eventParams = (log: LogRow) => [log.room, log.packet, log.createdAt] as const
-
-/**
- * `statement.run(offset, ...messageParams(m))` without its two arrays per message (the group
- * writer's hot path): the same values in the same order as messageParams, which the direct
- * writer still uses.
- */
-function runMessageInsert(statement: Statement, offset: number, m: NewMessageRow) {
-  return statement.run(
-    offset,
-    m.id,
-    m.cityId ?? null,
-    m.chatId ?? null,
-    m.authorId,
-    m.content,
-    m.messageType ?? 'text',
-    m.mediaUrl ?? null,
-    m.replyTo ?? null,
-    m.clientId ?? null,
-    m.createdAt,
-    m.mentions ?? null,
-    m.shadowed ? 1 : 0,
-    m.attachment ? JSON.stringify(m.attachment) : null
-  )
-}
 
 /**
  * Commits batches on one bun:sqlite connection: the whole batch in one transaction (IMMEDIATE: it
@@ -175,7 +167,7 @@ export function createBatchCommitter(sqlite: BunDatabase): (ops: WriteOp[]) => W
     }
     if (op.message) {
       message ??= sqlite.prepare(insertMessage('?'))
-      const { changes } = runMessageInsert(message, offset, op.message)
+      const { changes } = bindMessage(message, offset, op.message)
       if (changes === 0) return { stored: false }
       index ??= sqlite.prepare(INDEX_MESSAGE)
       index.run(offset, op.message.content, scopeOf(op.message))
