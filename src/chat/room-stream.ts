@@ -41,7 +41,7 @@ import type { UserRow } from '../store/schema.ts'
 import type { ThreadState } from '../store/write-batch.ts'
 import type { RoomAccess } from './room-access.ts'
 import { kindOf, roomOfMessage, roomOfTopic, topicOf, userTopic } from './rooms.ts'
-import { messageView } from './views.ts'
+import { messageViewJson } from './views.ts'
 
 /** What storing a new message did: a reply moved its parent's thread (chat/threads.ts). */
 export type AppendedMessage = { stored: false } | { stored: true; thread?: ThreadState | undefined }
@@ -106,6 +106,9 @@ export interface RoomStreamOptions {
 }
 
 const OFFSET = /^\d{1,15}$/
+
+/** `["new-city-message",` and the other kinds' like it: the JSON of a new message up to its view. */
+const createdHeads = new Map<string, string>()
 
 /** Nothing listens yet (the realtime layer attaches at start-up). */
 const NO_PUBLISHER: RoomPublisher = { publish() {} }
@@ -189,9 +192,18 @@ export function createRoomStream({
   const topicOfMessage = (message: MessageWithAuthor): string =>
     message.shadowed ? userTopic(message.authorId) : topicOf(roomOfMessage(message))
 
-  /** A new message as its room hears it: `new-city-message` / `new-private-message`. */
+  /**
+   * A new message as its room hears it: `new-city-message` / `new-private-message`, around the
+   * view's own JSON text (the sender's ack embeds the same text, chat/views.ts).
+   */
   function createdJson(message: MessageWithAuthor): string {
-    return JSON.stringify([kindOf(roomOfMessage(message)).events.created, messageView(message)])
+    const event = kindOf(roomOfMessage(message)).events.created
+    let head = createdHeads.get(event)
+    if (head === undefined) {
+      head = `[${JSON.stringify(event)},`
+      createdHeads.set(event, head)
+    }
+    return `${head}${messageViewJson(message)}]`
   }
 
   /**

@@ -183,6 +183,19 @@ export function messageView(message: MessageWithAuthor): MessageView {
   return view
 }
 
+/** The views' JSON texts, by message, likewise: the broadcast's text is the ack's too. */
+const viewJsons = new WeakMap<MessageWithAuthor, string>()
+
+/** `JSON.stringify(messageView(message))`, made once per message object. */
+export function messageViewJson(message: MessageWithAuthor): string {
+  let json = viewJsons.get(message)
+  if (json === undefined) {
+    json = JSON.stringify(messageView(message))
+    viewJsons.set(message, json)
+  }
+  return json
+}
+
 export type SearchResultView = z.output<typeof searchResultViewSchema>
 
 export function searchResultView(result: SearchResult): SearchResultView {

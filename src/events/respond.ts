@@ -7,7 +7,7 @@ import type { z } from 'zod'
 import { parseInput } from '../chat/inputs.ts'
 import type { AppError, Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import type { IOServer, IOSocket } from '../realtime/index.ts'
+import { type IOServer, type IOSocket, JsonText } from '../realtime/index.ts'
 import { takeTurn } from './event-order.ts'
 
 type Ack = (response: unknown) => void
@@ -110,7 +110,7 @@ async function answer<S extends z.ZodType>(
     if (turn.wait) await turn.wait
     const input = parseInput(schema, payload)
     const result = input.ok ? await handler(socket, input.value) : input
-    if (result.ok) ack?.({ ok: true, ...result.value })
+    if (result.ok) ack?.(accepted(result.value))
     else refuse(socket, event, result.error, ack)
   } catch (error) {
     log.error('socket handler threw', { event, socketId: socket.id, error })
@@ -119,6 +119,24 @@ async function answer<S extends z.ZodType>(
     turn.done()
     finished(running)
   }
+}
+
+/**
+ * The ack `{ ok: true, ...reply }`. A reply holding a JsonText (a sent message's view, already
+ * serialized for its room's broadcast) is answered as JSON text around it, the same text
+ * `JSON.stringify` would make, instead of being serialized again.
+ */
+function accepted(reply: Reply): unknown {
+  let raw = false
+  for (const key in reply) if (reply[key] instanceof JsonText) raw = true
+  if (!raw) return { ok: true, ...reply }
+  let json = '{"ok":true'
+  for (const key in reply) {
+    const value = reply[key]
+    if (value === undefined) continue
+    json += `,${JSON.stringify(key)}:${value instanceof JsonText ? value.text : JSON.stringify(value)}`
+  }
+  return new JsonText(`${json}}`)
 }
 
 /** `on` for the events a client keeps many of in flight: sending, editing, deleting, typing. */

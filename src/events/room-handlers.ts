@@ -6,10 +6,17 @@ import type { PresenceStore } from '../chat/presence.ts'
 import { isChatRoom, kindOf, type RoomKind, type RoomRef, topicOf } from '../chat/rooms.ts'
 import type { Chat, User } from '../chat/service.ts'
 import type { TypingTracker } from '../chat/typing.ts'
-import { actorView, deletedView, joinerView, messageView, mutedView } from '../chat/views.ts'
+import {
+  actorView,
+  deletedView,
+  joinerView,
+  messageView,
+  messageViewJson,
+  mutedView,
+} from '../chat/views.ts'
 import { fail, ok, type Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
-import type { IOServer, IOSocket } from '../realtime/index.ts'
+import { type IOServer, type IOSocket, JsonText } from '../realtime/index.ts'
 import { on, onPipelined } from './respond.ts'
 import { trackSession } from './session-hooks.ts'
 
@@ -156,7 +163,8 @@ export function registerRoomHandlers(deps: EventDeps, kind: RoomKind): void {
     if (!sent.ok) return sent
     const { message, duplicate } = sent.value
     announceStoppedTyping(deps, topicOf(room), socket.id)
-    return ok({ message: messageView(message), duplicate })
+    // The view's text is the broadcast's: the ack embeds it rather than serializing it again.
+    return ok({ message: new JsonText(messageViewJson(message)), duplicate })
   })
 
   onPipelined(io, log, events.edit, schemas.edit, async (socket, input) => {

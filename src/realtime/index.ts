@@ -53,7 +53,7 @@ export type { IOObserver } from './io/client.ts'
 export type { Parser, ParserDecoder, ParserEncoder } from './io/codec.ts'
 export type { Handshake } from './io/handshake.ts'
 export type { Middleware, MiddlewareError, Namespace } from './io/namespace.ts'
-export type { EncodedPacket } from './io/parser.ts'
+export { type EncodedPacket, JsonText } from './io/parser.ts'
 export type {
   LoggedEvent,
   RecoveryHooks,

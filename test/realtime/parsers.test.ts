@@ -13,14 +13,15 @@ import {
   encodePacket,
   encodePayload,
 } from '../../src/realtime/engine/parser.ts'
-import type {
-  IOServer,
-  IOSocket,
-  LoggedEvent,
-  Parser,
-  SavedSession,
+import {
+  type IOServer,
+  type IOSocket,
+  JsonText,
+  type LoggedEvent,
+  type Parser,
+  type SavedSession,
 } from '../../src/realtime/index.ts'
-import { createCodec } from '../../src/realtime/io/codec.ts'
+import { createCodec, DEFAULT_CODEC } from '../../src/realtime/io/codec.ts'
 import { Decoder, decodeString, encode, PacketType } from '../../src/realtime/io/parser.ts'
 import { eventually } from '../helpers/eventually.ts'
 import {
@@ -240,6 +241,19 @@ describe.each([
     })
   })
 
+  test('an ack given as JSON text reaches the client as the value it encodes', async () => {
+    srv = startIO({ parser })
+    const { c, socket } = await join({ transports: ['websocket'] })
+    socket.on('view', (ack: (v: unknown) => void) =>
+      ack(new JsonText('{"ok":true,"message":{"_id":"m1","mentions":[]},"duplicate":false}'))
+    )
+    expect(await c.timeout(2000).emitWithAck('view')).toEqual({
+      ok: true,
+      message: { _id: 'm1', mentions: [] },
+      duplicate: false,
+    })
+  })
+
   test('a room broadcast reaches WebSocket and polling members once each, binary included', async () => {
     srv = startIO({ parser })
     const ws = await join({ transports: ['websocket'] })
@@ -335,6 +349,33 @@ describe.each([
     expect(await ws.closed).toBeGreaterThan(0)
     const { c } = await join({})
     expect(c.connected).toBe(true)
+  })
+})
+
+describe('the built-in codec', () => {
+  let srv: TestServer | undefined
+  afterEach(async () => {
+    await srv?.stop()
+    srv = undefined
+  })
+
+  test('an ack given as JSON text goes out as its text, one given as values is serialized', async () => {
+    expect(DEFAULT_CODEC.encodeJsonAck('/', 7, '[{"ok":true}]')).toEqual(['37[{"ok":true}]'])
+    expect(DEFAULT_CODEC.encodeJsonAck('/chat', 0, '[1]')).toEqual(['3/chat,0[1]'])
+    srv = startIO()
+    const server = once<IOSocket>(srv.io, 'connection')
+    const c = await connect(srv.url, { transports: ['polling'] })
+    await settled(c)
+    const socket = await server
+    socket.on('text', (ack: (v: unknown) => void) => ack(new JsonText('{"a":[1,"b"],"n":null}')))
+    socket.on('values', (ack: (...v: unknown[]) => void) => ack(new JsonText('{"a":1}'), 2))
+    expect(await c.timeout(2000).emitWithAck('text')).toEqual({ a: [1, 'b'], n: null })
+    // More than one argument: each serialized as it is (a JsonText then as its fields).
+    const both = await new Promise<unknown[]>((resolve) =>
+      c.emit('values', (...args: unknown[]) => resolve(args))
+    )
+    expect(both).toEqual([{ text: '{"a":1}' }, 2])
+    c.disconnect()
   })
 })
 

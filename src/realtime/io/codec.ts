@@ -14,6 +14,7 @@ import {
   Decoder,
   type EncodedPacket,
   encode,
+  encodeJsonAck,
   encodeJsonEvent,
   type Packet,
   PacketType,
@@ -52,6 +53,8 @@ export interface Codec {
    * last argument (io/recovery.ts).
    */
   encodeJson(nsp: string, json: string, offset?: number): EncodedPacket
+  /** The ACK for `id` whose arguments array is held as JSON text. */
+  encodeJsonAck(nsp: string, id: number, json: string): EncodedPacket
   /** The same broadcast without its trailing offset, for a client that keeps none. */
   withoutOffset(packet: EncodedPacket, offset: number): EncodedPacket
   createDecoder(): FrameDecoder
@@ -62,6 +65,7 @@ export const DEFAULT_CODEC: Codec = {
   encode,
   encodeJson: (nsp, json, offset) =>
     encodeJsonEvent(nsp, offset === undefined ? json : withOffset(json, offset)),
+  encodeJsonAck,
   withoutOffset,
   createDecoder: () => new Decoder(),
 }
@@ -126,6 +130,8 @@ export function createCodec(parser: Parser): Codec {
       const data = JSON.parse(offset === undefined ? json : withOffset(json, offset)) as unknown[]
       return codec.encode({ type: PacketType.EVENT, nsp, data })
     },
+    encodeJsonAck: (nsp, id, json) =>
+      codec.encode({ type: PacketType.ACK, nsp, id, data: JSON.parse(json) as unknown[] }),
     withoutOffset(frames, offset) {
       const decoder = new CustomDecoder(parser)
       let result: DecodeResult = { ok: true, packet: undefined }

@@ -102,6 +102,21 @@ export function encodeJsonEvent(nsp: string, json: string): EncodedPacket {
   return [encodeHeader({ type: PacketType.EVENT, nsp }) + json]
 }
 
+/** An ACK whose arguments array is already JSON text (no binary), likewise. */
+export function encodeJsonAck(nsp: string, id: number, json: string): EncodedPacket {
+  return [encodeHeader({ type: PacketType.ACK, nsp, id }) + json]
+}
+
+/**
+ * An ack's one argument already serialized: the socket sends its text as it is (an ack that
+ * repeats what a broadcast already serialized, e.g. a sent message's view, is not serialized
+ * again). The text must be JSON without binary.
+ * @example ack(new JsonText('{"ok":true}'))
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** Encodes a packet; EVENT/ACK carrying binary become BINARY_EVENT/BINARY_ACK frames. */
 export function encode(packet: Packet): EncodedPacket {
   if (

@@ -12,7 +12,7 @@ import type { Client } from './client.ts'
 import { Emitter, type Listener, safeCall, safeCallWith } from './emitter.ts'
 import { SocketHandshake } from './handshake.ts'
 import type { Namespace } from './namespace.ts'
-import { type EncodedPacket, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
+import { type EncodedPacket, JsonText, type Packet, PacketType, RESERVED_EVENTS } from './parser.ts'
 import { RECOVERABLE_REASONS, type RestoredSession, tracksOffsets } from './recovery.ts'
 
 export type SocketData = Record<string, any>
@@ -278,13 +278,19 @@ export class IOSocket extends Emitter implements RoomMember {
     }
   }
 
-  /** The function handed to listeners; answers once, like socket.io's `ack(id)`. */
+  /**
+   * The function handed to listeners; answers once, like socket.io's `ack(id)`. One JsonText
+   * argument goes out as its text (parser.ts).
+   */
   private ackFor(id: number): (...args: unknown[]) => void {
     let sent = false
     return (...args: unknown[]) => {
       if (sent || !this.connected) return
       sent = true
-      this.packet({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args })
+      const only = args[0]
+      if (args.length === 1 && only instanceof JsonText) {
+        this.client.write(this.nsp.codec.encodeJsonAck(this.nsp.name, id, `[${only.text}]`))
+      } else this.packet({ type: PacketType.ACK, nsp: this.nsp.name, id, data: args })
     }
   }
 
