@@ -187,6 +187,32 @@ export async function startNode(
   }
 }
 
+/**
+ * Redis and two nodes on one database, started in turn: `holder` takes the notifier lease as it
+ * starts, `other` finds it held. `env` is added to the shared environment. `stop` kills both,
+ * stops Redis and removes the data (so does a failure to start).
+ */
+export async function startLeaseNodes(env: Record<string, string>) {
+  const stops: Array<() => unknown> = []
+  const stop = async () => {
+    for (const stopOne of stops.splice(0).reverse()) await stopOne()
+  }
+  try {
+    const redis = await startRedis()
+    stops.push(() => redis.stop())
+    const cluster = clusterEnv(redis.url, env)
+    stops.push(cluster.cleanup)
+    const holder = await startNode(cluster.env, 'lease-holder')
+    stops.push(() => holder.kill())
+    const other = await startNode(cluster.env, 'other')
+    stops.push(() => other.kill())
+    return { holder, other, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
+
 /** A balancer with no affinity at all: request i goes to target i mod n (HTTP only). */
 export function roundRobin(targets: string[]) {
   let next = 0

@@ -12,7 +12,8 @@ import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import { ask, chatUser, joinCity } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { type PushSubscriber, startPushService } from '../helpers/push-service.ts'
-import { clusterEnv, SKIP_REASON, startNode, startRedis } from './cluster.ts'
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts'
+import { clusterEnv, SKIP_REASON, startLeaseNodes, startNode } from './cluster.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -26,61 +27,42 @@ async function feedOf(url: string, who: RegisteredUser): Promise<string[]> {
   return (res.body.notifications as Array<{ message: { _id: string } }>).map((n) => n.message._id)
 }
 
-/**
- * A webhook receiver of the test's own: every event it got, by event id (a redelivery after the
- * kill repeats its id, so each event is counted once however often it came).
- */
-function startReceiver() {
-  const events = new Map<string, { type: string; data: any }>()
-  const server = Bun.serve({
-    port: 0,
-    hostname: '127.0.0.1',
-    async fetch(req) {
-      const json = (await req.json()) as { id: string; type: string; data: unknown }
-      events.set(json.id, { type: json.type, data: json.data })
-      return new Response('', { status: 200 })
-    },
-  })
-  cleanups.push(() => server.stop(true))
-  const ofType = (type: string) => [...events.values()].filter((event) => event.type === type)
-  return {
-    hookUrl: `http://127.0.0.1:${server.port}/hook`,
-    /** Waits for a message.created per message and a notification.created per notification. */
-    untilBurst: () =>
-      eventually(
-        () =>
-          ofType('message.created').length >= BURST &&
-          ofType('notification.created').length >= BURST,
-        20_000,
-        'every webhook event'
-      ),
-    /** Each message of `sent` was announced once, and each notification of the burst once. */
-    expectEachOnce(sent: readonly string[]) {
-      const created = ofType('message.created').map((event) => event.data.message._id as string)
-      expect(created.sort()).toEqual([...sent].sort())
-      const notified = ofType('notification.created').map(
-        (event) => `${event.data.userId}:${event.data.notification.message._id}`
-      )
-      expect(new Set(notified).size).toBe(BURST)
-      expect(notified).toHaveLength(BURST)
-    },
-  }
-}
-
 const USERS = 16
 const BURST = 320
+
+/** Waits for a message.created per message and a notification.created per notification. */
+const untilBurst = (receiver: WebhookReceiver) =>
+  eventually(
+    () =>
+      receiver.ofType('message.created').length >= BURST &&
+      receiver.ofType('notification.created').length >= BURST,
+    20_000,
+    'every webhook event'
+  )
+
+/** Each message of `sent` was announced once, and each notification of the burst once. */
+function expectEachOnce(receiver: WebhookReceiver, sent: readonly string[]): void {
+  const created = receiver
+    .ofType('message.created')
+    .map((event) => event.data.message._id as string)
+  expect(created.sort()).toEqual([...sent].sort())
+  const notified = receiver
+    .ofType('notification.created')
+    .map((event) => `${event.data.userId}:${event.data.notification.message._id}`)
+  expect(new Set(notified).size).toBe(BURST)
+  expect(notified).toHaveLength(BURST)
+}
 
 test('SIGKILL right after a burst of mentions is acked: each notification, push and webhook event once', async () => {
   const push = await startPushService()
   cleanups.push(() => push.stop())
-  const receiver = startReceiver()
+  const receiver = startWebhookReceiver()
+  cleanups.push(receiver.stop)
   const cluster = clusterEnv(undefined, {
     MESSAGE_RATE_PER_MINUTE: '0',
     PUSH_TIMEOUT: '3s',
     PUSH_RETRY_BASE: '100ms',
-    WEBHOOK_URL: receiver.hookUrl,
-    WEBHOOK_SECRET: 'crash-test-webhook-secret',
-    WEBHOOK_RETRY_BASE: '50ms',
+    ...receiver.env,
   })
   cleanups.push(cluster.cleanup)
   const first = await startNode(cluster.env, 'solo')
@@ -144,7 +126,7 @@ test('SIGKILL right after a burst of mentions is acked: each notification, push 
     20_000,
     'a push for everyone'
   )
-  await receiver.untilBurst()
+  await untilBurst(receiver)
   // Late duplicates would come within the delivery loop's next turns: give them time.
   await Bun.sleep(1_000)
   for (const [i, [, browser]] of users.entries()) {
@@ -152,27 +134,19 @@ test('SIGKILL right after a burst of mentions is acked: each notification, push 
     expect(expected(i)).toContain(browser.arrived[0]?.payload.message_id as string)
   }
   expect(push.failures).toEqual([])
-  receiver.expectEachOnce(sent)
+  expectEachOnce(receiver, sent)
 }, 90_000)
 
 test.skipIf(!!SKIP_REASON)(
   'two nodes: the lease holder SIGKILLed after a burst stored on the other; the survivor makes each once',
   async () => {
-    const redis = await startRedis()
-    cleanups.push(() => redis.stop())
-    const receiver = startReceiver()
-    const cluster = clusterEnv(redis.url, {
+    const receiver = startWebhookReceiver()
+    cleanups.push(receiver.stop)
+    const { holder, other, stop } = await startLeaseNodes({
       MESSAGE_RATE_PER_MINUTE: '0',
-      WEBHOOK_URL: receiver.hookUrl,
-      WEBHOOK_SECRET: 'takeover-test-webhook-secret',
-      WEBHOOK_RETRY_BASE: '50ms',
+      ...receiver.env,
     })
-    cleanups.push(cluster.cleanup)
-    // The first node takes the lease as it starts; the second finds it held.
-    const holder = await startNode(cluster.env, 'lease-holder')
-    cleanups.push(() => holder.kill())
-    const other = await startNode(cluster.env, 'other')
-    cleanups.push(() => other.kill())
+    cleanups.push(stop)
 
     const alice = await chatUser(other.url)
     cleanups.push(() => alice.socket.disconnect())
@@ -203,12 +177,12 @@ test.skipIf(!!SKIP_REASON)(
       20_000,
       'every notification in the feed'
     )
-    await receiver.untilBurst()
+    await untilBurst(receiver)
     await Bun.sleep(1_000)
     for (const [i, user] of users.entries()) {
       expect((await feedOf(other.url, user)).sort()).toEqual(expected(i))
     }
-    receiver.expectEachOnce(sent)
+    expectEachOnce(receiver, sent)
   },
   90_000
 )

@@ -16,58 +16,29 @@ import { afterEach, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import { eventually } from '../helpers/eventually.ts'
-import { clusterEnv, SKIP_REASON, startNode, startRedis } from './cluster.ts'
+import { startWebhookReceiver, type WebhookArrival } from '../helpers/webhook-receiver.ts'
+import { clusterEnv, SKIP_REASON, startLeaseNodes, startNode } from './cluster.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-interface Arrival {
-  id: string
-  type: string
-  data: any
-  body: string
-}
-
-/** A receiver of the test's own: every request, in arrival order. */
-function startReceiver() {
-  const arrivals: Arrival[] = []
-  const server = Bun.serve({
-    port: 0,
-    hostname: '127.0.0.1',
-    async fetch(req) {
-      const body = await req.text()
-      const json = JSON.parse(body) as { id: string; type: string; data: unknown }
-      arrivals.push({ id: json.id, type: json.type, data: json.data, body })
-      return new Response('', { status: 200 })
-    },
-  })
-  cleanups.push(() => server.stop(true))
-  /** Each event once, by id, in the order of its first arrival (how a receiver de-duplicates). */
-  const events = () => {
-    const seen = new Map<string, Arrival>()
-    for (const arrival of arrivals) if (!seen.has(arrival.id)) seen.set(arrival.id, arrival)
-    return [...seen.values()]
-  }
-  return { url: `http://127.0.0.1:${server.port}/hook`, arrivals, events }
-}
-
 /** What an event is about, to tell distinct events apart: its type and its data. */
-const what = (event: Arrival) => `${event.type} ${JSON.stringify(event.data)}`
+const what = (event: WebhookArrival) => `${event.type} ${JSON.stringify(event.data)}`
 
 /** The message or chat an event is about, and its room. */
-const roomOf = (event: Arrival): string => {
+const roomOf = (event: WebhookArrival): string => {
   const data = event.data
   const payload = data.message ?? data
   if (event.type === 'notification.created') return `user:${data.userId}`
   return payload.chatId ? `chat:${payload.chatId}` : `city:${payload.cityId}`
 }
-const subject = (event: Arrival): string =>
+const subject = (event: WebhookArrival): string =>
   event.data.message?._id ?? event.data.messageId ?? event.data.userIds?.join(',') ?? ''
 
 /** Redelivery repeats an id with the same body; distinct events never share one. */
-function expectIdsHonest(arrivals: Arrival[]): void {
+function expectIdsHonest(arrivals: WebhookArrival[]): void {
   const bodies = new Map<string, Set<string>>()
   for (const arrival of arrivals) {
     const seen = bodies.get(arrival.id) ?? new Set()
@@ -86,14 +57,13 @@ const call = async (url: string, method: string, path: string, who: RegisteredUs
 }
 
 test('SIGKILL right after edits, deletes, reactions and membership changes were acked: every event after the restart, in order per room', async () => {
-  const receiver = startReceiver()
+  const receiver = startWebhookReceiver()
+  cleanups.push(receiver.stop)
   // Recovery off: the log is written for the notifier all the same.
   const cluster = clusterEnv(undefined, {
     MESSAGE_RATE_PER_MINUTE: '0',
     RECOVERY_WINDOW: '0',
-    WEBHOOK_URL: receiver.url,
-    WEBHOOK_SECRET: 'webhooks-crash-secret',
-    WEBHOOK_RETRY_BASE: '50ms',
+    ...receiver.env,
   })
   cleanups.push(cluster.cleanup)
   const first = await startNode(cluster.env, 'solo')
@@ -175,21 +145,13 @@ test('SIGKILL right after edits, deletes, reactions and membership changes were 
 test.skipIf(!!SKIP_REASON)(
   'two nodes: an edit on one node of a message created on the other arrives after its creation, whichever holds the lease',
   async () => {
-    const redis = await startRedis()
-    cleanups.push(() => redis.stop())
-    const receiver = startReceiver()
-    const cluster = clusterEnv(redis.url, {
+    const receiver = startWebhookReceiver()
+    cleanups.push(receiver.stop)
+    const { holder, other, stop } = await startLeaseNodes({
       MESSAGE_RATE_PER_MINUTE: '0',
-      WEBHOOK_URL: receiver.url,
-      WEBHOOK_SECRET: 'webhooks-two-nodes-secret',
-      WEBHOOK_RETRY_BASE: '50ms',
+      ...receiver.env,
     })
-    cleanups.push(cluster.cleanup)
-    // The first node takes the lease as it starts; the second finds it held.
-    const holder = await startNode(cluster.env, 'lease-holder')
-    cleanups.push(() => holder.kill())
-    const other = await startNode(cluster.env, 'other')
-    cleanups.push(() => other.kill())
+    cleanups.push(stop)
     const alice = await registerUser(holder.url)
 
     // Created on one node and edited at once on the other, both ways round, several times.
@@ -216,13 +178,9 @@ test.skipIf(!!SKIP_REASON)(
 )
 
 test('a message purged before the notifier reached its log rows: the rest of the room goes on, in order', async () => {
-  const receiver = startReceiver()
-  const cluster = clusterEnv(undefined, {
-    MESSAGE_RATE_PER_MINUTE: '0',
-    WEBHOOK_URL: receiver.url,
-    WEBHOOK_SECRET: 'webhooks-purge-secret',
-    WEBHOOK_RETRY_BASE: '50ms',
-  })
+  const receiver = startWebhookReceiver()
+  cleanups.push(receiver.stop)
+  const cluster = clusterEnv(undefined, { MESSAGE_RATE_PER_MINUTE: '0', ...receiver.env })
   cleanups.push(cluster.cleanup)
   const node = await startNode(cluster.env, 'solo')
   cleanups.push(() => node.kill())
