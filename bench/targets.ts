@@ -84,6 +84,33 @@ const referenceEnv = (port: number, _dir: string, secret: string) => ({
   NODE_ENV: 'production',
 })
 
+/**
+ * Our server's environment under the bench: the `ours` target's, and the server that
+ * bench/send-allocations.ts measures.
+ */
+export const oursEnv = (port: number, dir: string, secret: string): Record<string, string> => ({
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  DATABASE_URL: `file:${join(dir, 'bench.db')}`,
+  DATA_DIR: dir,
+  JWT_SECRET: secret,
+  // The full bench outlives the default 15-minute access token.
+  ACCESS_TOKEN_TTL: '2h',
+  LOG_LEVEL: 'warn',
+  NODE_ENV: 'production',
+  // Abuse limits off: the bench measures the engine, not the limiter. 100 users carry 10,000
+  // sockets (registering one user per socket with argon2 would take minutes), and a sender sends
+  // far more than a person would.
+  MESSAGE_RATE_PER_MINUTE: '0',
+  REGISTER_ATTEMPTS_PER_ADDRESS: '1000000',
+  CHATS_PER_HOUR: '0',
+  MAX_CONNECTIONS_PER_USER: '1000000',
+  // Its admin creates the many-rooms scenario's cities (bench/ours.ts).
+  ADMIN_USERNAMES: BENCH_ADMIN,
+  // The uploads scenario stores a few hundred MB per user in a run.
+  MEDIA_QUOTA_BYTES: '0',
+})
+
 export const TARGETS: readonly TargetSpec[] = [
   {
     name: 'ours',
@@ -103,28 +130,7 @@ export const TARGETS: readonly TargetSpec[] = [
         : []),
       join(ROOT, 'src/main.ts'),
     ],
-    env: (port, dir, secret) => ({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `file:${join(dir, 'bench.db')}`,
-      DATA_DIR: dir,
-      JWT_SECRET: secret,
-      // The full bench outlives the default 15-minute access token.
-      ACCESS_TOKEN_TTL: '2h',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      // Abuse limits off: the bench measures the engine, not the limiter. 100 users carry 10,000
-      // sockets (registering one user per socket with argon2 would take minutes), and a sender sends
-      // far more than a person would.
-      MESSAGE_RATE_PER_MINUTE: '0',
-      REGISTER_ATTEMPTS_PER_ADDRESS: '1000000',
-      CHATS_PER_HOUR: '0',
-      MAX_CONNECTIONS_PER_USER: '1000000',
-      // Its admin creates the many-rooms scenario's cities (bench/ours.ts).
-      ADMIN_USERNAMES: BENCH_ADMIN,
-      // The uploads scenario stores a few hundred MB per user in a run.
-      MEDIA_QUOTA_BYTES: '0',
-    }),
+    env: oursEnv,
     provision: provisionOurs,
   },
   {
