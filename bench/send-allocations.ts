@@ -281,7 +281,10 @@ const STAGE_CALLS = 200_000
 
 /** Child side: each stage called in a loop between two marks, after a warm-up of its own. */
 async function stagesChild(): Promise<void> {
-  const { parseInput, sendCityMessagePayload } = await import('../src/chat/inputs.ts')
+  const { compiledSchema, parseInput, sendCityMessagePayload } = await import(
+    '../src/chat/inputs.ts'
+  )
+  const compiled = compiledSchema(sendCityMessagePayload)
   const { DEFAULT_CODEC } = await import('../src/realtime/io/codec.ts')
   const content = `t:1733150000000.123|3|7|${'x'.repeat(48)}`
   const frame = `27["send-city-message",${JSON.stringify({ cityId: 'mumbai', content })}]`
@@ -290,6 +293,9 @@ async function stagesChild(): Promise<void> {
   const stages: Record<string, (i: number) => unknown> = {
     'validate the send payload (zod)': (i) =>
       parseInput(sendCityMessagePayload, { cityId: 'mumbai', content: content + i }),
+    // What the socket events run (events/respond.ts): zod's compiled parser in front.
+    'validate the send payload as the events do (z.compile)': (i) =>
+      parseInput(compiled, { cityId: 'mumbai', content: content + i }),
     'decode the incoming frame': () => decoder.add(frame),
     'encode the broadcast with its offset': (i) => DEFAULT_CODEC.encodeJson('/', json, i),
   }

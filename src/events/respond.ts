@@ -4,7 +4,7 @@
  * event `{ message, code, event }`. The socket-side twin of http/middleware/errors.ts.
  */
 import type { z } from 'zod'
-import { parseInput } from '../chat/inputs.ts'
+import { compiledSchema, parseInput } from '../chat/inputs.ts'
 import type { AppError, Result } from '../errors.ts'
 import type { Logger } from '../log.ts'
 import { type IOServer, type IOSocket, JsonText } from '../realtime/index.ts'
@@ -74,7 +74,7 @@ export function on<S extends z.ZodType>(
   handler: (socket: IOSocket, input: z.output<S>) => Promise<Result<Reply>> | Result<Reply>,
   { pipelined = false }: HandlerOptions = {}
 ): void {
-  const route: Route<S> = { log, event, schema, handler }
+  const route: Route<S> = { log, event, schema: compiledSchema(schema), handler }
   io.sockets.handle(event, (socket: IOSocket, ...args: unknown[]) => {
     const last = args[args.length - 1]
     const ack = typeof last === 'function' ? (args.pop() as Ack) : undefined

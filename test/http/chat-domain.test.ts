@@ -7,10 +7,15 @@ import {
   chatRoomPayload,
   checkUserOnlinePayload,
   cityRoomPayload,
+  compiledSchema,
   deleteCityMessagePayload,
+  editCityMessagePayload,
   editPrivateMessagePayload,
   heartbeatPayload,
   parseInput,
+  reactionPayload,
+  readRoomPayload,
+  refreshAuthPayload,
   sendCityMessagePayload,
   sendPrivateMessagePayload,
 } from '../../src/chat/inputs.ts'
@@ -95,6 +100,89 @@ describe("the guide's payloads", () => {
       error: { code: 'payload_too_large' },
     })
   })
+})
+
+describe('the socket events validate through compiled schemas (events/respond.ts)', () => {
+  const id = 'a'.repeat(24)
+  // Lengths at and over the limits, in UTF-16 units and in astral characters, controls, blanks.
+  const contents: unknown[] = [
+    'hi',
+    '',
+    '   ',
+    '\u0000\u0007 \r\n',
+    'a\u0000b\tc\r\nd\u007f',
+    'x'.repeat(4000),
+    'x'.repeat(4001),
+    '😀'.repeat(2000),
+    `${'😀'.repeat(2000)}x`,
+    'é'.repeat(4000),
+    42,
+    null,
+    ['hi'],
+    undefined,
+  ]
+  const extras: Record<string, unknown>[] = [
+    {},
+    { message_type: 'image' },
+    { message_type: 'image', media_url: 'https://cdn.example/a.png' },
+    { message_type: 'file', media_url: 'ftp://cdn.example/a' },
+    { message_type: 'image', media_id: id },
+    { message_type: 'image', media_id: id, media_url: 'https://cdn.example/a.png' },
+    { message_type: 'text', media_id: id },
+    { message_type: 'video' },
+    { media_url: null, media_id: null, reply_to: null, clientId: null },
+    { reply_to: id, clientId: 'c1' },
+    { reply_to: 'nope', clientId: '' },
+    { clientId: 'c'.repeat(64) },
+    { clientId: 'c'.repeat(65) },
+    { clientId: 7 },
+    { extra: 'dropped', __proto__: { inherited: true } },
+  ]
+  const sends: unknown[] = [undefined, null, 'mumbai', [], 5]
+  for (const content of contents) {
+    for (const extra of extras) {
+      sends.push({ cityId: 'mumbai', content, ...extra })
+      sends.push({ chatId: id, content, ...extra })
+    }
+  }
+  for (const cityId of ['mumbai', 'new-delhi', 'Mumbai', 'a--b', '', 'x'.repeat(65), 3, undefined])
+    sends.push({ cityId, content: 'hi' }, { cityId, messageId: id, content: 'hi' }, { cityId })
+  for (const chatId of [id, id.toUpperCase(), 'short', undefined])
+    sends.push({ chatId, content: 'hi' }, { chatId, messageId: id }, { chatId })
+  const schemas = {
+    sendCityMessagePayload,
+    sendPrivateMessagePayload,
+    editCityMessagePayload,
+    editPrivateMessagePayload,
+    deleteCityMessagePayload,
+    cityRoomPayload,
+    chatRoomPayload,
+    readRoomPayload,
+    checkUserOnlinePayload,
+    reactionPayload,
+    refreshAuthPayload,
+    heartbeatPayload,
+  }
+  const others: unknown[] = [
+    { userId: id },
+    { messageId: id, emoji: '👍' },
+    { messageId: id, emoji: 'nope', cityId: 'mumbai' },
+    { token: '' },
+    { token: 't' },
+    { timestamp: 5 },
+    { timestamp: Number.POSITIVE_INFINITY },
+  ]
+
+  test.each(Object.entries(schemas))(
+    '%s: the same value or the same error for every input',
+    (_name, schema) => {
+      const compiled = compiledSchema(schema)
+      expect(compiled).not.toBe(schema)
+      for (const input of [...sends, ...others]) {
+        expect(parseInput(compiled, input)).toEqual(parseInput(schema, input))
+      }
+    }
+  )
 })
 
 describe('domain functions', () => {
