@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util'
 import { messagesToNotify, newestMessageSeq } from '../src/store/notifications.ts'
 import { latestOffset, listNotifiedEvents } from '../src/store/room-stream.ts'
-import { tempDatabase } from './temp-database.ts'
+import { seededDatabase } from '../test/helpers/temp-database.ts'
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -28,7 +28,7 @@ const LOG = Number(values.log)
 /** Of each kind that may notify, spread through the file. */
 const RELEVANT = 10
 
-const { database, author, remove } = await tempDatabase('poll')
+const { database, author, remove } = await seededDatabase({}, 'poll')
 try {
   const step = Math.floor(PLAIN / RELEVANT)
   await database.executeAll([

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util'
 import { newId } from '../src/store/ids.ts'
-import { tempDatabase } from './temp-database.ts'
+import { seededDatabase } from '../test/helpers/temp-database.ts'
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -26,7 +26,7 @@ const CONTENTS = [
 ]
 
 async function round(indexed: boolean, content: string) {
-  const { database, author, remove } = await tempDatabase('cost')
+  const { database, author, remove } = await seededDatabase({}, 'cost')
   try {
     // Without the index, the writer's insert into it lands in a plain table instead (a b-tree
     // row, as any other write), so the difference is FTS5's own work.
