@@ -7,7 +7,7 @@
  */
 import { fail, ok, type Result } from '../errors.ts'
 import type { Db } from '../store/db.ts'
-import type { ChatRole, RestrictionRow, UserRow } from '../store/schema.ts'
+import type { ChatRole, CityRow, RestrictionRow, UserRow } from '../store/schema.ts'
 import { requireChatMember } from './chats.ts'
 import type { Cities } from './cities.ts'
 import type { Moderation } from './moderation.ts'
@@ -40,28 +40,44 @@ export function createRoomAccess({
 }) {
   /**
    * `not_found` for a city or chat that does not exist, `not_member` outside a private chat;
-   * in a city `archived` (but for reading), `banned`, and `muted` for writing.
+   * in a city `archived` (but for reading), `banned`, and `muted` for writing. A city already in
+   * the cities' cache is answered at once, without a promise (the send path's, issue 20);
+   * awaiting the answer works either way.
    */
-  async function canEnter(
+  function canEnter(
     actor: UserRow,
     room: RoomRef,
     purpose: Purpose = 'enter'
+  ): Promise<Result<Entry>> | Result<Entry> {
+    if (room.kind !== 'city') return canEnterChat(actor, room.id)
+    const cached = cities.cachedCity(room.id)
+    return cached ? cityEntry(actor, cached, purpose) : canEnterCity(actor, room.id, purpose)
+  }
+
+  async function canEnterCity(
+    actor: UserRow,
+    cityId: string,
+    purpose: Purpose
   ): Promise<Result<Entry>> {
-    if (room.kind === 'city') {
-      const city = await cities.getCity(room.id)
-      if (!city.ok) return city
-      if (city.value.archived && purpose !== 'read')
-        return fail('archived', `${city.value.name} is archived: its history stays readable`)
-      const refused = moderation.refusal(room.id, actor.id, purpose === 'write')
-      if (!refused.ok) return refused
-      return ok({
-        name: city.value.name,
-        role: null,
-        slowModeSeconds: city.value.slowModeSeconds,
-        muted: moderation.muteOf(room.id, actor.id) ?? null,
-      })
-    }
-    const membership = await requireChatMember(db, actor, room.id)
+    const city = await cities.getCity(cityId)
+    return city.ok ? cityEntry(actor, city.value, purpose) : city
+  }
+
+  function cityEntry(actor: UserRow, city: CityRow, purpose: Purpose): Result<Entry> {
+    if (city.archived && purpose !== 'read')
+      return fail('archived', `${city.name} is archived: its history stays readable`)
+    const refused = moderation.refusal(city.id, actor.id, purpose === 'write')
+    if (!refused.ok) return refused
+    return ok({
+      name: city.name,
+      role: null,
+      slowModeSeconds: city.slowModeSeconds,
+      muted: moderation.muteOf(city.id, actor.id) ?? null,
+    })
+  }
+
+  async function canEnterChat(actor: UserRow, chatId: string): Promise<Result<Entry>> {
+    const membership = await requireChatMember(db, actor, chatId)
     if (!membership.ok) return membership
     return ok({
       name: membership.value.chat.name ?? 'private',
