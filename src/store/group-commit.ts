@@ -64,12 +64,6 @@ export interface HoldableGroupWriter extends GroupWriter {
 /** What a committed op answers (a failed one rejects instead). */
 type Done = Exclude<WriteResult, { error: string }>
 
-interface Pending {
-  op: WriteOp
-  resolve(result: Done): void
-  reject(error: unknown): void
-}
-
 export interface GroupWriterOptions {
   /** Ops that commit at once, without waiting for the turn or the delay. */
   maxBatch?: number
@@ -86,7 +80,9 @@ export function createGroupWriter(
   commit: (ops: WriteOp[]) => WriteResult[],
   { maxBatch = 1_024, delayMs = 0 }: GroupWriterOptions = {}
 ): HoldableGroupWriter {
-  let queue: Pending[] = []
+  /** The queued ops, and at the same index each one's promise to settle after its COMMIT. */
+  let queue: WriteOp[] = []
+  let waiting: PromiseWithResolvers<Done>[] = []
   let scheduled = false
   let closed = false
   let held = false
@@ -97,25 +93,29 @@ export function createGroupWriter(
     scheduled = false
     const batch = queue
     if (batch.length === 0 || (held && !closed)) return
+    const settling = waiting
     queue = []
-    const results = commit(batch.map((pending) => pending.op))
+    waiting = []
+    const results = commit(batch)
     committedAt = performance.now()
     // Committed: now, and in queue order, the callers may acknowledge and publish.
-    for (let i = 0; i < batch.length; i++) {
-      const pending = batch[i] as Pending
+    for (let i = 0; i < settling.length; i++) {
+      const settle = settling[i] as PromiseWithResolvers<Done>
       const result = results[i] as WriteResult
-      if ('error' in result) pending.reject(new Error(result.error))
-      else pending.resolve(result)
+      if ('error' in result) settle.reject(new Error(result.error))
+      else settle.resolve(result)
     }
   }
 
+  /** One object and the promise per op (no executor closure, no wrapper per pending op). */
   function enqueue(op: WriteOp): Promise<Done> {
     if (closed) return Promise.reject(new Error('the database is closing'))
-    return new Promise((resolve, reject) => {
-      queue.push({ op, resolve, reject })
-      if (queue.length >= maxBatch) flush()
-      else schedule()
-    })
+    const settle = Promise.withResolvers<Done>()
+    queue.push(op)
+    waiting.push(settle)
+    if (queue.length >= maxBatch) flush()
+    else schedule()
+    return settle.promise
   }
 
   function schedule(): void {
