@@ -3,7 +3,7 @@
  * deletes and read receipts across nodes; presence counted across nodes; a node killed with
  * SIGKILL is taken off presence; polling through a balancer with no sticky sessions.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { DEBIT_EVERY_MS } from '../../src/chat/rate-limit.ts'
 import { api, registerUser } from '../helpers/api.ts'
 import {
@@ -18,51 +18,18 @@ import {
   once,
 } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
-import {
-  clusterEnv,
-  expectOffsetOrder,
-  type Node,
-  type Redis,
-  roundRobin,
-  SKIP_REASON,
-  startNode,
-  startRedis,
-} from './cluster.ts'
+import { expectOffsetOrder, type Node, roundRobin, SKIP_REASON, useNodes } from './cluster.ts'
 
 if (SKIP_REASON) console.warn(SKIP_REASON)
 
 describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () => {
-  let redis: Redis
-  let nodes: Node[] = []
-  let cleanup = () => {}
-  const clients: ChatClient[] = []
-
-  beforeAll(async () => {
-    redis = await startRedis()
-    const cluster = clusterEnv(redis.url, {
-      LOGIN_ATTEMPTS_PER_ACCOUNT: '4',
-      MAX_CONNECTIONS_PER_USER: '3',
-      // A token a second, 8 at once: above what the other tests send, low enough to run dry.
-      MESSAGE_RATE_PER_MINUTE: '60',
-      MESSAGE_BURST: '8',
-    })
-    cleanup = cluster.cleanup
-    // The first node migrates and seeds the shared file; the others then find it ready.
-    nodes.push(await startNode(cluster.env, 'n1'))
-    nodes.push(...(await Promise.all([startNode(cluster.env, 'n2'), startNode(cluster.env, 'n3')])))
-  }, 30_000)
-
-  afterAll(async () => {
-    for (const c of clients) c.socket.disconnect()
-    await Promise.all(nodes.map((n) => n.kill()))
-    await redis?.stop()
-    cleanup()
+  const { nodes, clients, track, redis } = useNodes(['n1', 'n2', 'n3'], {
+    LOGIN_ATTEMPTS_PER_ACCOUNT: '4',
+    MAX_CONNECTIONS_PER_USER: '3',
+    // A token a second, 8 at once: above what the other tests send, low enough to run dry.
+    MESSAGE_RATE_PER_MINUTE: '60',
+    MESSAGE_BURST: '8',
   })
-
-  const track = (c: ChatClient) => {
-    clients.push(c)
-    return c
-  }
 
   test('offsets: false and the pushed room list hold across nodes', async () => {
     const [n1, n2, n3] = nodes as [Node, Node, Node]
@@ -142,7 +109,7 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
 
   test('a node delivers in offset order, reading back what another node has not relayed yet', async () => {
     const [n1, n2] = nodes as [Node, Node, Node]
-    await expectOffsetOrder(redis, n1, n2, track)
+    await expectOffsetOrder(redis(), n1, n2, track)
   })
 
   test('read receipts and private messages cross nodes', async () => {
@@ -365,7 +332,7 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     await ask(watcher.socket, 'send-city-message', { cityId: 'chennai', content: 'still here' })
     expect(((await got) as any).content).toBe('still here')
     doomed.socket.disconnect()
-    nodes = [n1, n2]
+    nodes.splice(2)
   })
 
   test('readyz reports the database and Redis; the Redis link dropping is survived', async () => {
@@ -378,7 +345,7 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
     await joinCity(a, 'jaipur')
     await joinCity(b, 'jaipur')
 
-    await redis.stop()
+    await redis().stop()
     await n1.waitForLog(/redis link down/)
     const down = await api(n1.url, 'GET', '/readyz')
     expect(down.status).toBe(503)
@@ -402,7 +369,7 @@ describe.skipIf(!!SKIP_REASON)('three nodes sharing Redis and one database', () 
       await Bun.sleep(2 * DEBIT_EVERY_MS)
     }
 
-    await redis.start()
+    await redis().start()
     await Promise.all([n1.waitForLog(/redis link up again/), n2.waitForLog(/redis link up again/)])
     await eventually(
       async () => (await api(n1.url, 'GET', '/readyz')).status === 200,

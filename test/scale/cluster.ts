@@ -280,15 +280,17 @@ export async function expectOffsetOrder(
 }
 
 /**
- * For a describe block: a Redis and two nodes on one database started before its tests (`env`
- * added to the shared environment), and, after them, the tracked clients disconnected, the nodes
- * killed, Redis stopped and the data removed. `nodes` fills in once beforeAll ran. `perNode`
- * adds settings to one node only (its own DATA_DIR, say), in the order of `ids`.
+ * For a describe block: a Redis and nodes on one database started before its tests (`env` added
+ * to the shared environment), and, after them, the tracked clients disconnected, the nodes killed,
+ * Redis stopped and the data removed. `nodes` fills in once beforeAll ran, in the order of `ids`
+ * (a test that kills one for good takes it out, e.g. `nodes.splice(2)`); `clients` are the ones
+ * given to `track`. `perNode` adds settings to one node only (its own DATA_DIR, say), in the order
+ * of `ids`.
  */
-export function useTwoNodes(
-  ids: [string, string],
+export function useNodes(
+  ids: string[],
   env: Record<string, string> = {},
-  perNode: [Record<string, string>, Record<string, string>] = [{}, {}]
+  perNode: Record<string, string>[] = []
 ) {
   let redis: Redis | undefined
   let cleanup = () => {}
@@ -298,8 +300,11 @@ export function useTwoNodes(
     redis = await startRedis()
     const cluster = clusterEnv(redis.url, env)
     cleanup = cluster.cleanup
-    for (const [i, id] of ids.entries())
-      nodes.push(await startNode({ ...cluster.env, ...perNode[i] }, id))
+    const start = (id: string, i: number) => startNode({ ...cluster.env, ...perNode[i] }, id)
+    // The first node migrates and seeds the shared file; the others then find it ready.
+    const [first, ...others] = ids
+    if (first !== undefined) nodes.push(await start(first, 0))
+    nodes.push(...(await Promise.all(others.map((id, i) => start(id, i + 1)))))
   }, 30_000)
   afterAll(async () => {
     for (const c of clients) c.socket.disconnect()
@@ -311,7 +316,16 @@ export function useTwoNodes(
     clients.push(c)
     return c
   }
-  /** The Redis the nodes share (for a client of the test's own, such as an emitter). */
+  /** The Redis the nodes share (to stop and start it, or for a client of the test's own). */
+  const sharedRedis = () => redis as Redis
+  /** Its URL (for a client of the test's own, such as an emitter). */
   const redisUrl = () => redis?.url ?? ''
-  return { nodes, track, redisUrl }
+  return { nodes, clients, track, redis: sharedRedis, redisUrl }
 }
+
+/** useNodes with two: the second starts once the first is up. */
+export const useTwoNodes = (
+  ids: [string, string],
+  env: Record<string, string> = {},
+  perNode: [Record<string, string>, Record<string, string>] = [{}, {}]
+) => useNodes(ids, env, perNode)

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Socket } from 'socket.io-client'
 import { ask, barrier, type ChatClient, chatUser, joinCity, once } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
-import { clusterEnv, type Node, type Redis, SKIP_REASON, startNode, startRedis } from './cluster.ts'
+import { type Node, SKIP_REASON, useNodes } from './cluster.ts'
 import { NGINX_SKIP, type Nginx, startNginx } from './nginx.ts'
 
 const ownerOf = (socket: Socket) => socket.io.engine.id?.split('.')[0]
@@ -28,15 +28,8 @@ function heardIn(c: ChatClient, cityId: string): string[] {
 }
 
 describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round robin', () => {
-  let redis: Redis
-  let nodes: Node[] = []
+  const { nodes, clients, track, redis } = useNodes(['n1', 'n2', 'n3'], { PRESENCE_GRACE: '4s' })
   let nginx: Nginx
-  let cleanup = () => {}
-  const clients: ChatClient[] = []
-  const track = (c: ChatClient) => {
-    clients.push(c)
-    return c
-  }
 
   /** `perNode` clients with these options on each node: round robin decides, so connect until so. */
   const spread = async (perNode: number, options: Parameters<typeof chatUser>[1]) => {
@@ -68,21 +61,9 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
     )
 
   beforeAll(async () => {
-    redis = await startRedis()
-    const cluster = clusterEnv(redis.url, { PRESENCE_GRACE: '4s' })
-    cleanup = cluster.cleanup
-    nodes.push(await startNode(cluster.env, 'n1'))
-    nodes.push(...(await Promise.all([startNode(cluster.env, 'n2'), startNode(cluster.env, 'n3')])))
     nginx = await startNginx(nodes.map((n) => n.url))
-  }, 30_000)
-
-  afterAll(async () => {
-    for (const c of clients) c.socket.disconnect()
-    await nginx?.stop()
-    await Promise.all(nodes.map((n) => n.kill()))
-    await redis?.stop()
-    cleanup()
   })
+  afterAll(() => nginx?.stop())
 
   test('Redis stopped for 10 s: no client drops, each message arrives once, counts answer and converge', async () => {
     // Two polling and two WebSocket clients owned by each node.
@@ -94,7 +75,7 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
     await settled(everyone)
     const count = online()
 
-    await redis.stop()
+    await redis().stop()
     await Promise.all(nodes.map((n) => n.waitForLog(/redis link down/)))
     const sent: string[] = []
     for (const [i, sender] of [polling[0], websocket[1], polling[2], websocket[3]].entries()) {
@@ -112,7 +93,7 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
     await Bun.sleep(10_000) // the outage lasts 10 s; polls and pings go on meanwhile
     for (const c of everyone) await barrier(c.socket)
 
-    await redis.start()
+    await redis().start()
     await Promise.all(nodes.map((n) => n.waitForLog(/redis link up again/)))
     // Redis came back empty: each node re-registers on its next heartbeat, and from then on
     // every node gives the same, right count.
@@ -287,6 +268,6 @@ describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('faults behind nginx in round rob
     await Promise.race([nodes[0]!.waitForLog(reaped, 20_000), nodes[1]!.waitForLog(reaped, 20_000)])
     for (const c of others) await barrier(c.socket)
     expect(offline).toEqual([])
-    nodes = nodes.slice(0, 2)
+    nodes.splice(2)
   })
 })

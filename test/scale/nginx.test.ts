@@ -3,8 +3,8 @@
  * database and one Redis behind it in plain round robin serve polling and WebSocket clients.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { ask, type ChatClient, chatUser, joinCity, once } from '../helpers/chat-client.ts'
-import { clusterEnv, type Node, type Redis, SKIP_REASON, startNode, startRedis } from './cluster.ts'
+import { ask, chatUser, joinCity, once } from '../helpers/chat-client.ts'
+import { SKIP_REASON, useNodes } from './cluster.ts'
 import { docsNginxExample, NGINX_SKIP, type Nginx, nginxTest, startNginx } from './nginx.ts'
 
 if (NGINX_SKIP) console.warn(NGINX_SKIP)
@@ -23,32 +23,13 @@ test.skipIf(!!NGINX_SKIP)(
 )
 
 describe.skipIf(!!SKIP_REASON || !!NGINX_SKIP)('three nodes behind nginx in round robin', () => {
-  let redis: Redis
-  let nodes: Node[] = []
+  const { nodes, track } = useNodes(['n1', 'n2', 'n3'])
   let nginx: Nginx
-  let cleanup = () => {}
-  const clients: ChatClient[] = []
-  const track = (c: ChatClient) => {
-    clients.push(c)
-    return c
-  }
 
   beforeAll(async () => {
-    redis = await startRedis()
-    const cluster = clusterEnv(redis.url)
-    cleanup = cluster.cleanup
-    nodes.push(await startNode(cluster.env, 'n1'))
-    nodes.push(...(await Promise.all([startNode(cluster.env, 'n2'), startNode(cluster.env, 'n3')])))
     nginx = await startNginx(nodes.map((n) => n.url))
-  }, 30_000)
-
-  afterAll(async () => {
-    for (const c of clients) c.socket.disconnect()
-    await nginx?.stop()
-    await Promise.all(nodes.map((n) => n.kill()))
-    await redis?.stop()
-    cleanup()
   })
+  afterAll(() => nginx?.stop())
 
   test('a polling client and a WebSocket client through nginx hear each other', async () => {
     const polly = track(await chatUser(nginx.url, { transports: ['polling'] }))
