@@ -5,15 +5,13 @@
  * and the refusals: not the owner, not a member, an unknown chat, a bad role, the owner's own.
  */
 import { afterEach, expect, test } from 'bun:test'
-import { api, type RegisteredUser } from '../helpers/api.ts'
+import { api, as, type RegisteredUser } from '../helpers/api.ts'
 import { ask, barrier, createPrivateChat, once, trackClients } from '../helpers/chat-client.ts'
 import { useAdminServer } from '../helpers/server.ts'
 
 const env = useAdminServer('roles_admin', 'roles')
 const clients = trackClients()
 afterEach(() => clients.disconnectAll())
-
-const as = (who: RegisteredUser) => ({ token: who.accessToken })
 
 const setRole = (who: RegisteredUser, chatId: string, userId: string, role: unknown) =>
   api(env.url, 'PUT', `/api/chats/${chatId}/members/${userId}/role`, {

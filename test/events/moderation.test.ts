@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
+import { api, as, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import {
   ask,
   barrier,
@@ -25,8 +25,6 @@ import { startServer, useAdminServer } from '../helpers/server.ts'
 const env = useAdminServer('root_admin', 'town')
 const clients = trackClients()
 afterEach(() => clients.disconnectAll())
-
-const as = (who: RegisteredUser) => ({ token: who.accessToken })
 
 async function send(who: ChatClient, cityId: string, content: string) {
   return ask(who.socket, 'send-city-message', { cityId, content })

@@ -5,7 +5,7 @@
  * a shadow-restricted user's reactions seen by that user alone.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
+import { api, as, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import {
   ask,
   barrier,
@@ -20,8 +20,6 @@ import { startServer, useAdminServer } from '../helpers/server.ts'
 const env = useAdminServer('react_admin', 'react', { MESSAGE_BURST: '200' })
 const clients = trackClients()
 afterEach(() => clients.disconnectAll())
-
-const as = (who: RegisteredUser) => ({ token: who.accessToken })
 
 const reactPath = (messageId: string, emoji: string) =>
   `/api/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`

@@ -6,7 +6,7 @@
  * the pins; and the refusals of each.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
+import { api, as, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import {
   ask,
   barrier,
@@ -23,8 +23,6 @@ import { useAdminServer } from '../helpers/server.ts'
 const env = useAdminServer('thread_admin', 'thread', { MESSAGE_BURST: '200' })
 const clients = trackClients()
 afterEach(() => clients.disconnectAll())
-
-const as = (who: RegisteredUser) => ({ token: who.accessToken })
 
 const notifications = async (who: RegisteredUser) =>
   (await api(env.url, 'GET', '/api/notifications', as(who))).body.notifications as any[]

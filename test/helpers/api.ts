@@ -67,6 +67,12 @@ export interface RegisteredUser {
   password: string
 }
 
+/**
+ * Request options as `who` (their access token), to spread a body or headers into.
+ * @example const res = await api(url, 'GET', '/api/auth/me', as(alice))
+ */
+export const as = (who: RegisteredUser) => ({ token: who.accessToken })
+
 let counter = 0
 
 /** Registers a fresh user (unique username/email per call) and returns its session. */

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
+import { api, as, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
@@ -212,7 +212,6 @@ test('reaction.added / reaction.removed: each hook gets the ones it chose, in or
   const madeRemovals = await register(admin, { url: removals.url, events: ['reaction.removed'] })
   expect(madeRemovals.status).toBe(201)
   const [bob, shadow] = [await registerUser(server.url), await registerUser(server.url)]
-  const as = (who: RegisteredUser) => ({ token: who.accessToken })
   const react = (who: RegisteredUser, method: 'PUT' | 'DELETE', id: string, emoji: string) =>
     api(server.url, method, `/api/messages/${id}/reactions/${encodeURIComponent(emoji)}`, as(who))
 

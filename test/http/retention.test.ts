@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
+import { api, as, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import { ask, type ChatClient, trackClients } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { pngOf, upload } from '../helpers/media.ts'
@@ -34,7 +34,6 @@ beforeAll(async () => {
 afterEach(() => clients.disconnectAll())
 afterAll(() => server.stop())
 
-const as = (who: RegisteredUser) => ({ token: who.accessToken })
 let cityCounter = 0
 
 async function newCity(retentionDays?: number): Promise<string> {

@@ -5,7 +5,7 @@
  * and paging, the snippet, the sender filter, and every refusal. Also GET …/messages?around=.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { api, type RegisteredUser, registerUser } from '../helpers/api.ts'
+import { api, as, type RegisteredUser, registerUser } from '../helpers/api.ts'
 import { startServer, type TestServer } from '../helpers/server.ts'
 
 let server: TestServer
@@ -19,7 +19,6 @@ beforeAll(async () => {
 })
 afterAll(() => server.stop())
 
-const as = (who: RegisteredUser) => ({ token: who.accessToken })
 let wordCounter = 0
 /** A word no other test's message holds, so each test owns its results. */
 const uniqueWord = () => `zq${(++wordCounter).toString(36)}${Date.now().toString(36)}`
