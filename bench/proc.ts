@@ -1,4 +1,5 @@
-/** @module Reads a process's resident memory and CPU time from /proc (Linux only). */
+/** @module Reads a process's resident memory, CPU time, children and sockets from /proc (Linux only). */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 
 /** Kernel clock ticks per second for /proc/<pid>/stat times; 100 on every mainstream Linux build. */
 const CLOCK_TICKS = 100
@@ -62,5 +63,112 @@ export async function waitUntilQuiet(
     await Bun.sleep(300)
     const used = await Promise.all(windows.map((window) => window.stop()))
     if (used.every((u) => u === null || u.percent < idlePercent)) return
+  }
+}
+
+/** The parent pid (field 4 of /proc/<pid>/stat), or null when the process is gone. */
+function readParentPid(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    return Number.isInteger(parent) ? parent : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * `pid` and every process below it (a supervisor's workers), from /proc: what a server with
+ * WORKERS>1 is made of, for its RSS, its CPU and its clean-up.
+ */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    const child = Number(entry)
+    if (!Number.isInteger(child)) continue
+    const parent = readParentPid(child)
+    if (parent === null) continue
+    children.set(parent, [...(children.get(parent) ?? []), child])
+  }
+  const tree = [pid]
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []))
+  return tree
+}
+
+/** The command line of a process (NUL-separated as the kernel keeps it), or null when it is gone. */
+export function readCommandLine(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+  } catch {
+    return null
+  }
+}
+
+/** Open file descriptors of a process (its sockets among them), or null when it is gone. */
+export function openFileCount(pid: number): number | null {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length
+  } catch {
+    return null
+  }
+}
+
+/** Socket inodes listening on TCP `port` (IPv4 and IPv6), from /proc/net/tcp{,6}. */
+function listeningInodes(port: number): Set<string> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+  const inodes = new Set<string>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = ''
+    try {
+      text = readFileSync(table, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      // local_address is ADDR:PORT in hex; state 0A is LISTEN; the inode is the tenth field.
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '0A' && fields[9])
+        inodes.add(fields[9])
+    }
+  }
+  return inodes
+}
+
+/** The processes among `pids` that hold a socket listening on TCP `port`. */
+export function listeningOn(pids: readonly number[], port: number): number[] {
+  const inodes = listeningInodes(port)
+  return pids.filter((pid) => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' })
+        return link.startsWith('socket:[') && inodes.has(link.slice(8, -1))
+      })
+    } catch {
+      return false
+    }
+  })
+}
+
+/** This process's soft limit on open files (children inherit it), or null when unknown. */
+export function openFileLimit(): number | null {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8')
+    const match = /^Max open files\s+(\d+)/m.exec(limits)
+    return match?.[1] ? Number(match[1]) : null
+  } catch {
+    return null
+  }
+}
+
+/** How many ephemeral ports one source address has towards one destination port. */
+export function ephemeralPorts(): number | null {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+    return low !== undefined && high !== undefined && high >= low ? high - low + 1 : null
+  } catch {
+    return null
   }
 }

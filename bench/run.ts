@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { connectionsPerProcess } from './load/capacity.ts'
 import { connectStorm, idleConnections } from './load/connections.ts'
 import { fillHistory, type HistoryResult, historyLatency } from './load/history.ts'
 import { persistence } from './load/persistence.ts'
@@ -17,6 +18,8 @@ import { searchLatency } from './load/search.ts'
 import type { Seeded } from './load/seed.ts'
 import type { ScenarioContext } from './load/session.ts'
 import { type UploadOptions, uploadLoad } from './load/uploads.ts'
+import { ephemeralPorts, openFileLimit } from './proc.ts'
+import { startRedis } from './redis.ts'
 import {
   compareWithLast,
   type Metrics,
@@ -32,6 +35,7 @@ import {
   type Identities,
   type RunningTarget,
   startTarget,
+  stopAllTargets,
   TARGETS,
   type TargetName,
   type TargetSpec,
@@ -49,6 +53,7 @@ const SCENARIOS = [
   'join',
   'history',
   'resume',
+  'conns',
 ] as const
 type Scenario = (typeof SCENARIOS)[number]
 
@@ -83,6 +88,11 @@ interface Sizes {
   /** Resume (ours only): events missed while the transport is down, and the rounds (median). */
   resumeEvents: number
   resumeRounds: number
+  /** Connections per process (ours only): sockets in one city on one process; twice as many on WORKERS=2. */
+  connections: number
+  /** City broadcasts to all of them, timed, after the warm-up ones. */
+  connectionBroadcasts: number
+  connectionWarmup: number
 }
 
 const FULL: Sizes = {
@@ -143,6 +153,9 @@ const FULL: Sizes = {
   historyPages: 500,
   resumeEvents: 1_000,
   resumeRounds: 5,
+  connections: 18_000,
+  connectionBroadcasts: 20,
+  connectionWarmup: 3,
 }
 
 const QUICK: Sizes = {
@@ -166,12 +179,15 @@ const QUICK: Sizes = {
   historyLarge: 100_000,
   historyPages: 200,
   resumeRounds: 3,
+  connections: 2_000,
+  connectionBroadcasts: 10,
+  connectionWarmup: 2,
 }
 
 const USAGE = `npm run bench -- [--quick] [--runs N] [--targets ours,socketio-node,socketio-bun,raw-bun]
                       [--scenarios ${SCENARIOS.join(',')}]
                       [--workers N] [--idle N] [--storm N] [--clients N] [--search-messages N]
-                      [--presence N] [--history-messages N]
+                      [--presence N] [--history-messages N] [--connections N]
                       [--readme | --no-readme] [--profile DIR]
 The full run writes bench/README.md; a quick run only prints unless --readme is given.
 --profile DIR writes our server's CPU profile (markdown, bun --cpu-prof-md) into DIR when it stops.`
@@ -191,6 +207,7 @@ function parseOptions() {
       'search-messages': { type: 'string' },
       presence: { type: 'string' },
       'history-messages': { type: 'string' },
+      connections: { type: 'string' },
       profile: { type: 'string' },
       readme: { type: 'boolean', default: false },
       'no-readme': { type: 'boolean', default: false },
@@ -231,6 +248,8 @@ function parseOptions() {
       'history-messages',
       50_000_000
     ),
+    // Per server process (WORKERS=2 gets twice as many); each must fit under its open-file limit.
+    connections: int(values.connections, base.connections, 'connections', 19_500),
     // Clients scale the deliveries of each step, so the ladder is kept in deliveries/s.
     fanout: { ...base.fanout, clients },
     rooms: { ...base.rooms, clients },
@@ -409,6 +428,67 @@ async function measure(
       metrics.offline_ratio = ratio(metrics.offline_all_ms, metrics.offline_shared_ms)
       metrics.offline_cpu_ratio = ratio(metrics.offline_all_cpu, metrics.offline_shared_cpu)
     }
+    if (scenarios.includes('conns') && spec.name === 'ours') {
+      const limit = openFileLimit()
+      log(
+        `  connections per process: open files per process ${limit ?? 'unknown'}, ${ephemeralPorts() ?? 'unknown'} ephemeral ports per source address`
+      )
+      // One process, then two sharing the port (reusePort) through a Redis of their own.
+      for (const processes of [1, 2] as const) {
+        const clients = sizes.connections * processes
+        // A generator process holds its share of the sockets under the same open-file limit.
+        const needed = limit ? Math.ceil(clients / Math.max(1, limit - 500)) : 1
+        const own = needed > pool.size ? createWorkerPool(needed) : null
+        const redis = processes > 1 ? await startRedis() : null
+        try {
+          const result = await withTarget(
+            spec,
+            redis ? { WORKERS: String(processes), REDIS_URL: redis.url } : {},
+            { users: sizes.users, rooms: 1 },
+            (started) =>
+              connectionsPerProcess(
+                { ...ctx, ...started, pool: own ?? pool },
+                {
+                  clients,
+                  processes,
+                  broadcasts: sizes.connectionBroadcasts,
+                  warmup: sizes.connectionWarmup,
+                }
+              )
+          )
+          const redisRss = await redis?.rssBytes()
+          const mb = (bytes: number | null | undefined) =>
+            typeof bytes === 'number' ? (bytes / 2 ** 20).toFixed(0) : '-'
+          log(
+            `  connections, ${processes === 1 ? 'one process' : `WORKERS=${processes} + Redis`}: ${result.connected} of ${clients} held, connected and joined in ${(result.connectMs / 1_000).toFixed(1)} s (${result.sourceAddresses} source address(es); open files per process ${result.openFiles.join(' / ')}), RSS ${mb(result.rssBytes)} MB${redis ? ` (+ Redis ${mb(redisRss)} MB)` : ''}, ${((result.rssPerConnectionBytes ?? 0) / 1024).toFixed(1)} KB each; ${result.broadcasts} broadcasts: ${result.received} of ${result.expected} deliveries, each p50 ${result.deliveryP50Ms?.toFixed(1) ?? '-'} / p99 ${result.deliveryP99Ms?.toFixed(1) ?? '-'} ms, the last p50 ${result.lastP50Ms?.toFixed(1) ?? '-'} / p99 ${result.lastP99Ms?.toFixed(1) ?? '-'} ms, ${result.cpuMsPerBroadcast?.toFixed(0) ?? '-'} ms CPU each`
+          )
+          const key = `conns_${processes}`
+          metrics[`${key}_held`] = result.connected
+          metrics[`${key}_rss_mb`] = result.rssBytes === null ? null : result.rssBytes / 2 ** 20
+          metrics[`${key}_kb`] =
+            result.rssPerConnectionBytes === null ? null : result.rssPerConnectionBytes / 1024
+          metrics[`${key}_p50`] = result.deliveryP50Ms
+          metrics[`${key}_p99`] = result.deliveryP99Ms
+          metrics[`${key}_last_p99`] = result.lastP99Ms
+          metrics[`${key}_cpu`] = result.cpuMsPerBroadcast
+          if (result.failed)
+            column.notes.add(
+              `connections (${processes} process(es)): ${result.failed} of ${clients} failed (${result.firstError})`
+            )
+          if (result.received < result.expected)
+            column.notes.add(
+              `connections (${processes} process(es)): ${result.received} of ${result.expected} deliveries`
+            )
+          if (Object.keys(result.errors).length)
+            column.notes.add(
+              `connections (${processes} process(es)): errors ${JSON.stringify(result.errors)}`
+            )
+        } finally {
+          own?.stop()
+          await redis?.stop()
+        }
+      }
+    }
     if (scenarios.includes('resume') && spec.name === 'ours') {
       const resume = await resumeReplay(ctx, sizes.resumeEvents, sizes.resumeRounds)
       log(
@@ -512,14 +592,13 @@ async function withTarget<T, F = undefined>(
   fill?: { key: string; keep: boolean; fill: (dir: string, identities: Identities) => F }
 ): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
+  ownDirs.add(dir)
   const start = async () => {
     const started = await startTarget(spec, SECRET, undefined, extraEnv, dir)
     if (!started.ok)
       throw new Error(`could not start with ${JSON.stringify(extraEnv)}: ${started.error}`)
-    running = started.target
     return started.target
   }
-  const previous = running
   try {
     const kept = fill && (filledDirs.get(fill.key) as Filled<F> | undefined)
     let target: RunningTarget
@@ -534,7 +613,6 @@ async function withTarget<T, F = undefined>(
       identities = await spec.provision(target, { ...sizes, secret: SECRET })
       if (fill) {
         await target.stop()
-        running = previous
         filled = fill.fill(dir, identities)
         if (fill.keep) {
           const copy = mkdtempSync(join(tmpdir(), `bench-${spec.name}-filled-`))
@@ -550,21 +628,22 @@ async function withTarget<T, F = undefined>(
       await target.stop()
     }
   } finally {
-    running = previous
     rmSync(dir, { recursive: true, force: true })
+    ownDirs.delete(dir)
   }
 }
 
-/** The server under test right now, stopped on Ctrl-C so that no server outlives the bench. */
-let running: RunningTarget | null = null
+/** Directories of the servers started by withTarget, removed at exit if a signal cut it short. */
+const ownDirs = new Set<string>()
+process.on('exit', () => {
+  for (const dir of ownDirs) rmSync(dir, { recursive: true, force: true })
+  removeFilledDirs()
+})
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    // Workers exit by themselves when their IPC channel closes with us.
-    const stopping = running?.stop() ?? Promise.resolve()
-    void stopping.finally(() => {
-      removeFilledDirs()
-      process.exit(130)
-    })
+    // Every server started and not stopped yet; workers exit when their IPC channel closes with us,
+    // a Redis of the bench's is killed at exit (bench/redis.ts).
+    void stopAllTargets().finally(() => process.exit(130))
   })
 }
 
@@ -606,7 +685,6 @@ async function main() {
       const spec = TARGETS.find((t) => t.name === column.name) as TargetSpec
       log(`run ${run}/${options.sizes.runs}: ${column.title}`)
       const started = await startTarget(spec, SECRET, options.profileDir)
-      if (started.ok) running = started.target
       if (!started.ok) {
         log(`  could not start: ${started.error}`)
         column.notes.add(`run ${run}: could not start (${started.error.split('\n')[0]})`)
@@ -630,7 +708,6 @@ async function main() {
         column.runs.push(null)
       } finally {
         await started.target.stop()
-        running = null
       }
     }
   }

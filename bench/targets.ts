@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { SignJWT } from 'jose'
 import { BENCH_ADMIN, provisionOurs } from './ours.ts'
+import { processTree, readCommandLine } from './proc.ts'
 
 export type TargetName = 'ours' | 'socketio-node' | 'socketio-bun' | 'raw-bun'
 
@@ -166,12 +167,38 @@ export const TARGETS: readonly TargetSpec[] = [
 ]
 
 /** Asks the kernel for a free port by listening on port 0 and closing again. */
-function freePort(): number {
+export function freePort(): number {
   const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
   const port = probe.port
   probe.stop(true)
   return port
 }
+
+/** Every target started and not stopped yet, so that none outlives the bench (see below). */
+const live = new Set<RunningTarget>()
+let closing = false
+
+/**
+ * Stops every running target (Ctrl-C) and refuses to start any more: a scenario still unwinding
+ * must not start a server that the exit then leaves behind.
+ */
+export async function stopAllTargets(): Promise<void> {
+  closing = true
+  await Promise.all([...live].map((target) => target.stop()))
+}
+
+// Whatever ends the bench: a synchronous SIGKILL of what is left, workers of a supervisor included.
+process.on('exit', () => {
+  for (const target of live) {
+    for (const pid of processTree(target.pid).reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+})
 
 export type StartResult = { ok: true; target: RunningTarget } | { ok: false; error: string }
 
@@ -189,6 +216,7 @@ export async function startTarget(
   /** A directory to run in that outlives the server (its database filled while it was down). */
   ownDir?: string
 ): Promise<StartResult> {
+  if (closing) return { ok: false, error: 'the bench is stopping' }
   const workDir = ownDir ?? mkdtempSync(join(tmpdir(), `bench-${spec.name}-`))
   const port = freePort()
   const logPath = join(workDir, 'server.log')
@@ -206,6 +234,10 @@ export async function startTarget(
     wsUrl: `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`,
     dir: workDir,
     async stop() {
+      // With WORKERS>1 the server is a supervisor and its workers: none may outlive the bench.
+      const family = processTree(child.pid)
+        .slice(1)
+        .map((pid) => ({ pid, command: readCommandLine(pid) }))
       child.kill('SIGTERM')
       const exited = await Promise.race([
         child.exited.then(() => true),
@@ -215,13 +247,25 @@ export async function startTarget(
         child.kill('SIGKILL')
         await child.exited
       }
+      live.delete(target)
+      // Only a process still running the same command: a pid reused since is not ours.
+      for (const { pid, command } of family) {
+        if (command === null || readCommandLine(pid) !== command) continue
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // Gone meanwhile: the supervisor stopped it.
+        }
+      }
       // The temporary database and logs go with the server; a failed start keeps them (see below).
       if (!ownDir) rmSync(workDir, { recursive: true, force: true })
     },
   }
+  live.add(target)
   const deadline = performance.now() + 30_000
   while (performance.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
+      live.delete(target)
       const log = await Bun.file(`${logPath}.err`)
         .text()
         .catch(() => '')
@@ -239,5 +283,6 @@ export async function startTarget(
   }
   child.kill('SIGKILL')
   await child.exited
+  live.delete(target)
   return { ok: false, error: `no answer on /healthz within 30 s (logs in ${workDir})` }
 }

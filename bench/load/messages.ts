@@ -5,6 +5,8 @@ type Sparse = Array<[number, number]>
 export interface ClientSpec {
   token: string
   cityId: string | null
+  /** Source address to connect from (127.0.0.2, …): one address has ~28k ports towards one port. */
+  localAddress?: string
 }
 
 /** A sending client, by its index inside the worker, with a global sender id stamped into content. */
@@ -43,6 +45,10 @@ export type Command =
   | { type: 'watch'; event: string }
   /** What the current watch counted so far. */
   | { type: 'watched' }
+  /** Starts counting stamped deliveries of one step (a single broadcast sent from elsewhere). */
+  | { type: 'arm'; step: number }
+  /** Waits until the armed step has `expected` deliveries or `timeoutMs` passes, then disarms. */
+  | { type: 'collect'; expected: number; timeoutMs: number }
   | { type: 'close' }
 
 export type Reply =
@@ -74,5 +80,14 @@ export type Reply =
   | { type: 'watching' }
   /** `lastAt`: epoch ms (performance.timeOrigin + now) of the last frame counted, null before one. */
   | { type: 'watched'; count: number; lastAt: number | null }
+  | { type: 'armed' }
+  | {
+      type: 'collected'
+      received: number
+      latency: Sparse
+      /** Epoch ms of the last delivery counted, null when none came. */
+      lastAt: number | null
+      errors: Record<string, number>
+    }
   | { type: 'closed' }
   | { type: 'failed'; message: string }

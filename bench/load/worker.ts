@@ -15,6 +15,8 @@ interface Tally {
   step: number
   received: number
   latency: Histogram
+  /** Epoch ms of the last delivery counted (a broadcast's send → last delivery). */
+  lastAt: number | null
   errors: Record<string, number>
   /** Closed loop: sender id → callback when its own message comes back. */
   echoes: Map<number, () => void>
@@ -32,13 +34,22 @@ let watch: { event: string; count: number; lastAt: number | null } = {
 }
 
 function newTally(step: number): Tally {
-  return { step, received: 0, latency: createHistogram(), errors: {}, echoes: new Map() }
+  return {
+    step,
+    received: 0,
+    latency: createHistogram(),
+    lastAt: null,
+    errors: {},
+    echoes: new Map(),
+  }
 }
 
 function onStamp(stamp: Stamp): void {
   if (stamp.step !== tally.step) return
+  const now = epochMs()
   tally.received += 1
-  record(tally.latency, epochMs() - stamp.sentAt)
+  tally.lastAt = now
+  record(tally.latency, now - stamp.sentAt)
   tally.echoes.get(stamp.sender)?.()
 }
 
@@ -75,7 +86,14 @@ async function connectAll(
       const spec = specs[index]
       if (!spec) break
       const startedAt = epochMs()
-      const opened = await openClient({ url, token: spec.token, timeoutMs, onStamp, onEvent })
+      const opened = await openClient({
+        url,
+        token: spec.token,
+        timeoutMs,
+        localAddress: spec.localAddress,
+        onStamp,
+        onEvent,
+      })
       if (!opened.ok) {
         failed += 1
         failedIndexes.push(base + index)
@@ -201,6 +219,21 @@ async function runPersist(
   } satisfies Reply
 }
 
+/** One broadcast sent from elsewhere: waits for this worker's share of its deliveries. */
+async function collect(expected: number, timeoutMs: number): Promise<Reply> {
+  const current = tally
+  const deadline = performance.now() + timeoutMs
+  while (current.received < expected && performance.now() < deadline) await Bun.sleep(2)
+  tally = newTally(-1)
+  return {
+    type: 'collected',
+    received: current.received,
+    latency: toSparse(current.latency),
+    lastAt: current.lastAt,
+    errors: current.errors,
+  }
+}
+
 function closeAll(): Reply {
   for (const client of clients) client?.close()
   clients.length = 0
@@ -227,6 +260,11 @@ async function handle(command: Command): Promise<Reply> {
       return { type: 'watching' }
     case 'watched':
       return { type: 'watched', count: watch.count, lastAt: watch.lastAt }
+    case 'arm':
+      tally = newTally(command.step)
+      return { type: 'armed' }
+    case 'collect':
+      return collect(command.expected, command.timeoutMs)
     case 'close':
       return closeAll()
   }
