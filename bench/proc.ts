@@ -15,8 +15,8 @@ export async function readRssBytes(pid: number): Promise<number | null> {
   }
 }
 
-/** User + system CPU time in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
-async function readCpuMs(pid: number): Promise<number | null> {
+/** User + system CPU time in milliseconds (fields 14 and 15 of /proc/<pid>/stat), and system alone. */
+async function readCpuMs(pid: number): Promise<{ total: number; system: number } | null> {
   try {
     const stat = await Bun.file(`/proc/${pid}/stat`).text()
     // The command name (field 2) may contain spaces, so count fields after its closing parenthesis.
@@ -24,15 +24,18 @@ async function readCpuMs(pid: number): Promise<number | null> {
     const utime = Number(fields[11])
     const stime = Number(fields[12])
     if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null
-    return ((utime + stime) * 1_000) / CLOCK_TICKS
+    return { total: ((utime + stime) * 1_000) / CLOCK_TICKS, system: (stime * 1_000) / CLOCK_TICKS }
   } catch {
     return null
   }
 }
 
 export interface CpuWindow {
-  /** CPU used since start, as a percentage of one core over the wall time elapsed. */
-  stop(): Promise<{ cpuMs: number; percent: number } | null>
+  /**
+   * CPU used since start (ms, and as a percentage of one core over the wall time elapsed), and
+   * the part of it spent in the kernel (system time: syscalls, loopback TCP delivery).
+   */
+  stop(): Promise<{ cpuMs: number; systemMs: number; percent: number } | null>
 }
 
 export async function startCpuWindow(pid: number): Promise<CpuWindow> {
@@ -42,8 +45,12 @@ export async function startCpuWindow(pid: number): Promise<CpuWindow> {
     async stop() {
       const cpuNow = await readCpuMs(pid)
       if (cpuAt === null || cpuNow === null) return null
-      const cpuMs = cpuNow - cpuAt
-      return { cpuMs, percent: (100 * cpuMs) / Math.max(1, performance.now() - wallAt) }
+      const cpuMs = cpuNow.total - cpuAt.total
+      return {
+        cpuMs,
+        systemMs: cpuNow.system - cpuAt.system,
+        percent: (100 * cpuMs) / Math.max(1, performance.now() - wallAt),
+      }
     },
   }
 }

@@ -194,6 +194,12 @@ const METRICS: readonly MetricDef[] = [
     digits: 0,
   },
   {
+    key: 'conns_1_sys',
+    label: 'Connections, one process: of which in the kernel (system time)',
+    better: 'lower',
+    digits: 0,
+  },
+  {
     key: 'conns_2_held',
     label: 'Connections, WORKERS=2 + Redis: authenticated sockets held in one city (of 36,000)',
     better: 'higher',
@@ -232,6 +238,12 @@ const METRICS: readonly MetricDef[] = [
   {
     key: 'conns_2_cpu',
     label: 'Connections, WORKERS=2 + Redis: server CPU ms per broadcast',
+    better: 'lower',
+    digits: 0,
+  },
+  {
+    key: 'conns_2_sys',
+    label: 'Connections, WORKERS=2 + Redis: of which in the kernel (system time)',
     better: 'lower',
     digits: 0,
   },

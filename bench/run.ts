@@ -460,7 +460,7 @@ async function measure(
           const mb = (bytes: number | null | undefined) =>
             typeof bytes === 'number' ? (bytes / 2 ** 20).toFixed(0) : '-'
           log(
-            `  connections, ${processes === 1 ? 'one process' : `WORKERS=${processes} + Redis`}: ${result.connected} of ${clients} held, connected and joined in ${(result.connectMs / 1_000).toFixed(1)} s (${result.sourceAddresses} source address(es); open files per process ${result.openFiles.join(' / ')}), RSS ${mb(result.rssBytes)} MB${redis ? ` (+ Redis ${mb(redisRss)} MB)` : ''}, ${((result.rssPerConnectionBytes ?? 0) / 1024).toFixed(1)} KB each; ${result.broadcasts} broadcasts: ${result.received} of ${result.expected} deliveries, each p50 ${result.deliveryP50Ms?.toFixed(1) ?? '-'} / p99 ${result.deliveryP99Ms?.toFixed(1) ?? '-'} ms, the last p50 ${result.lastP50Ms?.toFixed(1) ?? '-'} / p99 ${result.lastP99Ms?.toFixed(1) ?? '-'} ms, ${result.cpuMsPerBroadcast?.toFixed(0) ?? '-'} ms CPU each`
+            `  connections, ${processes === 1 ? 'one process' : `WORKERS=${processes} + Redis`}: ${result.connected} of ${clients} held, connected and joined in ${(result.connectMs / 1_000).toFixed(1)} s (${result.sourceAddresses} source address(es); open files per process ${result.openFiles.join(' / ')}), RSS ${mb(result.rssBytes)} MB${redis ? ` (+ Redis ${mb(redisRss)} MB)` : ''}, ${((result.rssPerConnectionBytes ?? 0) / 1024).toFixed(1)} KB each; ${result.broadcasts} broadcasts: ${result.received} of ${result.expected} deliveries, each p50 ${result.deliveryP50Ms?.toFixed(1) ?? '-'} / p99 ${result.deliveryP99Ms?.toFixed(1) ?? '-'} ms, the last p50 ${result.lastP50Ms?.toFixed(1) ?? '-'} / p99 ${result.lastP99Ms?.toFixed(1) ?? '-'} ms, ${result.cpuMsPerBroadcast?.toFixed(0) ?? '-'} ms CPU each (${result.systemMsPerBroadcast?.toFixed(0) ?? '-'} in the kernel)`
           )
           const key = `conns_${processes}`
           metrics[`${key}_held`] = result.connected
@@ -471,6 +471,7 @@ async function measure(
           metrics[`${key}_p99`] = result.deliveryP99Ms
           metrics[`${key}_last_p99`] = result.lastP99Ms
           metrics[`${key}_cpu`] = result.cpuMsPerBroadcast
+          metrics[`${key}_sys`] = result.systemMsPerBroadcast
           if (result.failed)
             column.notes.add(
               `connections (${processes} process(es)): ${result.failed} of ${clients} failed (${result.firstError})`

@@ -72,8 +72,9 @@ export interface CapacityResult {
   /** One per broadcast: send → the last of its deliveries. */
   lastP50Ms: number | null
   lastP99Ms: number | null
-  /** Median server CPU per broadcast, all its processes, ms. */
+  /** Median server CPU per broadcast, all its processes, ms; and the kernel's part of it. */
   cpuMsPerBroadcast: number | null
+  systemMsPerBroadcast: number | null
   errors: Record<string, number>
 }
 
@@ -150,6 +151,7 @@ export async function connectionsPerProcess(
     const deliveries: Histogram = createHistogram()
     const last: number[] = []
     const cpus: number[] = []
+    const systems: number[] = []
     let received = 0
     for (let i = 0; i < options.warmup + options.broadcasts; i++) {
       const counted = i >= options.warmup
@@ -183,9 +185,12 @@ export async function connectionsPerProcess(
       if (lastAt !== null) last.push(lastAt - sentAt)
       const cpuMs = sum(used.map((u) => u?.cpuMs ?? null))
       if (cpuMs !== null) cpus.push(cpuMs)
+      const systemMs = sum(used.map((u) => u?.systemMs ?? null))
+      if (systemMs !== null) systems.push(systemMs)
     }
     last.sort((a, b) => a - b)
     cpus.sort((a, b) => a - b)
+    systems.sort((a, b) => a - b)
     return {
       connected: connected.ok,
       failed: connected.failed,
@@ -206,6 +211,7 @@ export async function connectionsPerProcess(
       lastP50Ms: sortedQuantile(last, 0.5),
       lastP99Ms: sortedQuantile(last, 0.99),
       cpuMsPerBroadcast: sortedQuantile(cpus, 0.5),
+      systemMsPerBroadcast: sortedQuantile(systems, 0.5),
       errors,
     }
   } finally {
