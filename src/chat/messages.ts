@@ -154,7 +154,9 @@ export function createMessages({
     const screened = target.kind === 'city' ? moderation.screen(input.content) : undefined
     if (screened?.action === 'block') return blockedBy(screened.term)
     const allowed = sendLimiter.take(actor.id)
-    const slow = allowed.ok ? await slowMode(actor, target) : allowed
+    // Slow mode answers at once when the city has none: then not awaited either.
+    const slowed = allowed.ok ? slowMode(actor, target) : allowed
+    const slow = slowed instanceof Promise ? await slowed : slowed
     if (!slow.ok) {
       if (allowed.ok) sendLimiter.refund(actor.id)
       // A client retrying an acked send must get its answer, not a 429.
