@@ -28,6 +28,7 @@ import m0024 from '../../drizzle/0024_search_index_purged_by_retention.sql' with
 import m0025 from '../../drizzle/0025_last_seen_nodes.sql' with { type: 'text' }
 import m0026 from '../../drizzle/0026_notifier_poll_index.sql' with { type: 'text' }
 import m0027 from '../../drizzle/0027_room_events_notify_index.sql' with { type: 'text' }
+import m0028 from '../../drizzle/0028_search_index_lean.sql' with { type: 'text' }
 import journal from '../../drizzle/meta/_journal.json' with { type: 'json' }
 
 /**
@@ -63,6 +64,7 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0025_last_seen_nodes': m0025,
   '0026_notifier_poll_index': m0026,
   '0027_room_events_notify_index': m0027,
+  '0028_search_index_lean': m0028,
 }
 
 export interface JournalEntry {

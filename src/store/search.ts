@@ -1,7 +1,9 @@
 /**
- * @module Message search rows: the FTS5 index `messages_fts` (drizzle/0016_search_index.sql and
- * 0018_search_scope.sql, kept in step with `messages` inside every writing transaction: the
- * writers index new messages, triggers take edits and deletes; 0022) queried for one scope of rooms, newest first.
+ * @module Message search rows: the FTS5 index `messages_fts` (drizzle/0016_search_index.sql,
+ * 0018_search_scope.sql, its scope tokens shortened by 0028_search_index_lean.sql; kept in step with `messages`
+ * inside every writing transaction: the writers index new messages, a trigger takes edits and
+ * soft deletes, the purge and a chat's deletion their rows: 0022, 0024) queried for one scope of
+ * rooms, newest first.
  */
 import { eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
@@ -48,16 +50,26 @@ export interface SearchHit {
  */
 const ROOM_TOKENS_MAX = 8
 
-/** Tokens made so far, by prefix and id: every stored message needs two (the hex costs 1-2 µs). */
+/** An id the index holds as it is: one word to unicode61, already folded (chat/user ids, most slugs). */
+const PLAIN_ID = /^[a-z0-9]+$/
+
+/** Tokens made so far, by prefix and id, for the ids that need the hex (a hyphenated slug). */
 const tokens = new Map<string, string>()
 const TOKENS_KEPT = 50_000
 
-/** A scope token as the index holds it: a prefix, then the id's UTF-8 in hex. */
+/**
+ * A scope token as the index holds it: a prefix, then the id itself when it is lower-case
+ * letters and digits (ids from store/ids.ts, slugs without a hyphen), else `x` and the id's UTF-8
+ * in upper-case hex (SQL's hex(), so the text is byte for byte what the view computes). Two ids
+ * may share a token (`x41` is both an id and the hex of `A`): that only widens what the index
+ * narrows to, and the join checks the rooms and the sender again.
+ */
 function scopeToken(prefix: 'c' | 'h' | 'u', id: string): string {
+  if (PLAIN_ID.test(id)) return prefix + id
   const key = prefix + id
   let made = tokens.get(key)
   if (made === undefined) {
-    made = `${prefix}${Buffer.from(id, 'utf8').toString('hex')}`
+    made = `${prefix}x${Buffer.from(id, 'utf8').toString('hex').toUpperCase()}`
     if (tokens.size >= TOKENS_KEPT) tokens.clear()
     tokens.set(key, made)
   }
@@ -67,7 +79,8 @@ const token = (prefix: 'c' | 'h' | 'u', id: string) => `"${scopeToken(prefix, id
 
 /**
  * A new message's `scope` column, as the writer indexes it (store/write-batch.ts). The same text as
- * the view `messages_search_source` computes in SQL (0018), which a rebuild reads.
+ * the view `messages_search_source` computes in SQL (0028), which a rebuild and every 'delete'
+ * read.
  */
 export const scopeOf = (m: { cityId?: string | null; chatId?: string | null; authorId: string }) =>
   `${m.cityId != null ? scopeToken('c', m.cityId) : scopeToken('h', m.chatId ?? '')} ${scopeToken('u', m.authorId)}`

@@ -10,6 +10,7 @@ import { inArray } from 'drizzle-orm'
 import { toMatchExpression } from '../../src/chat/search-query.ts'
 import { deleteChat, insertChat } from '../../src/store/chats.ts'
 import type { Database } from '../../src/store/db.ts'
+import { blankMessages } from '../../src/store/erasures.ts'
 import { newId } from '../../src/store/ids.ts'
 import {
   markMessageDeleted,
@@ -19,7 +20,8 @@ import {
 } from '../../src/store/messages.ts'
 import { loadMigrations, migrate } from '../../src/store/migrate.ts'
 import { messages } from '../../src/store/schema.ts'
-import { searchMessages } from '../../src/store/search.ts'
+import { scopeOf, searchMessages } from '../../src/store/search.ts'
+import { seedCities } from '../../src/store/seed.ts'
 import { insertUser } from '../../src/store/users.ts'
 import { STORE_KINDS, tempDatabases } from '../helpers/store.ts'
 
@@ -207,8 +209,13 @@ describe.each(STORE_KINDS)('search index over %s', (kind) => {
     expect(await contents(database, 'content:', author)).toHaveLength(1)
     expect(await contents(database, '"unbalanced', author)).toEqual([])
     // The scope tokens the index keeps beside the text are never matched by a user's words.
-    const hex = Buffer.from('mumbai').toString('hex')
-    for (const q of ['kcity', `c${hex}`, 'scope', `u${Buffer.from(author).toString('hex')}`])
+    for (const q of [
+      'kcity',
+      'cmumbai',
+      'scope',
+      `u${author}`,
+      `cx${Buffer.from('mumbai').toString('hex')}`,
+    ])
       expect(await contents(database, q, author)).toEqual([])
   })
 })
@@ -229,4 +236,127 @@ test('the migration indexes the messages stored before it', async () => {
   expect(applied).toContain('0016_search_index')
   expect(applied).toContain('0018_search_scope')
   expect(await contents(database, 'existed', author)).toEqual(['written before search existed'])
+})
+
+test("the writer's scope text is the view's, byte for byte, for ids of every shape", async () => {
+  const { database } = await databases.seeded()
+  const now = Date.now()
+  // A hyphenated slug, and ids no store makes (upper case, punctuation, non-ASCII): these take
+  // the hex; the ids the stores make and plain slugs are held as they are.
+  await database.executeAll([
+    `INSERT INTO cities (id, name, country, created_at) VALUES ('navi-mumbai', 'Navi Mumbai', 'India', ${now})`,
+    `INSERT INTO users (id, username, email, full_name, created_at, updated_at) VALUES ('Odd-Id_ü', 'odd', 'odd@example.test', 'Odd', ${now}, ${now})`,
+  ])
+  const plain = await addAuthor(database, 'plain')
+  const chatId = newId(now)
+  await insertChat(database.db, { id: chatId, name: null, createdBy: plain, createdAt: now }, [
+    { userId: plain, role: 'owner' },
+    { userId: 'Odd-Id_ü', role: 'member' },
+  ])
+  const rows: NewMessageRow[] = [
+    { cityId: 'mumbai', authorId: plain },
+    { cityId: 'navi-mumbai', authorId: plain },
+    { cityId: 'navi-mumbai', authorId: 'Odd-Id_ü' },
+    { chatId, authorId: 'Odd-Id_ü' },
+    { chatId, authorId: plain },
+  ].map((r, i) => ({ id: newId(), content: `harbour line ${i}`, createdAt: now, ...r }))
+  for (const row of rows) await database.writer.insertMessage(row)
+  const viewed = await database.db.all<{ id: string; scope: string }>(
+    'SELECT m.id AS id, v.scope AS scope FROM messages_search_source v JOIN messages m ON m.seq = v.seq'
+  )
+  const byId = new Map(viewed.map((row) => [row.id, row.scope]))
+  for (const row of rows) expect(byId.get(row.id)).toBe(scopeOf(row))
+  expect(scopeOf(rows[0] as NewMessageRow)).toBe(`cmumbai u${plain}`)
+  // Narrowed by those tokens, each search finds exactly its rows.
+  const found = async (cityIds: string[], chatIds: string[], authorId?: string) => {
+    const match = toMatchExpression('harbour')
+    if (!match.ok) throw new Error(match.error.message)
+    const { hits } = await searchMessages(database.db, {
+      match: match.value,
+      cityIds,
+      chatIds,
+      viewerId: plain,
+      authorId,
+      limit: 50,
+    })
+    return hits.map((hit) => hit.message.content).sort()
+  }
+  expect(await found(['navi-mumbai'], [])).toEqual(['harbour line 1', 'harbour line 2'])
+  expect(await found(['navi-mumbai'], [], 'Odd-Id_ü')).toEqual(['harbour line 2'])
+  expect(await found([], [chatId], 'Odd-Id_ü')).toEqual(['harbour line 3'])
+  expect(await found(['mumbai'], [chatId], plain)).toEqual(['harbour line 0', 'harbour line 4'])
+  // Every one leaves by the view's text: a 'delete' that missed would fail the check.
+  await blankMessages(database.db, [rows[2]?.id ?? ''], Date.now())
+  await deleteChat(database.db, chatId)
+  expect(await found(['navi-mumbai', 'mumbai'], [])).toEqual(['harbour line 0', 'harbour line 1'])
+  const integrity = await database.db.all(
+    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+  )
+  expect(integrity).toEqual([])
+})
+
+test('a database indexed before the lean layout (0028): its messages are found, edited, erased and purged', async () => {
+  const all = loadMigrations()
+  const { database } = await databases.migrated(
+    {},
+    all.filter((m) => m.tag < '0028')
+  )
+  await seedCities(database.db)
+  const author = await addAuthor(database, 'early')
+  const now = Date.now()
+  // Rows stored and indexed as the writer did before 0028 (the hex scope, from that view).
+  const ids = [newId(now), newId(now), newId(now)]
+  const texts = ['the old harbour', 'an old ferry', 'old tides']
+  await database.executeAll([
+    ...ids.map(
+      (id, i) =>
+        `INSERT INTO messages (seq, id, city_id, author_id, content, created_at) VALUES (${i + 1}, '${id}', 'mumbai', '${author}', '${texts[i]}', ${now})`
+    ),
+    'INSERT INTO messages_fts (rowid, content, scope) SELECT seq, content, scope FROM messages_search_source',
+  ])
+  const [before] = await database.db.all<{ scope: string }>(
+    'SELECT scope FROM messages_search_source WHERE seq = 1'
+  )
+  expect(before?.scope).toBe(
+    `c${Buffer.from('mumbai').toString('hex').toUpperCase()} u${Buffer.from(author).toString('hex').toUpperCase()}`
+  )
+  const applied = await migrate(database, all)
+  expect(applied).toEqual(['0028_search_index_lean'])
+  expect(await contents(database, 'old', author)).toEqual([
+    'old tides',
+    'an old ferry',
+    'the old harbour',
+  ])
+  // Narrowed by the new tokens (a sender, one city).
+  const match = toMatchExpression('old')
+  if (!match.ok) throw new Error(match.error.message)
+  const bySender = await searchMessages(database.db, {
+    match: match.value,
+    cityIds: ['mumbai'],
+    chatIds: [],
+    viewerId: author,
+    authorId: author,
+    limit: 50,
+  })
+  expect(bySender.hits).toHaveLength(3)
+  // An edit, an erasure's blanking and a retention purge each take out what was indexed.
+  await updateMessageContent(database.db, ids[0] ?? '', 'the new harbour', Date.now())
+  await blankMessages(database.db, [ids[1] ?? ''], Date.now())
+  const aged = await database.db
+    .select({
+      seq: messages.seq,
+      id: messages.id,
+      createdAt: messages.createdAt,
+      editedAt: messages.editedAt,
+    })
+    .from(messages)
+    .where(inArray(messages.id, [ids[2] ?? '']))
+  await purgeMessages(database.db, aged)
+  expect(await contents(database, 'old', author)).toEqual([])
+  expect(await contents(database, 'harbour', author)).toEqual(['the new harbour'])
+  expect(await contents(database, 'ferry', author)).toEqual([])
+  const integrity = await database.db.all(
+    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+  )
+  expect(integrity).toEqual([])
 })
