@@ -31,7 +31,6 @@ import {
   findPushSubscription,
   findPushSubscriptionById,
   finishPush,
-  lastPushTimes,
   type NewPushRow,
   pruneFinishedPushes,
   pushSubscriptionsOf,
@@ -166,11 +165,6 @@ export function createPush(options: PushOptions) {
     const sender = message?.author ?? (await findUsersByIds(db, [first.actorId]))[0] ?? null
     if (!sender) return []
     const room = topicOf({ kind: first.roomKind, id: first.roomId })
-    const last = await lastPushTimes(
-      db,
-      offline.map((s) => s.id),
-      room
-    )
     const byUser = new Map(rows.map((row) => [row.userId, row]))
     const at = now()
     const planned: NewPushRow[] = []
@@ -178,26 +172,28 @@ export function createPush(options: PushOptions) {
       const notification = byUser.get(subscription.userId)
       if (!notification) continue
       const pushId = newId(at)
-      const lastAt = last.get(subscription.id)
       planned.push({
         pushId,
         subscriptionId: subscription.id,
         room,
         payload: JSON.stringify(pushPayloadView(pushId, notification, sender, message)),
         urgency: notification.kind === 'message' && first.roomKind === 'city' ? 'normal' : 'high',
-        nextAt: lastAt === undefined ? at : Math.max(at, lastAt + collapseMs),
+        nextAt: at,
+        collapseMs,
         createdAt: at,
       })
     }
     return planned
   }
 
-  /** After the transaction that stored them committed: counted, and a due one starts a tick. */
+  /**
+   * After the transaction that stored them committed: counted, and a tick, which sends those due
+   * now (whether one waits out a collapse window was decided as it was stored).
+   */
   function queued(rows: readonly NewPushRow[]): void {
     if (rows.length === 0) return
     options.counters.queued.inc(undefined, rows.length)
-    const at = now()
-    if (rows.some((row) => row.nextAt <= at)) setImmediate(() => void tick())
+    setImmediate(() => void tick())
   }
 
   async function tick(): Promise<void> {

@@ -2,7 +2,7 @@
  * @module Web Push rows: browsers' subscriptions, and the push outbox (one row per push to one
  * subscription: queued, folded, claimed under a lease, sent, retried, dead).
  */
-import { and, asc, count, eq, inArray, isNotNull, lt, lte, max, or, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
 import type { Db, Statement } from './db.ts'
 import {
   type PushOutboxRow,
@@ -85,44 +85,32 @@ export async function deleteUserPushSubscriptions(db: Db, userId: string): Promi
 }
 
 /**
- * When the last push of each (subscription, room) went out (sent, or under way), for the collapse
- * window: the next one waits until then plus PUSH_COLLAPSE.
+ * A push to queue: due at `nextAt`, but never sooner than `collapseMs` after the room's last push
+ * to the subscription went out (sent, or under way). The statement that stores it decides that.
  */
-export async function lastPushTimes(
-  db: Db,
-  subscriptionIds: readonly string[],
-  room: string
-): Promise<Map<string, number>> {
-  if (subscriptionIds.length === 0) return new Map()
-  const rows = await db
-    .select({ subscriptionId: pushOutbox.subscriptionId, at: max(pushOutbox.sentAt) })
-    .from(pushOutbox)
-    .where(
-      and(
-        inArray(pushOutbox.subscriptionId, [...subscriptionIds]),
-        eq(pushOutbox.room, room),
-        isNotNull(pushOutbox.sentAt)
-      )
-    )
-    .groupBy(pushOutbox.subscriptionId)
-  return new Map(rows.flatMap((row) => (row.at === null ? [] : [[row.subscriptionId, row.at]])))
-}
-
 export type NewPushRow = Pick<
   PushOutboxRow,
   'pushId' | 'subscriptionId' | 'room' | 'payload' | 'urgency' | 'nextAt' | 'createdAt'
->
+> & { collapseMs: number }
 
 /**
  * The statement that queues pushes (run by store/notifications.ts in the transaction that stores
  * their notifications). Where the subscription already has one pending for the room (waiting out
  * the collapse window), the newer payload replaces it, in one statement (so two nodes cannot
- * queue two): the partial unique index on pending rows makes the conflict.
+ * queue two): the partial unique index on pending rows makes the conflict. Otherwise the push is
+ * due when the room's last push went out plus its collapse window, read by the same statement:
+ * a push claimed between the notification's planning and this write (no longer pending, so
+ * nothing to fold into) still holds the window, and the new one waits for it.
  */
 export function queuePushesStatement(db: Db, rows: NewPushRow[]): Statement {
   return db
     .insert(pushOutbox)
-    .values(rows)
+    .values(
+      rows.map(({ collapseMs, nextAt, ...row }) => ({
+        ...row,
+        nextAt: sql`(SELECT max(${nextAt}, coalesce(max(${pushOutbox.sentAt}) + ${collapseMs}, 0)) FROM ${pushOutbox} WHERE ${pushOutbox.subscriptionId} = ${row.subscriptionId} AND ${pushOutbox.room} = ${row.room} AND ${pushOutbox.sentAt} IS NOT NULL)`,
+      }))
+    )
     .onConflictDoUpdate({
       target: [pushOutbox.subscriptionId, pushOutbox.room],
       targetWhere: sql`state = 'pending'`,

@@ -8,12 +8,13 @@ import { describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import { newId } from '../../src/store/ids.ts'
 import { insertNotifications, listNotifications } from '../../src/store/notifications.ts'
-import { type NewPushRow, savePushSubscription } from '../../src/store/push.ts'
+import { claimDuePushes, type NewPushRow, savePushSubscription } from '../../src/store/push.ts'
 import { type NotificationRow, pushOutbox } from '../../src/store/schema.ts'
 import { rejectionOf } from '../helpers/rejection.ts'
 import { STORE_KINDS, tempDatabases } from '../helpers/store.ts'
 
 const databases = tempDatabases()
+const COLLAPSE_MS = 60_000
 
 async function setUp(kind: (typeof STORE_KINDS)[number]) {
   const { database, author } = await databases.seeded({ kind })
@@ -44,6 +45,7 @@ async function setUp(kind: (typeof STORE_KINDS)[number]) {
     payload: JSON.stringify({ preview: 'hi', ...(count ? { count } : {}) }),
     urgency: 'high',
     nextAt: Date.now(),
+    collapseMs: COLLAPSE_MS,
     createdAt: Date.now(),
   })
   const feed = async () =>
@@ -67,6 +69,22 @@ describe.each(STORE_KINDS)('notifications with their pushes over %s', (kind) => 
     const rows = await outbox()
     expect(rows).toHaveLength(1)
     expect(JSON.parse(rows[0]?.payload ?? '{}').count).toBe(2)
+  })
+
+  test("a push queued while the room's last one is under way waits out the collapse window", async () => {
+    const { db, subscriptionId, notification, push, outbox } = await setUp(kind)
+    await insertNotifications(db, [notification()], [push(subscriptionId)])
+    const at = Date.now()
+    const [claimed] = await claimDuePushes(db, at, at + 2 * COLLAPSE_MS, 10)
+    expect(claimed?.state).toBe('sending')
+
+    // Planned as due at once (its planner read no push under way): the write still waits.
+    await insertNotifications(db, [notification()], [push(subscriptionId)])
+    const pending = (await outbox()).filter((row) => row.state === 'pending')
+    expect(pending).toHaveLength(1)
+    expect(pending[0]?.nextAt).toBe(at + COLLAPSE_MS)
+    expect(await claimDuePushes(db, at + COLLAPSE_MS - 1, at + 3 * COLLAPSE_MS, 10)).toEqual([])
+    expect(await claimDuePushes(db, at + COLLAPSE_MS, at + 3 * COLLAPSE_MS, 10)).toHaveLength(1)
   })
 
   test('roll back together when the push cannot be written', async () => {
