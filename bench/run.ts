@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { connectionsPerProcess } from './load/capacity.ts'
+import { connectionsPerProcess, serverAddresses } from './load/capacity.ts'
 import { connectStorm, idleConnections } from './load/connections.ts'
 import { fillHistory, type HistoryResult, historyLatency } from './load/history.ts'
 import { persistence } from './load/persistence.ts'
@@ -431,7 +431,7 @@ async function measure(
     if (scenarios.includes('conns') && spec.name === 'ours') {
       const limit = openFileLimit()
       log(
-        `  connections per process: open files per process ${limit ?? 'unknown'}, ${ephemeralPorts() ?? 'unknown'} ephemeral ports per source address`
+        `  connections per process: open files per process ${limit ?? 'unknown'}, ${ephemeralPorts() ?? 'unknown'} ephemeral ports per server address`
       )
       // One process, then two sharing the port (reusePort) through a Redis of their own.
       for (const processes of [1, 2] as const) {
@@ -440,10 +440,12 @@ async function measure(
         const needed = limit ? Math.ceil(clients / Math.max(1, limit - 500)) : 1
         const own = needed > pool.size ? createWorkerPool(needed) : null
         const redis = processes > 1 ? await startRedis() : null
+        // More than one server address (127.0.0.2, …) needs a server that listens on all of them.
+        const host: Record<string, string> = serverAddresses(clients) > 1 ? { HOST: '0.0.0.0' } : {}
         try {
           const result = await withTarget(
             spec,
-            redis ? { WORKERS: String(processes), REDIS_URL: redis.url } : {},
+            redis ? { ...host, WORKERS: String(processes), REDIS_URL: redis.url } : host,
             { users: sizes.users, rooms: 1 },
             (started) =>
               connectionsPerProcess(
@@ -460,7 +462,7 @@ async function measure(
           const mb = (bytes: number | null | undefined) =>
             typeof bytes === 'number' ? (bytes / 2 ** 20).toFixed(0) : '-'
           log(
-            `  connections, ${processes === 1 ? 'one process' : `WORKERS=${processes} + Redis`}: ${result.connected} of ${clients} held, connected and joined in ${(result.connectMs / 1_000).toFixed(1)} s (${result.sourceAddresses} source address(es); open files per process ${result.openFiles.join(' / ')}), RSS ${mb(result.rssBytes)} MB${redis ? ` (+ Redis ${mb(redisRss)} MB)` : ''}, ${((result.rssPerConnectionBytes ?? 0) / 1024).toFixed(1)} KB each; ${result.broadcasts} broadcasts: ${result.received} of ${result.expected} deliveries, each p50 ${result.deliveryP50Ms?.toFixed(1) ?? '-'} / p99 ${result.deliveryP99Ms?.toFixed(1) ?? '-'} ms, the last p50 ${result.lastP50Ms?.toFixed(1) ?? '-'} / p99 ${result.lastP99Ms?.toFixed(1) ?? '-'} ms, ${result.cpuMsPerBroadcast?.toFixed(0) ?? '-'} ms CPU each (${result.systemMsPerBroadcast?.toFixed(0) ?? '-'} in the kernel)`
+            `  connections, ${processes === 1 ? 'one process' : `WORKERS=${processes} + Redis`}: ${result.connected} of ${clients} held, connected and joined in ${(result.connectMs / 1_000).toFixed(1)} s (${result.serverAddresses} server address(es); open files per process ${result.openFiles.join(' / ')}), RSS ${mb(result.rssBytes)} MB${redis ? ` (+ Redis ${mb(redisRss)} MB)` : ''}, ${((result.rssPerConnectionBytes ?? 0) / 1024).toFixed(1)} KB each; ${result.broadcasts} broadcasts: ${result.received} of ${result.expected} deliveries, each p50 ${result.deliveryP50Ms?.toFixed(1) ?? '-'} / p99 ${result.deliveryP99Ms?.toFixed(1) ?? '-'} ms, the last p50 ${result.lastP50Ms?.toFixed(1) ?? '-'} / p99 ${result.lastP99Ms?.toFixed(1) ?? '-'} ms, ${result.cpuMsPerBroadcast?.toFixed(0) ?? '-'} ms CPU each (${result.systemMsPerBroadcast?.toFixed(0) ?? '-'} in the kernel)`
           )
           const key = `conns_${processes}`
           metrics[`${key}_held`] = result.connected

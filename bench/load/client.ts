@@ -30,8 +30,8 @@ export interface OpenClientOptions {
   url: string
   token: string
   timeoutMs: number
-  /** Source address to connect from; the kernel's default when absent. */
-  localAddress?: string
+  /** Server address to connect to instead of the URL's host (the Host header stays the URL's). */
+  address?: string
   /** Every `new-city-message` that carries a bench stamp: the hot path. */
   onStamp(stamp: Stamp): void
   /** Every other Socket.IO event, decoded. */
@@ -160,12 +160,9 @@ export function openClient(options: OpenClientOptions): Promise<OpenResult> {
       if (rest.length) readFrames(rest)
     }
 
-    // `localAddress` is honoured by Bun.connect (as node:net's option) but not in its types.
-    const source = options.localAddress ? { localAddress: options.localAddress } : {}
     Bun.connect({
-      hostname: url.hostname,
+      hostname: options.address ?? url.hostname,
       port: Number(url.port),
-      ...source,
       socket: {
         open(s) {
           socket = s

@@ -5,8 +5,8 @@ type Sparse = Array<[number, number]>
 export interface ClientSpec {
   token: string
   cityId: string | null
-  /** Source address to connect from (127.0.0.2, …): one address has ~28k ports towards one port. */
-  localAddress?: string
+  /** Server address to connect to instead of the URL's (127.0.0.2, …): ~28k ports each. */
+  address?: string
 }
 
 /** A sending client, by its index inside the worker, with a global sender id stamped into content. */

@@ -90,7 +90,7 @@ async function connectAll(
         url,
         token: spec.token,
         timeoutMs,
-        localAddress: spec.localAddress,
+        address: spec.address,
         onStamp,
         onEvent,
       })
