@@ -5,9 +5,9 @@
  * process, timed from its send to each delivery and to the last one.
  *
  * One host has about 28k ephemeral ports per source address towards one server address and port,
- * so above that the connections go to 127.0.0.1, 127.0.0.2, … (the whole of 127/8 is loopback on
- * Linux; the server then listens on 0.0.0.0). Each server address is a new set of 4-tuples for the
- * kernel's `connect()` port choice. Binding a source address instead (`localAddress`) makes every
+ * so above a share of that (PORT_SHARE) the connections go to 127.0.0.1, 127.0.0.2, … (all of
+ * 127/8 is loopback on Linux; the server then listens on 0.0.0.0). Each server address is a new
+ * set of 4-tuples for the kernel's `connect()` port choice. Binding a source address instead (`localAddress`) makes every
  * socket `bind()` first, whose port search scans the ports that address already uses: 55 µs a
  * connect up to 6,000 sockets, 1.2 ms at 8,000, 7 ms past 12,000, which made 36,000 take minutes.
  * The crowd reuses the bench users round-robin, all but the last, whose one socket sends.
@@ -42,8 +42,12 @@ import {
 const TIMEOUT_MS = 15_000
 /** Steps of the broadcasts, apart from every other scenario's. */
 const FIRST_STEP = 5_000
-/** Below the port range, so that connections left in TIME_WAIT and other traffic still fit. */
-const PORT_SHARE = 0.8
+/**
+ * The share of the port range one server address carries: well below it, so connections left in
+ * TIME_WAIT and other traffic still fit, and because `connect()`'s port search slows as the range
+ * fills (16,000 sockets to one address: 2.9-3.2 s, 2.5-2.7 s of it in the kernel; over 4: 1.1-2.0 s).
+ */
+const PORT_SHARE = 0.25
 
 export interface CapacityOptions {
   clients: number
