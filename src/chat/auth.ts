@@ -17,7 +17,7 @@ import {
   revokeRefreshFamily,
 } from '../store/refresh-tokens.ts'
 import type { UserRow } from '../store/schema.ts'
-import { deleteSession, findSession, insertSession, touchSession } from '../store/sessions.ts'
+import { deleteSession, insertSession, sessionExists, touchSession } from '../store/sessions.ts'
 import {
   findTakenFields,
   findUserByEmail,
@@ -346,7 +346,7 @@ export function createAuth({
   ): Promise<Result<{ user: UserRow; expiresAt: number | null; sessionId: string | null }>> {
     const session = await authenticate(token)
     if (!session.ok || session.value.sessionId === null) return session
-    if (!(await findSession(db, session.value.sessionId)))
+    if (!(await sessionExists(db, session.value.sessionId)))
       return fail('unauthorized', 'this session was signed out')
     return session
   }

@@ -1,5 +1,5 @@
 /** @module Session rows: one per login (a refresh token family), for the owner's device list. */
-import { and, desc, eq, gt, ne } from 'drizzle-orm'
+import { and, desc, eq, gt, ne, sql } from 'drizzle-orm'
 import type { Db } from './db.ts'
 import { type SessionRow, sessions } from './schema.ts'
 
@@ -33,6 +33,30 @@ export async function touchSession(
 export async function findSession(db: Db, id: string): Promise<SessionRow | undefined> {
   const [row] = await db.select().from(sessions).where(eq(sessions.id, id)).limit(1)
   return row
+}
+
+/**
+ * The handshake's revocation check, prepared once per database: every socket handshake asks it,
+ * and building the query per call (Drizzle) cost more server CPU than the rest of the handshake.
+ */
+const existsPrepared = new WeakMap<Db, ReturnType<typeof prepareExists>>()
+const prepareExists = (db: Db) =>
+  db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(eq(sessions.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare()
+
+/** Whether the session is still on record (not signed out, its password not changed or reset). */
+export async function sessionExists(db: Db, id: string): Promise<boolean> {
+  let query = existsPrepared.get(db)
+  if (!query) {
+    query = prepareExists(db)
+    existsPrepared.set(db, query)
+  }
+  const rows = await query.all({ id })
+  return rows.length > 0
 }
 
 /** The user's unexpired sessions, most recently used first. */
