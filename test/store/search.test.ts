@@ -58,6 +58,20 @@ function search(
   })
 }
 
+/** Purges these messages as retention does (store/messages.ts purgeMessages, with their aged rows). */
+async function purgeByIds(db: Database['db'], ids: string[]): Promise<void> {
+  const aged = await db
+    .select({
+      seq: messages.seq,
+      id: messages.id,
+      createdAt: messages.createdAt,
+      editedAt: messages.editedAt,
+    })
+    .from(messages)
+    .where(inArray(messages.id, ids))
+  await purgeMessages(db, aged)
+}
+
 const contents = async (database: Database, q: string, viewerId: string, cityIds?: string[]) =>
   (await search(database, q, viewerId, cityIds)).hits.map((hit) => hit.message.content)
 
@@ -100,16 +114,7 @@ describe.each(STORE_KINDS)('search index over %s', (kind) => {
     expect(await contents(database, 'leopold', author)).toEqual([])
     // Rows purged by retention leave with them, in the purge's own statement (no trigger: 0024):
     // an untouched one, and the soft-deleted one (its blank entry), in one slice.
-    const aged = await database.db
-      .select({
-        seq: messages.seq,
-        id: messages.id,
-        createdAt: messages.createdAt,
-        editedAt: messages.editedAt,
-      })
-      .from(messages)
-      .where(inArray(messages.id, [other, cafe]))
-    await purgeMessages(database.db, aged)
+    await purgeByIds(database.db, [other, cafe])
     expect(await contents(database, 'rain', author, ['delhi'])).toEqual([])
     expect(await contents(database, 'mumbai', author)).toEqual(['the mumbai local is late'])
     // A chat deleted with its messages takes their entries with them.
@@ -342,16 +347,7 @@ test('a database indexed before the lean layout (0028): its messages are found, 
   // An edit, an erasure's blanking and a retention purge each take out what was indexed.
   await updateMessageContent(database.db, ids[0] ?? '', 'the new harbour', Date.now())
   await blankMessages(database.db, [ids[1] ?? ''], Date.now())
-  const aged = await database.db
-    .select({
-      seq: messages.seq,
-      id: messages.id,
-      createdAt: messages.createdAt,
-      editedAt: messages.editedAt,
-    })
-    .from(messages)
-    .where(inArray(messages.id, [ids[2] ?? '']))
-  await purgeMessages(database.db, aged)
+  await purgeByIds(database.db, [ids[2] ?? ''])
   expect(await contents(database, 'old', author)).toEqual([])
   expect(await contents(database, 'harbour', author)).toEqual(['the new harbour'])
   expect(await contents(database, 'ferry', author)).toEqual([])
