@@ -262,3 +262,28 @@ export function isUniqueViolation(error: unknown): boolean {
   }
   return false
 }
+
+/**
+ * A query built and prepared once per database (and per key, e.g. a LIMIT baked into the SQL), on
+ * first use: for the reads asked so often that Drizzle's building per call shows in the CPU (the
+ * handshake's session check, the notifier's poll, the replay).
+ * @example const newest = preparedPerDatabase((db) => db.select(...).from(t).prepare()); await newest(db).all()
+ */
+export function preparedPerDatabase<T, Key extends [] | [number] = []>(
+  prepare: (db: Db, ...key: Key) => T
+): (db: Db, ...key: Key) => T {
+  const made = new WeakMap<Db, Map<number | undefined, T>>()
+  return (db, ...key) => {
+    let byKey = made.get(db)
+    if (!byKey) {
+      byKey = new Map()
+      made.set(db, byKey)
+    }
+    let query = byKey.get(key[0])
+    if (query === undefined) {
+      query = prepare(db, ...key)
+      byKey.set(key[0], query)
+    }
+    return query
+  }
+}

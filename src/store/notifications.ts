@@ -1,6 +1,6 @@
 /** @module Notification rows: per-room settings, and the feed (made, listed, marked read). */
 import { and, asc, count, desc, eq, inArray, isNull, lt, lte, max, or, sql } from 'drizzle-orm'
-import { type Db, writeTogether } from './db.ts'
+import { type Db, preparedPerDatabase, writeTogether } from './db.ts'
 import { flatten, type MessageWithAuthor, selectWithAuthor } from './messages.ts'
 import { type NewPushRow, queuePushesStatement } from './push.ts'
 import {
@@ -178,12 +178,11 @@ export function messagesToNotifyQuery(db: Db, limit: number, filtered: boolean) 
     .orderBy(asc(messages.seq))
 }
 
-const prepare = (db: Db, limit: number) => ({
+/** Per database, per limit (the notifier uses one). */
+const prepared = preparedPerDatabase((db: Db, limit: number) => ({
   every: messagesToNotifyQuery(db, limit, false).prepare(),
   filtered: messagesToNotifyQuery(db, limit, true).prepare(),
-})
-/** Per database, per limit (the notifier uses one). */
-const prepared = new WeakMap<Db, Map<number, ReturnType<typeof prepare>>>()
+}))
 
 /**
  * Messages in (`after`, `until`], in seq order, at most `limit`. With `plainCities`, a city
@@ -197,16 +196,7 @@ export async function messagesToNotify(
   limit: number,
   plainCities: readonly string[] | null
 ): Promise<Array<MessageWithAuthor & { seq: number }>> {
-  let byLimit = prepared.get(db)
-  if (!byLimit) {
-    byLimit = new Map()
-    prepared.set(db, byLimit)
-  }
-  let queries = byLimit.get(limit)
-  if (!queries) {
-    queries = prepare(db, limit)
-    byLimit.set(limit, queries)
-  }
+  const queries = prepared(db, limit)
   const rows =
     plainCities === null
       ? await queries.every.all({ after, until })

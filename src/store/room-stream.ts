@@ -5,7 +5,7 @@
  * socket sessions a reconnect resumes. The domain half is chat/room-stream.ts.
  */
 import { and, asc, desc, eq, gt, inArray, lt, lte, max, min, sql } from 'drizzle-orm'
-import type { Db } from './db.ts'
+import { type Db, preparedPerDatabase } from './db.ts'
 import {
   flatten,
   fromValues,
@@ -81,8 +81,10 @@ const replayQuery = (db: Db, kind: RoomRef['kind']) =>
     .limit(sql.placeholder('limit'))
     .prepare()
 
-const prepareReplay = (db: Db) => ({ city: replayQuery(db, 'city'), chat: replayQuery(db, 'chat') })
-const replayQueries = new WeakMap<Db, ReturnType<typeof prepareReplay>>()
+const replayQueries = preparedPerDatabase((db: Db) => ({
+  city: replayQuery(db, 'city'),
+  chat: replayQuery(db, 'chat'),
+}))
 
 /**
  * The notifier's read of the log: the rows of NOTIFIED_EVENTS after `after` up to `until`, at most
@@ -102,8 +104,9 @@ const notifiedQuery = (db: Db, limit: number) =>
     )
     .orderBy(asc(roomEvents.id))
     .limit(limit)
-const notifiedPrepared = new WeakMap<Db, Map<number, ReturnType<typeof prepareNotified>>>()
-const prepareNotified = (db: Db, limit: number) => notifiedQuery(db, limit).prepare()
+const notifiedPrepared = preparedPerDatabase((db: Db, limit: number) =>
+  notifiedQuery(db, limit).prepare()
+)
 
 /** The SQL of the notifier's log read, for checking its query plan. */
 export const notifiedEventsQuery = notifiedQuery
@@ -119,26 +122,16 @@ export async function listNotifiedEvents(
   limit: number
 ): Promise<LogEntry[]> {
   if (untilId <= afterId) return []
-  let byLimit = notifiedPrepared.get(db)
-  if (!byLimit) {
-    byLimit = new Map()
-    notifiedPrepared.set(db, byLimit)
-  }
-  let query = byLimit.get(limit)
-  if (!query) {
-    query = prepareNotified(db, limit)
-    byLimit.set(limit, query)
-  }
-  return query.all({ after: afterId, until: untilId })
+  return notifiedPrepared(db, limit).all({ after: afterId, until: untilId })
 }
 
 /** The newest offset read: prepared once per database (the notifier asks every 50 ms). */
-const newestPrepared = new WeakMap<Db, ReturnType<typeof prepareNewest>>()
-const prepareNewest = (db: Db) =>
+const newestQuery = preparedPerDatabase((db: Db) =>
   db
     .select({ offset: sql<number>`${sql.raw(LATEST_OFFSET)}` })
     .from(offsetFloor)
     .prepare()
+)
 
 /**
  * A room's messages committed after offset `afterSeq`, oldest first (replay), as `viewerId` may
@@ -152,12 +145,7 @@ export async function listRoomMessagesAfter(
   limit: number,
   viewerId: string
 ): Promise<(MessageWithAuthor & { seq: number })[]> {
-  let queries = replayQueries.get(db)
-  if (!queries) {
-    queries = prepareReplay(db)
-    replayQueries.set(db, queries)
-  }
-  const rows = (await queries[room.kind].values({
+  const rows = (await replayQueries(db)[room.kind].values({
     room: room.id,
     after: afterSeq,
     viewer: viewerId,
@@ -180,13 +168,8 @@ export async function listMessagesBetween(
 
 /** The newest offset given out (message or log row), 0 for an empty database. */
 export async function latestOffset(db: Db): Promise<number> {
-  let query = newestPrepared.get(db)
-  if (!query) {
-    query = prepareNewest(db)
-    newestPrepared.set(db, query)
-  }
   // offset_floor always holds its one row (drizzle/0006).
-  const [row] = await query.all()
+  const [row] = await newestQuery(db).all()
   return Number(row?.offset ?? 0)
 }
 

@@ -1,6 +1,6 @@
 /** @module Session rows: one per login (a refresh token family), for the owner's device list. */
 import { and, desc, eq, gt, ne, sql } from 'drizzle-orm'
-import type { Db } from './db.ts'
+import { type Db, preparedPerDatabase } from './db.ts'
 import { type SessionRow, sessions } from './schema.ts'
 
 export type NewSession = typeof sessions.$inferInsert
@@ -39,23 +39,18 @@ export async function findSession(db: Db, id: string): Promise<SessionRow | unde
  * The handshake's revocation check, prepared once per database: every socket handshake asks it,
  * and building the query per call (Drizzle) cost more server CPU than the rest of the handshake.
  */
-const existsPrepared = new WeakMap<Db, ReturnType<typeof prepareExists>>()
-const prepareExists = (db: Db) =>
+const existsQuery = preparedPerDatabase((db: Db) =>
   db
     .select({ id: sessions.id })
     .from(sessions)
     .where(eq(sessions.id, sql.placeholder('id')))
     .limit(1)
     .prepare()
+)
 
 /** Whether the session is still on record (not signed out, its password not changed or reset). */
 export async function sessionExists(db: Db, id: string): Promise<boolean> {
-  let query = existsPrepared.get(db)
-  if (!query) {
-    query = prepareExists(db)
-    existsPrepared.set(db, query)
-  }
-  const rows = await query.all({ id })
+  const rows = await existsQuery(db).all({ id })
   return rows.length > 0
 }
 
