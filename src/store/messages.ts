@@ -299,15 +299,18 @@ export interface AgedMessage {
   editedAt: number | null
 }
 
+/** The columns of an AgedMessage, for selecting them. */
+export const AGED_COLUMNS = {
+  seq: messages.seq,
+  id: messages.id,
+  createdAt: messages.createdAt,
+  editedAt: messages.editedAt,
+}
+
 /** The room's oldest messages, in seq order (retention walks a room from its start). */
 export async function oldestMessages(db: Db, room: RoomRef, limit: number): Promise<AgedMessage[]> {
   return db
-    .select({
-      seq: messages.seq,
-      id: messages.id,
-      createdAt: messages.createdAt,
-      editedAt: messages.editedAt,
-    })
+    .select(AGED_COLUMNS)
     .from(messages)
     .where(roomCondition(room))
     .orderBy(asc(messages.seq))

@@ -13,6 +13,7 @@ import type { Database } from '../../src/store/db.ts'
 import { blankMessages } from '../../src/store/erasures.ts'
 import { newId } from '../../src/store/ids.ts'
 import {
+  AGED_COLUMNS,
   markMessageDeleted,
   type NewMessageRow,
   purgeMessages,
@@ -60,15 +61,7 @@ function search(
 
 /** Purges these messages as retention does (store/messages.ts purgeMessages, with their aged rows). */
 async function purgeByIds(db: Database['db'], ids: string[]): Promise<void> {
-  const aged = await db
-    .select({
-      seq: messages.seq,
-      id: messages.id,
-      createdAt: messages.createdAt,
-      editedAt: messages.editedAt,
-    })
-    .from(messages)
-    .where(inArray(messages.id, ids))
+  const aged = await db.select(AGED_COLUMNS).from(messages).where(inArray(messages.id, ids))
   await purgeMessages(db, aged)
 }
 
