@@ -4,6 +4,7 @@
  * exits.
  */
 import type { Subprocess } from 'bun'
+import { redisServerCommand, untilRedisReady } from '../test/helpers/redis-server.ts'
 import { readRssBytes } from './proc.ts'
 import { freePort } from './targets.ts'
 
@@ -25,33 +26,22 @@ export async function startRedis(): Promise<BenchRedis> {
   const binary = Bun.which('redis-server')
   if (!binary) throw new Error('redis-server is not on PATH')
   const port = freePort()
-  const proc = Bun.spawn(
-    [binary, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdout: 'pipe', stderr: 'pipe' }
-  )
+  const proc = Bun.spawn(redisServerCommand(binary, port), { stdout: 'pipe', stderr: 'pipe' })
   running.add(proc)
   const stop = async () => {
     proc.kill('SIGKILL')
     await proc.exited
     running.delete(proc)
   }
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
   const timeout = setTimeout(() => void stop(), 10_000)
-  let seen = ''
   try {
-    while (!seen.includes('Ready to accept connections')) {
-      const { value, done } = await reader.read()
-      if (done) throw new Error(`redis-server exited: ${seen.trim().slice(-300)}`)
-      seen += new TextDecoder().decode(value)
-    }
+    await untilRedisReady(proc)
   } catch (error) {
     await stop()
     throw error
   } finally {
     clearTimeout(timeout)
   }
-  reader.releaseLock()
-  void (proc.stdout as ReadableStream<Uint8Array>).pipeTo(new WritableStream())
   return {
     url: `redis://127.0.0.1:${port}`,
     pid: proc.pid,

@@ -11,6 +11,7 @@ import { RedisClient, type Subprocess } from 'bun'
 import { ask, barrier, type ChatClient, chatUser, joinCity } from '../helpers/chat-client.ts'
 import { eventually } from '../helpers/eventually.ts'
 import { freePort } from '../helpers/ports.ts'
+import { redisServerCommand, untilRedisReady } from '../helpers/redis-server.ts'
 
 const ROOT = join(import.meta.dir, '..', '..')
 const BUN = process.execPath
@@ -35,29 +36,8 @@ export async function startRedis(): Promise<Redis> {
   const port = await freePort()
   let proc: Subprocess | undefined
   const start = async () => {
-    proc = Bun.spawn(
-      [
-        REDIS_BIN,
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-      ],
-      { stdout: 'pipe', stderr: 'pipe' }
-    )
-    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
-    let seen = ''
-    while (!seen.includes('Ready to accept connections')) {
-      const { value, done } = await reader.read()
-      if (done) throw new Error(`redis-server exited: ${seen}`)
-      seen += new TextDecoder().decode(value)
-    }
-    reader.releaseLock()
-    void (proc.stdout as ReadableStream<Uint8Array>).pipeTo(new WritableStream())
+    proc = Bun.spawn(redisServerCommand(REDIS_BIN, port), { stdout: 'pipe', stderr: 'pipe' })
+    await untilRedisReady(proc)
   }
   await start()
   const url = `redis://127.0.0.1:${port}`
