@@ -15,12 +15,18 @@ export async function readRssBytes(pid: number): Promise<number | null> {
   }
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name (field 3 onwards): the name (field 2) may
+ * contain spaces, so they are counted from its closing parenthesis.
+ */
+const statFieldsAfterName = (stat: string): string[] =>
+  stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+
 /** User + system CPU time in milliseconds (fields 14 and 15 of /proc/<pid>/stat), and system alone. */
 async function readCpuMs(pid: number): Promise<{ total: number; system: number } | null> {
   try {
     const stat = await Bun.file(`/proc/${pid}/stat`).text()
-    // The command name (field 2) may contain spaces, so count fields after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const fields = statFieldsAfterName(stat)
     const utime = Number(fields[11])
     const stime = Number(fields[12])
     if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null
@@ -76,8 +82,7 @@ export async function waitUntilQuiet(
 /** The parent pid (field 4 of /proc/<pid>/stat), or null when the process is gone. */
 function readParentPid(pid: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    const parent = Number(statFieldsAfterName(readFileSync(`/proc/${pid}/stat`, 'utf8'))[1])
     return Number.isInteger(parent) ? parent : null
   } catch {
     return null
